@@ -1,0 +1,34 @@
+package collector
+
+import (
+	"context"
+	"errors"
+)
+
+var exporterSpec = Spec{
+	Name: "exporter", Modes: Central | Demo, DefaultEnabled: true,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_informer_synced", Type: Gauge, Stability: Stable,
+			Help:   "1 if the informer cache of the resource has completed its first list, else 0; collectors reading it export nothing until then.",
+			Labels: []string{"resource"}, Bound: "one series per watched resource kind"},
+		{Name: "kube_reliability_source_errors_total", Type: Counter, Stability: Stable,
+			Help:   "List and watch errors seen by the source for the resource since the exporter started.",
+			Labels: []string{"source", "resource"}, Bound: "one series per source and watched resource kind"},
+	},
+	New: func(d Deps) (Collector, error) {
+		if d.Status == nil {
+			return nil, errors.New("no source status to report")
+		}
+		return exporterCollector{d.Status}, nil
+	},
+}
+
+type exporterCollector struct{ status interface{ Status() []ResourceStatus } }
+
+func (c exporterCollector) Update(_ context.Context, e *Emitter) error {
+	for _, s := range c.status.Status() {
+		e.Bool("kube_reliability_informer_synced", s.Synced, s.Resource)
+		e.Counter("kube_reliability_source_errors_total", float64(s.Errors), s.Source, s.Resource)
+	}
+	return nil
+}

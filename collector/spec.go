@@ -1,0 +1,98 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// Mode is a set of exporter modes a collector runs in.
+type Mode uint8
+
+// The modes that serve metrics. Audit prints findings instead of metrics
+// and does not run collectors.
+const (
+	Central Mode = 1 << iota
+	Agent
+	Demo
+)
+
+// String names the modes in the set, for docs and errors.
+func (m Mode) String() string {
+	s := ""
+	for _, x := range []struct {
+		m    Mode
+		name string
+	}{{Central, "central"}, {Agent, "agent"}, {Demo, "demo"}} {
+		if m&x.m != 0 {
+			if s != "" {
+				s += ", "
+			}
+			s += x.name
+		}
+	}
+	return s
+}
+
+// Type is a metric family's type.
+type Type string
+
+// Supported metric types.
+const (
+	Gauge   Type = "gauge"
+	Counter Type = "counter"
+)
+
+// Stability tells users what they may build on.
+type Stability string
+
+// Stability levels, as kube-state-metrics uses them.
+const (
+	Experimental Stability = "experimental"
+	Stable       Stability = "stable"
+)
+
+// MetricSpec declares one metric family.
+type MetricSpec struct {
+	Name      string
+	Type      Type
+	Stability Stability
+	Help      string
+	Labels    []string
+	// Bound states the family's cardinality, printed in the docs.
+	Bound string
+}
+
+// Spec declares one collector.
+type Spec struct {
+	Name           string
+	Modes          Mode
+	DefaultEnabled bool
+	Metrics        []MetricSpec
+	New            func(Deps) (Collector, error)
+}
+
+// Deps is what a collector constructor may use.
+type Deps struct {
+	Logger  *slog.Logger
+	Cluster cluster.Source
+	// Status reports the health of the sources behind Cluster.
+	Status cluster.StatusReporter
+}
+
+// ResourceStatus is the health of one watched resource.
+type ResourceStatus = cluster.ResourceStatus
+
+// Collector produces one collector's metrics for one scrape.
+type Collector interface {
+	// Update emits the metrics of one scrape through e. It must return
+	// once ctx is done. An error means the collector's state is unknown:
+	// nothing it emitted is exported.
+	Update(ctx context.Context, e *Emitter) error
+}
+
+// ErrNoData marks a collector that has nothing to report because an
+// optional feature is absent; it is logged at debug, not as a failure.
+var ErrNoData = errors.New("collector returned no data")

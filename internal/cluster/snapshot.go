@@ -1,0 +1,57 @@
+package cluster
+
+import (
+	"errors"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ErrNotSynced is returned by a Source whose caches have not finished their
+// first list: its snapshot would be incomplete, and an incomplete snapshot
+// produces wrong numbers (a workload with 0 of its pods looks "packed").
+var ErrNotSynced = errors.New("cluster caches not synced yet")
+
+// Snapshot is the set of objects the analyzers read. Objects are shared with
+// the caches that produced them and must be treated as read-only.
+//
+// Pods are trimmed before they enter a Snapshot: only metadata (labels,
+// owner references, deletion timestamp), spec.nodeName, status.phase and
+// status.conditions are kept (see internal/kube.TrimPod).
+type Snapshot struct {
+	Nodes        []*corev1.Node
+	Pods         []*corev1.Pod
+	Deployments  []*appsv1.Deployment
+	StatefulSets []*appsv1.StatefulSet
+	ReplicaSets  []*appsv1.ReplicaSet
+}
+
+// Source hands out the current Snapshot. Generation changes whenever an
+// object in the snapshot changes; equal generations mean equal snapshots.
+type Source interface {
+	Snapshot() (*Snapshot, error)
+	Generation() uint64
+}
+
+// Static is a Source over a fixed Snapshot (audit mode, tests).
+type Static struct{ S *Snapshot }
+
+// Snapshot returns the fixed snapshot.
+func (s Static) Snapshot() (*Snapshot, error) { return s.S, nil }
+
+// Generation is constant: a static snapshot never changes.
+func (s Static) Generation() uint64 { return 1 }
+
+// ResourceStatus is the health of one watched resource of a source.
+type ResourceStatus struct {
+	Source   string // "kubernetes"
+	Resource string // "pods", "nodes", …
+	Synced   bool
+	// Errors counts list/watch failures since start.
+	Errors uint64
+}
+
+// StatusReporter is implemented by sources that watch resources.
+type StatusReporter interface {
+	Status() []ResourceStatus
+}

@@ -1,0 +1,14 @@
+// Package kube owns the exporter's one connection to the Kubernetes API: a
+// single shared informer factory whose caches every central-mode collector
+// reads, so no collector builds its own watch and no scrape calls the API
+// server.
+//
+// Informers watches the resources analysis needs, trims each object before
+// it enters the cache (TrimPod keeps only what placement and disruption
+// analysis read: owners, labels, node, readiness), counts list/watch errors
+// per resource, and bumps a generation number on every change, which lets
+// collectors cache an analysis until the cluster moves. It implements
+// cluster.Source and cluster.StatusReporter. Streaming lists (WatchList) are
+// used where the API server supports them: client-go enables them by default
+// since v0.35, so start-up does not hold a full paginated list in memory.
+package kube

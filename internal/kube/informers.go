@@ -1,0 +1,161 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+type watched struct {
+	resource string
+	informer cache.SharedIndexInformer
+	errors   atomic.Uint64
+}
+
+// Informers is the shared informer factory and the caches built on it.
+type Informers struct {
+	factory informers.SharedInformerFactory
+	logger  *slog.Logger
+
+	nodes        corelisters.NodeLister
+	pods         corelisters.PodLister
+	deployments  appslisters.DeploymentLister
+	statefulSets appslisters.StatefulSetLister
+	replicaSets  appslisters.ReplicaSetLister
+
+	watched    []*watched
+	generation atomic.Uint64
+	synced     atomic.Bool
+}
+
+// New builds the informers on client. Nothing is watched until Start.
+func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger) (*Informers, error) {
+	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
+	i := &Informers{factory: f, logger: logger}
+
+	core, apps := f.Core().V1(), f.Apps().V1()
+	i.nodes = core.Nodes().Lister()
+	i.pods = core.Pods().Lister()
+	i.deployments = apps.Deployments().Lister()
+	i.statefulSets = apps.StatefulSets().Lister()
+	i.replicaSets = apps.ReplicaSets().Lister()
+	for _, w := range []struct {
+		resource string
+		inf      cache.SharedIndexInformer
+	}{
+		{"nodes", core.Nodes().Informer()},
+		{"pods", core.Pods().Informer()},
+		{"deployments", apps.Deployments().Informer()},
+		{"statefulsets", apps.StatefulSets().Informer()},
+		{"replicasets", apps.ReplicaSets().Informer()},
+	} {
+		if err := i.watch(w.resource, w.inf); err != nil {
+			return nil, err
+		}
+	}
+	return i, nil
+}
+
+func (i *Informers) watch(resource string, inf cache.SharedIndexInformer) error {
+	w := &watched{resource: resource, informer: inf}
+	bump := func() { i.generation.Add(1) }
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { bump() },
+		UpdateFunc: func(any, any) { bump() },
+		DeleteFunc: func(any) { bump() },
+	}); err != nil {
+		return fmt.Errorf("watch %s: %w", resource, err)
+	}
+	logger := i.logger.With("kind", resource)
+	if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+		w.errors.Add(1)
+		logger.Warn("list or watch failed", "err", err)
+		cache.DefaultWatchErrorHandler(ctx, r, err)
+	}); err != nil {
+		return fmt.Errorf("watch %s: %w", resource, err)
+	}
+	i.watched = append(i.watched, w)
+	return nil
+}
+
+// Start starts every informer; they stop when ctx is done.
+func (i *Informers) Start(ctx context.Context) {
+	i.factory.Start(ctx.Done())
+}
+
+// WaitForSync blocks until every cache has completed its first list or ctx
+// is done, and reports whether all synced.
+func (i *Informers) WaitForSync(ctx context.Context) bool {
+	for _, ok := range i.factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return false
+		}
+	}
+	i.synced.Store(true)
+	i.generation.Add(1)
+	return true
+}
+
+// Shutdown stops the informers and waits for their goroutines.
+func (i *Informers) Shutdown() { i.factory.Shutdown() }
+
+// Ready returns nil once every cache has synced.
+func (i *Informers) Ready() error {
+	if !i.synced.Load() {
+		return cluster.ErrNotSynced
+	}
+	return nil
+}
+
+// Generation changes whenever any watched object changes.
+func (i *Informers) Generation() uint64 { return i.generation.Load() }
+
+// Snapshot lists the caches. It fails with cluster.ErrNotSynced until
+// every cache has synced: a partial cache yields wrong numbers.
+func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
+	if err := i.Ready(); err != nil {
+		return nil, err
+	}
+	all := labels.Everything()
+	s := &cluster.Snapshot{}
+	var err error
+	if s.Nodes, err = i.nodes.List(all); err != nil {
+		return nil, fmt.Errorf("list nodes from cache: %w", err)
+	}
+	if s.Pods, err = i.pods.List(all); err != nil {
+		return nil, fmt.Errorf("list pods from cache: %w", err)
+	}
+	if s.Deployments, err = i.deployments.List(all); err != nil {
+		return nil, fmt.Errorf("list deployments from cache: %w", err)
+	}
+	if s.StatefulSets, err = i.statefulSets.List(all); err != nil {
+		return nil, fmt.Errorf("list statefulsets from cache: %w", err)
+	}
+	if s.ReplicaSets, err = i.replicaSets.List(all); err != nil {
+		return nil, fmt.Errorf("list replicasets from cache: %w", err)
+	}
+	return s, nil
+}
+
+// Status reports sync state and error counts per watched resource.
+func (i *Informers) Status() []cluster.ResourceStatus {
+	out := make([]cluster.ResourceStatus, 0, len(i.watched))
+	for _, w := range i.watched {
+		out = append(out, cluster.ResourceStatus{
+			Source: "kubernetes", Resource: w.resource,
+			Synced: w.informer.HasSynced(), Errors: w.errors.Load(),
+		})
+	}
+	return out
+}

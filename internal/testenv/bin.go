@@ -1,0 +1,94 @@
+package testenv
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// BinDirEnv overrides where the control-plane binaries are looked up.
+const BinDirEnv = "KRE_TEST_BIN_DIR"
+
+// BinDir returns the directory holding kube-apiserver and
+// kube-controller-manager as hack/test-binaries.sh builds them:
+// $KRE_TEST_BIN_DIR, else <user cache>/kube-reliability-exporter/kube-<version>
+// with the version read from test/kubebuild/go.mod.
+func BinDir() (string, error) {
+	if d := os.Getenv(BinDirEnv); d != "" {
+		return d, nil
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	version, err := kubeVersion(filepath.Join(root, "test", "kubebuild", "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	cache := os.Getenv("KRE_TEST_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("find the binary cache: %w", err)
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "kube-reliability-exporter")
+	}
+	return filepath.Join(cache, "kube-"+version), nil
+}
+
+// Binary returns the path of a control-plane binary, or an error telling
+// how to build it.
+func Binary(name string) (string, error) {
+	dir, err := BinDir()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s not found in %s (build it once with 'make testbins'): %w", name, dir, err)
+	}
+	return p, nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "test", "kubebuild", "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("testenv: repository root (with test/kubebuild/go.mod) not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func kubeVersion(gomod string) (string, error) {
+	f, err := os.Open(gomod)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "require" {
+			fields = fields[1:]
+		}
+		if len(fields) >= 2 && fields[0] == "k8s.io/kubernetes" && strings.HasPrefix(fields[1], "v") {
+			return fields[1], nil
+		}
+	}
+	return "", fmt.Errorf("no k8s.io/kubernetes requirement in %s", gomod)
+}

@@ -1,0 +1,70 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+)
+
+// Etcd is an embedded single-member etcd on loopback.
+type Etcd struct {
+	e *embed.Etcd
+	// ClientURL is the member's client URL (http://127.0.0.1:port).
+	ClientURL string
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testenv: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// StartEtcd starts an embedded etcd in a temporary directory and stops it
+// when the test ends. quotaBytes sets the backend quota (0: etcd's default).
+func StartEtcd(t testing.TB, quotaBytes int64) *Etcd {
+	t.Helper()
+	cfg := embed.NewConfig()
+	cfg.Name = "etcd-0"
+	cfg.Dir = t.TempDir()
+	cfg.LogLevel = "error"
+	cfg.LogOutputs = []string{"stderr"}
+	// Test data is disposable; fsync only slows every API write.
+	cfg.UnsafeNoFsync = true
+	cfg.QuotaBackendBytes = quotaBytes
+	client := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
+	peer := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		t.Fatalf("testenv: start embedded etcd: %v", err)
+	}
+	t.Cleanup(e.Close)
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		t.Fatalf("testenv: embedded etcd failed: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("testenv: embedded etcd not ready after 60s")
+	}
+	return &Etcd{e: e, ClientURL: client.String()}
+}
+
+func mustURL(t testing.TB, s string) url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", s, err)
+	}
+	return *u
+}
