@@ -35,7 +35,7 @@ func StartEtcd(t testing.TB, quotaBytes int64) *Etcd {
 	cfg := embed.NewConfig()
 	cfg.Name = "etcd-0"
 	cfg.Dir = t.TempDir()
-	cfg.LogLevel = "error"
+	cfg.LogLevel = "fatal" // shutdown logs "server closed" errors by design
 	cfg.LogOutputs = []string{"stderr"}
 	// Test data is disposable; fsync only slows every API write.
 	cfg.UnsafeNoFsync = true

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+)
+
+func runCentral(ctx context.Context, e *environment) error {
+	if len(e.args) > 0 {
+		return usageError{fmt.Sprintf("central takes no arguments, got %q", e.args)}
+	}
+	specs, err := selectCollectors(e, collector.Central)
+	if err != nil {
+		return err
+	}
+	var rc *rest.Config
+	if e.cfg.Kubeconfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", e.cfg.Kubeconfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return fmt.Errorf("kubernetes client config: %w", err)
+	}
+	rc.QPS, rc.Burst = e.cfg.KubeApiQps, e.cfg.KubeApiBurst
+	rc.UserAgent = "kube-reliability-exporter"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	inf, err := kube.New(client, e.cfg.ResyncPeriod, e.logger)
+	if err != nil {
+		return err
+	}
+	// Shutdown waits for the informers, which stop when ctx does: cancel
+	// first on every return path.
+	ctx, cancel := context.WithCancel(ctx)
+	defer inf.Shutdown()
+	defer cancel()
+	inf.Start(ctx)
+	go waitForSync(ctx, e, inf)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf}, inf.Ready)
+}
+
+// waitForSync logs when the caches are synced, and keeps saying so while
+// they are not: until then /readyz is 503 and collectors export nothing.
+func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
+	for ctx.Err() == nil {
+		wait, cancel := context.WithTimeout(ctx, e.cfg.SyncTimeout)
+		ok := inf.WaitForSync(wait)
+		cancel()
+		if ok {
+			e.logger.Info("informer caches synced")
+			return
+		}
+		if ctx.Err() == nil {
+			e.logger.Warn("informer caches still not synced", "duration_seconds", e.cfg.SyncTimeout.Seconds())
+		}
+	}
+}

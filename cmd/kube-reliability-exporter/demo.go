@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+)
+
+// demoAddress keeps demo on loopback unless RELIABILITY_LISTEN_ADDRESS says
+// otherwise: a laptop demo has no business listening on every interface.
+const demoAddress = "127.0.0.1:9759"
+
+func runDemo(ctx context.Context, e *environment) error {
+	if len(e.args) > 0 {
+		return usageError{fmt.Sprintf("demo takes no arguments (set RELIABILITY_DEMO_SNAPSHOT to serve other manifests), got %q", e.args)}
+	}
+	specs, err := selectCollectors(e, collector.Demo)
+	if err != nil {
+		return err
+	}
+	var paths []string
+	source := demo.BundledName
+	if e.cfg.DemoSnapshot != "" {
+		paths, source = []string{e.cfg.DemoSnapshot}, e.cfg.DemoSnapshot
+	}
+	client, err := demo.Client(paths)
+	if err != nil {
+		return err
+	}
+	inf, err := kube.New(client, 0, e.logger)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer inf.Shutdown()
+	defer cancel()
+	inf.Start(ctx)
+	if !inf.WaitForSync(ctx) {
+		return ctx.Err()
+	}
+	address := e.cfg.ListenAddress
+	if _, set := os.LookupEnv("RELIABILITY_LISTEN_ADDRESS"); !set {
+		address = demoAddress
+	}
+	started := e.started
+	e.started = func(addr string) {
+		fmt.Fprintf(e.stdout, "demo: serving the %s on http://%s/metrics (Ctrl-C to stop)\n", source, addr)
+		if started != nil {
+			started(addr)
+		}
+	}
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf}, inf.Ready)
+}

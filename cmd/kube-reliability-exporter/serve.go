@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/server"
+)
+
+// selectCollectors applies RELIABILITY_COLLECTORS_ENABLED/DISABLED, before
+// anything starts, so a typo fails fast with exit 2.
+func selectCollectors(e *environment, mode collector.Mode) ([]*collector.Spec, error) {
+	if _, err := collector.Select(mode, e.cfg.CollectorsEnabled, nil); err != nil {
+		return nil, &config.Error{Key: config.Key("COLLECTORS_ENABLED"), Value: strings.Join(e.cfg.CollectorsEnabled, ","), Err: err}
+	}
+	specs, err := collector.Select(mode, e.cfg.CollectorsEnabled, e.cfg.CollectorsDisabled)
+	if err != nil {
+		return nil, &config.Error{Key: config.Key("COLLECTORS_DISABLED"), Value: strings.Join(e.cfg.CollectorsDisabled, ","), Err: err}
+	}
+	return specs, nil
+}
+
+// serve builds the selected collectors over deps and serves them until ctx
+// is done. It is shared by every mode that serves /metrics.
+func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*collector.Spec, address string, deps collector.Deps, ready func() error) error {
+	set, err := collector.NewSet(specs, deps, e.cfg.CollectorTimeout)
+	if err != nil {
+		return err
+	}
+	h, err := server.Handler(server.Options{
+		Logger: e.logger, Mode: mode.String(), Collector: set,
+		ExporterMetrics:     e.cfg.ExporterMetrics,
+		MaxRequestsInFlight: e.cfg.MaxRequestsInFlight,
+		// A scrape may wait for every collector's deadline, plus encoding.
+		Timeout: e.cfg.CollectorTimeout + 5*time.Second,
+		Ready:   ready,
+	})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", address)
+	if err != nil {
+		return &config.Error{Key: config.Key("LISTEN_ADDRESS"), Value: address, Err: err}
+	}
+	e.logger.Info("listening", "endpoint", "http://"+l.Addr().String()+"/metrics", "collectors", len(specs))
+	if e.started != nil {
+		e.started(l.Addr().String())
+	}
+	return server.Serve(ctx, l, h, e.cfg.WebConfigFile, e.logger)
+}

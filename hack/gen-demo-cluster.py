@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Writes internal/demo/snapshot/cluster.yaml: the example cluster demo mode
+serves and audit's example input, shaped like `kubectl get -A -o yaml`.
+
+Each failure mode of the seed gets a workload here; later signals add theirs.
+Run it after editing; the file is checked in and reviewed like code."""
+import json, os
+
+objs = []
+zone = "topology.kubernetes.io/zone"
+
+def node(name, z=None, cordoned=False):
+    labels = {"kubernetes.io/hostname": name}
+    if z:
+        labels[zone] = z
+    objs.append({"apiVersion": "v1", "kind": "Node",
+                 "metadata": {"name": name, "uid": "node-" + name, "labels": labels},
+                 "spec": {"unschedulable": True} if cordoned else {},
+                 "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                            "conditions": [{"type": "Ready", "status": "True"}]}})
+
+def template(app, spread=None):
+    spec = {"containers": [{"name": app, "image": "registry.example/%s:1" % app}]}
+    sel = {"matchLabels": {"app": app}}
+    if spread == "required":
+        spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": sel, "topologyKey": "kubernetes.io/hostname"}]}}
+    elif spread == "preferred":
+        spec["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {"labelSelector": sel, "topologyKey": "kubernetes.io/hostname"}}]}}
+    elif spread == "topology":
+        spec["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": zone,
+                                              "whenUnsatisfiable": "DoNotSchedule", "labelSelector": sel}]
+    return {"metadata": {"labels": {"app": app}}, "spec": spec}
+
+def ref(kind, name, uid):
+    return [{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}]
+
+def pods(ns, prefix, owner_kind, owner, uid, app, nodes, unready=()):
+    for i, n in enumerate(nodes):
+        ready = "False" if i in unready else "True"
+        objs.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": "%s-%d" % (prefix, i), "namespace": ns, "uid": "pod-%s-%s-%d" % (ns, prefix, i),
+                                  "labels": {"app": app}, "ownerReferences": ref(owner_kind, owner, uid)},
+                     "spec": {"nodeName": n, "containers": [{"name": app, "image": "registry.example/%s:1" % app}]},
+                     "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}})
+
+def deployment(ns, name, replicas, nodes, spread=None, unready=()):
+    uid, rs_uid, rs = "deploy-%s-%s" % (ns, name), "rs-%s-%s" % (ns, name), name + "-5d4f8c7b9"
+    objs.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                 "metadata": {"name": name, "namespace": ns, "uid": uid},
+                 "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template(name, spread)}})
+    objs.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                 "metadata": {"name": rs, "namespace": ns, "uid": rs_uid, "ownerReferences": ref("Deployment", name, uid)},
+                 "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template(name, spread)}})
+    pods(ns, rs, "ReplicaSet", rs, rs_uid, name, nodes, unready)
+
+def statefulset(ns, name, replicas, nodes, spread=None):
+    uid = "sts-%s-%s" % (ns, name)
+    objs.append({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                 "metadata": {"name": name, "namespace": ns, "uid": uid},
+                 "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}},
+                          "template": template(name, spread)}})
+    pods(ns, name, "StatefulSet", name, uid, name, nodes)
+
+def bare_replicaset(ns, name, replicas, nodes):
+    uid = "rs-%s-%s" % (ns, name)
+    objs.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                 "metadata": {"name": name, "namespace": ns, "uid": uid},
+                 "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template(name)}})
+    pods(ns, name, "ReplicaSet", name, uid, name, nodes)
+
+# Three zones; one node cordoned for maintenance, one node never labelled.
+node("node-a1", "eu-west-1a"); node("node-a2", "eu-west-1a")
+node("node-b1", "eu-west-1b"); node("node-b2", "eu-west-1b")
+node("node-c1", "eu-west-1c", cordoned=True)
+node("node-x1")
+
+# Seed: "some applications were hosted on the same node just because they
+# were not demanding": 3 replicas, no spread policy, all on node-a1.
+deployment("shop", "checkout", 3, ["node-a1", "node-a1", "node-a1"])
+# Spread by a zone topology constraint: healthy.
+deployment("shop", "cart", 3, ["node-a1", "node-b1", "node-b2"], spread="topology")
+# Preferred anti-affinity keeps nodes apart but not zones: one zone.
+deployment("shop", "search", 2, ["node-a1", "node-a2"], spread="preferred")
+# One replica not ready: counts for desired, not for ready.
+deployment("shop", "frontend", 3, ["node-a2", "node-b1", "node-x1"], spread="preferred", unready=(2,))
+# A stateful database with required anti-affinity: one per node.
+statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required")
+# A bare ReplicaSet someone created by hand, both replicas on one node.
+bare_replicaset("payments", "legacy-worker", 2, ["node-b2", "node-b2"])
+# A DaemonSet's pods are not a placement problem: excluded.
+for i, n in enumerate(["node-a1", "node-a2", "node-b1", "node-b2"]):
+    objs.append({"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": "node-agent-%d" % i, "namespace": "monitoring", "uid": "pod-agent-%d" % i,
+                              "labels": {"app": "node-agent"},
+                              "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "node-agent",
+                                                   "uid": "ds-node-agent", "controller": True}]},
+                 "spec": {"nodeName": n, "containers": [{"name": "agent", "image": "registry.example/agent:1"}]},
+                 "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
+with open(out, "w") as f:
+    json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f, indent=1, sort_keys=True)
+    f.write("\n")

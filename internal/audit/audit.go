@@ -1,0 +1,156 @@
+package audit
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+)
+
+// Severity orders findings; audit fails on findings at or above a chosen one.
+type Severity int
+
+// Severities, lowest first.
+const (
+	Info Severity = iota + 1
+	Warning
+	Critical
+	// Never is above every finding: audit reports but does not fail.
+	Never
+)
+
+var severityNames = map[Severity]string{Info: "info", Warning: "warning", Critical: "critical", Never: "never"}
+
+func (s Severity) String() string { return severityNames[s] }
+
+// MarshalText writes the severity's name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ParseSeverity parses info, warning, critical or never.
+func ParseSeverity(name string) (Severity, error) {
+	for s, n := range severityNames {
+		if n == name {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (info, warning, critical, never)", name)
+}
+
+// Finding is one problem found in the input.
+type Finding struct {
+	Rule      string   `json:"rule"`
+	Severity  Severity `json:"severity"`
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace"`
+	Name      string   `json:"name"`
+	File      string   `json:"file,omitempty"`
+	Line      int      `json:"line,omitempty"`
+	Message   string   `json:"message"`
+}
+
+// Report is the outcome of one audit.
+type Report struct {
+	Findings []Finding `json:"findings"`
+	// Errors are documents that could not be decoded; everything else was
+	// still analyzed.
+	Errors []string `json:"errors"`
+	// Objects counts decoded objects analysis read.
+	Objects int `json:"objects"`
+}
+
+// Run decodes the paths, analyzes them and returns the report.
+func Run(paths []string) Report {
+	dec := manifest.DecodePaths(paths)
+	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}}
+	for _, e := range dec.Errors {
+		r.Errors = append(r.Errors, e.Error())
+	}
+	where := map[[3]string]manifest.Object{}
+	snap := manifest.Snapshot(dec.Objects)
+	for _, o := range dec.Objects {
+		m, ok := o.Obj.(interface {
+			GetNamespace() string
+			GetName() string
+		})
+		if ok {
+			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
+		}
+	}
+	for _, f := range Placement(placement.Analyze(snap)) {
+		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
+			f.File, f.Line = o.File, o.Line
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	slices.SortFunc(r.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
+	})
+	return r
+}
+
+// Placement returns the placement findings: workloads of two or more
+// replicas without a spread policy (the scheduler may pack them on one
+// node), and, where the input holds pods, workloads whose ready replicas
+// all sit on one node or in one zone.
+func Placement(res placement.Result) []Finding {
+	var out []Finding
+	for _, w := range res.Workloads {
+		f := func(rule string, sev Severity, msg string) {
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
+		}
+		if w.DesiredReplicas >= 2 && w.Policies == 0 {
+			f("placement/no-spread-policy", Warning, fmt.Sprintf(
+				"%d replicas and no pod anti-affinity or topologySpreadConstraints selecting its own pods: the scheduler may put them all on one node", w.DesiredReplicas))
+		}
+		if w.SingleNode {
+			f("placement/single-node", Critical, fmt.Sprintf("all %d ready replicas run on one node: one node failure takes the workload down", w.ReadyReplicas))
+		}
+		if w.SingleZone {
+			f("placement/single-zone", Warning, fmt.Sprintf("all %d ready replicas run in one zone while %d zones are eligible", w.ReadyReplicas, w.EligibleZones))
+		}
+	}
+	return out
+}
+
+// Failed reports whether the audit should exit non-zero: a finding at or
+// above failOn, or input that could not be decoded.
+func (r Report) Failed(failOn Severity) bool {
+	if len(r.Errors) > 0 {
+		return true
+	}
+	for _, f := range r.Findings {
+		if f.Severity >= failOn {
+			return true
+		}
+	}
+	return false
+}
+
+// Write prints the report as "text" or "json".
+func (r Report) Write(w io.Writer, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	for _, e := range r.Errors {
+		if _, err := fmt.Fprintf(w, "error: %s\n", e); err != nil {
+			return err
+		}
+	}
+	for _, f := range r.Findings {
+		loc := f.File
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		if _, err := fmt.Fprintf(w, "%s: %s %s %s/%s/%s: %s\n", loc, f.Severity, f.Rule, f.Namespace, f.Kind, f.Name, f.Message); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d objects analyzed, %d findings, %d documents not decoded\n", r.Objects, len(r.Findings), len(r.Errors))
+	return err
+}

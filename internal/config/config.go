@@ -1,0 +1,168 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Prefix is the environment prefix: variables are RELIABILITY_<FIELD>.
+const Prefix = "reliability"
+
+// Config is the exporter's whole configuration. The modes tag lists the
+// modes a variable applies to (empty: all), for --help.
+type Config struct {
+	ListenAddress string `split_words:"true" default:":9759" modes:"central,demo" desc:"host:port to serve /metrics, /healthz, /readyz on (demo defaults to 127.0.0.1:9759)"`
+	WebConfigFile string `split_words:"true" modes:"central,demo" desc:"path of a Prometheus exporter-toolkit web config file (TLS, basic auth); re-read on each TLS handshake"`
+
+	LogLevel  string `split_words:"true" default:"info" desc:"log level: debug, info, warn or error"`
+	LogFormat string `split_words:"true" desc:"log format: json or text (default: json for central, text for audit and demo)"`
+
+	CollectorsEnabled   []string      `split_words:"true" modes:"central,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
+	CollectorsDisabled  []string      `split_words:"true" modes:"central,demo" desc:"comma-separated collectors to disable"`
+	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
+	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
+	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
+
+	Kubeconfig string `modes:"central" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
+	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"
+	// tag would also read the unprefixed NAME from the pod's environment.
+	KubeApiQps   float32       `split_words:"true" default:"20" modes:"central" desc:"client-side rate limit for API server requests (queries per second)"`
+	KubeApiBurst int           `split_words:"true" default:"40" modes:"central" desc:"client-side burst for API server requests"`
+	ResyncPeriod time.Duration `split_words:"true" default:"0s" modes:"central" desc:"informer resync period; 0 disables resyncs (watches keep caches current)"`
+	SyncTimeout  time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how long to wait for the informer caches before logging that they are still not synced"`
+
+	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
+	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
+
+	DemoSnapshot string `split_words:"true" modes:"demo" desc:"path of a manifest file or directory to serve instead of the bundled example cluster"`
+}
+
+// Error is a configuration error naming the variable and the value.
+type Error struct {
+	Key, Value string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("invalid %s=%q: %v", e.Key, e.Value, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Key returns the environment variable of a field, as envconfig derives it.
+func Key(field string) string {
+	return "RELIABILITY_" + field
+}
+
+// Load parses the environment and validates the result.
+func Load() (*Config, error) {
+	var c Config
+	if err := envconfig.Process(Prefix, &c); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{Key: pe.KeyName, Value: pe.Value, Err: pe.Err}
+		}
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks values envconfig cannot: enums, addresses, ranges.
+func (c *Config) Validate() error {
+	oneOf := func(key, v string, allowed ...string) error {
+		if !slices.Contains(allowed, v) {
+			return &Error{key, v, fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))}
+		}
+		return nil
+	}
+	if err := validAddress(c.ListenAddress); err != nil {
+		return &Error{Key("LISTEN_ADDRESS"), c.ListenAddress, err}
+	}
+	checks := []error{
+		oneOf(Key("LOG_LEVEL"), c.LogLevel, "debug", "info", "warn", "error"),
+		oneOf(Key("LOG_FORMAT"), c.LogFormat, "", "json", "text"),
+		oneOf(Key("AUDIT_FORMAT"), c.AuditFormat, "text", "json"),
+		oneOf(Key("AUDIT_FAIL_ON"), c.AuditFailOn, "info", "warning", "critical", "never"),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	if c.CollectorTimeout <= 0 {
+		return &Error{Key("COLLECTOR_TIMEOUT"), c.CollectorTimeout.String(), errors.New("must be positive")}
+	}
+	if c.MaxRequestsInFlight < 1 {
+		return &Error{Key("MAX_REQUESTS_IN_FLIGHT"), strconv.Itoa(c.MaxRequestsInFlight), errors.New("must be at least 1")}
+	}
+	if c.KubeApiQps <= 0 {
+		return &Error{Key("KUBE_API_QPS"), fmt.Sprint(c.KubeApiQps), errors.New("must be positive")}
+	}
+	if c.KubeApiBurst < 1 {
+		return &Error{Key("KUBE_API_BURST"), strconv.Itoa(c.KubeApiBurst), errors.New("must be at least 1")}
+	}
+	if c.ResyncPeriod < 0 {
+		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}
+	}
+	if c.SyncTimeout <= 0 {
+		return &Error{Key("SYNC_TIMEOUT"), c.SyncTimeout.String(), errors.New("must be positive")}
+	}
+	return nil
+}
+
+func validAddress(a string) error {
+	_, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+const usageFormat = `Environment variables ({{.Mode}}):
+{{range .Vars}}
+  {{.Key}}{{if .Default}} (default {{printf "%q" .Default}}){{end}}
+      {{.Desc}}
+{{- end}}
+`
+
+// Usage writes every variable that applies to mode ("" for all) with its
+// default and meaning.
+func Usage(w io.Writer, mode string) error {
+	type v struct{ Key, Default, Desc string }
+	var vars []v
+	collect := template.Must(template.New("collect").Funcs(template.FuncMap{
+		"add": func(key, modes, def, desc string) string {
+			if mode == "" || modes == "" || slices.Contains(strings.Split(modes, ","), mode) {
+				vars = append(vars, v{key, def, desc})
+			}
+			return ""
+		},
+	}).Parse(`{{range .}}{{add .Key (.Tags.Get "modes") (.Tags.Get "default") (.Tags.Get "desc")}}{{end}}`))
+	if err := envconfig.Usaget(Prefix, &Config{}, io.Discard, collect); err != nil {
+		return err
+	}
+	m := mode + " mode"
+	if mode == "" {
+		m = "all modes"
+	}
+	return template.Must(template.New("usage").Parse(usageFormat)).Execute(w, struct {
+		Mode string
+		Vars []v
+	}{m, vars})
+}

@@ -1,0 +1,200 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"sigs.k8s.io/yaml"
+)
+
+// MaxDocumentBytes bounds one document; a larger one is reported, not
+// decoded, so a hostile file cannot make audit allocate without limit.
+const MaxDocumentBytes = 16 << 20
+
+// DecodeError is a document that could not be decoded.
+type DecodeError struct {
+	File string
+	Line int // 1-based line where the document (or the error in it) is
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Object is a decoded object and where it came from.
+type Object struct {
+	File string
+	Line int
+	Obj  runtime.Object
+}
+
+// Analyzed lists the kinds the analyzers read; other kinds are counted as
+// skipped without being decoded.
+var Analyzed = map[schema.GroupVersionKind]bool{
+	corev1.SchemeGroupVersion.WithKind("Node"):        true,
+	corev1.SchemeGroupVersion.WithKind("Pod"):         true,
+	appsv1.SchemeGroupVersion.WithKind("Deployment"):  true,
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): true,
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):  true,
+}
+
+var decoder = newDecoder()
+
+func newDecoder() runtime.Decoder {
+	s := runtime.NewScheme()
+	// AddToScheme fails only on conflicting registrations of constant type
+	// tables, a programming error caught by every test run.
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err)
+		}
+	}
+	return serializer.NewCodecFactory(s).UniversalDeserializer()
+}
+
+// Result is what Decode found in one file.
+type Result struct {
+	Objects []Object
+	Errors  []*DecodeError
+	// Skipped counts well-formed objects of kinds analysis does not read.
+	Skipped int
+}
+
+// Decode decodes every document of data (the contents of file).
+func Decode(file string, data []byte) Result {
+	var r Result
+	for _, d := range splitDocuments(data) {
+		r.decodeDocument(file, d.line, d.body)
+	}
+	return r
+}
+
+type document struct {
+	line int
+	body []byte
+}
+
+// splitDocuments splits a YAML stream at "---" lines, remembering where each
+// document starts. JSON needs no splitting: it is one document.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	for i := 0; i <= len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		var l []byte
+		next := len(data) + 1
+		if end >= 0 {
+			l, next = data[i:i+end], i+end+1
+		} else {
+			l = data[i:]
+		}
+		trimmed := bytes.TrimRight(l, " \t\r")
+		if bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) {
+			docs = append(docs, document{startLine, data[start:i]})
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	if start <= len(data) {
+		docs = append(docs, document{startLine, data[start:]})
+	}
+	return docs
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+func (r *Result) decodeDocument(file string, line int, body []byte) {
+	fail := func(at int, err error) {
+		r.Errors = append(r.Errors, &DecodeError{File: file, Line: at, Err: err})
+	}
+	if len(bytes.TrimSpace(stripComments(body))) == 0 {
+		return // empty document, as between "---" separators
+	}
+	if len(body) > MaxDocumentBytes {
+		fail(line, fmt.Errorf("document of %d bytes exceeds the %d byte limit", len(body), MaxDocumentBytes))
+		return
+	}
+	js, err := yaml.YAMLToJSON(body)
+	if err != nil {
+		// The YAML parser counts lines within the document; report them
+		// within the file.
+		at := line
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			if n, convErr := strconv.Atoi(m[1]); convErr == nil {
+				at = line + n - 1
+			}
+		}
+		fail(at, fmt.Errorf("invalid YAML: %w", err))
+		return
+	}
+	r.decodeJSON(file, line, js, fail, 0)
+}
+
+// maxListDepth bounds nested Lists; kubectl never nests them.
+const maxListDepth = 2
+
+func (r *Result) decodeJSON(file string, line int, js []byte, fail func(int, error), depth int) {
+	var head struct {
+		metav1.TypeMeta
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(js, &head); err != nil {
+		fail(line, fmt.Errorf("not a Kubernetes object: %w", err))
+		return
+	}
+	if head.Kind == "" || head.APIVersion == "" {
+		fail(line, errors.New("missing kind or apiVersion"))
+		return
+	}
+	if head.Kind == "List" || (len(head.Items) > 0 && len(head.Kind) > 4 && head.Kind[len(head.Kind)-4:] == "List") {
+		if depth >= maxListDepth {
+			fail(line, errors.New("lists nested too deep"))
+			return
+		}
+		for i, item := range head.Items {
+			before := len(r.Errors)
+			r.decodeJSON(file, line, item, fail, depth+1)
+			for _, e := range r.Errors[before:] {
+				e.Err = fmt.Errorf("item %d: %w", i, e.Err)
+			}
+		}
+		return
+	}
+	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
+	if !Analyzed[gvk] {
+		r.Skipped++
+		return
+	}
+	obj, _, err := decoder.Decode(js, nil, nil)
+	if err != nil {
+		fail(line, fmt.Errorf("decode %s: %w", head.Kind, err))
+		return
+	}
+	r.Objects = append(r.Objects, Object{File: file, Line: line, Obj: obj})
+}
+
+// stripComments drops YAML comment lines, so a document holding only
+// comments counts as empty.
+func stripComments(b []byte) []byte {
+	var out []byte
+	for l := range bytes.SplitSeq(b, []byte("\n")) {
+		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' {
+			out = append(out, t...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,118 @@
+package manifest
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// MaxFileBytes bounds one input file.
+const MaxFileBytes = 256 << 20
+
+// DecodePaths decodes every .yaml, .yml and .json file named or found
+// under the given directories. An unreadable path is an error of its own;
+// decoding goes on with the rest.
+func DecodePaths(paths []string) Result {
+	var all Result
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				all.Errors = append(all.Errors, &DecodeError{File: path, Line: 0, Err: err})
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			// Files named explicitly are read whatever their extension.
+			if path != p && !isManifest(path) {
+				return nil
+			}
+			data, err := readBounded(path)
+			if err != nil {
+				all.Errors = append(all.Errors, &DecodeError{File: path, Err: err})
+				return nil
+			}
+			r := Decode(path, data)
+			all.Objects = append(all.Objects, r.Objects...)
+			all.Errors = append(all.Errors, r.Errors...)
+			all.Skipped += r.Skipped
+			return nil
+		})
+		if err != nil {
+			all.Errors = append(all.Errors, &DecodeError{File: p, Err: err})
+		}
+	}
+	return all
+}
+
+func isManifest(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("file exceeds the %d byte limit", MaxFileBytes)
+	}
+	return data, nil
+}
+
+// Snapshot builds the analyzers' input from decoded objects. Manifests
+// written by hand carry no UIDs and often no namespace: an object without
+// a namespace is placed in "default" (as kubectl apply would with the
+// default context), and one without a UID gets a stable synthetic UID, so
+// pods that name their owner by UID (a dump) and workloads that have none
+// (a manifest) both work.
+func Snapshot(objs []Object) *cluster.Snapshot {
+	s := &cluster.Snapshot{}
+	for _, o := range objs {
+		switch v := o.Obj.(type) {
+		case *corev1.Node:
+			s.Nodes = append(s.Nodes, v)
+		case *corev1.Pod:
+			fill(&v.ObjectMeta, "Pod")
+			s.Pods = append(s.Pods, v)
+		case *appsv1.Deployment:
+			fill(&v.ObjectMeta, "Deployment")
+			s.Deployments = append(s.Deployments, v)
+		case *appsv1.StatefulSet:
+			fill(&v.ObjectMeta, "StatefulSet")
+			s.StatefulSets = append(s.StatefulSets, v)
+		case *appsv1.ReplicaSet:
+			fill(&v.ObjectMeta, "ReplicaSet")
+			s.ReplicaSets = append(s.ReplicaSets, v)
+		}
+	}
+	return s
+}
+
+func fill(m *metav1.ObjectMeta, kind string) {
+	if m.Namespace == "" {
+		m.Namespace = metav1.NamespaceDefault
+	}
+	if m.UID == "" {
+		m.UID = types.UID("manifest:" + kind + "/" + m.Namespace + "/" + m.Name)
+	}
+}

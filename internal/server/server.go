@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// Options configures the handler.
+type Options struct {
+	Logger *slog.Logger
+	Mode   string
+	// Collector is the exporter's collector set (collector.Set).
+	Collector prometheus.Collector
+	// ExporterMetrics adds Go runtime, process and promhttp metrics.
+	ExporterMetrics     bool
+	MaxRequestsInFlight int
+	// Timeout bounds one /metrics request.
+	Timeout time.Duration
+	// Ready returns nil when the exporter is ready to serve true numbers.
+	Ready func() error
+}
+
+// Handler builds the exporter's mux on private registries: the exporter's
+// own metrics (build info, Go, process) in one, the collectors in another,
+// so neither global state nor a library can leak series into a scrape.
+func Handler(o Options) (http.Handler, error) {
+	self := prometheus.NewRegistry()
+	if err := self.Register(versioncollector.NewCollector("kube_reliability")); err != nil {
+		return nil, fmt.Errorf("register build info: %w", err)
+	}
+	if o.ExporterMetrics {
+		for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+			if err := self.Register(c); err != nil {
+				return nil, fmt.Errorf("register exporter metrics: %w", err)
+			}
+		}
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(o.Collector); err != nil {
+		return nil, fmt.Errorf("register collectors: %w", err)
+	}
+	metrics := promhttp.HandlerFor(prometheus.Gatherers{self, reg}, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: o.MaxRequestsInFlight,
+		Timeout:             o.Timeout,
+	})
+	if o.ExporterMetrics {
+		metrics = promhttp.InstrumentMetricHandler(self, metrics)
+	}
+
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "kube-reliability-exporter",
+		Description: "Will this cluster survive the next bad day? Reliability signals for Kubernetes (" + o.Mode + " mode).",
+		Version:     version.Info(),
+		Links: []web.LandingLinks{
+			{Address: "/metrics", Text: "Metrics"},
+			{Address: "/healthz", Text: "Liveness", Description: "the process answers; never checks dependencies"},
+			{Address: "/readyz", Text: "Readiness", Description: "503 until the informer caches have synced"},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("landing page: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if o.Ready != nil {
+			if err := o.Ready(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", landing)
+	return mux, nil
+}
+
+// Serve serves h on l until ctx is done, then shuts down gracefully. With
+// webConfigFile set, TLS and basic auth follow that file (validated first).
+func Serve(ctx context.Context, l net.Listener, h http.Handler, webConfigFile string, logger *slog.Logger) error {
+	if webConfigFile != "" {
+		if err := web.Validate(webConfigFile); err != nil {
+			return fmt.Errorf("web config %s: %w", webConfigFile, err)
+		}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	systemd := false
+	flags := &web.FlagConfig{WebListenAddresses: &[]string{l.Addr().String()}, WebSystemdSocket: &systemd, WebConfigFile: &webConfigFile}
+	errc := make(chan error, 1)
+	go func() { errc <- web.Serve(l, srv, flags, logger) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
