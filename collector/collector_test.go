@@ -1,0 +1,308 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func ref(kind, name, uid string) []metav1.OwnerReference {
+	t := true
+	return []metav1.OwnerReference{{Kind: kind, Name: name, UID: types.UID(uid), Controller: &t}}
+}
+
+func readyPod(name, node string, owner []metav1.OwnerReference) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", OwnerReferences: owner},
+		Spec:       corev1.PodSpec{NodeName: node},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
+	}
+}
+
+// packedSnapshot: 3 nodes in 2 zones, a Deployment of 3 all on node-1.
+func packedSnapshot() *cluster.Snapshot {
+	three := int32(3)
+	node := func(name, zone string) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelTopologyZone: zone}}}
+	}
+	return &cluster.Snapshot{
+		Nodes: []*corev1.Node{node("node-1", "a"), node("node-2", "a"), node("node-3", "b")},
+		Deployments: []*appsv1.Deployment{{
+			ObjectMeta: metav1.ObjectMeta{Name: "checkout", Namespace: "shop", UID: "d1"},
+			Spec:       appsv1.DeploymentSpec{Replicas: &three},
+		}},
+		ReplicaSets: []*appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "checkout-1", Namespace: "shop", UID: "rs1", OwnerReferences: ref("Deployment", "checkout", "d1")}}},
+		Pods: []*corev1.Pod{
+			readyPod("a", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
+			readyPod("b", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
+			readyPod("c", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
+		},
+	}
+}
+
+const packedExposition = `
+# HELP kube_reliability_nodes_without_zone Nodes with no zone label; their replicas count for node placement but not for zone placement.
+# TYPE kube_reliability_nodes_without_zone gauge
+kube_reliability_nodes_without_zone 0
+# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
+# TYPE kube_reliability_scrape_collector_success gauge
+kube_reliability_scrape_collector_success{collector="placement"} 1
+# HELP kube_reliability_workload_eligible_nodes Schedulable nodes the workload's nodeSelector and required node affinity allow.
+# TYPE kube_reliability_workload_eligible_nodes gauge
+kube_reliability_workload_eligible_nodes{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_eligible_zones Zones holding at least one eligible node for the workload.
+# TYPE kube_reliability_workload_eligible_zones gauge
+kube_reliability_workload_eligible_zones{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 2
+# HELP kube_reliability_workload_node_max_ready_replicas Largest number of the workload's ready replicas on a single node: the replicas one node failure takes down.
+# TYPE kube_reliability_workload_node_max_ready_replicas gauge
+kube_reliability_workload_node_max_ready_replicas{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_node_skew Ready replicas on the fullest node minus those on the emptiest eligible node (topologySpreadConstraints skew over kubernetes.io/hostname); absent when no node is eligible.
+# TYPE kube_reliability_workload_node_skew gauge
+kube_reliability_workload_node_skew{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_replicas_desired Replicas the workload asks for (spec.replicas).
+# TYPE kube_reliability_workload_replicas_desired gauge
+kube_reliability_workload_replicas_desired{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_replicas_ready Replicas of the workload that are running, Ready and not terminating.
+# TYPE kube_reliability_workload_replicas_ready gauge
+kube_reliability_workload_replicas_ready{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_single_node 1 if the workload has at least 2 ready replicas and all of them run on one node, else 0.
+# TYPE kube_reliability_workload_single_node gauge
+kube_reliability_workload_single_node{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 1
+# HELP kube_reliability_workload_single_zone 1 if the workload has at least 2 ready replicas, all in one zone, while at least 2 zones are eligible for it, else 0.
+# TYPE kube_reliability_workload_single_zone gauge
+kube_reliability_workload_single_zone{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 1
+# HELP kube_reliability_workload_spread_policy 1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread), else 0; policy="none" is 1 when it uses none.
+# TYPE kube_reliability_workload_spread_policy gauge
+kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="none"} 1
+kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="preferred_anti_affinity"} 0
+kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="required_anti_affinity"} 0
+kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="topology_spread"} 0
+# HELP kube_reliability_workload_zone_skew Ready replicas in the fullest zone minus those in the emptiest eligible zone (topologySpreadConstraints skew over topology.kubernetes.io/zone); absent when no zone is eligible.
+# TYPE kube_reliability_workload_zone_skew gauge
+kube_reliability_workload_zone_skew{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_zone_nodes Nodes labelled with the zone (topology.kubernetes.io/zone).
+# TYPE kube_reliability_zone_nodes gauge
+kube_reliability_zone_nodes{zone="a"} 2
+kube_reliability_zone_nodes{zone="b"} 1
+# HELP kube_reliability_zone_schedulable_nodes Nodes in the zone that are not cordoned.
+# TYPE kube_reliability_zone_schedulable_nodes gauge
+kube_reliability_zone_schedulable_nodes{zone="a"} 2
+kube_reliability_zone_schedulable_nodes{zone="b"} 1
+# HELP kube_reliability_zones Distinct zones among the cluster's nodes.
+# TYPE kube_reliability_zones gauge
+kube_reliability_zones 2
+`
+
+// withoutDuration drops the scrape duration, the one value no test can fix.
+type withoutDuration struct{ s *Set }
+
+func (w withoutDuration) Describe(ch chan<- *prometheus.Desc) { w.s.Describe(ch) }
+func (w withoutDuration) Collect(ch chan<- prometheus.Metric) {
+	all := make(chan prometheus.Metric)
+	go func() { w.s.Collect(all); close(all) }()
+	for m := range all {
+		if !strings.Contains(m.Desc().String(), "scrape_collector_duration_seconds") {
+			ch <- m
+		}
+	}
+}
+
+func newSet(t *testing.T, spec *Spec, deps Deps) *Set {
+	t.Helper()
+	if deps.Logger == nil {
+		deps.Logger = discard()
+	}
+	s, err := NewSet([]*Spec{spec}, deps, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPlacementCollector(t *testing.T) {
+	t.Parallel()
+	s := newSet(t, &placementSpec, Deps{Cluster: cluster.Static{S: packedSnapshot()}})
+	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(packedExposition)); err != nil {
+		t.Error(err)
+	}
+	problems, err := testutil.CollectAndLint(s)
+	if err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", err, problems)
+	}
+}
+
+type notSynced struct{}
+
+func (notSynced) Snapshot() (*cluster.Snapshot, error) { return nil, cluster.ErrNotSynced }
+func (notSynced) Generation() uint64                   { return 0 }
+
+// Unknown is not zero: before the caches sync, the placement collector
+// exports no workload series at all, only success 0.
+func TestPlacementNotSyncedExportsNothing(t *testing.T) {
+	t.Parallel()
+	s := newSet(t, &placementSpec, Deps{Cluster: notSynced{}})
+	want := `
+# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
+# TYPE kube_reliability_scrape_collector_success gauge
+kube_reliability_scrape_collector_success{collector="placement"} 0
+`
+	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+type stuck struct{ release chan struct{} }
+
+func (s stuck) Update(ctx context.Context, e *Emitter) error {
+	e.Gauge("kube_reliability_test_value", 1)
+	<-s.release // ignores ctx: the framework must not wait for it forever
+	return nil
+}
+
+type failing struct{}
+
+func (failing) Update(_ context.Context, e *Emitter) error {
+	e.Gauge("kube_reliability_test_value", 1)
+	return errors.New("source unreachable")
+}
+
+type misdeclared struct{}
+
+func (misdeclared) Update(_ context.Context, e *Emitter) error {
+	e.Gauge("kube_reliability_not_declared", 1)
+	e.Counter("kube_reliability_test_value", 1)
+	e.Gauge("kube_reliability_test_value", 1, "extra-label-value")
+	return nil
+}
+
+type panicking struct{}
+
+func (panicking) Update(context.Context, *Emitter) error { panic("bug") }
+
+// One broken collector costs one success=0 series and none of its own
+// metrics; the healthy collector next to it is exported in full.
+func TestSetIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	metric := []MetricSpec{{Name: "kube_reliability_test_value", Type: Gauge, Help: "Test.", Bound: "one"}}
+	mk := func(name string, c Collector) *Spec {
+		return &Spec{Name: name, Modes: Demo, Metrics: metric, New: func(Deps) (Collector, error) { return c, nil }}
+	}
+	healthy := &Spec{Name: "healthy", Modes: Demo, Metrics: []MetricSpec{{Name: "kube_reliability_ok", Type: Gauge, Help: "Test.", Bound: "one"}},
+		New: func(Deps) (Collector, error) { return okCollector{}, nil }}
+	s, err := NewSet([]*Spec{healthy, mk("failing", failing{}), mk("misdeclared", misdeclared{}), mk("panicking", panicking{}), mk("stuck", stuck{release})},
+		Deps{Logger: discard()}, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `
+# HELP kube_reliability_ok Test.
+# TYPE kube_reliability_ok gauge
+kube_reliability_ok 7
+# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
+# TYPE kube_reliability_scrape_collector_success gauge
+kube_reliability_scrape_collector_success{collector="failing"} 0
+kube_reliability_scrape_collector_success{collector="healthy"} 1
+kube_reliability_scrape_collector_success{collector="misdeclared"} 0
+kube_reliability_scrape_collector_success{collector="panicking"} 0
+kube_reliability_scrape_collector_success{collector="stuck"} 0
+`
+	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+type okCollector struct{}
+
+func (okCollector) Update(_ context.Context, e *Emitter) error {
+	e.Gauge("kube_reliability_ok", 7)
+	return nil
+}
+
+// Label values are made valid UTF-8 and capped, never a scrape failure.
+func TestEmitterSanitizesLabels(t *testing.T) {
+	t.Parallel()
+	spec := MetricSpec{Name: "kube_reliability_x", Type: Gauge, Help: "X.", Labels: []string{"name"}}
+	e := newEmitter(map[string]family{spec.Name: {spec: &spec, desc: desc(&spec)}})
+	e.Gauge(spec.Name, 1, "bad\xffutf8"+strings.Repeat("x", 1000))
+	if e.err != nil || len(e.out) != 1 {
+		t.Fatalf("err %v, metrics %d", e.err, len(e.out))
+	}
+}
+
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		mode              Mode
+		enabled, disabled []string
+		want              []string
+		err               string
+	}{
+		{"defaults", Central, nil, nil, []string{"exporter", "placement"}, ""},
+		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter"}, ""},
+		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
+		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			specs, err := Select(tt.mode, tt.enabled, tt.disabled)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			var got []string
+			for _, s := range specs {
+				got = append(got, s.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("selected %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// countingSource counts snapshots taken, to prove scrapes share analyses.
+type countingSource struct {
+	gen, taken int
+}
+
+func (c *countingSource) Snapshot() (*cluster.Snapshot, error) { c.taken++; return packedSnapshot(), nil }
+func (c *countingSource) Generation() uint64                   { return uint64(c.gen) }
+
+func TestAnalysisRunsOncePerGeneration(t *testing.T) {
+	t.Parallel()
+	src := &countingSource{gen: 1}
+	s := newSet(t, &placementSpec, Deps{Cluster: src})
+	for range 3 {
+		testutil.CollectAndCount(s)
+	}
+	if src.taken != 1 {
+		t.Errorf("3 scrapes of an unchanged cluster analyzed %d times, want 1", src.taken)
+	}
+	src.gen++
+	testutil.CollectAndCount(s)
+	if src.taken != 2 {
+		t.Errorf("after a change: %d analyses, want 2", src.taken)
+	}
+}
