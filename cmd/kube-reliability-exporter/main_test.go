@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// syncBuffer is a goroutine-safe writer for the output of a running mode.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startMode runs a serving mode in-process and returns its address once it
+// listens, and a stop function that returns the exit code.
+func startMode(t *testing.T, args ...string) (string, func() int, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	code := make(chan int, 1)
+	out := &syncBuffer{}
+	go func() { code <- run(ctx, args, out, out, func(a string) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		var once sync.Once
+		var c int
+		stop := func() int {
+			once.Do(func() { cancel(); c = <-code })
+			return c
+		}
+		t.Cleanup(func() { stop() })
+		return a, stop, out
+	case c := <-code:
+		cancel()
+		t.Fatalf("%v exited with %d before listening:\n%s", args, c, out.String())
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("%v not listening after 60s:\n%s", args, out.String())
+	}
+	return "", nil, nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info)`)
+
+// stable drops the series whose values depend on the machine or the moment
+// (runtime, process, durations, build labels), keeping HELP/TYPE of ours.
+func stable(exposition string) string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(exposition))
+	for sc.Scan() {
+		l := sc.Text()
+		name := strings.TrimPrefix(strings.TrimPrefix(l, "# HELP "), "# TYPE ")
+		if volatile.MatchString(name) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// TestDemoEndToEnd serves demo mode, scrapes it, and diffs the whole
+// exposition against testdata/demo.golden; it lints the output and checks
+// every family against the registry both ways (nothing undocumented,
+// nothing documented that demo never shows).
+func TestDemoEndToEnd(t *testing.T) {
+	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
+	addr, stop, out := startMode(t, "demo")
+	base := "http://" + addr
+
+	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, _ := get(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d, want 200 once demo serves", code)
+	}
+	if code, body := get(t, base+"/"); code != 200 || !strings.Contains(body, "/metrics") {
+		t.Errorf("landing page = %d", code)
+	}
+	code, body := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	if !strings.Contains(body, "kube_reliability_build_info{") {
+		t.Error("no kube_reliability_build_info")
+	}
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "kube_reliability_") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
+	}
+
+	got := stable(body)
+	golden := filepath.Join("testdata", "demo.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("demo exposition differs from %s (rerun with -update and review the diff):\n%s", golden, lineDiff(string(want), got))
+	}
+
+	// Every family demo shows is declared, and every declared family
+	// shows up in demo.
+	declared := map[string]bool{}
+	for _, m := range collector.MetaSpecs {
+		declared[m.Name] = true
+	}
+	for _, s := range collector.All {
+		for _, m := range s.Metrics {
+			declared[m.Name] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "# TYPE kube_reliability_") {
+			seen[strings.Fields(l)[2]] = true
+		}
+	}
+	for n := range seen {
+		if !declared[n] {
+			t.Errorf("%s is exported but not declared in collector.All", n)
+		}
+	}
+	for n := range declared {
+		if !seen[n] {
+			t.Errorf("%s is declared but demo never shows it: add its failure mode to the demo cluster", n)
+		}
+	}
+
+	// Series budget on the demo cluster: per workload, per zone, never per pod.
+	series := map[string]int{}
+	for _, l := range strings.Split(got, "\n") {
+		if strings.HasPrefix(l, "kube_reliability_") {
+			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
+		}
+	}
+	const workloads, zones = 6, 3
+	budget := map[string]int{"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones}
+	for name, n := range series {
+		limit, ok := budget[name]
+		if !ok {
+			limit = workloads
+		}
+		if n > limit {
+			t.Errorf("%s has %d series on the demo cluster, budget %d", name, n, limit)
+		}
+	}
+
+	if c := stop(); c != exitOK {
+		t.Errorf("demo exited %d after shutdown, want 0:\n%s", c, out.String())
+	}
+	if !strings.Contains(out.String(), "demo: serving the bundled example cluster on http://"+addr+"/metrics") {
+		t.Errorf("demo did not print where it listens:\n%s", out.String())
+	}
+}
+
+// lineDiff lists lines only in want (-) or only in got (+).
+func lineDiff(want, got string) string {
+	count := func(s string) map[string]int {
+		m := map[string]int{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l]++
+		}
+		return m
+	}
+	w, g := count(want), count(got)
+	var d []string
+	for l, n := range w {
+		if g[l] < n {
+			d = append(d, "- "+l)
+		}
+	}
+	for l, n := range g {
+		if w[l] < n {
+			d = append(d, "+ "+l)
+		}
+	}
+	sort.Strings(d)
+	return strings.Join(d, "\n")
+}
+
+func runCapture(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, args, &stdout, &stderr, nil)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelpListsEveryVariable(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"central", "--help"}, {"demo", "--help"}, {"audit", "--help"}} {
+		code, out, _ := runCapture(t, args...)
+		if code != exitOK {
+			t.Errorf("%v exited %d", args, code)
+		}
+		if !strings.Contains(out, "RELIABILITY_LOG_LEVEL (default \"info\")") {
+			t.Errorf("%v does not list RELIABILITY_LOG_LEVEL with its default:\n%s", args, out)
+		}
+	}
+	_, out, _ := runCapture(t, "central", "--help")
+	for _, v := range []string{"RELIABILITY_KUBECONFIG", "RELIABILITY_COLLECTOR_TIMEOUT", "RELIABILITY_WEB_CONFIG_FILE"} {
+		if !strings.Contains(out, v) {
+			t.Errorf("central --help misses %s", v)
+		}
+	}
+	if strings.Contains(out, "RELIABILITY_AUDIT_FORMAT") {
+		t.Error("central --help lists an audit-only variable")
+	}
+}
+
+// A wrong value exits 2 with one line naming the variable and the value.
+func TestBadConfigurationExits2(t *testing.T) {
+	tests := []struct{ key, value, mode, want string }{
+		{"RELIABILITY_COLLECTOR_TIMEOUT", "soon", "demo", `invalid RELIABILITY_COLLECTOR_TIMEOUT="soon"`},
+		{"RELIABILITY_LISTEN_ADDRESS", "nohost", "demo", `invalid RELIABILITY_LISTEN_ADDRESS="nohost"`},
+		{"RELIABILITY_COLLECTORS_ENABLED", "placement,nope", "demo", `invalid RELIABILITY_COLLECTORS_ENABLED="placement,nope": unknown collector "nope"`},
+		{"RELIABILITY_COLLECTORS_DISABLED", "nope", "central", `invalid RELIABILITY_COLLECTORS_DISABLED="nope"`},
+		{"RELIABILITY_LOG_LEVEL", "loud", "audit", `invalid RELIABILITY_LOG_LEVEL="loud"`},
+		{"RELIABILITY_EXPORTER_METRICS", "maybe", "demo", `invalid RELIABILITY_EXPORTER_METRICS="maybe"`},
+		{"RELIABILITY_AUDIT_FAIL_ON", "sometimes", "audit", `invalid RELIABILITY_AUDIT_FAIL_ON="sometimes"`},
+		{"RELIABILITY_MAX_REQUESTS_IN_FLIGHT", "0", "demo", `invalid RELIABILITY_MAX_REQUESTS_IN_FLIGHT="0"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Setenv(tt.key, tt.value)
+			code, _, stderr := runCapture(t, tt.mode)
+			if code != exitUsage {
+				t.Errorf("exit %d, want 2", code)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], tt.want) {
+				t.Errorf("stderr %q, want one line starting %q", stderr, tt.want)
+			}
+		})
+	}
+	if code, _, _ := runCapture(t, "nosuchmode"); code != exitUsage {
+		t.Errorf("unknown mode exited %d, want 2", code)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCapture(t, "audit", "../../examples/manifests", bad)
+	if code != exitFailed {
+		t.Errorf("exit %d, want 1 (findings at warning and a malformed file)", code)
+	}
+	for _, want := range []string{
+		"bad.yaml:3: invalid YAML",
+		"examples/manifests/shop.yaml:1: warning placement/no-spread-policy shop/Deployment/checkout",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit output misses %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "shop/Deployment/cart") {
+		t.Errorf("cart spreads with topologySpreadConstraints and must not be a finding:\n%s", out)
+	}
+
+	t.Setenv("RELIABILITY_AUDIT_FAIL_ON", "critical")
+	t.Setenv("RELIABILITY_AUDIT_FORMAT", "json")
+	code, out, _ = runCapture(t, "audit", "../../examples/manifests")
+	if code != exitOK {
+		t.Errorf("only warnings with fail-on critical: exit %d, want 0", code)
+	}
+	var rep struct {
+		Findings []struct{ Rule, Severity, Name string }
+		Errors   []string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json report: %v\n%s", err, out)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule != "placement/no-spread-policy" || rep.Findings[0].Severity != "warning" {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+
+	// A kubectl dump with pods: single-node is critical.
+	code, out, _ = runCapture(t, "audit", "../../internal/demo/snapshot/cluster.json")
+	if code != exitFailed || !strings.Contains(out, `"rule": "placement/single-node"`) {
+		t.Errorf("dump audit exit %d:\n%s", code, out)
+	}
+}
+
+// TestCentralEndToEnd runs central against a real API server: /readyz turns
+// 200 once the informers sync, /metrics carries placement, and the
+// exporter-toolkit web config enforces basic auth. SIGTERM-style
+// cancellation shuts it down cleanly.
+func TestCentralEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	env.CreateNode(testenv.NodeSpec{Name: "node-1", Zone: "zone-a"})
+	d := env.CreateDeployment("shop", "web", 2, nil)
+	rs := env.CreateReplicaSet("shop", "web-1", 2, d, nil)
+	env.PodsOn("shop", "web", "ReplicaSet", &rs.ObjectMeta, rs.Spec.Template.Labels, "node-1", "node-1")
+
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(webConfig, fmt.Appendf(nil, "basic_auth_users:\n  prometheus: %s\n", hash), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
+	t.Setenv("RELIABILITY_KUBECONFIG", env.Kubeconfig())
+	t.Setenv("RELIABILITY_WEB_CONFIG_FILE", webConfig)
+	addr, stop, out := startMode(t, "central")
+	base := "http://" + addr
+
+	if code, _ := get(t, base+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without credentials = %d, want 401", code)
+	}
+	authGet := func(path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.SetBasicAuth("prometheus", "s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if code, body := authGet("/readyz"); code != 200 {
+			return fmt.Errorf("/readyz = %d %s", code, body)
+		}
+		return nil
+	})
+	_, body := authGet("/metrics")
+	for _, want := range []string{
+		`kube_reliability_workload_single_node{namespace="shop",owner_kind="Deployment",owner_name="web"} 1`,
+		`kube_reliability_workload_node_max_ready_replicas{namespace="shop",owner_kind="Deployment",owner_name="web"} 2`,
+		`kube_reliability_informer_synced{resource="replicasets"} 1`,
+		`kube_reliability_scrape_collector_success{collector="placement"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics misses %s", want)
+		}
+	}
+	if c := stop(); c != exitOK {
+		t.Errorf("central exited %d after shutdown:\n%s", c, out.String())
+	}
+}
