@@ -287,8 +287,11 @@ type countingSource struct {
 	gen, taken int
 }
 
-func (c *countingSource) Snapshot() (*cluster.Snapshot, error) { c.taken++; return packedSnapshot(), nil }
-func (c *countingSource) Generation() uint64                   { return uint64(c.gen) }
+func (c *countingSource) Snapshot() (*cluster.Snapshot, error) {
+	c.taken++
+	return packedSnapshot(), nil
+}
+func (c *countingSource) Generation() uint64 { return uint64(c.gen) }
 
 func TestAnalysisRunsOncePerGeneration(t *testing.T) {
 	t.Parallel()

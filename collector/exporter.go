@@ -23,7 +23,9 @@ var exporterSpec = Spec{
 	},
 }
 
-type exporterCollector struct{ status interface{ Status() []ResourceStatus } }
+type exporterCollector struct {
+	status interface{ Status() []ResourceStatus }
+}
 
 func (c exporterCollector) Update(_ context.Context, e *Emitter) error {
 	for _, s := range c.status.Status() {

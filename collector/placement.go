@@ -32,7 +32,7 @@ var placementSpec = Spec{
 		{Name: "kube_reliability_workload_single_zone", Type: Gauge, Stability: Experimental,
 			Help: "1 if the workload has at least 2 ready replicas, all in one zone, while at least 2 zones are eligible for it, else 0.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_spread_policy", Type: Gauge, Stability: Experimental,
-			Help: "1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread), else 0; policy=\"none\" is 1 when it uses none.",
+			Help:   "1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread), else 0; policy=\"none\" is 1 when it uses none.",
 			Labels: append(workloadLabels[:3:3], "policy"), Bound: "four series per workload"},
 		{Name: "kube_reliability_zone_nodes", Type: Gauge, Stability: Experimental,
 			Help: "Nodes labelled with the zone (topology.kubernetes.io/zone).", Labels: []string{"zone"}, Bound: "one series per zone"},

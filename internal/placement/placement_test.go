@@ -90,7 +90,7 @@ func find(t *testing.T, r Result, kind, name string) Workload {
 
 type want struct {
 	ready, maxOnNode, nodeSkew, zoneSkew, eligNodes, eligZones int
-	nodeKnown, zoneKnown, singleNode, singleZone                bool
+	nodeKnown, zoneKnown, singleNode, singleZone               bool
 }
 
 func check(t *testing.T, w Workload, x want) {
