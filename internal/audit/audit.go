@@ -107,7 +107,7 @@ func Placement(res placement.Result) []Finding {
 				"%d replicas and no pod anti-affinity or topologySpreadConstraints selecting its own pods: the scheduler may put them all on one node", w.DesiredReplicas))
 		}
 		if w.SingleNode {
-			f("placement/single-node", Critical, fmt.Sprintf("all %d ready replicas run on one node: one node failure takes the workload down", w.ReadyReplicas))
+			f("placement/single-node", Warning, fmt.Sprintf("all %d ready replicas run on one node: one node failure takes the workload down", w.ReadyReplicas))
 		}
 		if w.SingleZone {
 			f("placement/single-zone", Warning, fmt.Sprintf("all %d ready replicas run in one zone while %d zones are eligible", w.ReadyReplicas, w.EligibleZones))

@@ -1,0 +1,125 @@
+package alerts
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+)
+
+var update = flag.Bool("update", false, "rewrite the rendered PrometheusRule")
+
+// promtool is Debian's, installed by .ci/run; its absence is a failure,
+// never a skip.
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool not found (apt-get install prometheus, or run .ci/run): %v", err)
+	}
+	return p
+}
+
+func TestPromtoolCheckAndUnitTests(t *testing.T) {
+	bin := promtool(t)
+	files, _ := filepath.Glob("*.rules.yml")
+	tests, _ := filepath.Glob("tests/*_test.yml")
+	if len(files) == 0 || len(tests) == 0 {
+		t.Fatal("no rule files or rule tests found")
+	}
+	for _, args := range [][]string{append([]string{"check", "rules"}, files...), append([]string{"test", "rules"}, tests...)} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+var metricName = regexp.MustCompile(`\bkube_reliability_[a-z0-9_]+`)
+
+// Every alert carries severity, summary, description and a runbook link
+// whose section exists, every alert has a promtool test, and every
+// kube_reliability_ name in an expression is a metric the exporter has.
+func TestRulesAreComplete(t *testing.T) {
+	files, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbooks, err := os.ReadFile("../docs/runbooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ruleTests []byte
+	testFiles, _ := filepath.Glob("tests/*_test.yml")
+	for _, f := range testFiles {
+		b, _ := os.ReadFile(f)
+		ruleTests = append(ruleTests, b...)
+	}
+	known := map[string]bool{}
+	for _, m := range collector.MetaSpecs {
+		known[m.Name] = true
+	}
+	for _, s := range collector.All {
+		for _, m := range s.Metrics {
+			known[m.Name] = true
+		}
+	}
+	n := 0
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				n++
+				if r.Labels["severity"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+					t.Errorf("%s: needs severity, summary and description", r.Alert)
+				}
+				anchor := strings.ToLower(r.Alert)
+				if !strings.HasSuffix(r.Annotations["runbook_url"], "docs/runbooks.md#"+anchor) {
+					t.Errorf("%s: runbook_url %q does not point at docs/runbooks.md#%s", r.Alert, r.Annotations["runbook_url"], anchor)
+				}
+				if !bytes.Contains(runbooks, []byte("\n## "+r.Alert+"\n")) {
+					t.Errorf("%s: no runbook section in docs/runbooks.md", r.Alert)
+				}
+				if !bytes.Contains(ruleTests, []byte("alertname: "+r.Alert+"\n")) {
+					t.Errorf("%s: no promtool test in alerts/tests", r.Alert)
+				}
+				for _, name := range metricName.FindAllString(r.Expr, -1) {
+					if !known[name] {
+						t.Errorf("%s: expression uses %s, which the exporter does not export", r.Alert, name)
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no alerts found")
+	}
+}
+
+func TestPrometheusRuleRendered(t *testing.T) {
+	got, err := PrometheusRule("kube-reliability")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "../deploy/kustomize/base/prometheusrule.yaml"
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is stale: run go test ./alerts -update", path)
+	}
+}
