@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -308,4 +309,59 @@ func TestAnalysisRunsOncePerGeneration(t *testing.T) {
 	if src.taken != 2 {
 		t.Errorf("after a change: %d analyses, want 2", src.taken)
 	}
+}
+
+// BenchmarkScrapeCached measures a scrape that reuses the analysis of an
+// unchanged cluster (the common case between two changes) against one that
+// must analyze again, on 10,000 pods.
+func BenchmarkScrape(b *testing.B) {
+	snap := syntheticSnapshot(10_000)
+	for _, changed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("changed=%t", changed), func(b *testing.B) {
+			src := &benchSource{s: snap}
+			s, err := NewSet([]*Spec{&placementSpec}, Deps{Logger: discard(), Cluster: src}, time.Minute)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(s)
+			b.ReportAllocs()
+			for b.Loop() {
+				if changed {
+					src.gen++
+				}
+				if _, err := reg.Gather(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type benchSource struct {
+	s   *cluster.Snapshot
+	gen uint64
+}
+
+func (b *benchSource) Snapshot() (*cluster.Snapshot, error) { return b.s, nil }
+func (b *benchSource) Generation() uint64                   { return b.gen }
+
+// syntheticSnapshot: pods/10 Deployments of 10 replicas on pods/30 nodes.
+func syntheticSnapshot(pods int) *cluster.Snapshot {
+	s := &cluster.Snapshot{}
+	nodes := pods / 30
+	for i := range nodes {
+		s.Nodes = append(s.Nodes, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node-%d", i),
+			Labels: map[string]string{corev1.LabelTopologyZone: fmt.Sprintf("zone-%d", i%3)}}})
+	}
+	ten := int32(10)
+	for w := range pods / 10 {
+		name := fmt.Sprintf("app-%d", w)
+		s.Deployments = append(s.Deployments, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("d" + name)}, Spec: appsv1.DeploymentSpec{Replicas: &ten}})
+		s.ReplicaSets = append(s.ReplicaSets, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("rs" + name), OwnerReferences: ref("Deployment", name, "d"+name)}})
+		for r := range 10 {
+			s.Pods = append(s.Pods, readyPod(fmt.Sprintf("%s-%d", name, r), fmt.Sprintf("node-%d", (w*10+r)*7%nodes), ref("ReplicaSet", name, "rs"+name)))
+		}
+	}
+	return s
 }

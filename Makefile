@@ -1,0 +1,52 @@
+# kube-reliability-exporter — the targets the README names.
+GO        ?= go
+BIN       := bin/kube-reliability-exporter
+PKG       := ./cmd/kube-reliability-exporter
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w \
+	-X github.com/prometheus/common/version.Version=$(VERSION) \
+	-X github.com/prometheus/common/version.Revision=$(REVISION) \
+	-X github.com/prometheus/common/version.Branch=main
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME  ?= 30s
+
+.PHONY: build demo test test-deps testbins lint bench fuzz generate
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+
+# Runs the exporter on the bundled example cluster: no cluster needed.
+demo:
+	$(GO) run $(PKG) demo
+
+# Installs promtool and builds kube-apiserver (first run only), then runs
+# every test — real API server, promtool rule tests — with the race detector.
+test: test-deps
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-deps:
+	bash hack/test-deps.sh
+
+testbins:
+	bash hack/test-binaries.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Benchmarks, written with machine and date to bench/results.txt.
+bench:
+	bash hack/bench.sh
+
+# Fuzzes every parser for FUZZTIME each; new failing inputs land in testdata/fuzz.
+fuzz:
+	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
+# Regenerates docs/metrics.md, docs/configuration.md, the PrometheusRule and goldens.
+generate:
+	$(GO) test ./collector -run TestMetricsDoc -update
+	$(GO) test ./internal/config -run TestConfigurationDoc -update
+	$(GO) test ./alerts -run TestPrometheusRuleRendered -update
+	$(GO) test ./cmd/kube-reliability-exporter -run TestDemoEndToEnd -update

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/configuration.md")
+
+func TestDefaultsAreValid(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddress != ":9759" || c.CollectorTimeout != 10*time.Second || !c.ExporterMetrics {
+		t.Errorf("defaults %+v", c)
+	}
+}
+
+// A stray unprefixed variable in the pod must not configure us (the reason
+// STYLE.md bans envconfig:"NAME" tags).
+func TestUnprefixedVariablesIgnored(t *testing.T) {
+	t.Setenv("KUBE_API_QPS", "0")
+	t.Setenv("LOG_LEVEL", "nonsense")
+	if _, err := Load(); err != nil {
+		t.Fatalf("unprefixed variables changed the configuration: %v", err)
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	for key, value := range map[string]string{
+		"RELIABILITY_KUBE_API_QPS":   "-1",
+		"RELIABILITY_KUBE_API_BURST": "x",
+		"RELIABILITY_LOG_FORMAT":     "xml",
+		"RELIABILITY_RESYNC_PERIOD":  "-1s",
+		"RELIABILITY_LISTEN_ADDRESS": "host:99999",
+	} {
+		t.Run(key, func(t *testing.T) {
+			t.Setenv(key, value)
+			_, err := Load()
+			if err == nil || !strings.HasPrefix(err.Error(), "invalid "+key+"=") {
+				t.Errorf("err = %v, want it to name %s", err, key)
+			}
+		})
+	}
+}
+
+// TestConfigurationDoc keeps docs/configuration.md equal to --help.
+func TestConfigurationDoc(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("# Configuration\n\nEvery setting is an environment variable. Generated from `internal/config` by\n`go test ./internal/config -update`; the same text is printed by `kube-reliability-exporter --help`.\n\n```\n")
+	if err := Usage(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("```\n")
+	const path = "../../docs/configuration.md"
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, b.Bytes()) {
+		t.Errorf("%s is stale: run go test ./internal/config -update", path)
+	}
+}
