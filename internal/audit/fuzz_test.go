@@ -1,0 +1,39 @@
+package audit
+
+import (
+	"os"
+	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+)
+
+// FuzzAnalyzeManifest feeds arbitrary manifests through decoding and
+// placement analysis: odd objects (no labels, no owner, unknown owner
+// kinds, pods on missing nodes, nodes without zones, broken selectors)
+// must give a result, never a panic, and every count stays consistent.
+func FuzzAnalyzeManifest(f *testing.F) {
+	demo, err := os.ReadFile("../demo/snapshot/cluster.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(demo)
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[
+{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"}},
+{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","uid":"d"},"spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"k","operator":"Bogus"}]}]}},"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchExpressions":[{"key":"app","operator":"Nope"}]}}]}}}}}},
+{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"r","uid":"r","ownerReferences":[{"kind":"Deployment","uid":"d","controller":true}]}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","ownerReferences":[{"kind":"ReplicaSet","uid":"r","controller":true}]},"spec":{"nodeName":"gone"},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q","ownerReferences":[{"kind":"Widget","uid":"w","controller":true}]},"spec":{"nodeName":"n"}}
+]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := manifest.Decode("f", data)
+		res := placement.Analyze(manifest.Snapshot(r.Objects))
+		for _, w := range res.Workloads {
+			if w.MaxReadyOnNode > w.ReadyReplicas || w.NodeSkew > w.ReadyReplicas || w.ZoneSkew > w.ReadyReplicas ||
+				w.NodeSkew < 0 || w.ZoneSkew < 0 || (w.SingleNode && w.ReadyReplicas < 2) {
+				t.Errorf("inconsistent verdict %+v", w)
+			}
+		}
+		Placement(res)
+	})
+}
