@@ -13,8 +13,9 @@ mod="$here/test/kubebuild"
 version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit} $1 == "require" && $2 == "k8s.io/kubernetes" {print $3; exit}' "$mod/go.mod")
 [ -n "$version" ] || { echo "test-binaries: no k8s.io/kubernetes version in $mod/go.mod" >&2; exit 1; }
 
-cache=${KRE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-reliability-exporter}
-out="$cache/kube-$version"
+# Keep in step with internal/testenv.BinDir.
+cache=${KRE_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kube-reliability-exporter}
+out=${KRE_TEST_BIN_DIR:-$cache/kube-$version}
 mkdir -p "$out"
 
 # Version variables make the binaries report a real version (without them
