@@ -101,7 +101,12 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, webConfigFile st
 			return fmt.Errorf("web config %s: %w", webConfigFile, err)
 		}
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		// net/http's own errors (TLS handshakes from scanners, say) go
+		// through slog like everything else.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 	systemd := false
 	flags := &web.FlagConfig{WebListenAddresses: &[]string{l.Addr().String()}, WebSystemdSocket: &systemd, WebConfigFile: &webConfigFile}
 	errc := make(chan error, 1)
