@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
+
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 )
 
@@ -109,17 +111,5 @@ func TestPrometheusRuleRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const path = "../deploy/kustomize/base/prometheusrule.yaml"
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go test ./alerts -update", path)
-	}
+	golden.Check(t, "../deploy/kustomize/base/prometheusrule.yaml", got, *update, "make generate")
 }

@@ -3,10 +3,11 @@ package collector
 import (
 	"bytes"
 	"flag"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite generated docs and golden files")
@@ -17,19 +18,7 @@ func TestMetricsDoc(t *testing.T) {
 	if err := MarkdownReference(&b); err != nil {
 		t.Fatal(err)
 	}
-	const path = "../docs/metrics.md"
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, b.Bytes()) {
-		t.Errorf("%s is stale: run go test ./collector -run TestMetricsDoc -update", path)
-	}
+	golden.Check(t, "../docs/metrics.md", b.Bytes(), *update, "make generate")
 }
 
 var validName = regexp.MustCompile(`^kube_reliability_[a-z0-9_]+$`)

@@ -147,10 +147,8 @@ func TestPlacementLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer inf.Shutdown()
-	defer cancel()
-	inf.Start(ctx)
+	ctx := context.Background()
+	defer inf.Start(ctx)()
 	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
 	defer syncCancel()
 	if !inf.WaitForSync(syncCtx) {

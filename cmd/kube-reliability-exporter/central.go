@@ -39,12 +39,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	// Shutdown waits for the informers, which stop when ctx does: cancel
-	// first on every return path.
-	ctx, cancel := context.WithCancel(ctx)
-	defer inf.Shutdown()
-	defer cancel()
-	inf.Start(ctx)
+	defer inf.Start(ctx)()
 	go waitForSync(ctx, e, inf)
 	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf}, inf.Ready)
 }

@@ -35,10 +35,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer inf.Shutdown()
-	defer cancel()
-	inf.Start(ctx)
+	defer inf.Start(ctx)()
 	if !inf.WaitForSync(ctx) {
 		return ctx.Err()
 	}

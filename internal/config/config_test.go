@@ -3,10 +3,11 @@ package config
 import (
 	"bytes"
 	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/configuration.md")
@@ -57,17 +58,5 @@ func TestConfigurationDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.WriteString("```\n")
-	const path = "../../docs/configuration.md"
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, b.Bytes()) {
-		t.Errorf("%s is stale: run go test ./internal/config -update", path)
-	}
+	golden.Check(t, "../../docs/configuration.md", b.Bytes(), *update, "make generate")
 }

@@ -89,9 +89,17 @@ func (i *Informers) watch(resource string, inf cache.SharedIndexInformer) error 
 	return nil
 }
 
-// Start starts every informer; they stop when ctx is done.
-func (i *Informers) Start(ctx context.Context) {
+// Start starts every informer. They run until ctx is done or stop is
+// called; stop also waits for their goroutines to end.
+func (i *Informers) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	i.factory.Start(ctx.Done())
+	// Shutdown waits for informers, which end only once their context is
+	// cancelled: cancel first, always.
+	return func() {
+		cancel()
+		i.factory.Shutdown()
+	}
 }
 
 // WaitForSync blocks until every cache has completed its first list or ctx
@@ -106,9 +114,6 @@ func (i *Informers) WaitForSync(ctx context.Context) bool {
 	i.generation.Add(1)
 	return true
 }
-
-// Shutdown stops the informers and waits for their goroutines.
-func (i *Informers) Shutdown() { i.factory.Shutdown() }
 
 // Ready returns nil once every cache has synced.
 func (i *Informers) Ready() error {
