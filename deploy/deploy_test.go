@@ -1,0 +1,134 @@
+package deploy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+const base = "kustomize/base"
+
+func read(t *testing.T, name string, into any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(base, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(b, into); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// Every manifest in the directory is listed in the kustomization, and
+// every listed file exists.
+func TestKustomizationListsEveryFile(t *testing.T) {
+	var k struct {
+		APIVersion string   `json:"apiVersion"`
+		Kind       string   `json:"kind"`
+		Resources  []string `json:"resources"`
+	}
+	read(t, "kustomization.yaml", &k)
+	files, _ := filepath.Glob(filepath.Join(base, "*.yaml"))
+	for _, f := range files {
+		name := filepath.Base(f)
+		if name != "kustomization.yaml" && !slices.Contains(k.Resources, name) {
+			t.Errorf("%s is not listed in kustomization.yaml", name)
+		}
+	}
+	for _, r := range k.Resources {
+		if _, err := os.Stat(filepath.Join(base, r)); err != nil {
+			t.Errorf("kustomization lists %s: %v", r, err)
+		}
+	}
+}
+
+// Least privilege: read-only verbs, no Secrets; non-root, read-only root
+// filesystem, no capabilities, no privilege escalation.
+func TestLeastPrivilege(t *testing.T) {
+	var role rbacv1.ClusterRole
+	read(t, "clusterrole.yaml", &role)
+	for _, r := range role.Rules {
+		for _, v := range r.Verbs {
+			if v != "get" && v != "list" && v != "watch" {
+				t.Errorf("ClusterRole grants %q on %v", v, r.Resources)
+			}
+		}
+		if slices.Contains(r.Resources, "secrets") || slices.Contains(r.Resources, "*") {
+			t.Errorf("ClusterRole grants %v", r.Resources)
+		}
+	}
+	var d appsv1.Deployment
+	read(t, "deployment.yaml", &d)
+	pod := d.Spec.Template.Spec
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Error("pod does not require a non-root user")
+	}
+	for _, c := range pod.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+			sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, corev1.Capability("ALL")) {
+			t.Errorf("container %s: want read-only root filesystem, no privilege escalation, all capabilities dropped", c.Name)
+		}
+		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("container %s: liveness must be /healthz (process only)", c.Name)
+		}
+		if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+			t.Errorf("container %s: readiness must be /readyz", c.Name)
+		}
+	}
+}
+
+// The core manifests pass the real API server's validation (server-side
+// dry run); the CRD-based ones (ServiceMonitor, PrometheusRule) are
+// checked by the alerts package.
+func TestManifestsValidateOnAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	ctx := context.Background()
+	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	var ns corev1.Namespace
+	read(t, "namespace.yaml", &ns)
+	if _, err := env.Client.CoreV1().Namespaces().Create(ctx, &ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var sa corev1.ServiceAccount
+	read(t, "serviceaccount.yaml", &sa)
+	var role rbacv1.ClusterRole
+	read(t, "clusterrole.yaml", &role)
+	var binding rbacv1.ClusterRoleBinding
+	read(t, "clusterrolebinding.yaml", &binding)
+	var d appsv1.Deployment
+	read(t, "deployment.yaml", &d)
+	var svc corev1.Service
+	read(t, "service.yaml", &svc)
+	for name, err := range map[string]error{
+		"serviceaccount": first(env.Client.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, &sa, dry)),
+		"clusterrole":    first(env.Client.RbacV1().ClusterRoles().Create(ctx, &role, dry)),
+		"binding":        first(env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, dry)),
+		"deployment":     first(env.Client.AppsV1().Deployments(d.Namespace).Create(ctx, &d, dry)),
+		"service":        first(env.Client.CoreV1().Services(svc.Namespace).Create(ctx, &svc, dry)),
+	} {
+		if err != nil {
+			t.Errorf("%s rejected by the API server: %v", name, err)
+		}
+	}
+	if !strings.Contains(strings.Join(d.Spec.Template.Spec.Containers[0].Args, " "), "central") {
+		t.Error("the Deployment does not run central mode")
+	}
+}
+
+func first[T any](_ T, err error) error { return err }

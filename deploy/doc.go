@@ -1,0 +1,3 @@
+// Package deploy holds the install manifests (kustomize/base) and the test
+// that keeps them valid and least-privileged.
+package deploy
