@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
 // ErrNotSynced is returned by a Source whose caches have not finished their
@@ -24,6 +25,12 @@ type Snapshot struct {
 	Deployments  []*appsv1.Deployment
 	StatefulSets []*appsv1.StatefulSet
 	ReplicaSets  []*appsv1.ReplicaSet
+	DaemonSets   []*appsv1.DaemonSet
+
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
+	Namespaces           []*corev1.Namespace
+	ResourceQuotas       []*corev1.ResourceQuota
+	LimitRanges          []*corev1.LimitRange
 }
 
 // Source hands out the current Snapshot. Generation changes whenever an

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -23,9 +22,9 @@ const (
 
 // Workload kinds, as they appear in the owner_kind label.
 const (
-	KindDeployment  = "Deployment"
-	KindStatefulSet = "StatefulSet"
-	KindReplicaSet  = "ReplicaSet"
+	KindDeployment  = cluster.KindDeployment
+	KindStatefulSet = cluster.KindStatefulSet
+	KindReplicaSet  = cluster.KindReplicaSet
 )
 
 // Policy is a way a pod template asks the scheduler to spread its own
@@ -106,20 +105,9 @@ func NodeZone(n *corev1.Node) string {
 	return n.Labels[BetaZoneLabel]
 }
 
-// PodReady reports whether a pod counts as a ready replica: running, Ready
-// condition true, and not being deleted (a terminating pod is about to stop
-// serving even while its condition still says Ready).
-func PodReady(p *corev1.Pod) bool {
-	if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+// PodReady reports whether a pod counts as a ready replica (see
+// cluster.PodReady).
+func PodReady(p *corev1.Pod) bool { return cluster.PodReady(p) }
 
 type workloadState struct {
 	w         Workload
@@ -157,64 +145,27 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 	slices.SortFunc(res.Zones, func(a, b Zone) int { return cmp.Compare(a.Name, b.Name) })
 
-	byUID := map[types.UID]*workloadState{}
 	var states []*workloadState
-	add := func(kind string, meta *metav1.ObjectMeta, replicas *int32, tmpl *corev1.PodTemplateSpec) {
+	for _, cw := range cluster.Workloads(s) {
+		if cw.Kind == cluster.KindDaemonSet {
+			continue // one pod per node by design
+		}
 		st := &workloadState{
 			w: Workload{
-				Kind: kind, Namespace: meta.Namespace, Name: meta.Name,
-				DesiredReplicas: desired(replicas),
-				Policies:        policies(meta.Namespace, tmpl),
+				Kind: cw.Kind, Namespace: cw.Meta.Namespace, Name: cw.Meta.Name,
+				DesiredReplicas: cw.Replicas,
+				Policies:        policies(cw.Meta.Namespace, cw.Template),
 			},
-			template:  tmpl,
+			template:  cw.Template,
 			nodeCount: map[string]int{},
 		}
-		byUID[meta.UID] = st
-		states = append(states, st)
-	}
-	for _, d := range s.Deployments {
-		add(KindDeployment, &d.ObjectMeta, d.Spec.Replicas, &d.Spec.Template)
-	}
-	for _, ss := range s.StatefulSets {
-		add(KindStatefulSet, &ss.ObjectMeta, ss.Spec.Replicas, &ss.Spec.Template)
-	}
-	// A ReplicaSet either is a workload (no controller owner) or forwards its
-	// pods to the Deployment that owns it. One owned by any other kind (an
-	// Argo Rollout, say) is not analyzed: its owner is unknown to us.
-	rsOwner := map[types.UID]*workloadState{}
-	for _, rs := range s.ReplicaSets {
-		if ref := controllerOf(rs.OwnerReferences); ref != nil {
-			if ref.Kind == KindDeployment {
-				if st := byUID[ref.UID]; st != nil {
-					rsOwner[rs.UID] = st
-				}
+		for _, p := range cw.Pods {
+			if PodReady(p) && p.Spec.NodeName != "" {
+				st.w.ReadyReplicas++
+				st.nodeCount[p.Spec.NodeName]++
 			}
-			continue
 		}
-		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, &rs.Spec.Template)
-		rsOwner[rs.UID] = byUID[rs.UID]
-	}
-
-	for _, p := range s.Pods {
-		if !PodReady(p) || p.Spec.NodeName == "" {
-			continue
-		}
-		ref := controllerOf(p.OwnerReferences)
-		if ref == nil {
-			continue // a bare pod is not a replica of anything
-		}
-		var st *workloadState
-		switch ref.Kind {
-		case KindReplicaSet:
-			st = rsOwner[ref.UID]
-		case KindStatefulSet:
-			st = byUID[ref.UID]
-		}
-		if st == nil {
-			continue
-		}
-		st.w.ReadyReplicas++
-		st.nodeCount[p.Spec.NodeName]++
+		states = append(states, st)
 	}
 
 	elig := newEligibility(s.Nodes)
@@ -222,17 +173,7 @@ func Analyze(s *cluster.Snapshot) Result {
 		finish(st, nodes, elig.forTemplate(st.template))
 		res.Workloads = append(res.Workloads, st.w)
 	}
-	slices.SortFunc(res.Workloads, func(a, b Workload) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	})
 	return res
-}
-
-func desired(r *int32) int32 {
-	if r == nil {
-		return 1 // the API server's default for Deployments, StatefulSets and ReplicaSets
-	}
-	return *r
 }
 
 // finish turns per-node counts into the workload's verdict.
@@ -374,15 +315,4 @@ func (e *eligibility) forTemplate(t *corev1.PodTemplateSpec) *eligibleSet {
 	}
 	e.cache[key] = set
 	return set
-}
-
-// controllerOf returns the controller reference without copying it
-// (metav1.GetControllerOf allocates one per call: 150,000 per analysis).
-func controllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
-	for i := range refs {
-		if c := refs[i].Controller; c != nil && *c {
-			return &refs[i]
-		}
-	}
-	return nil
 }

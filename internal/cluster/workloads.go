@@ -1,0 +1,124 @@
+package cluster
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Workload kinds, as they appear in the owner_kind label.
+const (
+	KindDeployment  = "Deployment"
+	KindStatefulSet = "StatefulSet"
+	KindReplicaSet  = "ReplicaSet"
+	KindDaemonSet   = "DaemonSet"
+)
+
+// Workload is a pod controller the analyzers reason about: a Deployment, a
+// StatefulSet, a DaemonSet or a ReplicaSet without a controller owner.
+type Workload struct {
+	Kind      string
+	Meta      *metav1.ObjectMeta
+	Replicas  int32 // desired; DaemonSets report 0 (one per eligible node)
+	Template  *corev1.PodTemplateSpec
+	// Pods are the workload's pods, terminating ones included, attributed
+	// through controller owner references by UID (a Deployment's through
+	// its ReplicaSets), so a re-created workload of the same name never
+	// inherits its predecessor's pods.
+	Pods []*corev1.Pod
+}
+
+// Workloads returns every workload of the snapshot with its pods, sorted by
+// namespace, kind and name. A ReplicaSet owned by anything but a
+// Deployment (an Argo Rollout, say) is neither a workload nor a link: its
+// owner is unknown here, so its pods belong to no workload.
+func Workloads(s *Snapshot) []*Workload {
+	var out []*Workload
+	byUID := map[types.UID]*Workload{}
+	add := func(kind string, meta *metav1.ObjectMeta, replicas *int32, tmpl *corev1.PodTemplateSpec) {
+		w := &Workload{Kind: kind, Meta: meta, Replicas: desired(replicas), Template: tmpl}
+		if kind == KindDaemonSet {
+			w.Replicas = 0
+		}
+		byUID[meta.UID] = w
+		out = append(out, w)
+	}
+	for _, d := range s.Deployments {
+		add(KindDeployment, &d.ObjectMeta, d.Spec.Replicas, &d.Spec.Template)
+	}
+	for _, ss := range s.StatefulSets {
+		add(KindStatefulSet, &ss.ObjectMeta, ss.Spec.Replicas, &ss.Spec.Template)
+	}
+	for _, ds := range s.DaemonSets {
+		add(KindDaemonSet, &ds.ObjectMeta, nil, &ds.Spec.Template)
+	}
+	rsOwner := map[types.UID]*Workload{}
+	for _, rs := range s.ReplicaSets {
+		if ref := ControllerOf(rs.OwnerReferences); ref != nil {
+			if ref.Kind == KindDeployment {
+				if w := byUID[ref.UID]; w != nil {
+					rsOwner[rs.UID] = w
+				}
+			}
+			continue
+		}
+		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, &rs.Spec.Template)
+		rsOwner[rs.UID] = byUID[rs.UID]
+	}
+	for _, p := range s.Pods {
+		ref := ControllerOf(p.OwnerReferences)
+		if ref == nil {
+			continue
+		}
+		var w *Workload
+		switch ref.Kind {
+		case KindReplicaSet:
+			w = rsOwner[ref.UID]
+		case KindStatefulSet, KindDaemonSet:
+			w = byUID[ref.UID]
+		}
+		if w != nil {
+			w.Pods = append(w.Pods, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Workload) int {
+		return cmp.Or(cmp.Compare(a.Meta.Namespace, b.Meta.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Meta.Name, b.Meta.Name))
+	})
+	return out
+}
+
+func desired(r *int32) int32 {
+	if r == nil {
+		return 1 // the API server's default for Deployments, StatefulSets and ReplicaSets
+	}
+	return *r
+}
+
+// ControllerOf returns the controller reference without copying it
+// (metav1.GetControllerOf allocates one per call: 150,000 per analysis).
+func ControllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
+	for i := range refs {
+		if c := refs[i].Controller; c != nil && *c {
+			return &refs[i]
+		}
+	}
+	return nil
+}
+
+// PodReady reports whether a pod counts as a ready replica: running, Ready
+// condition true, and not being deleted (a terminating pod is about to stop
+// serving even while its condition still says Ready).
+func PodReady(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
