@@ -11,6 +11,7 @@ import (
 var All = []*Spec{
 	&exporterSpec,
 	&placementSpec,
+	&disruptionSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

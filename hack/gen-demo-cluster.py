@@ -100,6 +100,27 @@ for i, n in enumerate(["node-a1", "node-a2", "node-b1", "node-b2"]):
                  "spec": {"nodeName": n, "containers": [{"name": "agent", "image": "registry.example/agent:1"}]},
                  "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
 
+def pdb(ns, name, app, min_available=None, max_unavailable=None):
+    spec = {"selector": {"matchLabels": {"app": app}}}
+    if min_available is not None:
+        spec["minAvailable"] = min_available
+    if max_unavailable is not None:
+        spec["maxUnavailable"] = max_unavailable
+    objs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                 "metadata": {"name": name, "namespace": ns, "uid": "pdb-%s-%s" % (ns, name)}, "spec": spec})
+
+# Seed: "when someone needs to plan a disruption ... have a Pod Disruption
+# Budget". checkout's PDB demands all 3 replicas: every drain hangs.
+pdb("shop", "checkout", "checkout", min_available=3)
+# cart's allows one pod down at a time: healthy.
+pdb("shop", "cart", "cart", max_unavailable=1)
+# ledger got a second PDB from another team: its pods cannot be evicted.
+pdb("payments", "ledger", "ledger", min_available="50%")
+pdb("payments", "ledger-team-b", "ledger", min_available=1)
+# A leftover PDB for an app that no longer exists protects nothing.
+pdb("shop", "recommendations", "recommendations", min_available=1)
+# search and frontend have no PDB at all.
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
 with open(out, "w") as f:
     json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f, indent=1, sort_keys=True)

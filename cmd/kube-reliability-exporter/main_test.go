@@ -191,8 +191,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	const workloads, zones = 6, 3
-	budget := map[string]int{"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones}
+	const workloads, zones, resources = 6, 3, 10
+	budget := map[string]int{
+		"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones,
+		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,
+	}
 	for name, n := range series {
 		limit, ok := budget[name]
 		if !ok {
@@ -331,8 +334,14 @@ func TestAudit(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("json report: %v\n%s", err, out)
 	}
-	if len(rep.Findings) != 1 || rep.Findings[0].Rule != "placement/no-spread-policy" || rep.Findings[0].Severity != "warning" {
-		t.Errorf("findings %+v", rep.Findings)
+	var rules []string
+	for _, f := range rep.Findings {
+		rules = append(rules, f.Name+":"+f.Rule+":"+f.Severity)
+	}
+	sort.Strings(rules)
+	want := "checkout:disruption/no-pdb:warning checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning"
+	if strings.Join(rules, " ") != want {
+		t.Errorf("findings %v\nwant %s", rules, want)
 	}
 
 	// A kubectl dump with pods: single-node findings fail at warning.

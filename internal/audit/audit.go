@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
@@ -80,7 +81,8 @@ func Run(paths []string) Report {
 			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
 		}
 	}
-	for _, f := range Placement(placement.Analyze(snap)) {
+	findings := append(Placement(placement.Analyze(snap)), Disruption(disruption.Analyze(snap))...)
+	for _, f := range findings {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
 			f.File, f.Line = o.File, o.Line
 		}
@@ -111,6 +113,38 @@ func Placement(res placement.Result) []Finding {
 		}
 		if w.SingleZone {
 			f("placement/single-zone", Warning, fmt.Sprintf("all %d ready replicas run in one zone while %d zones are eligible", w.ReadyReplicas, w.EligibleZones))
+		}
+	}
+	return out
+}
+
+// Disruption returns the PodDisruptionBudget findings: workloads of two or
+// more replicas no PDB covers, PDBs that block every drain, pods two PDBs
+// select (their evictions fail), PDBs that select nothing or do not parse.
+func Disruption(res disruption.Result) []Finding {
+	var out []Finding
+	for _, w := range res.Workloads {
+		f := func(rule string, sev Severity, msg string) {
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
+		}
+		if w.Replicas >= 2 && !w.Covered {
+			f("disruption/no-pdb", Warning, fmt.Sprintf("%d replicas and no PodDisruptionBudget: a node drain may evict them all at once", w.Replicas))
+		}
+		if w.PodsWithMultiplePDBs > 0 {
+			f("disruption/multiple-pdbs", Critical, fmt.Sprintf("%d pods are selected by more than one PodDisruptionBudget: the eviction API refuses them and drains hang", w.PodsWithMultiplePDBs))
+		}
+	}
+	for _, p := range res.PDBs {
+		f := func(rule string, sev Severity, msg string) {
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: "PodDisruptionBudget", Namespace: p.Namespace, Name: p.Name, Message: msg})
+		}
+		switch {
+		case p.Invalid != "":
+			f("disruption/pdb-invalid", Warning, "does not parse, so it protects nothing: "+p.Invalid)
+		case p.SelectedPods == 0:
+			f("disruption/pdb-selects-nothing", Info, "its selector matches no pod: it protects nothing")
+		case p.BlocksDrain:
+			f("disruption/pdb-blocks-drain", Warning, fmt.Sprintf("requires %d healthy of %d expected pods: it allows no disruption even when all are healthy, so every drain of their nodes hangs", p.DesiredHealthy, p.ExpectedPods))
 		}
 	}
 	return out

@@ -20,10 +20,10 @@ const (
 // Workload is a pod controller the analyzers reason about: a Deployment, a
 // StatefulSet, a DaemonSet or a ReplicaSet without a controller owner.
 type Workload struct {
-	Kind      string
-	Meta      *metav1.ObjectMeta
-	Replicas  int32 // desired; DaemonSets report 0 (one per eligible node)
-	Template  *corev1.PodTemplateSpec
+	Kind     string
+	Meta     *metav1.ObjectMeta
+	Replicas int32 // desired; DaemonSets report 0 (one per eligible node)
+	Template *corev1.PodTemplateSpec
 	// Pods are the workload's pods, terminating ones included, attributed
 	// through controller owner references by UID (a Deployment's through
 	// its ReplicaSets), so a re-created workload of the same name never

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -33,6 +34,11 @@ type Informers struct {
 	deployments  appslisters.DeploymentLister
 	statefulSets appslisters.StatefulSetLister
 	replicaSets  appslisters.ReplicaSetLister
+	daemonSets   appslisters.DaemonSetLister
+	pdbs         policylisters.PodDisruptionBudgetLister
+	namespaces   corelisters.NamespaceLister
+	quotas       corelisters.ResourceQuotaLister
+	limitRanges  corelisters.LimitRangeLister
 
 	watched    []*watched
 	generation atomic.Uint64
@@ -44,12 +50,17 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
 	i := &Informers{factory: f, logger: logger}
 
-	core, apps := f.Core().V1(), f.Apps().V1()
+	core, apps, policy := f.Core().V1(), f.Apps().V1(), f.Policy().V1()
 	i.nodes = core.Nodes().Lister()
 	i.pods = core.Pods().Lister()
 	i.deployments = apps.Deployments().Lister()
 	i.statefulSets = apps.StatefulSets().Lister()
 	i.replicaSets = apps.ReplicaSets().Lister()
+	i.daemonSets = apps.DaemonSets().Lister()
+	i.pdbs = policy.PodDisruptionBudgets().Lister()
+	i.namespaces = core.Namespaces().Lister()
+	i.quotas = core.ResourceQuotas().Lister()
+	i.limitRanges = core.LimitRanges().Lister()
 	for _, w := range []struct {
 		resource string
 		inf      cache.SharedIndexInformer
@@ -59,6 +70,11 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 		{"deployments", apps.Deployments().Informer()},
 		{"statefulsets", apps.StatefulSets().Informer()},
 		{"replicasets", apps.ReplicaSets().Informer()},
+		{"daemonsets", apps.DaemonSets().Informer()},
+		{"poddisruptionbudgets", policy.PodDisruptionBudgets().Informer()},
+		{"namespaces", core.Namespaces().Informer()},
+		{"resourcequotas", core.ResourceQuotas().Informer()},
+		{"limitranges", core.LimitRanges().Informer()},
 	} {
 		if err := i.watch(w.resource, w.inf); err != nil {
 			return nil, err
@@ -149,6 +165,21 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	}
 	if s.ReplicaSets, err = i.replicaSets.List(all); err != nil {
 		return nil, fmt.Errorf("list replicasets from cache: %w", err)
+	}
+	if s.DaemonSets, err = i.daemonSets.List(all); err != nil {
+		return nil, fmt.Errorf("list daemonsets from cache: %w", err)
+	}
+	if s.PodDisruptionBudgets, err = i.pdbs.List(all); err != nil {
+		return nil, fmt.Errorf("list poddisruptionbudgets from cache: %w", err)
+	}
+	if s.Namespaces, err = i.namespaces.List(all); err != nil {
+		return nil, fmt.Errorf("list namespaces from cache: %w", err)
+	}
+	if s.ResourceQuotas, err = i.quotas.List(all); err != nil {
+		return nil, fmt.Errorf("list resourcequotas from cache: %w", err)
+	}
+	if s.LimitRanges, err = i.limitRanges.List(all); err != nil {
+		return nil, fmt.Errorf("list limitranges from cache: %w", err)
 	}
 	return s, nil
 }

@@ -37,7 +37,9 @@ func trimMeta(m *metav1.ObjectMeta) {
 }
 
 // TrimPod returns a copy of p holding only what analysis reads: identity,
-// labels, owner references, deletion timestamp, node, phase and conditions.
+// labels, owner references, deletion timestamp, node, phase and conditions;
+// and, for a bare pod (no controller, so no template to read them from),
+// its containers' names and resources.
 func TrimPod(p *corev1.Pod) *corev1.Pod {
 	out := &corev1.Pod{
 		TypeMeta: p.TypeMeta,
@@ -57,6 +59,18 @@ func TrimPod(p *corev1.Pod) *corev1.Pod {
 	}
 	for _, c := range p.Status.Conditions {
 		out.Status.Conditions = append(out.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status})
+	}
+	if metav1.GetControllerOf(p) == nil {
+		out.Spec.Containers = trimContainers(p.Spec.Containers)
+		out.Spec.InitContainers = trimContainers(p.Spec.InitContainers)
+	}
+	return out
+}
+
+func trimContainers(cs []corev1.Container) []corev1.Container {
+	var out []corev1.Container
+	for _, c := range cs {
+		out = append(out, corev1.Container{Name: c.Name, Resources: c.Resources})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -44,11 +45,16 @@ type Object struct {
 // Analyzed lists the kinds the analyzers read; other kinds are counted as
 // skipped without being decoded.
 var Analyzed = map[schema.GroupVersionKind]bool{
-	corev1.SchemeGroupVersion.WithKind("Node"):        true,
-	corev1.SchemeGroupVersion.WithKind("Pod"):         true,
-	appsv1.SchemeGroupVersion.WithKind("Deployment"):  true,
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): true,
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):  true,
+	corev1.SchemeGroupVersion.WithKind("Node"):                  true,
+	corev1.SchemeGroupVersion.WithKind("Pod"):                   true,
+	appsv1.SchemeGroupVersion.WithKind("Deployment"):            true,
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):           true,
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):            true,
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):             true,
+	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"): true,
+	corev1.SchemeGroupVersion.WithKind("Namespace"):             true,
+	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):         true,
+	corev1.SchemeGroupVersion.WithKind("LimitRange"):            true,
 }
 
 var decoder = newDecoder()
@@ -57,7 +63,7 @@ func newDecoder() runtime.Decoder {
 	s := runtime.NewScheme()
 	// AddToScheme fails only on conflicting registrations of constant type
 	// tables, a programming error caught by every test run.
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}

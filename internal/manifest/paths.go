@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -103,6 +104,20 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *appsv1.ReplicaSet:
 			fill(&v.ObjectMeta, "ReplicaSet")
 			s.ReplicaSets = append(s.ReplicaSets, v)
+		case *appsv1.DaemonSet:
+			fill(&v.ObjectMeta, "DaemonSet")
+			s.DaemonSets = append(s.DaemonSets, v)
+		case *policyv1.PodDisruptionBudget:
+			fill(&v.ObjectMeta, "PodDisruptionBudget")
+			s.PodDisruptionBudgets = append(s.PodDisruptionBudgets, v)
+		case *corev1.Namespace:
+			s.Namespaces = append(s.Namespaces, v)
+		case *corev1.ResourceQuota:
+			fill(&v.ObjectMeta, "ResourceQuota")
+			s.ResourceQuotas = append(s.ResourceQuotas, v)
+		case *corev1.LimitRange:
+			fill(&v.ObjectMeta, "LimitRange")
+			s.LimitRanges = append(s.LimitRanges, v)
 		}
 	}
 	return s

@@ -3,9 +3,13 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -278,4 +282,58 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// RunPods waits until n pods matching the label selector exist in the
+// namespace (created by a controller), binds each to a node in turn as
+// the scheduler would (the binding subresource), and reports them Running
+// and Ready as a kubelet would. It returns them in name order.
+func (e *Env) RunPods(namespace, selector string, n int, nodes ...string) []*corev1.Pod {
+	e.t.Helper()
+	ctx := context.Background()
+	var pods []corev1.Pod
+	Eventually(e.t, 60*time.Second, func() error {
+		l, err := e.Client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return err
+		}
+		if len(l.Items) != n {
+			return fmt.Errorf("%d pods match %s in %s, want %d", len(l.Items), selector, namespace, n)
+		}
+		pods = l.Items
+		return nil
+	})
+	slices.SortFunc(pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	var out []*corev1.Pod
+	for i := range pods {
+		p := &pods[i]
+		node := nodes[i%len(nodes)]
+		if p.Spec.NodeName == "" {
+			err := e.Client.CoreV1().Pods(namespace).Bind(ctx, &corev1.Binding{
+				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: namespace},
+				Target:     corev1.ObjectReference{Kind: "Node", Name: node},
+			}, metav1.CreateOptions{})
+			if err != nil {
+				e.t.Fatalf("testenv: bind pod %s/%s to %s: %v", namespace, p.Name, node, err)
+			}
+			got, err := e.Client.CoreV1().Pods(namespace).Get(ctx, p.Name, metav1.GetOptions{})
+			if err != nil {
+				e.t.Fatalf("testenv: %v", err)
+			}
+			p = got
+		}
+		out = append(out, e.SetPodStatus(p, true, ""))
+	}
+	return out
+}
+
+// Evict asks the eviction subresource to evict the pod (grace period 0, as
+// there is no kubelet to finish a graceful termination) and returns the
+// API server's answer.
+func (e *Env) Evict(namespace, name string) error {
+	zero := int64(0)
+	return e.Client.PolicyV1().Evictions(namespace).Evict(context.Background(), &policyv1.Eviction{
+		ObjectMeta:    metav1.ObjectMeta{Name: name, Namespace: namespace},
+		DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: &zero},
+	})
 }

@@ -1,0 +1,71 @@
+package collector
+
+import (
+	"context"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+)
+
+var pdbLabels = []string{"namespace", "poddisruptionbudget"}
+
+const perPDB = "one series per PodDisruptionBudget"
+
+var disruptionSpec = Spec{
+	Name: "disruption", Modes: Central | Demo, DefaultEnabled: true,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_workload_pdb_covered", Type: Gauge, Stability: Experimental,
+			Help: "1 if a PodDisruptionBudget selects the workload's pods, else 0; a drain may take every replica of an uncovered workload at once.", Labels: workloadLabels,
+			Bound: "one series per Deployment, StatefulSet and unowned ReplicaSet with at least 2 desired replicas"},
+		{Name: "kube_reliability_workload_pods_with_multiple_pdbs", Type: Gauge, Stability: Experimental,
+			Help: "Pods of the workload selected by more than one PodDisruptionBudget; the eviction API refuses to evict them, so drains hang.", Labels: workloadLabels,
+			Bound: "one series per workload a PodDisruptionBudget selects"},
+		{Name: "kube_reliability_pdb_selected_pods", Type: Gauge, Stability: Experimental,
+			Help: "Pods the PodDisruptionBudget's selector matches in its namespace; 0 means it protects nothing.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_pdb_expected_pods", Type: Gauge, Stability: Experimental,
+			Help: "Pods the disruption controller expects for the PodDisruptionBudget (its denominator); absent when the controller cannot compute it.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_pdb_desired_healthy_pods", Type: Gauge, Stability: Experimental,
+			Help: "Healthy pods the PodDisruptionBudget requires, minAvailable and maxUnavailable resolved and rounded as the disruption controller does; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_pdb_blocks_drain", Type: Gauge, Stability: Experimental,
+			Help: "1 if the PodDisruptionBudget allows zero disruptions even with every expected pod healthy, so every drain of its pods' nodes hangs, else 0; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_pdb_invalid", Type: Gauge, Stability: Experimental,
+			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
+	},
+	New: func(d Deps) (Collector, error) {
+		return &disruptionCollector{a: newAnalysis(d.Cluster, disruption.Analyze)}, nil
+	},
+}
+
+type disruptionCollector struct {
+	a *analysis[disruption.Result]
+}
+
+func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
+	res, err := c.a.get()
+	if err != nil {
+		return err
+	}
+	for i, w := range res.Workloads {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if w.Replicas >= 2 {
+			e.Bool("kube_reliability_workload_pdb_covered", w.Covered, w.Namespace, w.Kind, w.Name)
+		}
+		if w.Covered {
+			e.Gauge("kube_reliability_workload_pods_with_multiple_pdbs", float64(w.PodsWithMultiplePDBs), w.Namespace, w.Kind, w.Name)
+		}
+	}
+	for _, p := range res.PDBs {
+		e.Bool("kube_reliability_pdb_invalid", p.Invalid != "", p.Namespace, p.Name)
+		if p.Invalid != "" {
+			continue
+		}
+		e.Gauge("kube_reliability_pdb_selected_pods", float64(p.SelectedPods), p.Namespace, p.Name)
+		if p.ExpectedKnown {
+			e.Gauge("kube_reliability_pdb_expected_pods", float64(p.ExpectedPods), p.Namespace, p.Name)
+			e.Gauge("kube_reliability_pdb_desired_healthy_pods", float64(p.DesiredHealthy), p.Namespace, p.Name)
+			e.Bool("kube_reliability_pdb_blocks_drain", p.BlocksDrain, p.Namespace, p.Name)
+		}
+	}
+	return nil
+}

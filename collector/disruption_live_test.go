@@ -1,0 +1,150 @@
+package collector_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+func pdbKey(name, pdb string) string {
+	return fmt.Sprintf(`kube_reliability_pdb_%s{namespace="shop",poddisruptionbudget=%q}`, name, pdb)
+}
+
+// TestDisruptionLive builds each PDB situation with the real controllers
+// (Deployments make ReplicaSets and Pods, the disruption controller computes
+// PDB status), checks the exact values, then proves every verdict with the
+// API server's own eviction subresource.
+func TestDisruptionLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver and kube-controller-manager")
+	}
+	env := testenv.Start(t)
+	env.StartControllerManager()
+	client := bindShippedRole(t, env)
+	ctx := context.Background()
+	env.CreateNode(testenv.NodeSpec{Name: "node-1", Zone: "zone-a"})
+	env.CreateNode(testenv.NodeSpec{Name: "node-2", Zone: "zone-b"})
+
+	for _, app := range []string{"web", "db", "api", "lonely"} {
+		env.CreateDeployment("shop", app, 3, nil)
+	}
+	pods := map[string]string{} // app -> one pod name
+	for _, app := range []string{"web", "db", "api", "lonely"} {
+		pods[app] = env.RunPods("shop", "app="+app, 3, "node-1", "node-2")[0].Name
+	}
+	mkPDB := func(name, app string, minAvailable intstr.IntOrString) {
+		_, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Create(ctx, &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &minAvailable,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkPDB("web-2", "web", intstr.FromInt32(2))      // allows one disruption
+	mkPDB("db-3", "db", intstr.FromInt32(3))        // minAvailable = replicas: blocks every drain
+	mkPDB("api-a", "api", intstr.FromString("50%")) // two PDBs over the same pods
+	mkPDB("api-b", "api", intstr.FromInt32(1))
+	mkPDB("nothing", "ghost", intstr.FromInt32(1)) // selects no pod
+
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	inf, err := kube.New(client, 0, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inf.Start(ctx)()
+	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if !inf.WaitForSync(syncCtx) {
+		t.Fatalf("informers as the shipped ClusterRole did not sync: %+v", inf.Status())
+	}
+	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "disruption")}, collector.Deps{Logger: logger, Cluster: inf}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(set)
+
+	const D = "Deployment"
+	testenv.Eventually(t, 15*time.Second, expectation(t, reg, map[string]float64{
+		w("pdb_covered", D, "lonely"):             0,
+		w("pdb_covered", D, "web"):                1,
+		w("pods_with_multiple_pdbs", D, "web"):    0,
+		w("pods_with_multiple_pdbs", D, "api"):    3,
+		w("pods_with_multiple_pdbs", D, "lonely"): -1,
+		pdbKey("blocks_drain", "db-3"):            1,
+		pdbKey("blocks_drain", "web-2"):           0,
+		pdbKey("selected_pods", "db-3"):           3,
+		pdbKey("expected_pods", "db-3"):           3,
+		pdbKey("desired_healthy_pods", "web-2"):   2,
+		pdbKey("desired_healthy_pods", "api-a"):   2, // 50% of 3, rounded up
+		pdbKey("expected_pods", "api-a"):          3,
+		pdbKey("selected_pods", "nothing"):        0,
+		pdbKey("blocks_drain", "nothing"):         0,
+		pdbKey("invalid", "web-2"):                0,
+	}))
+
+	// The disruption controller must have computed every PDB before the
+	// eviction API is asked, or it refuses for the wrong reason.
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for _, name := range []string{"web-2", "db-3", "api-a", "api-b"} {
+			p, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if p.Status.ObservedGeneration != p.Generation || p.Status.ExpectedPods != 3 || p.Status.CurrentHealthy != 3 {
+				return fmt.Errorf("pdb %s status not computed yet: %+v", name, p.Status)
+			}
+			wantAllowed := map[string]int32{"web-2": 1, "db-3": 0, "api-a": 1, "api-b": 2}[name]
+			if p.Status.DisruptionsAllowed != wantAllowed {
+				return fmt.Errorf("pdb %s allows %d disruptions, want %d", name, p.Status.DisruptionsAllowed, wantAllowed)
+			}
+		}
+		return nil
+	})
+
+	// The analyzer's verdicts, proven by the API server:
+	// web-2 does not block: an eviction succeeds.
+	if err := env.Evict("shop", pods["web"]); err != nil {
+		t.Errorf("evicting a web pod under a non-blocking PDB: %v", err)
+	}
+	// db-3 blocks drains: the eviction is refused with 429.
+	if err := env.Evict("shop", pods["db"]); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("evicting a db pod under a blocking PDB: err = %v, want 429 Too Many Requests", err)
+	}
+	// api pods are matched by two PDBs: the eviction fails outright.
+	err = env.Evict("shop", pods["api"])
+	if err == nil || !strings.Contains(err.Error(), "more than one PodDisruptionBudget") {
+		t.Errorf("evicting an api pod matched by two PDBs: err = %v, want the more-than-one-PodDisruptionBudget refusal", err)
+	}
+	// lonely has no PDB: nothing stops an eviction.
+	if err := env.Evict("shop", pods["lonely"]); err != nil {
+		t.Errorf("evicting an uncovered pod: %v", err)
+	}
+}
+
+func mustSpec(t *testing.T, name string) *collector.Spec {
+	t.Helper()
+	for _, s := range collector.All {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no collector %q", name)
+	return nil
+}

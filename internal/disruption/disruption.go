@@ -1,0 +1,226 @@
+package disruption
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// PDB is the verdict on one PodDisruptionBudget.
+type PDB struct {
+	Namespace, Name string
+	// Invalid is set (with the reason) when the selector or the
+	// minAvailable/maxUnavailable value does not parse; nothing else is
+	// known then.
+	Invalid string
+
+	SelectedPods int
+	// ExpectedKnown says whether ExpectedPods, DesiredHealthy and
+	// BlocksDrain could be computed.
+	ExpectedKnown  bool
+	ExpectedPods   int
+	DesiredHealthy int
+	// BlocksDrain: with every expected pod healthy the PDB still allows no
+	// disruption, so no eviction of its pods ever succeeds.
+	BlocksDrain bool
+}
+
+// Workload is the disruption verdict on one workload.
+type Workload struct {
+	Kind, Namespace, Name string
+	Replicas              int32
+	// Covered: a PDB selects the workload's pods (decided on its template).
+	Covered bool
+	// PodsWithMultiplePDBs counts the workload's pods selected by more than
+	// one PDB: the eviction API refuses to evict them.
+	PodsWithMultiplePDBs int
+}
+
+// Result is one analysis, sorted by namespace and name.
+type Result struct {
+	PDBs      []PDB
+	Workloads []Workload
+}
+
+type parsed struct {
+	pdb      *policyv1.PodDisruptionBudget
+	selector labels.Selector
+}
+
+// Analyze computes the disruption verdicts. DaemonSets are left out: a
+// drain skips their pods.
+func Analyze(s *cluster.Snapshot) Result {
+	var res Result
+	workloads := cluster.Workloads(s)
+	podOwner := map[types.UID]*cluster.Workload{}
+	for _, w := range workloads {
+		for _, p := range w.Pods {
+			podOwner[p.UID] = w
+		}
+	}
+	podsByNS := map[string][]*corev1.Pod{}
+	for _, p := range s.Pods {
+		podsByNS[p.Namespace] = append(podsByNS[p.Namespace], p)
+	}
+	templateMode := len(s.Pods) == 0
+
+	byNS := map[string][]parsed{}
+	for _, pdb := range s.PodDisruptionBudgets {
+		v := PDB{Namespace: pdb.Namespace, Name: pdb.Name}
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil {
+			v.Invalid = fmt.Sprintf("selector: %v", err)
+			res.PDBs = append(res.PDBs, v)
+			continue
+		}
+		if err := checkValues(pdb); err != nil {
+			v.Invalid = err.Error()
+			res.PDBs = append(res.PDBs, v)
+			continue
+		}
+		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel})
+		if templateMode {
+			v = fromTemplates(v, pdb, sel, workloads)
+		} else {
+			v = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
+		}
+		res.PDBs = append(res.PDBs, v)
+	}
+
+	for _, w := range workloads {
+		if w.Kind == cluster.KindDaemonSet {
+			continue
+		}
+		v := Workload{Kind: w.Kind, Namespace: w.Meta.Namespace, Name: w.Meta.Name, Replicas: w.Replicas}
+		pdbs := byNS[v.Namespace]
+		tmplLabels := labels.Set(w.Template.Labels)
+		matching := 0
+		for _, p := range pdbs {
+			if p.selector.Matches(tmplLabels) {
+				matching++
+			}
+		}
+		v.Covered = matching > 0
+		if templateMode {
+			if matching > 1 {
+				v.PodsWithMultiplePDBs = int(w.Replicas)
+			}
+		} else {
+			for _, pod := range w.Pods {
+				if pod.DeletionTimestamp != nil {
+					continue
+				}
+				n := 0
+				for _, p := range pdbs {
+					if p.selector.Matches(labels.Set(pod.Labels)) {
+						n++
+					}
+				}
+				if n > 1 {
+					v.PodsWithMultiplePDBs++
+				}
+			}
+		}
+		res.Workloads = append(res.Workloads, v)
+	}
+	slices.SortFunc(res.PDBs, func(a, b PDB) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return res
+}
+
+// checkValues rejects values the disruption controller cannot scale
+// ("abc", "150%" is allowed and caps at the count).
+func checkValues(pdb *policyv1.PodDisruptionBudget) error {
+	for name, v := range map[string]*intstr.IntOrString{"minAvailable": pdb.Spec.MinAvailable, "maxUnavailable": pdb.Spec.MaxUnavailable} {
+		if v == nil {
+			continue
+		}
+		if _, err := intstr.GetScaledValueFromIntOrPercent(v, 10, true); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// fromPods follows pkg/controller/disruption: getPodsForPdb,
+// getExpectedPodCount and getExpectedScale.
+func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*corev1.Pod, owner map[types.UID]*cluster.Workload) PDB {
+	var selected []*corev1.Pod
+	for _, p := range pods {
+		if sel.Matches(labels.Set(p.Labels)) {
+			selected = append(selected, p)
+		}
+	}
+	v.SelectedPods = len(selected)
+	scale := func() (int, bool) {
+		controllers := map[*cluster.Workload]bool{}
+		total := 0
+		for _, p := range selected {
+			if cluster.ControllerOf(p.OwnerReferences) == nil {
+				continue // unmanaged pods are left out of the scale
+			}
+			w := owner[p.UID]
+			if w == nil || w.Kind == cluster.KindDaemonSet {
+				// The controller finds no scale for it and the PDB's status
+				// stays uncomputed: unknown, not zero.
+				return 0, false
+			}
+			if !controllers[w] {
+				controllers[w] = true
+				total += int(w.Replicas)
+			}
+		}
+		return total, true
+	}
+	return desiredHealthy(v, pdb, len(selected), scale)
+}
+
+// fromTemplates decides on pod templates where there are no pods (audit).
+func fromTemplates(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, workloads []*cluster.Workload) PDB {
+	total := 0
+	for _, w := range workloads {
+		if w.Meta.Namespace == pdb.Namespace && w.Kind != cluster.KindDaemonSet && sel.Matches(labels.Set(w.Template.Labels)) {
+			total += int(w.Replicas)
+		}
+	}
+	v.SelectedPods = total
+	return desiredHealthy(v, pdb, total, func() (int, bool) { return total, true })
+}
+
+func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scale func() (int, bool)) PDB {
+	var expected, desired int
+	switch {
+	case pdb.Spec.MaxUnavailable != nil:
+		n, ok := scale()
+		if !ok {
+			return v
+		}
+		maxUnavailable, _ := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MaxUnavailable, n, true)
+		expected, desired = n, max(n-maxUnavailable, 0)
+	case pdb.Spec.MinAvailable != nil && pdb.Spec.MinAvailable.Type == intstr.Int:
+		expected, desired = selected, int(pdb.Spec.MinAvailable.IntVal)
+	case pdb.Spec.MinAvailable != nil:
+		n, ok := scale()
+		if !ok {
+			return v
+		}
+		minAvailable, _ := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MinAvailable, n, true)
+		expected, desired = n, minAvailable
+	default:
+		expected = selected // neither set: every disruption is allowed
+	}
+	v.ExpectedKnown, v.ExpectedPods, v.DesiredHealthy = true, expected, desired
+	// With every expected pod healthy, currentHealthy = expected.
+	v.BlocksDrain = expected > 0 && expected-desired <= 0
+	return v
+}

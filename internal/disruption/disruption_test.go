@@ -1,0 +1,148 @@
+package disruption
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func deployment(name string, replicas int32) (*appsv1.Deployment, *appsv1.ReplicaSet) {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("d-" + name)},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas,
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name, "tier": "web"}}}},
+	}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name + "-1", Namespace: "ns", UID: types.UID("rs-" + name),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", UID: d.UID, Controller: ptr(true)}}}}
+	return d, rs
+}
+
+func pods(rs *appsv1.ReplicaSet, app string, n int) []*corev1.Pod {
+	var out []*corev1.Pod
+	for i := range n {
+		out = append(out, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+			Name: app + string(rune('a'+i)), Namespace: "ns", UID: types.UID(app + string(rune('a'+i))),
+			Labels:          map[string]string{"app": app, "tier": "web"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: ptr(true)}},
+		}})
+	}
+	return out
+}
+
+func pdb(name string, sel map[string]string, minAvailable, maxUnavailable *intstr.IntOrString) *policyv1.PodDisruptionBudget {
+	return &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: sel},
+			MinAvailable: minAvailable, MaxUnavailable: maxUnavailable},
+	}
+}
+
+func TestPDBVerdicts(t *testing.T) {
+	t.Parallel()
+	d, rs := deployment("web", 3)
+	int3, int2, zero := intstr.FromInt32(3), intstr.FromInt32(2), intstr.FromInt32(0)
+	p100, p50, p34, bad := intstr.FromString("100%"), intstr.FromString("50%"), intstr.FromString("34%"), intstr.FromString("lots")
+	app := map[string]string{"app": "web"}
+	tests := []struct {
+		name string
+		pdb  *policyv1.PodDisruptionBudget
+		want PDB
+	}{
+		{"minAvailable equal to replicas blocks", pdb("p", app, &int3, nil), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true}},
+		{"minAvailable 2 of 3 allows one", pdb("p", app, &int2, nil), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 2}},
+		{"maxUnavailable 0 blocks", pdb("p", app, nil, &zero), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true}},
+		{"minAvailable 100% blocks", pdb("p", app, &p100, nil), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true}},
+		{"minAvailable 50% of 3 rounds up to 2", pdb("p", app, &p50, nil), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 2}},
+		{"maxUnavailable 34% of 3 rounds up to 2 unavailable", pdb("p", app, nil, &p34), PDB{SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 1}},
+		{"selects nothing", pdb("p", map[string]string{"app": "none"}, &int2, nil), PDB{ExpectedKnown: true, DesiredHealthy: 2}},
+		{"unparsable value", pdb("p", app, &bad, nil), PDB{Invalid: "minAvailable: invalid value for IntOrString: invalid type: string is not a percentage"}},
+		{"invalid selector", &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"},
+			Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Bogus"}}}}},
+			PDB{Invalid: `selector: "Bogus" is not a valid label selector operator`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
+				PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{tt.pdb}}
+			got := Analyze(s).PDBs[0]
+			tt.want.Namespace, tt.want.Name = "ns", "p"
+			if got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWorkloadCoverageAndOverlap(t *testing.T) {
+	t.Parallel()
+	web, webRS := deployment("web", 3)
+	api, apiRS := deployment("api", 2)
+	lone, loneRS := deployment("lone", 2)
+	one := intstr.FromInt32(1)
+	s := &cluster.Snapshot{
+		Deployments: []*appsv1.Deployment{web, api, lone},
+		ReplicaSets: []*appsv1.ReplicaSet{webRS, apiRS, loneRS},
+		Pods:        append(append(pods(webRS, "web", 3), pods(apiRS, "api", 2)...), pods(loneRS, "lone", 2)...),
+		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
+			pdb("web", map[string]string{"app": "web"}, &one, nil),
+			pdb("tier", map[string]string{"tier": "web"}, &one, nil), // overlaps web, api and lone
+			pdb("api", map[string]string{"app": "api"}, &one, nil),
+		},
+	}
+	s.PodDisruptionBudgets[1].Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"lone"}}}
+	got := map[string]Workload{}
+	for _, w := range Analyze(s).Workloads {
+		got[w.Name] = w
+	}
+	if w := got["web"]; !w.Covered || w.PodsWithMultiplePDBs != 3 {
+		t.Errorf("web %+v, want covered with 3 pods under two PDBs", w)
+	}
+	if w := got["api"]; !w.Covered || w.PodsWithMultiplePDBs != 2 {
+		t.Errorf("api %+v", w)
+	}
+	if w := got["lone"]; w.Covered || w.PodsWithMultiplePDBs != 0 {
+		t.Errorf("lone %+v, want uncovered", w)
+	}
+}
+
+// A PDB over pods whose controller the disruption controller cannot scale
+// (a Job) has unknown expected pods: not reported, not zero.
+func TestUnknownControllerLeavesExpectedUnknown(t *testing.T) {
+	t.Parallel()
+	p50 := intstr.FromString("50%")
+	s := &cluster.Snapshot{
+		Pods: []*corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "j", Namespace: "ns", UID: "j", Labels: map[string]string{"app": "batch"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: ptr(true)}}}}},
+		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("p", map[string]string{"app": "batch"}, &p50, nil)},
+	}
+	got := Analyze(s).PDBs[0]
+	if got.ExpectedKnown || got.SelectedPods != 1 {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// Without pods (audit of manifests) selection is decided on templates.
+func TestTemplateMode(t *testing.T) {
+	t.Parallel()
+	d, _ := deployment("web", 3)
+	int3 := intstr.FromInt32(3)
+	s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d},
+		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("a", map[string]string{"app": "web"}, &int3, nil), pdb("b", map[string]string{"tier": "web"}, nil, nil)}}
+	r := Analyze(s)
+	if !r.PDBs[0].BlocksDrain || r.PDBs[0].SelectedPods != 3 {
+		t.Errorf("pdb a %+v", r.PDBs[0])
+	}
+	if w := r.Workloads[0]; !w.Covered || w.PodsWithMultiplePDBs != 3 {
+		t.Errorf("workload %+v", w)
+	}
+}
