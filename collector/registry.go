@@ -12,6 +12,7 @@ var All = []*Spec{
 	&exporterSpec,
 	&placementSpec,
 	&disruptionSpec,
+	&resourcesSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

@@ -80,6 +80,8 @@ type Deps struct {
 	Cluster cluster.Source
 	// Status reports the health of the sources behind Cluster.
 	Status cluster.StatusReporter
+	// ExcludedNamespaces are left out of namespace-level analysis.
+	ExcludedNamespaces []string
 }
 
 // ResourceStatus is the health of one watched resource.

@@ -19,8 +19,17 @@ def node(name, z=None, cordoned=False):
                  "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
                             "conditions": [{"type": "Ready", "status": "True"}]}})
 
+# Workloads that declare their requests and limits; the others declare none.
+RESOURCED = {"cart", "frontend", "ledger"}
+
 def template(app, spread=None):
-    spec = {"containers": [{"name": app, "image": "registry.example/%s:1" % app}]}
+    c = {"name": app, "image": "registry.example/%s:1" % app}
+    if app in RESOURCED:
+        c["resources"] = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
+    spec = {"containers": [c]}
+    if app == "ledger":
+        # A schema-migration init container nobody gave requests to.
+        spec["initContainers"] = [{"name": "migrate", "image": "registry.example/ledger-migrate:1"}]
     sel = {"matchLabels": {"app": app}}
     if spread == "required":
         spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
@@ -120,6 +129,29 @@ pdb("payments", "ledger-team-b", "ledger", min_available=1)
 # A leftover PDB for an app that no longer exists protects nothing.
 pdb("shop", "recommendations", "recommendations", min_available=1)
 # search and frontend have no PDB at all.
+
+# Namespaces. kube-system is excluded from the requests/quota analysis by default.
+for ns in ["shop", "payments", "monitoring", "kube-system"]:
+    objs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "uid": "ns-" + ns}})
+# Seed: "it is recommended to set Resource quotas ... a Kubernetes manager can
+# set default limits". payments has both, and its quota is 90% used; shop has
+# neither, and its checkout and search containers set no requests.
+objs.append({"apiVersion": "v1", "kind": "ResourceQuota",
+             "metadata": {"name": "compute", "namespace": "payments", "uid": "rq-payments"},
+             "spec": {"hard": {"pods": "10", "requests.cpu": "4", "requests.memory": "8Gi"}},
+             "status": {"hard": {"pods": "10", "requests.cpu": "4", "requests.memory": "8Gi"},
+                        "used": {"pods": "9", "requests.cpu": "3", "requests.memory": "2Gi"}}})
+objs.append({"apiVersion": "v1", "kind": "LimitRange",
+             "metadata": {"name": "defaults", "namespace": "payments", "uid": "lr-payments"},
+             "spec": {"limits": [{"type": "Container", "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                                  "default": {"memory": "256Mi"}}]}})
+# A bare debugging pod someone left running: a CPU limit (which defaults the
+# request) and nothing for memory.
+objs.append({"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "debug-shell", "namespace": "shop", "uid": "pod-debug-shell", "labels": {"run": "debug"}},
+             "spec": {"nodeName": "node-b1", "containers": [{"name": "shell", "image": "registry.example/toolbox:1",
+                                                             "resources": {"limits": {"cpu": "1"}}}]},
+             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
 with open(out, "w") as f:

@@ -41,7 +41,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	}
 	defer inf.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf}, inf.Ready)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces}, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

@@ -50,5 +50,5 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf}, inf.Ready)
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces}, inf.Ready)
 }

@@ -339,7 +339,8 @@ func TestAudit(t *testing.T) {
 		rules = append(rules, f.Name+":"+f.Rule+":"+f.Severity)
 	}
 	sort.Strings(rules)
-	want := "checkout:disruption/no-pdb:warning checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning"
+	want := "checkout:disruption/no-pdb:warning checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning " +
+		"shop:resources/no-limitrange:info shop:resources/no-requests:warning shop:resources/no-requests:warning shop:resources/no-resourcequota:info"
 	if strings.Join(rules, " ") != want {
 		t.Errorf("findings %v\nwant %s", rules, want)
 	}

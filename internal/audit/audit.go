@@ -10,6 +10,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 )
 
 // Severity orders findings; audit fails on findings at or above a chosen one.
@@ -63,8 +64,9 @@ type Report struct {
 	Objects int `json:"objects"`
 }
 
-// Run decodes the paths, analyzes them and returns the report.
-func Run(paths []string) Report {
+// Run decodes the paths, analyzes them and returns the report. Namespaces
+// in excluded are left out of the requests/limits and quota findings.
+func Run(paths []string, excluded []string) Report {
 	dec := manifest.DecodePaths(paths)
 	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}}
 	for _, e := range dec.Errors {
@@ -82,6 +84,7 @@ func Run(paths []string) Report {
 		}
 	}
 	findings := append(Placement(placement.Analyze(snap)), Disruption(disruption.Analyze(snap))...)
+	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
 	for _, f := range findings {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
 			f.File, f.Line = o.File, o.Line
@@ -150,6 +153,42 @@ func Disruption(res disruption.Result) []Finding {
 	return out
 }
 
+// QuotaAlmostFull is the usage ratio from which a quota is a finding, as
+// the alert's threshold.
+const QuotaAlmostFull = 0.9
+
+// Resources returns the requests/limits and quota findings: containers
+// without requests where no LimitRange supplies a default, namespaces
+// without a ResourceQuota or LimitRange, quotas almost full.
+func Resources(res resources.Result) []Finding {
+	var out []Finding
+	defaults := map[string]resources.Namespace{}
+	for _, n := range res.Namespaces {
+		defaults[n.Name] = n
+		if n.ResourceQuotas == 0 {
+			out = append(out, Finding{Rule: "resources/no-resourcequota", Severity: Info, Kind: "Namespace", Name: n.Name,
+				Message: "no ResourceQuota: nothing caps what this namespace may consume"})
+		}
+		if n.LimitRanges == 0 {
+			out = append(out, Finding{Rule: "resources/no-limitrange", Severity: Info, Kind: "Namespace", Name: n.Name,
+				Message: "no LimitRange: containers get no default requests or limits"})
+		}
+	}
+	for _, c := range res.Containers {
+		if c.WithoutRequests > 0 && !defaults[c.Namespace].DefaultRequest[c.Resource] {
+			out = append(out, Finding{Rule: "resources/no-requests", Severity: Warning, Kind: "Namespace", Name: c.Namespace,
+				Message: fmt.Sprintf("%d of %d %s containers set no %s request and no LimitRange supplies one", c.WithoutRequests, c.Total, c.ContainerType, c.Resource)})
+		}
+	}
+	for _, q := range res.Quotas {
+		if q.Used/q.Hard >= QuotaAlmostFull {
+			out = append(out, Finding{Rule: "resources/quota-almost-full", Severity: Warning, Kind: "ResourceQuota", Namespace: q.Namespace, Name: q.Name,
+				Message: fmt.Sprintf("%s at %.0f%% of its hard limit", q.Resource, 100*q.Used/q.Hard)})
+		}
+	}
+	return out
+}
+
 // Failed reports whether the audit should exit non-zero: a finding at or
 // above failOn, or input that could not be decoded.
 func (r Report) Failed(failOn Severity) bool {
@@ -177,11 +216,18 @@ func (r Report) Write(w io.Writer, format string) error {
 		}
 	}
 	for _, f := range r.Findings {
-		loc := f.File
-		if f.Line > 0 {
-			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		loc := ""
+		switch {
+		case f.Line > 0:
+			loc = fmt.Sprintf("%s:%d: ", f.File, f.Line)
+		case f.File != "":
+			loc = f.File + ": "
 		}
-		if _, err := fmt.Fprintf(w, "%s: %s %s %s/%s/%s: %s\n", loc, f.Severity, f.Rule, f.Namespace, f.Kind, f.Name, f.Message); err != nil {
+		obj := f.Namespace + "/" + f.Kind + "/" + f.Name
+		if f.Namespace == "" {
+			obj = f.Kind + "/" + f.Name
+		}
+		if _, err := fmt.Fprintf(w, "%s%s %s %s: %s\n", loc, f.Severity, f.Rule, obj, f.Message); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,8 @@ type Config struct {
 	ResyncPeriod time.Duration `split_words:"true" default:"0s" modes:"central" desc:"informer resync period; 0 disables resyncs (watches keep caches current)"`
 	SyncTimeout  time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how long to wait for the informer caches before logging that they are still not synced"`
 
+	ExcludedNamespaces []string `split_words:"true" default:"kube-system,kube-public,kube-node-lease" desc:"comma-separated system namespaces left out of the requests/limits and quota analysis"`
+
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
 	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
 
