@@ -154,11 +154,7 @@ func TestPlacementLive(t *testing.T) {
 	if !inf.WaitForSync(syncCtx) {
 		t.Fatalf("informers running as the shipped ClusterRole did not sync: %+v", inf.Status())
 	}
-	specs, err := collector.Select(collector.Central, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := collector.NewSet(specs, collector.Deps{Logger: logger, Cluster: inf, Status: inf}, 5*time.Second)
+	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "exporter"), mustSpec(t, "placement")}, collector.Deps{Logger: logger, Cluster: inf, Status: inf}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

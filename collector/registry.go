@@ -13,6 +13,7 @@ var All = []*Spec{
 	&placementSpec,
 	&disruptionSpec,
 	&resourcesSpec,
+	&helmSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

@@ -82,6 +82,8 @@ type Deps struct {
 	Status cluster.StatusReporter
 	// ExcludedNamespaces are left out of namespace-level analysis.
 	ExcludedNamespaces []string
+	// Helm hands out Helm release metadata (central, demo).
+	Helm HelmSource
 }
 
 // ResourceStatus is the health of one watched resource.

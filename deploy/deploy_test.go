@@ -59,13 +59,22 @@ func TestLeastPrivilege(t *testing.T) {
 	var role rbacv1.ClusterRole
 	read(t, "clusterrole.yaml", &role)
 	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "secrets") || slices.Contains(r.Resources, "*") {
+			t.Errorf("base ClusterRole grants %v: Secrets belong in the optional helm-history role only", r.Resources)
+		}
 		for _, v := range r.Verbs {
 			if v != "get" && v != "list" && v != "watch" {
 				t.Errorf("ClusterRole grants %q on %v", v, r.Resources)
 			}
 		}
-		if slices.Contains(r.Resources, "secrets") || slices.Contains(r.Resources, "*") {
-			t.Errorf("ClusterRole grants %v", r.Resources)
+	}
+	var helm rbacv1.ClusterRole
+	read(t, "../helm-history/clusterrole.yaml", &helm)
+	for _, r := range helm.Rules {
+		for _, v := range r.Verbs {
+			if v != "list" && v != "watch" {
+				t.Errorf("helm-history ClusterRole grants %q", v)
+			}
 		}
 	}
 	var d appsv1.Deployment

@@ -153,6 +153,26 @@ objs.append({"apiVersion": "v1", "kind": "Pod",
                                                              "resources": {"limits": {"cpu": "1"}}}]},
              "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
 
+# Seed: "storing the history of all deployments is very expensive". Helm
+# release storage, metadata only (the exporter never reads release data).
+def helm3(ns, release, revisions):
+    for v in range(1, revisions + 1):
+        objs.append({"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+                     "metadata": {"name": "sh.helm.release.v1.%s.v%d" % (release, v), "namespace": ns,
+                                  "uid": "helm-%s-%s-%d" % (ns, release, v),
+                                  "labels": {"owner": "helm", "name": release, "version": str(v),
+                                             "status": "deployed" if v == revisions else "superseded"}}})
+helm3("shop", "storefront", 12)   # above Helm's --history-max default of 10
+helm3("payments", "ledger", 3)
+for v in range(1, 26):            # a Helm 2 release nobody migrated
+    objs.append({"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "legacy-ingress.v%d" % v, "namespace": "kube-system", "uid": "tiller-%d" % v,
+                              "labels": {"OWNER": "TILLER", "NAME": "legacy-ingress", "VERSION": str(v)}}})
+# Someone's hand-made Secret borrowed the owner=helm label.
+objs.append({"apiVersion": "v1", "kind": "Secret",
+             "metadata": {"name": "not-a-release", "namespace": "shop", "uid": "secret-not-a-release",
+                          "labels": {"owner": "helm"}}})
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
 with open(out, "w") as f:
     json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f, indent=1, sort_keys=True)

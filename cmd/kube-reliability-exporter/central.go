@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -39,9 +40,18 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	mc, err := metadata.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes metadata client: %w", err)
+	}
+	helm, err := kube.NewHelm(mc, e.cfg.ResyncPeriod, e.logger)
+	if err != nil {
+		return err
+	}
 	defer inf.Start(ctx)()
+	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces}, inf.Ready)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm}, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

@@ -35,8 +35,17 @@ func runDemo(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	mc, err := demo.MetadataClient()
+	if err != nil {
+		return err
+	}
+	helm, err := kube.NewHelm(mc, 0, e.logger)
+	if err != nil {
+		return err
+	}
 	defer inf.Start(ctx)()
-	if !inf.WaitForSync(ctx) {
+	defer helm.Start(ctx)()
+	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) {
 		return ctx.Err()
 	}
 	address := e.cfg.ListenAddress
@@ -50,5 +59,5 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces}, inf.Ready)
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm}, inf.Ready)
 }

@@ -1,0 +1,111 @@
+package kube
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/helmhistory"
+)
+
+type helmStorage struct {
+	name     string
+	resource string
+	informer cache.SharedIndexInformer
+	errors   atomic.Uint64
+}
+
+// HelmInformers watches Helm's release objects as metadata only
+// (PartialObjectMetadata): the API server strips a Secret's data before
+// it is sent, so the exporter never receives release contents. They are
+// separate from Informers because their RBAC is optional: without it they
+// never sync, and the helm collector reports those storages unavailable
+// while everything else stays ready.
+type HelmInformers struct {
+	storages []*helmStorage
+}
+
+// NewHelm builds the metadata informers for the three Helm storages.
+func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logger) (*HelmInformers, error) {
+	h := &HelmInformers{}
+	for _, s := range []struct {
+		name, resource, selector string
+	}{
+		{helmhistory.StorageSecret, "secrets", "owner=helm"},
+		{helmhistory.StorageConfigMap, "configmaps", "owner=helm"},
+		{helmhistory.StorageTiller, "configmaps", "OWNER=TILLER"},
+	} {
+		selector := s.selector
+		inf := metadatainformer.NewFilteredMetadataInformer(client, schema.GroupVersionResource{Version: "v1", Resource: s.resource},
+			metav1.NamespaceAll, resync, cache.Indexers{}, func(o *metav1.ListOptions) { o.LabelSelector = selector }).Informer()
+		// Keep identity and labels; drop annotations and managed fields.
+		if err := inf.SetTransform(func(obj any) (any, error) {
+			if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+				m.ManagedFields, m.Annotations = nil, nil
+			}
+			return obj, nil
+		}); err != nil {
+			return nil, err
+		}
+		hs := &helmStorage{name: s.name, resource: s.resource, informer: inf}
+		log := logger.With("kind", s.resource, "name", s.name)
+		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			hs.errors.Add(1)
+			// A missing optional role is expected: say it once at info
+			// through the storage_available metric, not as a warning loop.
+			log.Debug("helm release list or watch failed", "err", err)
+			cache.DefaultWatchErrorHandler(ctx, r, err)
+		}); err != nil {
+			return nil, err
+		}
+		h.storages = append(h.storages, hs)
+	}
+	return h, nil
+}
+
+// Start runs the informers until ctx is done or stop is called; stop
+// waits for them to end.
+func (h *HelmInformers) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, s := range h.storages {
+		wg.Go(func() { s.informer.RunWithContext(ctx) })
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// Storages returns each storage's release object metadata; a storage not
+// yet synced (or forbidden) is reported unavailable, without objects.
+func (h *HelmInformers) Storages() []helmhistory.Storage {
+	out := make([]helmhistory.Storage, 0, len(h.storages))
+	for _, s := range h.storages {
+		st := helmhistory.Storage{Name: s.name, Available: s.informer.HasSynced()}
+		if st.Available {
+			for _, o := range s.informer.GetStore().List() {
+				if m, ok := o.(*metav1.PartialObjectMetadata); ok {
+					st.Objects = append(st.Objects, &m.ObjectMeta)
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// WaitForSync blocks until every storage has synced or ctx is done (demo
+// only: in central a forbidden storage never syncs, by design).
+func (h *HelmInformers) WaitForSync(ctx context.Context) bool {
+	syncs := make([]cache.InformerSynced, len(h.storages))
+	for i, s := range h.storages {
+		syncs[i] = s.informer.HasSynced
+	}
+	return cache.WaitForCacheSync(ctx.Done(), syncs...)
+}
