@@ -4,8 +4,10 @@ import (
 	"os"
 	"testing"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 )
 
 // FuzzAnalyzeManifest feeds arbitrary manifests through decoding and
@@ -25,6 +27,12 @@ func FuzzAnalyzeManifest(f *testing.F) {
 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","ownerReferences":[{"kind":"ReplicaSet","uid":"r","controller":true}]},"spec":{"nodeName":"gone"},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}},
 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"q","ownerReferences":[{"kind":"Widget","uid":"w","controller":true}]},"spec":{"nodeName":"n"}}
 ]}`))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[
+{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"p","namespace":"n"},"spec":{"minAvailable":"lots","selector":{}}},
+{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"q","namespace":"n"},"spec":{"maxUnavailable":"250%"}},
+{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"r","namespace":"n"},"status":{"hard":{"example.com/gpus":"0","pods":"1"},"used":{"pods":"5"}}},
+{"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"l","namespace":"n"},"spec":{"limits":[{"type":"Container"}]}}
+]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := manifest.Decode("f", data)
 		res := placement.Analyze(manifest.Snapshot(r.Objects))
@@ -35,5 +43,14 @@ func FuzzAnalyzeManifest(f *testing.F) {
 			}
 		}
 		Placement(res)
+		snap := manifest.Snapshot(r.Objects)
+		d := disruption.Analyze(snap)
+		for _, p := range d.PDBs {
+			if p.ExpectedKnown && (p.DesiredHealthy < 0 || p.ExpectedPods < 0 || (p.BlocksDrain && p.ExpectedPods == 0)) {
+				t.Errorf("inconsistent PDB verdict %+v", p)
+			}
+		}
+		Disruption(d)
+		Resources(resources.Analyze(snap, resources.DefaultExcludedNamespaces))
 	})
 }
