@@ -72,7 +72,10 @@ func TestResourcesLive(t *testing.T) {
 		}
 	}
 	env.CreateDeployment("team-a", "sized", 5, withResources)
-	env.CreateDeployment("team-a", "unsized", 4, nil)
+	env.CreateDeployment("team-a", "unsized", 4, func(d *appsv1.Deployment) {
+		// An init container nobody sized: counted apart from app containers.
+		d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "registry.example/migrate:1"}}
+	})
 	env.RunPods("team-a", "app=sized", 5, "node-1")
 	env.RunPods("team-a", "app=unsized", 4, "node-1")
 
@@ -107,17 +110,19 @@ func TestResourcesLive(t *testing.T) {
 	reg.MustRegister(set)
 
 	testenv.Eventually(t, 60*time.Second, expectation(t, reg, map[string]float64{
-		nsKey("namespace_containers", "team-a", "container_type", "app", "resource", "cpu"):                   2,
-		nsKey("namespace_containers_without_requests", "team-a", "container_type", "app", "resource", "cpu"):  1,
-		nsKey("namespace_containers_without_limits", "team-a", "container_type", "app", "resource", "cpu"):    2,
-		nsKey("namespace_containers_without_limits", "team-a", "container_type", "app", "resource", "memory"): 1,
-		nsKey("namespace_resourcequotas", "team-a"):                                                           1,
-		nsKey("namespace_limitranges", "team-a"):                                                              0,
-		nsKey("namespace_resourcequotas", "team-b"):                                                           0,
-		nsKey("namespace_limitranges", "team-b"):                                                              1,
-		nsKey("namespace_default_request", "team-b", "resource", "cpu"):                                       1,
-		nsKey("namespace_default_request", "team-b", "resource", "memory"):                                    0,
-		nsKey("namespace_default_request", "team-a", "resource", "cpu"):                                       0,
+		nsKey("namespace_containers", "team-a", "container_type", "app", "resource", "cpu"):                      2,
+		nsKey("namespace_containers_without_requests", "team-a", "container_type", "app", "resource", "cpu"):     1,
+		nsKey("namespace_containers_without_limits", "team-a", "container_type", "app", "resource", "cpu"):       2,
+		nsKey("namespace_containers_without_limits", "team-a", "container_type", "app", "resource", "memory"):    1,
+		nsKey("namespace_containers", "team-a", "container_type", "init", "resource", "memory"):                  1,
+		nsKey("namespace_containers_without_requests", "team-a", "container_type", "init", "resource", "memory"): 1,
+		nsKey("namespace_resourcequotas", "team-a"):                                                              1,
+		nsKey("namespace_limitranges", "team-a"):                                                                 0,
+		nsKey("namespace_resourcequotas", "team-b"):                                                              0,
+		nsKey("namespace_limitranges", "team-b"):                                                                 1,
+		nsKey("namespace_default_request", "team-b", "resource", "cpu"):                                          1,
+		nsKey("namespace_default_request", "team-b", "resource", "memory"):                                       0,
+		nsKey("namespace_default_request", "team-a", "resource", "cpu"):                                          0,
 		// 9 pods of 10, as computed by the real quota controller.
 		`kube_reliability_resourcequota_usage_ratio{namespace="team-a",resource="pods",resourcequota="pods"}`: 0.9,
 		nsKey("namespace_resourcequotas", "kube-system"):                                                      -1, // excluded
