@@ -1,0 +1,117 @@
+package etcd
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestKnownIssuesTableIsWellFormed(t *testing.T) {
+	t.Parallel()
+	table, err := KnownIssues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table.Revision < 1 || len(table.Issues) < 7 {
+		t.Errorf("table revision %d with %d issues", table.Revision, len(table.Issues))
+	}
+	for _, is := range table.Issues {
+		if !strings.HasPrefix(is.Link, "https://") {
+			t.Errorf("%s: link %q", is.ID, is.Link)
+		}
+	}
+}
+
+func TestParseIssuesRejectsBadTables(t *testing.T) {
+	t.Parallel()
+	for name, y := range map[string]string{
+		"reversed range": "revision: 1\nissues: [{id: a, affected: [{from: 3.5.2, to: 3.5.0}], severity: warning, summary: s, link: l}]",
+		"bad version":    "revision: 1\nissues: [{id: a, affected: [{from: 3.5, to: 3.5.0}], severity: warning, summary: s, link: l}]",
+		"duplicate id":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, link: l}, {id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, link: l}]",
+		"bad severity":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: meh, summary: s, link: l}]",
+		"unknown field":  "revision: 1\nissues: [{id: a, affected: [], sev: warning}]",
+	} {
+		if _, err := ParseIssues([]byte(y)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"3.5.9": "3.5.9", "v3.6.16": "3.6.16", "3.6.0-rc.1": "3.6.0", "3.5.9+k3s1": "3.5.9"} {
+		v, err := ParseVersion(in)
+		if err != nil || v.String() != want {
+			t.Errorf("ParseVersion(%q) = %v, %v; want %s", in, v, err, want)
+		}
+	}
+	for _, bad := range []string{"", "3.5", "3.x.1", "a.b.c", "3.5.-1", "3.5.99999999999"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q) accepted", bad)
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	table, err := KnownIssues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := func(s string) Version {
+		x, err := ParseVersion(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	tests := []struct {
+		name     string
+		versions []string
+		drift    int
+		below    bool
+		issues   string
+	}{
+		{"current 3.6", []string{"3.6.16", "3.6.16", "3.6.16"}, 0, false, ""},
+		{"mid-upgrade 3.6 to 3.7", []string{"3.6.16", "3.6.16", "3.7.3"}, 1, false, ""},
+		{"3.5.2 everything", []string{"3.5.2"}, 0, true, "data-inconsistency-3.5.0-3.5.2 defrag-crash-3.5.0-3.5.5 upgrade-3.6-too-many-learners upgrade-3.6-zombie-members"},
+		{"3.5.21 only the zombie issue", []string{"3.5.21"}, 0, false, "upgrade-3.6-zombie-members"},
+		{"debian 3.4.23 end of life", []string{"3.4.23"}, 0, true, "end-of-life-minor"},
+		{"3.4.21 auth issue", []string{"3.4.21", "3.5.26"}, 1, true, "auth-member-add-inconsistency end-of-life-minor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var vs []Version
+			for _, s := range tt.versions {
+				vs = append(vs, v(s))
+			}
+			got := Judge(vs, DefaultMinimum(), table)
+			if got.Drift != tt.drift || got.BelowMinimum != tt.below || strings.Join(got.KnownIssues, " ") != tt.issues {
+				t.Errorf("got drift %d below %t issues %q; want %d %t %q", got.Drift, got.BelowMinimum, strings.Join(got.KnownIssues, " "), tt.drift, tt.below, tt.issues)
+			}
+		})
+	}
+	m, err := ParseMinimum("3.4", []string{"3.4.22", "3.5.6"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Below(v("3.4.22")) || !m.Below(v("3.4.21")) || !m.Below(v("3.3.30")) || m.Below(v("3.6.0")) {
+		t.Errorf("configured minimum misjudges: %+v", m)
+	}
+}
+
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"3.5.9", "v3.6.0-rc.1", "3.5.9+k3s1", "", "3..1", "9999999999.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseVersion(v.String())
+		if err != nil || again != v {
+			t.Errorf("%q parsed as %v does not round-trip: %v %v", s, v, again, err)
+		}
+	})
+}
