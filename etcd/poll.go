@@ -1,0 +1,317 @@
+package etcd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// Alarms reported per member, as in the alarm label.
+var Alarms = []string{pb.AlarmType_NOSPACE.String(), pb.AlarmType_CORRUPT.String()}
+
+// Error reasons, a closed set for the reason label.
+var Reasons = []string{"timeout", "unreachable", "tls", "other"}
+
+// Member is one configured etcd member endpoint.
+type Member struct {
+	// Name labels the member's series: the configured name, or the
+	// endpoint's host:port.
+	Name string
+	URL  string
+}
+
+// ParseMembers parses "name=https://host:2379" or plain URLs.
+func ParseMembers(specs []string) ([]Member, error) {
+	var out []Member
+	seen := map[string]bool{}
+	for _, s := range specs {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		name, raw, named := strings.Cut(s, "=")
+		if !named {
+			raw = s
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("etcd endpoint %q: want [name=]http(s)://host:port", s)
+		}
+		if !named {
+			name = u.Host
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("etcd endpoint %q: member name %q used twice", s, name)
+		}
+		seen[name] = true
+		out = append(out, Member{Name: name, URL: u.Scheme + "://" + u.Host})
+	}
+	return out, nil
+}
+
+// MemberStatus is what one poll learned about one member. When Up is
+// false, Reason says why and nothing else is known.
+type MemberStatus struct {
+	Member
+	Up     bool
+	Reason string
+
+	Version               string
+	ID, ClusterID, Leader uint64
+	IsLearner             bool
+	DBSize, DBSizeInUse   int64
+	RaftIndex             uint64
+	QuotaBytes            int64 // 0: unknown
+	Alarms                map[string]bool
+	AlarmsKnown           bool
+	CertNotAfter          time.Time // zero: no TLS or unknown
+}
+
+// TLSFiles configures client TLS; empty fields mean plain or system roots.
+type TLSFiles struct{ CA, Cert, Key string }
+
+// Config configures a Poller.
+type Config struct {
+	Members []Member
+	TLS     TLSFiles
+	// Timeout bounds each member's whole poll.
+	Timeout time.Duration
+	// MaxMetricsBytes bounds the read of a member's /metrics (quota
+	// fallback for servers whose Status has no quota).
+	MaxMetricsBytes int64
+}
+
+// Poller polls every member on its own, in parallel, each under Timeout.
+type Poller struct {
+	cfg     Config
+	tls     *tls.Config
+	http    *http.Client
+	logger  *slog.Logger
+	mu      sync.Mutex
+	clients map[string]*clientv3.Client
+}
+
+// NewPoller checks the TLS files and builds a poller.
+func NewPoller(cfg Config, logger *slog.Logger) (*Poller, error) {
+	p := &Poller{cfg: cfg, logger: logger, clients: map[string]*clientv3.Client{}}
+	if cfg.MaxMetricsBytes <= 0 {
+		p.cfg.MaxMetricsBytes = 8 << 20
+	}
+	if cfg.TLS != (TLSFiles{}) {
+		t := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TLS.CA != "" {
+			pool := x509.NewCertPool()
+			b, err := readFileBounded(cfg.TLS.CA, 1<<20)
+			if err != nil {
+				return nil, fmt.Errorf("etcd CA file: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(b) {
+				return nil, fmt.Errorf("etcd CA file %s: no PEM certificate", cfg.TLS.CA)
+			}
+			t.RootCAs = pool
+		}
+		if cfg.TLS.Cert != "" || cfg.TLS.Key != "" {
+			c, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+			if err != nil {
+				return nil, fmt.Errorf("etcd client certificate: %w", err)
+			}
+			t.Certificates = []tls.Certificate{c}
+		}
+		p.tls = t
+	}
+	p.http = &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls, DisableKeepAlives: true}}
+	return p, nil
+}
+
+// Close closes the member clients.
+func (p *Poller) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		_ = c.Close()
+	}
+	p.clients = map[string]*clientv3.Client{}
+}
+
+func (p *Poller) client(m Member) (*clientv3.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.clients[m.URL]; c != nil {
+		return c, nil
+	}
+	// One client per member, pinned to its endpoint: Status must reach
+	// that member, not whichever one the balancer picks.
+	c, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{m.URL}, DialTimeout: p.cfg.Timeout, TLS: p.tls,
+		Logger: zap.NewNop(), AutoSyncInterval: 0, RejectOldCluster: false,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.clients[m.URL] = c
+	return c, nil
+}
+
+// Poll polls every member and returns their statuses in configured order.
+func (p *Poller) Poll(ctx context.Context) []MemberStatus {
+	out := make([]MemberStatus, len(p.cfg.Members))
+	var wg sync.WaitGroup
+	for i, m := range p.cfg.Members {
+		wg.Go(func() {
+			mctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+			defer cancel()
+			out[i] = p.pollMember(mctx, m)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
+	st := MemberStatus{Member: m}
+	fail := func(err error) MemberStatus {
+		st.Up, st.Reason = false, reason(ctx, err)
+		p.logger.Debug("etcd member poll failed", "endpoint", m.Name, "err", err)
+		return st
+	}
+	c, err := p.client(m)
+	if err != nil {
+		return fail(err)
+	}
+	s, err := c.Status(ctx, m.URL)
+	if err != nil {
+		return fail(err)
+	}
+	st.Up = true
+	st.Version, st.ID, st.ClusterID, st.Leader = s.Version, s.Header.GetMemberId(), s.Header.GetClusterId(), s.Leader
+	st.IsLearner, st.DBSize, st.DBSizeInUse, st.RaftIndex, st.QuotaBytes = s.IsLearner, s.DbSize, s.DbSizeInUse, s.RaftIndex, s.DbSizeQuota
+	if a, err := c.AlarmList(ctx); err == nil {
+		st.AlarmsKnown, st.Alarms = true, map[string]bool{}
+		for _, am := range a.Alarms {
+			if am.MemberID == st.ID {
+				st.Alarms[am.Alarm.String()] = true
+			}
+		}
+	}
+	if st.QuotaBytes == 0 {
+		// Status has carried the quota only since 3.6; older members
+		// export it on /metrics.
+		if q, err := p.metricsQuota(ctx, m); err == nil {
+			st.QuotaBytes = q
+		} else {
+			p.logger.Debug("etcd quota from /metrics failed", "endpoint", m.Name, "err", err)
+		}
+	}
+	if p.tls != nil {
+		st.CertNotAfter = p.certNotAfter(ctx, m)
+	}
+	return st
+}
+
+// ErrNoQuota: the member's /metrics has no quota line.
+var ErrNoQuota = errors.New("no etcd_server_quota_backend_bytes in /metrics")
+
+func (p *Poller) metricsQuota(ctx context.Context, m Member) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	return ParseQuota(io.LimitReader(resp.Body, p.cfg.MaxMetricsBytes))
+}
+
+// ParseQuota finds etcd_server_quota_backend_bytes in a Prometheus text
+// exposition. It reads at most what r yields (callers bound it) and never
+// holds more than one line.
+func ParseQuota(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, "etcd_server_quota_backend_bytes")
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		if i := strings.LastIndexByte(rest, '}'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		f, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil || f < 0 || f > 1<<62 {
+			return 0, fmt.Errorf("etcd_server_quota_backend_bytes value %q", fields[0])
+		}
+		return int64(f), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read /metrics: %w", err)
+	}
+	return 0, ErrNoQuota
+}
+
+func (p *Poller) certNotAfter(ctx context.Context, m Member) time.Time {
+	u, err := url.Parse(m.URL)
+	if err != nil || u.Scheme != "https" {
+		return time.Time{}
+	}
+	d := tls.Dialer{Config: p.tls.Clone()}
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return time.Time{}
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return time.Time{}
+	}
+	return certs[0].NotAfter
+}
+
+func reason(ctx context.Context, err error) string {
+	var ne net.Error
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
+		return "timeout"
+	case errors.As(err, &certErr) || strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+		return "tls"
+	case strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "Unavailable"):
+		return "unreachable"
+	}
+	return "other"
+}
+
+func readFileBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
+}

@@ -1,0 +1,161 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestPollRealCluster: a 3-member embedded etcd with a small quota is
+// written until NOSPACE; the poll reports the alarm on the member that
+// raised it and the database size and quota Status reports; a stopped
+// member is down within the timeout while the others stay right; after
+// disarming, the alarm is gone.
+func TestPollRealCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-member etcd cluster")
+	}
+	const quota = 8 << 20
+	c := testenv.StartEtcdCluster(t, 3, quota)
+	var specs []string
+	for i, u := range c.ClientURLs {
+		specs = append(specs, c.Names[i]+"="+u)
+	}
+	members, err := ParseMembers(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoller(Config{Members: members, Timeout: 3 * time.Second}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.ClientURLs, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	value := strings.Repeat("x", 512<<10)
+	var full error
+	for i := 0; i < 200 && full == nil; i++ {
+		_, full = cli.Put(ctx, "k"+string(rune('a'+i%26))+string(rune('a'+i/26)), value)
+	}
+	if full == nil || !strings.Contains(full.Error(), "database space exceeded") {
+		t.Fatalf("writing 100 MiB into an 8 MiB quota: err = %v, want database space exceeded", full)
+	}
+
+	st := p.Poll(ctx)
+	nospace := 0
+	for _, m := range st {
+		if !m.Up {
+			t.Fatalf("member %s down: %s", m.Name, m.Reason)
+		}
+		if m.Version != "3.7.3" || m.QuotaBytes != quota || !m.AlarmsKnown {
+			t.Errorf("member %s: version %q quota %d alarms known %t", m.Name, m.Version, m.QuotaBytes, m.AlarmsKnown)
+		}
+		direct, err := cli.Status(ctx, m.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.DBSize != direct.DbSize || m.DBSizeInUse != direct.DbSizeInUse || m.ID != direct.Header.MemberId {
+			t.Errorf("member %s: db %d/%d id %x, Status says %d/%d id %x", m.Name, m.DBSize, m.DBSizeInUse, m.ID, direct.DbSize, direct.DbSizeInUse, direct.Header.MemberId)
+		}
+		if m.DBSize < quota*9/10 {
+			t.Errorf("member %s: db size %d, want near the %d quota", m.Name, m.DBSize, quota)
+		}
+		if m.Alarms["NOSPACE"] {
+			nospace++
+		}
+	}
+	if nospace == 0 {
+		t.Error("no member reports the NOSPACE alarm the cluster raised")
+	}
+
+	c.Stop(2)
+	start := time.Now()
+	st = p.Poll(ctx)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("poll with a stopped member took %s, past the 3s timeout", took)
+	}
+	if st[2].Up || st[2].Reason == "" {
+		t.Errorf("stopped member: up %t reason %q", st[2].Up, st[2].Reason)
+	}
+	if !st[0].Up || !st[1].Up {
+		t.Errorf("healthy members affected by the stopped one: %+v %+v", st[0].Up, st[1].Up)
+	}
+
+	if _, err := cli.AlarmDisarm(ctx, &clientv3.AlarmMember{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range p.Poll(ctx)[:2] {
+		if m.Alarms["NOSPACE"] {
+			t.Errorf("member %s still reports NOSPACE after disarm", m.Name)
+		}
+	}
+}
+
+func TestParseQuota(t *testing.T) {
+	t.Parallel()
+	q, err := ParseQuota(strings.NewReader("# HELP x\netcd_server_quota_backend_bytes_other 1\netcd_server_quota_backend_bytes 2.147483648e+09\n"))
+	if err != nil || q != 2147483648 {
+		t.Errorf("quota %d, %v", q, err)
+	}
+	if _, err := ParseQuota(strings.NewReader("garbage\n\x00\xff")); !errors.Is(err, ErrNoQuota) {
+		t.Errorf("garbage: %v", err)
+	}
+	if _, err := ParseQuota(strings.NewReader("etcd_server_quota_backend_bytes NaNx\n")); err == nil {
+		t.Error("bad value accepted")
+	}
+	// An endless body is bounded by the caller's LimitReader; a line longer
+	// than the scanner buffer is an error, not unbounded memory.
+	if _, err := ParseQuota(io.LimitReader(endless{}, 1<<20)); err == nil {
+		t.Error("an endless line parsed")
+	}
+}
+
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+func FuzzParseQuota(f *testing.F) {
+	f.Add([]byte("etcd_server_quota_backend_bytes 2.147483648e+09\n"))
+	f.Add([]byte("etcd_server_quota_backend_bytes{a=\"}\"} 5\n"))
+	f.Add([]byte("etcd_server_quota_backend_bytes\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q, err := ParseQuota(strings.NewReader(string(b)))
+		if err == nil && q < 0 {
+			t.Errorf("negative quota %d", q)
+		}
+	})
+}
+
+func TestParseMembers(t *testing.T) {
+	t.Parallel()
+	m, err := ParseMembers([]string{"etcd-a=https://10.0.0.1:2379", "http://127.0.0.1:2379/", " "})
+	if err != nil || len(m) != 2 || m[0].Name != "etcd-a" || m[1].Name != "127.0.0.1:2379" || m[1].URL != "http://127.0.0.1:2379" {
+		t.Errorf("members %+v, %v", m, err)
+	}
+	for _, bad := range [][]string{{"10.0.0.1:2379"}, {"a=ftp://x"}, {"a=http://x:1", "a=http://y:1"}} {
+		if _, err := ParseMembers(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
