@@ -14,6 +14,7 @@ var All = []*Spec{
 	&disruptionSpec,
 	&resourcesSpec,
 	&helmSpec,
+	&etcdSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

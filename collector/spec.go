@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
@@ -84,6 +85,18 @@ type Deps struct {
 	ExcludedNamespaces []string
 	// Helm hands out Helm release metadata (central, demo).
 	Helm HelmSource
+	// Etcd hands out etcd member polls; nil when no endpoint is configured.
+	Etcd          EtcdSource
+	EtcdJudgement EtcdJudgement
+	// Now is the clock for time-relative values; nil means time.Now.
+	Now func() time.Time
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 // ResourceStatus is the health of one watched resource.

@@ -57,6 +57,26 @@ func TestPollRealCluster(t *testing.T) {
 		t.Fatalf("writing 100 MiB into an 8 MiB quota: err = %v, want database space exceeded", full)
 	}
 
+	// Followers apply, and every backend commits, a moment later: wait
+	// until each member's database has settled before comparing.
+	last := map[string]int64{}
+	testenv.Eventually(t, 20*time.Second, func() error {
+		settled := true
+		for _, u := range c.ClientURLs {
+			s, err := cli.Status(ctx, u)
+			if err != nil {
+				return err
+			}
+			if s.DbSize != last[u] || s.DbSize < quota*9/10 {
+				settled = false
+			}
+			last[u] = s.DbSize
+		}
+		if !settled {
+			return errors.New("member databases still growing")
+		}
+		return nil
+	})
 	st := p.Poll(ctx)
 	nospace := 0
 	for _, m := range st {

@@ -10,6 +10,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 )
 
@@ -48,10 +50,14 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	etcdSrc, judgement, err := startEtcd(ctx, e)
+	if err != nil {
+		return err
+	}
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm}, inf.Ready)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement}, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while
@@ -69,4 +75,35 @@ func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
 			e.logger.Warn("informer caches still not synced", "duration_seconds", e.cfg.SyncTimeout.Seconds())
 		}
 	}
+}
+
+// startEtcd starts polling the configured etcd members in the background;
+// with none configured it returns a nil source and the etcd collector
+// exports nothing.
+func startEtcd(ctx context.Context, e *environment) (collector.EtcdSource, collector.EtcdJudgement, error) {
+	var j collector.EtcdJudgement
+	issues, err := etcd.KnownIssues()
+	if err != nil {
+		return nil, j, err
+	}
+	j.Issues = issues
+	// Both parse: config.Validate checked them.
+	j.Minimum, _ = etcd.ParseMinimum(e.cfg.EtcdOldestMinor, e.cfg.EtcdMinimumVersions)
+	members, _ := etcd.ParseMembers(e.cfg.EtcdEndpoints)
+	if len(members) == 0 {
+		return nil, j, nil
+	}
+	p, err := etcd.NewPoller(etcd.Config{
+		Members: members, Timeout: e.cfg.EtcdTimeout,
+		TLS: etcd.TLSFiles{CA: e.cfg.EtcdCaFile, Cert: e.cfg.EtcdCertFile, Key: e.cfg.EtcdKeyFile},
+	}, e.logger.With("collector", "etcd"))
+	if err != nil {
+		return nil, j, &config.Error{Key: config.Key("ETCD_CA_FILE"), Value: e.cfg.EtcdCaFile, Err: err}
+	}
+	m := etcd.NewMonitor(p, e.cfg.EtcdPollInterval)
+	go func() {
+		m.Run(ctx)
+		p.Close()
+	}()
+	return m, j, nil
 }

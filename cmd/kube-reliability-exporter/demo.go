@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 )
@@ -43,6 +45,11 @@ func runDemo(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	etcdSrc, judgement, stopEtcd, err := demoEtcd(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer stopEtcd()
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) {
@@ -59,5 +66,31 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm}, inf.Ready)
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement}, inf.Ready)
+}
+
+// demoEtcd starts the demo's embedded etcd, near its quota, and polls it
+// exactly as central polls real members.
+func demoEtcd(ctx context.Context, e *environment) (collector.EtcdSource, collector.EtcdJudgement, func(), error) {
+	var j collector.EtcdJudgement
+	issues, err := etcd.KnownIssues()
+	if err != nil {
+		return nil, j, nil, err
+	}
+	j.Issues, j.Minimum = issues, etcd.DefaultMinimum()
+	d, err := demo.StartEtcd(ctx)
+	if err != nil {
+		return nil, j, nil, err
+	}
+	p, err := etcd.NewPoller(etcd.Config{Members: []etcd.Member{{Name: "demo-etcd", URL: d.ClientURL}}, Timeout: 5 * time.Second}, e.logger)
+	if err != nil {
+		d.Close()
+		return nil, j, nil, err
+	}
+	m := etcd.NewMonitor(p, 15*time.Second)
+	m.PollOnce(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	return m, j, func() { cancel(); <-done; p.Close(); d.Close() }, nil
 }

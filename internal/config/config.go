@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 )
 
 // Prefix is the environment prefix: variables are RELIABILITY_<FIELD>.
@@ -41,6 +43,15 @@ type Config struct {
 	SyncTimeout  time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how long to wait for the informer caches before logging that they are still not synced"`
 
 	ExcludedNamespaces []string `split_words:"true" default:"kube-system,kube-public,kube-node-lease" desc:"comma-separated system namespaces left out of the requests/limits and quota analysis"`
+
+	EtcdEndpoints       []string      `split_words:"true" modes:"central" desc:"comma-separated etcd client endpoints to poll, each [name=]https://host:2379; the name labels the member (default host:port); empty disables etcd polling"`
+	EtcdCaFile          string        `split_words:"true" modes:"central" desc:"CA bundle verifying the etcd members' serving certificates"`
+	EtcdCertFile        string        `split_words:"true" modes:"central" desc:"client certificate for etcd (with RELIABILITY_ETCD_KEY_FILE)"`
+	EtcdKeyFile         string        `split_words:"true" modes:"central" desc:"client key for etcd"`
+	EtcdTimeout         time.Duration `split_words:"true" default:"5s" modes:"central" desc:"deadline of one member's poll; a member slower than this is down"`
+	EtcdPollInterval    time.Duration `split_words:"true" default:"30s" modes:"central" desc:"how often the members are polled; scrapes serve the last poll"`
+	EtcdOldestMinor     string        `split_words:"true" default:"3.5" modes:"central" desc:"oldest supported etcd minor; older members are below minimum (3.4 is end of life)"`
+	EtcdMinimumVersions []string      `split_words:"true" default:"3.4.22,3.5.6" modes:"central" desc:"per-minor patch floors (Kubernetes' recommended minimums by default)"`
 
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
 	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
@@ -117,6 +128,24 @@ func (c *Config) Validate() error {
 	}
 	if c.ResyncPeriod < 0 {
 		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}
+	}
+	if _, err := etcd.ParseMembers(c.EtcdEndpoints); err != nil {
+		return &Error{Key("ETCD_ENDPOINTS"), strings.Join(c.EtcdEndpoints, ","), err}
+	}
+	if _, err := etcd.ParseMinimum(c.EtcdOldestMinor, nil); err != nil {
+		return &Error{Key("ETCD_OLDEST_MINOR"), c.EtcdOldestMinor, err}
+	}
+	if _, err := etcd.ParseMinimum("3.5", c.EtcdMinimumVersions); err != nil {
+		return &Error{Key("ETCD_MINIMUM_VERSIONS"), strings.Join(c.EtcdMinimumVersions, ","), err}
+	}
+	if c.EtcdTimeout <= 0 {
+		return &Error{Key("ETCD_TIMEOUT"), c.EtcdTimeout.String(), errors.New("must be positive")}
+	}
+	if c.EtcdPollInterval < c.EtcdTimeout {
+		return &Error{Key("ETCD_POLL_INTERVAL"), c.EtcdPollInterval.String(), errors.New("must be at least RELIABILITY_ETCD_TIMEOUT")}
+	}
+	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
+		return &Error{Key("ETCD_CERT_FILE"), c.EtcdCertFile, errors.New("set together with RELIABILITY_ETCD_KEY_FILE")}
 	}
 	if c.SyncTimeout <= 0 {
 		return &Error{Key("SYNC_TIMEOUT"), c.SyncTimeout.String(), errors.New("must be positive")}
