@@ -35,4 +35,15 @@ for bin in kube-apiserver kube-controller-manager; do
   mv "$out/$bin.tmp" "$out/$bin"
   echo "test-binaries: built $bin in $(( $(date +%s) - start ))s" >&2
 done
+# An older etcd release for real mixed-version clusters (etcd tests).
+etcdmod="$here/test/etcdbuild"
+etcdversion=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit} $1 == "require" && $2 == "go.etcd.io/etcd/server/v3" {print $3; exit}' "$etcdmod/go.mod")
+[ -n "$etcdversion" ] || { echo "test-binaries: no go.etcd.io/etcd/server/v3 version in $etcdmod/go.mod" >&2; exit 1; }
+etcdout=${KRE_TEST_ETCD_DIR:-$cache/etcd-$etcdversion}
+mkdir -p "$etcdout"
+if [ ! -x "$etcdout/etcd" ]; then
+  echo "test-binaries: building etcd $etcdversion into $etcdout (first run only)" >&2
+  (cd "$etcdmod" && CGO_ENABLED=0 go build -trimpath -o "$etcdout/etcd.tmp" .)
+  mv "$etcdout/etcd.tmp" "$etcdout/etcd"
+fi
 echo "$out"

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: Debian's prometheus
-# package (promtool, for the alert rule tests) and the control-plane
-# binaries built from k8s.io/kubernetes (cached outside the repository, so
-# only the first run builds them). Idempotent and quick when all is there.
+# (promtool) and etcd-server (3.4) packages, the control-plane binaries
+# built from k8s.io/kubernetes and an older etcd built from its Go module
+# (cached outside the repository, so only the first run builds them).
+# Idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v promtool >/dev/null 2>&1; then
+# promtool (alert rule tests) and Debian's etcd 3.4 (a real end-of-life
+# etcd server for the below-minimum test).
+missing=""
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+[ -x /usr/bin/etcd ] || missing="$missing etcd-server"
+if [ -n "$missing" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "test-deps: installing promtool (Debian package prometheus)" >&2
+  echo "test-deps: installing$missing (Debian packages)" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 promtool --version >/dev/null
+/usr/bin/etcd --version >/dev/null
 
 bash hack/test-binaries.sh >/dev/null

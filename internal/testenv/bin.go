@@ -12,6 +12,28 @@ import (
 // BinDirEnv overrides where the control-plane binaries are looked up.
 const BinDirEnv = "KRE_TEST_BIN_DIR"
 
+// OldEtcdBinary returns the older etcd release hack/test-binaries.sh
+// builds from test/etcdbuild, and its version ("v3.6.16").
+func OldEtcdBinary() (path, version string, err error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", "", err
+	}
+	version, err = requiredVersion(filepath.Join(root, "test", "etcdbuild", "go.mod"), "go.etcd.io/etcd/server/v3")
+	if err != nil {
+		return "", "", err
+	}
+	dir := os.Getenv("KRE_TEST_ETCD_DIR")
+	if dir == "" {
+		dir = filepath.Join(cacheDir(), "etcd-"+version)
+	}
+	path = filepath.Join(dir, "etcd")
+	if _, err := os.Stat(path); err != nil {
+		return "", "", fmt.Errorf("etcd %s not found in %s (build it once with 'make testbins'): %w", version, dir, err)
+	}
+	return path, version, nil
+}
+
 // BinDir returns the directory holding kube-apiserver and
 // kube-controller-manager as hack/test-binaries.sh builds them:
 // $KRE_TEST_BIN_DIR, else <user cache>/kube-reliability-exporter/kube-<version>
@@ -24,23 +46,27 @@ func BinDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	version, err := kubeVersion(filepath.Join(root, "test", "kubebuild", "go.mod"))
+	version, err := requiredVersion(filepath.Join(root, "test", "kubebuild", "go.mod"), "k8s.io/kubernetes")
 	if err != nil {
 		return "", err
 	}
-	cache := os.Getenv("KRE_TEST_CACHE")
-	if cache == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home := os.Getenv("HOME")
-			if home == "" {
-				home = "/tmp" // as hack/test-binaries.sh does
-			}
-			base = filepath.Join(home, ".cache")
-		}
-		cache = filepath.Join(base, "kube-reliability-exporter")
+	return filepath.Join(cacheDir(), "kube-"+version), nil
+}
+
+// cacheDir is where hack/test-binaries.sh keeps what it builds.
+func cacheDir() string {
+	if c := os.Getenv("KRE_TEST_CACHE"); c != "" {
+		return c
 	}
-	return filepath.Join(cache, "kube-"+version), nil
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home := os.Getenv("HOME")
+		if home == "" {
+			home = "/tmp" // as hack/test-binaries.sh does
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "kube-reliability-exporter")
 }
 
 // Binary returns the path of a control-plane binary, or an error telling
@@ -74,7 +100,7 @@ func repoRoot() (string, error) {
 	}
 }
 
-func kubeVersion(gomod string) (string, error) {
+func requiredVersion(gomod, module string) (string, error) {
 	f, err := os.Open(gomod)
 	if err != nil {
 		return "", err
@@ -86,9 +112,9 @@ func kubeVersion(gomod string) (string, error) {
 		if len(fields) >= 2 && fields[0] == "require" {
 			fields = fields[1:]
 		}
-		if len(fields) >= 2 && fields[0] == "k8s.io/kubernetes" && strings.HasPrefix(fields[1], "v") {
+		if len(fields) >= 2 && fields[0] == module && strings.HasPrefix(fields[1], "v") {
 			return fields[1], nil
 		}
 	}
-	return "", fmt.Errorf("no k8s.io/kubernetes requirement in %s", gomod)
+	return "", fmt.Errorf("no %s requirement in %s", module, gomod)
 }

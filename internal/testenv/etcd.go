@@ -3,7 +3,11 @@ package testenv
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -132,3 +136,89 @@ func StartEtcdCluster(t testing.TB, n int, quotaBytes int64) *EtcdCluster {
 // Stop stops member i, as a crashed or partitioned member would look to
 // its clients.
 func (c *EtcdCluster) Stop(i int) { c.stops[i]() }
+
+// EtcdMemberSpec is one member of a real multi-version cluster: Binary is
+// an etcd executable (an older release, or Debian's), or "" for an
+// embedded member of this module's etcd version.
+type EtcdMemberSpec struct{ Binary string }
+
+// StartEtcdMixed starts one cluster whose members run the given binaries
+// (a rolling upgrade caught half-way), all with one --initial-cluster, on
+// loopback; it stops them and removes their data when the test ends.
+func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
+	t.Helper()
+	c := &EtcdCluster{}
+	type planned struct {
+		name         string
+		client, peer url.URL
+		dir, binary  string
+	}
+	var plan []planned
+	var initial []string
+	for i, s := range specs {
+		p := planned{
+			name:   fmt.Sprintf("etcd-%d", i),
+			client: mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))),
+			peer:   mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))),
+			dir:    t.TempDir(), binary: s.Binary,
+		}
+		plan = append(plan, p)
+		initial = append(initial, p.name+"="+p.peer.String())
+		c.ClientURLs = append(c.ClientURLs, p.client.String())
+		c.Names = append(c.Names, p.name)
+	}
+	cluster := strings.Join(initial, ",")
+	for _, p := range plan {
+		if p.binary != "" {
+			cmd := exec.Command(p.binary,
+				"--name="+p.name, "--data-dir="+p.dir,
+				"--listen-client-urls="+p.client.String(), "--advertise-client-urls="+p.client.String(),
+				"--listen-peer-urls="+p.peer.String(), "--initial-advertise-peer-urls="+p.peer.String(),
+				"--initial-cluster="+cluster, "--initial-cluster-state=new", "--log-level=error")
+			logPath := filepath.Join(p.dir, "..", p.name+".log")
+			logf, err := os.Create(logPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stdout, cmd.Stderr = logf, logf
+			cmd.SysProcAttr = childAttrs()
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("testenv: start %s: %v", p.binary, err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait(); logf.Close() }()
+			stop := sync.OnceFunc(func() { stopProcess(cmd, exited) })
+			c.stops = append(c.stops, stop)
+			t.Cleanup(stop)
+			continue
+		}
+		cfg := embed.NewConfig()
+		cfg.Name, cfg.Dir = p.name, p.dir
+		cfg.LogLevel, cfg.LogOutputs = "fatal", []string{"stderr"}
+		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{p.client}, []url.URL{p.client}
+		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{p.peer}, []url.URL{p.peer}
+		cfg.InitialCluster = cluster
+		e, err := embed.StartEtcd(cfg)
+		if err != nil {
+			t.Fatalf("testenv: start embedded etcd %s: %v", p.name, err)
+		}
+		stop := sync.OnceFunc(e.Close)
+		c.stops = append(c.stops, stop)
+		t.Cleanup(stop)
+	}
+	// Every member answers /health once the cluster has a leader.
+	Eventually(t, 60*time.Second, func() error {
+		for _, u := range c.ClientURLs {
+			resp, err := http.Get(u + "/health")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s/health: %s", u, resp.Status)
+			}
+		}
+		return nil
+	})
+	return c
+}

@@ -1,0 +1,101 @@
+package etcd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+func pollCluster(t *testing.T, c *testenv.EtcdCluster) []MemberStatus {
+	t.Helper()
+	var specs []string
+	for i, u := range c.ClientURLs {
+		specs = append(specs, c.Names[i]+"="+u)
+	}
+	members, err := ParseMembers(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoller(Config{Members: members, Timeout: 5 * time.Second}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	st := p.Poll(context.Background())
+	for _, m := range st {
+		if !m.Up {
+			t.Fatalf("member %s down: %s", m.Name, m.Reason)
+		}
+	}
+	return st
+}
+
+func judge(t *testing.T, st []MemberStatus) Verdict {
+	t.Helper()
+	table, err := KnownIssues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []Version
+	for _, m := range st {
+		v, err := ParseVersion(m.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return Judge(vs, DefaultMinimum(), table)
+}
+
+// TestMixedVersionCluster: a real cluster mid-upgrade, two members of the
+// older release built from its Go module and one of this module's etcd,
+// started with one --initial-cluster.
+func TestMixedVersionCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real mixed-version etcd cluster")
+	}
+	old, oldVersion, err := testenv.OldEtcdBinary()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	c := testenv.StartEtcdMixed(t, []testenv.EtcdMemberSpec{{Binary: old}, {Binary: old}, {}})
+	st := pollCluster(t, c)
+	want := []string{strings.TrimPrefix(oldVersion, "v"), strings.TrimPrefix(oldVersion, "v"), "3.7.3"}
+	for i, m := range st {
+		if m.Version != want[i] {
+			t.Errorf("member %s version %q, want %q", m.Name, m.Version, want[i])
+		}
+		if m.QuotaBytes != 2<<30 {
+			t.Errorf("member %s quota %d, want the 2 GiB default", m.Name, m.QuotaBytes)
+		}
+	}
+	v := judge(t, st)
+	if v.Drift != 1 || v.BelowMinimum || len(v.KnownIssues) != 0 {
+		t.Errorf("verdict %+v, want drift 1, not below minimum, no known issue", v)
+	}
+}
+
+// TestDebianEtcd34: Debian's etcd-server (3.4, end of life) as its own
+// cluster is below minimum; its Status carries no quota, so the quota comes
+// from its /metrics.
+func TestDebianEtcd34(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Debian's etcd")
+	}
+	const debian = "/usr/bin/etcd"
+	c := testenv.StartEtcdMixed(t, []testenv.EtcdMemberSpec{{Binary: debian}})
+	st := pollCluster(t, c)
+	if !strings.HasPrefix(st[0].Version, "3.4.") {
+		t.Fatalf("Debian's etcd reports %q, want 3.4.x", st[0].Version)
+	}
+	if st[0].QuotaBytes != 2<<30 {
+		t.Errorf("quota %d from /metrics, want the 2 GiB default", st[0].QuotaBytes)
+	}
+	v := judge(t, st)
+	if v.Drift != 0 || !v.BelowMinimum || strings.Join(v.KnownIssues, ",") != "end-of-life-minor" {
+		t.Errorf("verdict %+v, want below minimum with known issue end-of-life-minor", v)
+	}
+}
