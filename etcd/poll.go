@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -191,6 +192,14 @@ func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
 		p.logger.Debug("etcd member poll failed", "endpoint", m.Name, "err", err)
 		return st
 	}
+	// Dial first: a refused connection or a certificate the CA does not
+	// verify is reported as such at once, instead of as a timeout after
+	// the gRPC client's retries; the handshake also yields the served
+	// certificate.
+	notAfter, err := p.preflight(ctx, m)
+	if err != nil {
+		return fail(err)
+	}
 	c, err := p.client(m)
 	if err != nil {
 		return fail(err)
@@ -219,9 +228,7 @@ func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
 			p.logger.Debug("etcd quota from /metrics failed", "endpoint", m.Name, "err", err)
 		}
 	}
-	if p.tls != nil {
-		st.CertNotAfter = p.certNotAfter(ctx, m)
-	}
+	st.CertNotAfter = notAfter
 	return st
 }
 
@@ -275,33 +282,54 @@ func ParseQuota(r io.Reader) (int64, error) {
 	return 0, ErrNoQuota
 }
 
-func (p *Poller) certNotAfter(ctx context.Context, m Member) time.Time {
+// preflight dials the member (with TLS for https) and returns the served
+// certificate's not-after time (zero for plain http).
+func (p *Poller) preflight(ctx context.Context, m Member) (time.Time, error) {
 	u, err := url.Parse(m.URL)
-	if err != nil || u.Scheme != "https" {
-		return time.Time{}
+	if err != nil {
+		return time.Time{}, err
 	}
-	d := tls.Dialer{Config: p.tls.Clone()}
+	if u.Scheme != "https" {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", u.Host)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, conn.Close()
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if p.tls != nil {
+		cfg = p.tls.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	d := tls.Dialer{Config: cfg}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
-		return time.Time{}
+		return time.Time{}, err
 	}
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
 	if len(certs) == 0 {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return certs[0].NotAfter
+	return certs[0].NotAfter, nil
 }
 
 func reason(ctx context.Context, err error) string {
 	var ne net.Error
 	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
 	switch {
+	case errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+		return "tls"
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
 		return "timeout"
-	case errors.As(err, &certErr) || strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
-		return "tls"
-	case strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "Unavailable"):
+	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "Unavailable"):
 		return "unreachable"
 	}
 	return "other"

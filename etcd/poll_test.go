@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,50 @@ func TestParseMembers(t *testing.T) {
 		if _, err := ParseMembers(bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// A member that accepts connections and never answers is down within the
+// timeout, with reason timeout; one refusing connections is unreachable at
+// once; the healthy member next to them is polled in full.
+func TestPollFaultyEndpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd")
+	}
+	good := testenv.StartEtcd(t, 0)
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	refused := "http://127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	members := []Member{{Name: "good", URL: good.ClientURL}, {Name: "hang", URL: "http://" + hang.Addr().String()}, {Name: "refused", URL: refused}}
+	p, err := NewPoller(Config{Members: members, Timeout: 2 * time.Second}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	start := time.Now()
+	st := p.Poll(context.Background())
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("poll took %s with a 2s timeout", took)
+	}
+	if !st[0].Up || st[0].Version != "3.7.3" {
+		t.Errorf("healthy member: %+v", st[0])
+	}
+	if st[1].Up || st[1].Reason != "timeout" {
+		t.Errorf("hanging member: up %t reason %q, want timeout", st[1].Up, st[1].Reason)
+	}
+	if st[2].Up || st[2].Reason != "unreachable" {
+		t.Errorf("refusing member: up %t reason %q, want unreachable", st[2].Up, st[2].Reason)
 	}
 }

@@ -99,3 +99,37 @@ func TestDebianEtcd34(t *testing.T) {
 		t.Errorf("verdict %+v, want below minimum with known issue end-of-life-minor", v)
 	}
 }
+
+// TestServedCertificateExpiry: an https member serving a certificate of
+// known expiry, verified against the test CA; a poller without the CA
+// fails with reason tls.
+func TestServedCertificateExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a TLS etcd")
+	}
+	ca := testenv.NewCA(t)
+	notAfter := time.Now().Add(10 * 24 * time.Hour).Truncate(time.Second)
+	cert, key := ca.Issue(notAfter)
+	e := testenv.StartEtcdTLS(t, cert, key)
+	members := []Member{{Name: "tls", URL: e.ClientURL}}
+
+	p, err := NewPoller(Config{Members: members, Timeout: 5 * time.Second, TLS: TLSFiles{CA: ca.File}}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	st := p.Poll(context.Background())[0]
+	if !st.Up || !st.CertNotAfter.Equal(notAfter) {
+		t.Errorf("up %t (%s), certificate not after %v, want %v", st.Up, st.Reason, st.CertNotAfter, notAfter)
+	}
+
+	other := testenv.NewCA(t)
+	bad, err := NewPoller(Config{Members: members, Timeout: 3 * time.Second, TLS: TLSFiles{CA: other.File}}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if st := bad.Poll(context.Background())[0]; st.Up || st.Reason != "tls" {
+		t.Errorf("with the wrong CA: up %t reason %q, want down with reason tls", st.Up, st.Reason)
+	}
+}

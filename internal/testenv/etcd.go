@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
@@ -221,4 +222,33 @@ func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
 		return nil
 	})
 	return c
+}
+
+// StartEtcdTLS starts an embedded single-member etcd whose client endpoint
+// serves the given certificate over https on loopback.
+func StartEtcdTLS(t testing.TB, certFile, keyFile string) *Etcd {
+	t.Helper()
+	cfg := embed.NewConfig()
+	cfg.Name, cfg.Dir = "etcd-tls", t.TempDir()
+	cfg.LogLevel, cfg.LogOutputs = "fatal", []string{"stderr"}
+	cfg.UnsafeNoFsync = true
+	client := mustURL(t, fmt.Sprintf("https://127.0.0.1:%d", FreePort(t)))
+	peer := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: certFile, KeyFile: keyFile}
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		t.Fatalf("testenv: start TLS etcd: %v", err)
+	}
+	t.Cleanup(sync.OnceFunc(e.Close))
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		t.Fatalf("testenv: TLS etcd failed: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("testenv: TLS etcd not ready after 60s")
+	}
+	return &Etcd{e: e, ClientURL: client.String()}
 }
