@@ -207,8 +207,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 	size, quota := samples[`kube_reliability_etcd_member_db_size_bytes{member="demo-etcd"}`], samples[`kube_reliability_etcd_member_db_quota_bytes{member="demo-etcd"}`]
-	if quota != 16<<20 || size < 0.5*quota {
-		t.Errorf("demo etcd db size %v of quota %v, want over half of 16 MiB", size, quota)
+	if quota != 64<<20 || size < 0.5*quota || size >= quota {
+		t.Errorf("demo etcd db size %v of quota %v, want between half and all of 64 MiB", size, quota)
 	}
 	if !strings.Contains(body, `kube_reliability_etcd_member_info{cluster_id="`) || !strings.Contains(body, `version="3.7.3"} 1`) {
 		t.Error("no kube_reliability_etcd_member_info for the demo etcd 3.7.3")
