@@ -257,7 +257,7 @@ func TestSelect(t *testing.T) {
 		want              []string
 		err               string
 	}{
-		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "helm", "etcd"}, ""},
+		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "helm", "etcd", "apiserver_storage"}, ""},
 		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "helm", "etcd"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},

@@ -15,6 +15,7 @@ var All = []*Spec{
 	&resourcesSpec,
 	&helmSpec,
 	&etcdSpec,
+	&apiserverStorageSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

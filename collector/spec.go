@@ -88,6 +88,8 @@ type Deps struct {
 	// Etcd hands out etcd member polls; nil when no endpoint is configured.
 	Etcd          EtcdSource
 	EtcdJudgement EtcdJudgement
+	// Storage hands out the API server's view of the etcd database size.
+	Storage StorageSource
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
 }

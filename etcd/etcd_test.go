@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,50 @@ func FuzzParseVersion(f *testing.F) {
 		again, err := ParseVersion(v.String())
 		if err != nil || again != v {
 			t.Errorf("%q parsed as %v does not round-trip: %v %v", s, v, again, err)
+		}
+	})
+}
+
+func TestParseStorageSizes(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		in   string
+		want string
+	}{
+		"1.28+":       {"# TYPE apiserver_storage_size_bytes gauge\napiserver_storage_size_bytes{storage_cluster_id=\"etcd-0\"} 1.2e+07\n", "etcd-0=12000000"},
+		"1.26 name":   {"apiserver_storage_db_total_size_in_bytes{endpoint=\"https://10.0.0.1:2379\"} 42\n", "10.0.0.1:2379=42"},
+		"pre 1.26":    {"etcd_db_total_size_in_bytes{endpoint=\"http://127.0.0.1:2379\"} 7\n", "127.0.0.1:2379=7"},
+		"newest wins": {"etcd_db_total_size_in_bytes{endpoint=\"x\"} 7\napiserver_storage_size_bytes{a=\"b\\\"}\",storage_cluster_id=\"c\"} 5\n", "c=5"},
+		"absent":      {"apiserver_request_total 5\napiserver_storage_size_bytes_other 1\n", ""},
+	} {
+		got, err := ParseStorageSizes(strings.NewReader(tt.in))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var s []string
+		for _, g := range got {
+			s = append(s, g.Cluster+"="+strconv.FormatFloat(g.Bytes, 'f', -1, 64))
+		}
+		if strings.Join(s, ",") != tt.want {
+			t.Errorf("%s: %v, want %s", name, s, tt.want)
+		}
+	}
+	if _, err := ParseStorageSizes(strings.NewReader("apiserver_storage_size_bytes{storage_cluster_id=\"x\"} -3\n")); err == nil {
+		t.Error("negative size accepted")
+	}
+}
+
+func FuzzParseStorageSizes(f *testing.F) {
+	f.Add([]byte("apiserver_storage_size_bytes{storage_cluster_id=\"etcd-0\"} 1.2e+07\n"))
+	f.Add([]byte("etcd_db_total_size_in_bytes{endpoint=\"http://127.0.0.1:2379\"} 7\n"))
+	f.Add([]byte("apiserver_storage_size_bytes{a=\"\\\\\",b=\"} 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseStorageSizes(strings.NewReader(string(b)))
+		for _, g := range got {
+			if err == nil && g.Bytes < 0 {
+				t.Errorf("negative size %v", g)
+			}
 		}
 	})
 }

@@ -54,10 +54,12 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	storage := kube.NewStorageMonitor(client, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
+	go storage.Run(ctx)
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement}, inf.Ready)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage}, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

@@ -1,0 +1,84 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+)
+
+// maxAPIServerMetricsBytes bounds the read of the API server's /metrics:
+// it is large (tens of MB on big clusters) but not unbounded.
+const maxAPIServerMetricsBytes = 64 << 20
+
+// StorageMonitor reads the etcd database size the API server itself reports
+// on /metrics, every interval, in the background: the managed-cluster view
+// (AKS, EKS, GKE), where etcd is out of reach. It needs only get on the
+// /metrics non-resource URL.
+type StorageMonitor struct {
+	client   kubernetes.Interface
+	interval time.Duration
+	logger   *slog.Logger
+
+	mu     sync.Mutex
+	latest []etcd.StorageSize
+	ok     bool
+}
+
+// NewStorageMonitor builds the monitor.
+func NewStorageMonitor(client kubernetes.Interface, interval time.Duration, logger *slog.Logger) *StorageMonitor {
+	return &StorageMonitor{client: client, interval: interval, logger: logger}
+}
+
+// Run reads at once and then every interval until ctx is done.
+func (m *StorageMonitor) Run(ctx context.Context) {
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	for {
+		m.PollOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PollOnce reads the API server's /metrics now. A failure leaves the
+// sizes unknown (not zero) until the next success.
+func (m *StorageMonitor) PollOnce(ctx context.Context) {
+	sizes, err := m.read(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.logger.Debug("API server storage size read failed", "err", err)
+		m.latest, m.ok = nil, false
+		return
+	}
+	m.latest, m.ok = sizes, true
+}
+
+func (m *StorageMonitor) read(ctx context.Context) ([]etcd.StorageSize, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.interval)
+	defer cancel()
+	body, err := m.client.Discovery().RESTClient().Get().AbsPath("/metrics").Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("GET /metrics: %w", err)
+	}
+	defer body.Close()
+	return etcd.ParseStorageSizes(io.LimitReader(body, maxAPIServerMetricsBytes))
+}
+
+// Latest returns the last read's sizes; ok is false until a read succeeds
+// or after one failed.
+func (m *StorageMonitor) Latest() ([]etcd.StorageSize, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.latest, m.ok
+}
