@@ -16,6 +16,7 @@ var All = []*Spec{
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,
+	&etcdDiskSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

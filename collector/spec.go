@@ -90,6 +90,9 @@ type Deps struct {
 	EtcdJudgement EtcdJudgement
 	// Storage hands out the API server's view of the etcd database size.
 	Storage StorageSource
+	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
+	Disk        DiskSource
+	EtcdDataDir string
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
 }

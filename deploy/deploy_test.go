@@ -77,6 +77,20 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
+	var ds appsv1.DaemonSet
+	read(t, "daemonset.yaml", &ds)
+	for _, c := range ds.Spec.Template.Spec.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.Capabilities == nil ||
+			!slices.Contains(sc.Capabilities.Drop, corev1.Capability("ALL")) || len(sc.Capabilities.Add) != 1 || sc.Capabilities.Add[0] != "SYS_PTRACE" {
+			t.Errorf("agent container %s: want a read-only root, all capabilities dropped but SYS_PTRACE", c.Name)
+		}
+		for _, m := range c.VolumeMounts {
+			if !m.ReadOnly {
+				t.Errorf("agent mount %s is writable", m.MountPath)
+			}
+		}
+	}
 	var d appsv1.Deployment
 	read(t, "deployment.yaml", &d)
 	pod := d.Spec.Template.Spec
@@ -124,11 +138,14 @@ func TestManifestsValidateOnAPIServer(t *testing.T) {
 	read(t, "deployment.yaml", &d)
 	var svc corev1.Service
 	read(t, "service.yaml", &svc)
+	var ds appsv1.DaemonSet
+	read(t, "daemonset.yaml", &ds)
 	for name, err := range map[string]error{
 		"serviceaccount": first(env.Client.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, &sa, dry)),
 		"clusterrole":    first(env.Client.RbacV1().ClusterRoles().Create(ctx, &role, dry)),
 		"binding":        first(env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, dry)),
 		"deployment":     first(env.Client.AppsV1().Deployments(d.Namespace).Create(ctx, &d, dry)),
+		"daemonset":      first(env.Client.AppsV1().DaemonSets(ds.Namespace).Create(ctx, &ds, dry)),
 		"service":        first(env.Client.CoreV1().Services(svc.Namespace).Create(ctx, &svc, dry)),
 	} {
 		if err != nil {

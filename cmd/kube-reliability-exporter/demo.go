@@ -9,6 +9,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 )
 
@@ -45,7 +46,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	etcdSrc, judgement, stopEtcd, err := demoEtcd(ctx, e)
+	etcdSrc, judgement, etcdDataDir, stopEtcd, err := demoEtcd(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -66,31 +67,34 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement}, inf.Ready)
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement,
+		// The agent's part of the demo: this machine's own /proc and /sys,
+		// for the demo etcd's data directory.
+		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)
 }
 
 // demoEtcd starts the demo's embedded etcd, near its quota, and polls it
 // exactly as central polls real members.
-func demoEtcd(ctx context.Context, e *environment) (collector.EtcdSource, collector.EtcdJudgement, func(), error) {
+func demoEtcd(ctx context.Context, e *environment) (collector.EtcdSource, collector.EtcdJudgement, string, func(), error) {
 	var j collector.EtcdJudgement
 	issues, err := etcd.KnownIssues()
 	if err != nil {
-		return nil, j, nil, err
+		return nil, j, "", nil, err
 	}
 	j.Issues, j.Minimum = issues, etcd.DefaultMinimum()
 	d, err := demo.StartEtcd(ctx)
 	if err != nil {
-		return nil, j, nil, err
+		return nil, j, "", nil, err
 	}
 	p, err := etcd.NewPoller(etcd.Config{Members: []etcd.Member{{Name: "demo-etcd", URL: d.ClientURL}}, Timeout: 5 * time.Second}, e.logger)
 	if err != nil {
 		d.Close()
-		return nil, j, nil, err
+		return nil, j, "", nil, err
 	}
 	m := etcd.NewMonitor(p, 15*time.Second)
 	m.PollOnce(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
-	return m, j, func() { cancel(); <-done; p.Close(); d.Close() }, nil
+	return m, j, d.DataDir(), func() { cancel(); <-done; p.Close(); d.Close() }, nil
 }

@@ -1,7 +1,7 @@
 // Command kube-reliability-exporter measures whether a Kubernetes cluster
 // survives its next bad day and exports the answers as Prometheus metrics.
 //
-// Usage: kube-reliability-exporter <central|audit|demo|version> [--help] [args]
+// Usage: kube-reliability-exporter <central|agent|audit|demo|version> [--help] [args]
 //
 // All configuration comes from RELIABILITY_* environment variables; --help
 // lists them.
@@ -46,6 +46,7 @@ var modes = []struct {
 	run           modeFunc
 }{
 	{"central", "watch the cluster through the API server and serve /metrics (a Deployment)", runCentral},
+	{"agent", "measure this node from the host's /proc and /sys and serve /metrics (a DaemonSet)", runAgent},
 	{"audit", "analyze manifest files, directories or kubectl dumps and print findings", runAudit},
 	{"demo", "serve /metrics for a bundled example cluster: no cluster needed", runDemo},
 	{"version", "print the version", runVersion},

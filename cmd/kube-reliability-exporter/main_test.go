@@ -92,8 +92,9 @@ func get(t *testing.T, url string) (int, string) {
 // volatile series depend on the machine or the moment: runtime and
 // process metrics, durations, build labels, and the demo etcd's database
 // size (bbolt grows in steps and commits in batches) and ids (derived from
-// its random loopback ports). TestDemoEndToEnd checks those by range.
-var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info)`)
+// its random loopback ports), and this machine's disk counters.
+// TestDemoEndToEnd checks those by range.
+var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_)`)
 
 // notInDemo are families the demo cannot show honestly: its etcd is the
 // current release (no known issue affects it) and serves plain HTTP on
@@ -213,6 +214,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	if quota != 64<<20 || size < 0.5*quota || size >= quota {
 		t.Errorf("demo etcd db size %v of quota %v, want between half and all of 64 MiB", size, quota)
 	}
+	if !strings.Contains(body, `kube_reliability_etcd_disk_io_time_seconds_total{device="`) {
+		t.Error("the agent part of demo shows no disk counters for the demo etcd's data directory")
+	}
 	if !strings.Contains(body, `kube_reliability_etcd_member_info{cluster_id="`) || !strings.Contains(body, `version="3.7.3"} 1`) {
 		t.Error("no kube_reliability_etcd_member_info for the demo etcd 3.7.3")
 	}
@@ -228,6 +232,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	budget := map[string]int{
 		"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones,
 		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,
+		"kube_reliability_scrape_collector_success": len(collector.All),
 	}
 	for name, n := range series {
 		limit, ok := budget[name]
@@ -447,5 +452,40 @@ func TestCentralEndToEnd(t *testing.T) {
 	}
 	if c := stop(); c != exitOK {
 		t.Errorf("central exited %d after shutdown:\n%s", c, out.String())
+	}
+}
+
+// TestAgentEndToEnd runs agent mode on this machine: a data directory that
+// exists gets its block device's counters; a node without one exports no
+// etcd disk series and still succeeds.
+func TestAgentEndToEnd(t *testing.T) {
+	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
+	t.Setenv("RELIABILITY_ETCD_DATA_DIR", t.TempDir())
+	// The test runs in the host's mount namespace; reading init's root
+	// (the DaemonSet's default) needs CAP_SYS_PTRACE, which tests lack.
+	t.Setenv("RELIABILITY_HOST_PID", "self")
+	addr, stop, out := startMode(t, "agent")
+	_, body := get(t, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		`kube_reliability_etcd_disk_io_time_seconds_total{device="`,
+		`kube_reliability_etcd_disk_written_bytes_total{device="`,
+		`kube_reliability_scrape_collector_success{collector="etcd_disk"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("agent /metrics misses %s", want)
+		}
+	}
+	if c := stop(); c != exitOK {
+		t.Errorf("agent exited %d:\n%s", c, out.String())
+	}
+
+	t.Setenv("RELIABILITY_ETCD_DATA_DIR", "/nonexistent/etcd")
+	addr, _, _ = startMode(t, "agent")
+	_, body = get(t, "http://"+addr+"/metrics")
+	if strings.Contains(body, "kube_reliability_etcd_disk_") {
+		t.Error("a node without the etcd data directory exports etcd disk series")
+	}
+	if !strings.Contains(body, `kube_reliability_scrape_collector_success{collector="etcd_disk"} 1`) {
+		t.Error("a node without etcd data must not count as a failing collector")
 	}
 }

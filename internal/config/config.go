@@ -22,17 +22,17 @@ const Prefix = "reliability"
 // Config is the exporter's whole configuration. The modes tag lists the
 // modes a variable applies to (empty: all), for --help.
 type Config struct {
-	ListenAddress string `split_words:"true" default:":9759" modes:"central,demo" desc:"host:port to serve /metrics, /healthz, /readyz on (demo defaults to 127.0.0.1:9759)"`
-	WebConfigFile string `split_words:"true" modes:"central,demo" desc:"path of a Prometheus exporter-toolkit web config file (TLS, basic auth); re-read on each TLS handshake"`
+	ListenAddress string `split_words:"true" default:":9759" modes:"central,agent,demo" desc:"host:port to serve /metrics, /healthz, /readyz on (demo defaults to 127.0.0.1:9759)"`
+	WebConfigFile string `split_words:"true" modes:"central,agent,demo" desc:"path of a Prometheus exporter-toolkit web config file (TLS, basic auth); re-read on each TLS handshake"`
 
 	LogLevel  string `split_words:"true" default:"info" desc:"log level: debug, info, warn or error"`
 	LogFormat string `split_words:"true" desc:"log format: json or text (default: json for central, text for audit and demo)"`
 
-	CollectorsEnabled   []string      `split_words:"true" modes:"central,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
-	CollectorsDisabled  []string      `split_words:"true" modes:"central,demo" desc:"comma-separated collectors to disable"`
-	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
-	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
-	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
+	CollectorsEnabled   []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
+	CollectorsDisabled  []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to disable"`
+	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
+	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
+	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
 
 	Kubeconfig string `modes:"central" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
 	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"
@@ -52,6 +52,11 @@ type Config struct {
 	EtcdPollInterval    time.Duration `split_words:"true" default:"30s" modes:"central" desc:"how often the members are polled; scrapes serve the last poll"`
 	EtcdOldestMinor     string        `split_words:"true" default:"3.5" modes:"central" desc:"oldest supported etcd minor; older members are below minimum (3.4 is end of life)"`
 	EtcdMinimumVersions []string      `split_words:"true" default:"3.4.22,3.5.6" modes:"central" desc:"per-minor patch floors (Kubernetes' recommended minimums by default)"`
+
+	ProcRoot    string `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
+	SysRoot     string `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
+	HostPid     string `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
+	EtcdDataDir string `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
 	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
@@ -146,6 +151,12 @@ func (c *Config) Validate() error {
 	}
 	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
 		return &Error{Key("ETCD_CERT_FILE"), c.EtcdCertFile, errors.New("set together with RELIABILITY_ETCD_KEY_FILE")}
+	}
+	if n, err := strconv.Atoi(c.HostPid); c.HostPid != "self" && (err != nil || n < 1) {
+		return &Error{Key("HOST_PID"), c.HostPid, errors.New("must be a positive process id or self")}
+	}
+	if !strings.HasPrefix(c.EtcdDataDir, "/") {
+		return &Error{Key("ETCD_DATA_DIR"), c.EtcdDataDir, errors.New("must be an absolute path")}
 	}
 	if c.SyncTimeout <= 0 {
 		return &Error{Key("SYNC_TIMEOUT"), c.SyncTimeout.String(), errors.New("must be positive")}

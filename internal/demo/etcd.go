@@ -103,6 +103,9 @@ func (d *Etcd) fill(ctx context.Context) error {
 	return errors.New("demo etcd fill: database did not grow in 20s")
 }
 
+// DataDir is the demo etcd's data directory.
+func (d *Etcd) DataDir() string { return d.dir }
+
 // Close stops etcd and removes its directory.
 func (d *Etcd) Close() {
 	if d.e != nil {
