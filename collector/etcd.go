@@ -12,6 +12,7 @@ import (
 type EtcdSource interface {
 	Latest() ([]etcd.MemberStatus, bool)
 	Errors() map[[2]string]uint64
+	MetricsErrors() map[string]uint64
 }
 
 // EtcdJudgement configures the cluster verdict.
@@ -48,6 +49,8 @@ var etcdSpec = Spec{
 		{Name: "kube_reliability_etcd_member_poll_errors_total", Type: Counter, Stability: Experimental,
 			Help:   "Failed polls of the member since start, by reason (timeout, unreachable, tls, other).",
 			Labels: []string{"member", "reason"}, Bound: "four series per configured etcd member"},
+		{Name: "kube_reliability_etcd_member_metrics_errors_total", Type: Counter, Stability: Experimental,
+			Help: "Failed reads of the member's /metrics (the quota fallback for servers before 3.6): unreachable, garbage, or larger than the read limit.", Labels: memberLabel, Bound: perMember},
 		{Name: "kube_reliability_etcd_member_certificate_not_after_timestamp_seconds", Type: Gauge, Stability: Experimental,
 			Help: "Not-after time (Unix seconds) of the certificate the member's client endpoint serves; absent without TLS.", Labels: memberLabel, Bound: perMember},
 		{Name: "kube_reliability_etcd_member_certificate_expiry_seconds", Type: Gauge, Stability: Experimental,
@@ -117,6 +120,9 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 	}
 	for k, n := range c.src.Errors() {
 		e.Counter("kube_reliability_etcd_member_poll_errors_total", float64(n), k[0], k[1])
+	}
+	for member, n := range c.src.MetricsErrors() {
+		e.Counter("kube_reliability_etcd_member_metrics_errors_total", float64(n), member)
 	}
 	if len(versions) == 0 {
 		return nil // no member up: versions unknown, not "no drift"

@@ -19,6 +19,7 @@ func (f fakeEtcd) Latest() ([]etcd.MemberStatus, bool) { return f.st, f.polled }
 func (f fakeEtcd) Errors() map[[2]string]uint64 {
 	return map[[2]string]uint64{{"etcd-2", "timeout"}: 3}
 }
+func (f fakeEtcd) MetricsErrors() map[string]uint64 { return map[string]uint64{"etcd-1": 2} }
 
 // A cluster mid-upgrade (3.5.2 and 3.5.26 up, one member down), with a
 // served certificate expiring in exactly 10 days on the injected clock.
@@ -76,6 +77,9 @@ kube_reliability_etcd_member_is_leader{member="etcd-1"} 0
 # TYPE kube_reliability_etcd_member_is_learner gauge
 kube_reliability_etcd_member_is_learner{member="etcd-0"} 0
 kube_reliability_etcd_member_is_learner{member="etcd-1"} 0
+# HELP kube_reliability_etcd_member_metrics_errors_total Failed reads of the member's /metrics (the quota fallback for servers before 3.6): unreachable, garbage, or larger than the read limit.
+# TYPE kube_reliability_etcd_member_metrics_errors_total counter
+kube_reliability_etcd_member_metrics_errors_total{member="etcd-1"} 2
 # HELP kube_reliability_etcd_member_poll_errors_total Failed polls of the member since start, by reason (timeout, unreachable, tls, other).
 # TYPE kube_reliability_etcd_member_poll_errors_total counter
 kube_reliability_etcd_member_poll_errors_total{member="etcd-2",reason="timeout"} 3

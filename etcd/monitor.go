@@ -18,12 +18,13 @@ type Monitor struct {
 	at      time.Time
 	polled  bool
 	errors  map[[2]string]uint64 // member, reason
+	metrics map[string]uint64    // member: failed /metrics reads
 	members []Member
 }
 
 // NewMonitor wraps a poller.
 func NewMonitor(p *Poller, interval time.Duration) *Monitor {
-	return &Monitor{poller: p, interval: interval, errors: map[[2]string]uint64{}, members: p.cfg.Members}
+	return &Monitor{poller: p, interval: interval, errors: map[[2]string]uint64{}, metrics: map[string]uint64{}, members: p.cfg.Members}
 }
 
 // Run polls at once and then every interval until ctx is done.
@@ -42,13 +43,19 @@ func (m *Monitor) Run(ctx context.Context) {
 
 // PollOnce polls every member now and records the result.
 func (m *Monitor) PollOnce(ctx context.Context) {
-	st := m.poller.Poll(ctx)
+	m.record(m.poller.Poll(ctx))
+}
+
+func (m *Monitor) record(st []MemberStatus) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.latest, m.at, m.polled = st, time.Now(), true
 	for _, s := range st {
 		if !s.Up {
 			m.errors[[2]string{s.Name, s.Reason}]++
+		}
+		if s.MetricsFailed {
+			m.metrics[s.Name]++
 		}
 	}
 }
@@ -70,6 +77,17 @@ func (m *Monitor) Errors() map[[2]string]uint64 {
 		for _, r := range Reasons {
 			out[[2]string{mem.Name, r}] = m.errors[[2]string{mem.Name, r}]
 		}
+	}
+	return out
+}
+
+// MetricsErrors returns failed /metrics reads per member since start.
+func (m *Monitor) MetricsErrors() map[string]uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]uint64{}
+	for _, mem := range m.members {
+		out[mem.Name] = m.metrics[mem.Name]
 	}
 	return out
 }

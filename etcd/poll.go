@@ -82,7 +82,10 @@ type MemberStatus struct {
 	QuotaBytes            int64 // 0: unknown
 	Alarms                map[string]bool
 	AlarmsKnown           bool
-	CertNotAfter          time.Time // zero: no TLS or unknown
+	// MetricsFailed: the quota fallback read of /metrics failed (garbage,
+	// too large, unreachable); the quota is then unknown.
+	MetricsFailed bool
+	CertNotAfter  time.Time // zero: no TLS or unknown
 }
 
 // TLSFiles configures client TLS; empty fields mean plain or system roots.
@@ -225,6 +228,7 @@ func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
 		if q, err := p.metricsQuota(ctx, m); err == nil {
 			st.QuotaBytes = q
 		} else {
+			st.MetricsFailed = true
 			p.logger.Debug("etcd quota from /metrics failed", "endpoint", m.Name, "err", err)
 		}
 	}

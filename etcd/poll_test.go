@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,5 +233,48 @@ func TestPollFaultyEndpoints(t *testing.T) {
 	}
 	if st[2].Up || st[2].Reason != "unreachable" {
 		t.Errorf("refusing member: up %t reason %q, want unreachable", st[2].Up, st[2].Reason)
+	}
+}
+
+// A /metrics endpoint serving garbage or an endless body: the read is
+// bounded, fails, and the monitor counts it.
+func TestMetricsQuotaBadEndpoints(t *testing.T) {
+	t.Parallel()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("\x00\xffnot prometheus\n{{{\n"))
+	}))
+	defer garbage.Close()
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 4096) + "\n")
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	p, err := NewPoller(Config{Timeout: 5 * time.Second, MaxMetricsBytes: 1 << 20}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, u := range map[string]string{"garbage": garbage.URL, "endless": endless.URL} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		_, err := p.metricsQuota(ctx, Member{Name: name, URL: u})
+		cancel()
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		if time.Since(start) > 4*time.Second {
+			t.Errorf("%s: read not bounded (%s)", name, time.Since(start))
+		}
+	}
+	m := NewMonitor(&Poller{cfg: Config{Members: []Member{{Name: "a"}, {Name: "b"}}}}, time.Minute)
+	m.record([]MemberStatus{{Member: Member{Name: "a"}, Up: true, MetricsFailed: true}, {Member: Member{Name: "b"}, Up: false, Reason: "timeout"}})
+	if got := m.MetricsErrors(); got["a"] != 1 || got["b"] != 0 {
+		t.Errorf("metrics errors %v", got)
+	}
+	if got := m.Errors(); got[[2]string{"b", "timeout"}] != 1 || got[[2]string{"a", "tls"}] != 0 || len(got) != 8 {
+		t.Errorf("poll errors %v", got)
 	}
 }
