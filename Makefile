@@ -43,6 +43,12 @@ bench:
 # Fuzzes every parser for FUZZTIME each; new failing inputs land in testdata/fuzz.
 fuzz:
 	$(GO) test ./internal/manifest -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/audit -run '^$$' -fuzz FuzzAnalyzeManifest -fuzztime $(FUZZTIME)
+	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME)
+	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseQuota -fuzztime $(FUZZTIME)
+	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseStorageSizes -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseMountInfo -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseDiskStats -fuzztime $(FUZZTIME)
 
 # Regenerates docs/metrics.md, docs/configuration.md, the PrometheusRule and goldens.
 generate:
