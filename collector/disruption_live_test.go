@@ -3,20 +3,16 @@ package collector_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -62,23 +58,7 @@ func TestDisruptionLive(t *testing.T) {
 	mkPDB("api-b", "api", intstr.FromInt32(1))
 	mkPDB("nothing", "ghost", intstr.FromInt32(1)) // selects no pod
 
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(client, 0, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inf.Start(ctx)()
-	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if !inf.WaitForSync(syncCtx) {
-		t.Fatalf("informers as the shipped ClusterRole did not sync: %+v", inf.Status())
-	}
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "disruption")}, collector.Deps{Logger: logger, Cluster: inf}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
+	reg := liveRegistry(t, client, collector.Deps{}, "disruption")
 
 	const D = "Deployment"
 	testenv.Eventually(t, 15*time.Second, expectation(t, reg, map[string]float64{
@@ -128,7 +108,7 @@ func TestDisruptionLive(t *testing.T) {
 		t.Errorf("evicting a db pod under a blocking PDB: err = %v, want 429 Too Many Requests", err)
 	}
 	// api pods are matched by two PDBs: the eviction fails outright.
-	err = env.Evict("shop", pods["api"])
+	err := env.Evict("shop", pods["api"])
 	if err == nil || !strings.Contains(err.Error(), "more than one PodDisruptionBudget") {
 		t.Errorf("evicting an api pod matched by two PDBs: err = %v, want the more-than-one-PodDisruptionBudget refusal", err)
 	}

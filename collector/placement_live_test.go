@@ -3,8 +3,6 @@ package collector_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -142,24 +139,7 @@ func TestPlacementLive(t *testing.T) {
 	worker := env.CreateReplicaSet("shop", "worker", 2, nil, nil)
 	env.PodsOn("shop", "worker", "ReplicaSet", &worker.ObjectMeta, worker.Spec.Template.Labels, "node-2", "node-2")
 
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(client, 0, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	defer inf.Start(ctx)()
-	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
-	defer syncCancel()
-	if !inf.WaitForSync(syncCtx) {
-		t.Fatalf("informers running as the shipped ClusterRole did not sync: %+v", inf.Status())
-	}
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "exporter"), mustSpec(t, "placement")}, collector.Deps{Logger: logger, Cluster: inf, Status: inf}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
+	reg := liveRegistry(t, client, collector.Deps{}, "exporter", "placement")
 
 	const D, S, R = "Deployment", "StatefulSet", "ReplicaSet"
 	testenv.Eventually(t, 10*time.Second, expectation(t, reg, map[string]float64{

@@ -3,21 +3,17 @@ package collector_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -90,24 +86,7 @@ func TestResourcesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(client, 0, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inf.Start(ctx)()
-	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if !inf.WaitForSync(syncCtx) {
-		t.Fatalf("informers did not sync: %+v", inf.Status())
-	}
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "resources")},
-		collector.Deps{Logger: logger, Cluster: inf, ExcludedNamespaces: []string{"kube-system", "kube-public", "kube-node-lease", "default", "kube-reliability"}}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
+	reg := liveRegistry(t, client, collector.Deps{ExcludedNamespaces: []string{"kube-system", "kube-public", "kube-node-lease", "default", "kube-reliability"}}, "resources")
 
 	testenv.Eventually(t, 60*time.Second, expectation(t, reg, map[string]float64{
 		nsKey("namespace_containers", "team-a", "container_type", "app", "resource", "cpu"):                      2,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
 
 // Monitor polls the members in the background, every interval, so that a
@@ -28,18 +30,7 @@ func NewMonitor(p *Poller, interval time.Duration) *Monitor {
 }
 
 // Run polls at once and then every interval until ctx is done.
-func (m *Monitor) Run(ctx context.Context) {
-	t := time.NewTicker(m.interval)
-	defer t.Stop()
-	for {
-		m.PollOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+func (m *Monitor) Run(ctx context.Context) { poll.Every(ctx, m.interval, m.PollOnce) }
 
 // PollOnce polls every member now and records the result.
 func (m *Monitor) PollOnce(ctx context.Context) {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
 
 // maxAPIServerMetricsBytes bounds the read of the API server's /metrics:
@@ -37,18 +38,7 @@ func NewStorageMonitor(client kubernetes.Interface, interval time.Duration, logg
 }
 
 // Run reads at once and then every interval until ctx is done.
-func (m *StorageMonitor) Run(ctx context.Context) {
-	t := time.NewTicker(m.interval)
-	defer t.Stop()
-	for {
-		m.PollOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+func (m *StorageMonitor) Run(ctx context.Context) { poll.Every(ctx, m.interval, m.PollOnce) }
 
 // PollOnce reads the API server's /metrics now. A failure leaves the
 // sizes unknown (not zero) until the next success.

@@ -39,33 +39,47 @@ func FreePort(t testing.TB) int {
 // when the test ends. quotaBytes sets the backend quota (0: etcd's default).
 func StartEtcd(t testing.TB, quotaBytes int64) *Etcd {
 	t.Helper()
-	cfg := embed.NewConfig()
-	cfg.Name = "etcd-0"
-	cfg.Dir = t.TempDir()
-	cfg.LogLevel = "fatal" // shutdown logs "server closed" errors by design
-	cfg.LogOutputs = []string{"stderr"}
-	// Test data is disposable; fsync only slows every API write.
-	cfg.UnsafeNoFsync = true
+	client := loopbackURL(t, "http")
+	cfg := memberConfig("etcd-0", t.TempDir(), client, loopbackURL(t, "http"))
 	cfg.QuotaBackendBytes = quotaBytes
-	client := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
-	peer := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatalf("testenv: start embedded etcd: %v", err)
 	}
-	t.Cleanup(e.Close)
+	t.Cleanup(sync.OnceFunc(e.Close))
+	waitReady(t, e, cfg.Name)
+	return &Etcd{e: e, ClientURL: client.String()}
+}
+
+// memberConfig is an embedded member's configuration on loopback: quiet,
+// without fsync (test data is disposable; fsync only slows every write).
+func memberConfig(name, dir string, client, peer url.URL) *embed.Config {
+	cfg := embed.NewConfig()
+	cfg.Name, cfg.Dir = name, dir
+	// Shutdown logs "server closed" errors by design.
+	cfg.LogLevel, cfg.LogOutputs = "fatal", []string{"stderr"}
+	cfg.UnsafeNoFsync = true
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	cfg.InitialCluster = cfg.InitialClusterFromName(name)
+	return cfg
+}
+
+// waitReady waits for an embedded member to serve, failing the test if it
+// errors or takes over a minute.
+func waitReady(t testing.TB, e *embed.Etcd, name string) {
+	t.Helper()
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		t.Fatalf("testenv: embedded etcd failed: %v", err)
+		t.Fatalf("testenv: embedded etcd %s failed: %v", name, err)
 	case <-time.After(60 * time.Second):
-		t.Fatal("testenv: embedded etcd not ready after 60s")
+		t.Fatalf("testenv: embedded etcd %s not ready after 60s", name)
 	}
-	return &Etcd{e: e, ClientURL: client.String()}
+}
+
+func loopbackURL(t testing.TB, scheme string) url.URL {
+	return mustURL(t, fmt.Sprintf("%s://127.0.0.1:%d", scheme, FreePort(t)))
 }
 
 func mustURL(t testing.TB, s string) url.URL {
@@ -94,17 +108,9 @@ func StartEtcdCluster(t testing.TB, n int, quotaBytes int64) *EtcdCluster {
 	cfgs := make([]*embed.Config, n)
 	var initial []string
 	for i := range n {
-		cfg := embed.NewConfig()
-		cfg.Name = fmt.Sprintf("etcd-%d", i)
-		cfg.Dir = t.TempDir()
-		cfg.LogLevel = "fatal"
-		cfg.LogOutputs = []string{"stderr"}
-		cfg.UnsafeNoFsync = true
+		client, peer := loopbackURL(t, "http"), loopbackURL(t, "http")
+		cfg := memberConfig(fmt.Sprintf("etcd-%d", i), t.TempDir(), client, peer)
 		cfg.QuotaBackendBytes = quotaBytes
-		client := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
-		peer := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
-		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 		initial = append(initial, cfg.Name+"="+peer.String())
 		cfgs[i] = cfg
 		c.ClientURLs = append(c.ClientURLs, client.String())
@@ -123,13 +129,7 @@ func StartEtcdCluster(t testing.TB, n int, quotaBytes int64) *EtcdCluster {
 		t.Cleanup(stop)
 	}
 	for i, e := range c.members {
-		select {
-		case <-e.Server.ReadyNotify():
-		case err := <-e.Err():
-			t.Fatalf("testenv: embedded etcd %s failed: %v", cfgs[i].Name, err)
-		case <-time.After(60 * time.Second):
-			t.Fatalf("testenv: embedded etcd %s not ready after 60s", cfgs[i].Name)
-		}
+		waitReady(t, e, cfgs[i].Name)
 	}
 	return c
 }
@@ -159,8 +159,8 @@ func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
 	for i, s := range specs {
 		p := planned{
 			name:   fmt.Sprintf("etcd-%d", i),
-			client: mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))),
-			peer:   mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))),
+			client: loopbackURL(t, "http"),
+			peer:   loopbackURL(t, "http"),
 			dir:    t.TempDir(), binary: s.Binary,
 		}
 		plan = append(plan, p)
@@ -193,11 +193,7 @@ func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
 			t.Cleanup(stop)
 			continue
 		}
-		cfg := embed.NewConfig()
-		cfg.Name, cfg.Dir = p.name, p.dir
-		cfg.LogLevel, cfg.LogOutputs = "fatal", []string{"stderr"}
-		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{p.client}, []url.URL{p.client}
-		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{p.peer}, []url.URL{p.peer}
+		cfg := memberConfig(p.name, p.dir, p.client, p.peer)
 		cfg.InitialCluster = cluster
 		e, err := embed.StartEtcd(cfg)
 		if err != nil {
@@ -228,27 +224,14 @@ func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
 // serves the given certificate over https on loopback.
 func StartEtcdTLS(t testing.TB, certFile, keyFile string) *Etcd {
 	t.Helper()
-	cfg := embed.NewConfig()
-	cfg.Name, cfg.Dir = "etcd-tls", t.TempDir()
-	cfg.LogLevel, cfg.LogOutputs = "fatal", []string{"stderr"}
-	cfg.UnsafeNoFsync = true
-	client := mustURL(t, fmt.Sprintf("https://127.0.0.1:%d", FreePort(t)))
-	peer := mustURL(t, fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	client := loopbackURL(t, "https")
+	cfg := memberConfig("etcd-tls", t.TempDir(), client, loopbackURL(t, "http"))
 	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: certFile, KeyFile: keyFile}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatalf("testenv: start TLS etcd: %v", err)
 	}
 	t.Cleanup(sync.OnceFunc(e.Close))
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		t.Fatalf("testenv: TLS etcd failed: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("testenv: TLS etcd not ready after 60s")
-	}
+	waitReady(t, e, cfg.Name)
 	return &Etcd{e: e, ClientURL: client.String()}
 }
