@@ -13,6 +13,7 @@ var All = []*Spec{
 	&placementSpec,
 	&disruptionSpec,
 	&resourcesSpec,
+	&ingressSpec,
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,

@@ -173,6 +173,29 @@ objs.append({"apiVersion": "v1", "kind": "Secret",
              "metadata": {"name": "not-a-release", "namespace": "shop", "uid": "secret-not-a-release",
                           "labels": {"owner": "helm"}}})
 
+# Ingress: "NginX is the de facto standard Ingress controller" - and
+# ingress-nginx was retired in March 2026. Two shop Ingresses still sit on it;
+# payments moved to Traefik (the default class); one Ingress names a class
+# that no longer exists.
+def ingress_class(name, controller, default=False):
+    meta = {"name": name, "uid": "ic-" + name}
+    if default:
+        meta["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": meta,
+                 "spec": {"controller": controller}})
+def ingress(ns, name, cls=None, service="web"):
+    spec = {"defaultBackend": {"service": {"name": service, "port": {"number": 80}}}}
+    if cls:
+        spec["ingressClassName"] = cls
+    objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                 "metadata": {"name": name, "namespace": ns, "uid": "ing-%s-%s" % (ns, name)}, "spec": spec})
+ingress_class("nginx", "k8s.io/ingress-nginx")
+ingress_class("traefik", "traefik.io/ingress-controller", default=True)
+ingress("shop", "storefront", "nginx", "frontend")
+ingress("shop", "checkout", "nginx", "checkout")
+ingress("payments", "ledger-api", None, "ledger")
+ingress("shop", "legacy-admin", "haproxy-old", "admin")
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
 with open(out, "w") as f:
     json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f, indent=1, sort_keys=True)

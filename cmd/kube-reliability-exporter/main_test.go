@@ -228,7 +228,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	const workloads, zones, resources = 6, 3, 10
+	const workloads, zones, resources = 6, 3, 12
 	budget := map[string]int{
 		"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones,
 		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,

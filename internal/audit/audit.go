@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
@@ -85,6 +86,7 @@ func Run(paths []string, excluded []string) Report {
 	}
 	findings := append(Placement(placement.Analyze(snap)), Disruption(disruption.Analyze(snap))...)
 	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
+	findings = append(findings, Ingresses(ingressclass.Analyze(snap))...)
 	for _, f := range findings {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
 			f.File, f.Line = o.File, o.Line
@@ -184,6 +186,18 @@ func Resources(res resources.Result) []Finding {
 		if q.Used/q.Hard >= QuotaAlmostFull {
 			out = append(out, Finding{Rule: "resources/quota-almost-full", Severity: Warning, Kind: "ResourceQuota", Namespace: q.Namespace, Name: q.Name,
 				Message: fmt.Sprintf("%s at %.0f%% of its hard limit", q.Resource, 100*q.Used/q.Hard)})
+		}
+	}
+	return out
+}
+
+// Ingresses returns Ingresses served by a retired controller.
+func Ingresses(res ingressclass.Result) []Finding {
+	var out []Finding
+	for _, i := range res.Ingresses {
+		if i.OnRetiredController {
+			out = append(out, Finding{Rule: "ingress/retired-controller", Severity: Warning, Kind: "Ingress", Namespace: i.Namespace, Name: i.Name,
+				Message: "served through IngressClass " + i.Class + " by a retired controller that gets no fixes"})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 )
 
@@ -31,6 +32,9 @@ type Snapshot struct {
 	Namespaces           []*corev1.Namespace
 	ResourceQuotas       []*corev1.ResourceQuota
 	LimitRanges          []*corev1.LimitRange
+
+	IngressClasses []*networkingv1.IngressClass
+	Ingresses      []*networkingv1.Ingress
 }
 
 // Source hands out the current Snapshot. Generation changes whenever an

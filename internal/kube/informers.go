@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -39,6 +40,8 @@ type Informers struct {
 	namespaces   corelisters.NamespaceLister
 	quotas       corelisters.ResourceQuotaLister
 	limitRanges  corelisters.LimitRangeLister
+	ingClasses   networkinglisters.IngressClassLister
+	ingresses    networkinglisters.IngressLister
 
 	watched    []*watched
 	generation atomic.Uint64
@@ -61,6 +64,9 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 	i.namespaces = core.Namespaces().Lister()
 	i.quotas = core.ResourceQuotas().Lister()
 	i.limitRanges = core.LimitRanges().Lister()
+	networking := f.Networking().V1()
+	i.ingClasses = networking.IngressClasses().Lister()
+	i.ingresses = networking.Ingresses().Lister()
 	for _, w := range []struct {
 		resource string
 		inf      cache.SharedIndexInformer
@@ -75,6 +81,8 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 		{"namespaces", core.Namespaces().Informer()},
 		{"resourcequotas", core.ResourceQuotas().Informer()},
 		{"limitranges", core.LimitRanges().Informer()},
+		{"ingressclasses", networking.IngressClasses().Informer()},
+		{"ingresses", networking.Ingresses().Informer()},
 	} {
 		if err := i.watch(w.resource, w.inf); err != nil {
 			return nil, err
@@ -180,6 +188,12 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	}
 	if s.LimitRanges, err = i.limitRanges.List(all); err != nil {
 		return nil, fmt.Errorf("list limitranges from cache: %w", err)
+	}
+	if s.IngressClasses, err = i.ingClasses.List(all); err != nil {
+		return nil, fmt.Errorf("list ingressclasses from cache: %w", err)
+	}
+	if s.Ingresses, err = i.ingresses.List(all); err != nil {
+		return nil, fmt.Errorf("list ingresses from cache: %w", err)
 	}
 	return s, nil
 }

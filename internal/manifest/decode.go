@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -55,6 +56,8 @@ var Analyzed = map[schema.GroupVersionKind]bool{
 	corev1.SchemeGroupVersion.WithKind("Namespace"):             true,
 	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):         true,
 	corev1.SchemeGroupVersion.WithKind("LimitRange"):            true,
+	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):    true,
+	networkingv1.SchemeGroupVersion.WithKind("Ingress"):         true,
 }
 
 var decoder = newDecoder()
@@ -63,7 +66,7 @@ func newDecoder() runtime.Decoder {
 	s := runtime.NewScheme()
 	// AddToScheme fails only on conflicting registrations of constant type
 	// tables, a programming error caught by every test run.
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -118,6 +119,11 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *corev1.LimitRange:
 			fill(&v.ObjectMeta, "LimitRange")
 			s.LimitRanges = append(s.LimitRanges, v)
+		case *networkingv1.IngressClass:
+			s.IngressClasses = append(s.IngressClasses, v)
+		case *networkingv1.Ingress:
+			fill(&v.ObjectMeta, "Ingress")
+			s.Ingresses = append(s.Ingresses, v)
 		}
 	}
 	return s
