@@ -14,6 +14,7 @@ var All = []*Spec{
 	&disruptionSpec,
 	&resourcesSpec,
 	&ingressSpec,
+	&gatewaySpec,
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,

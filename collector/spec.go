@@ -90,6 +90,8 @@ type Deps struct {
 	EtcdJudgement EtcdJudgement
 	// Storage hands out the API server's view of the etcd database size.
 	Storage StorageSource
+	// Gateway hands out the Gateway API objects where the CRDs exist.
+	Gateway GatewaySource
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string

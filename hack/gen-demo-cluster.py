@@ -195,6 +195,19 @@ ingress("shop", "storefront", "nginx", "frontend")
 ingress("shop", "checkout", "nginx", "checkout")
 ingress("payments", "ledger-api", None, "ledger")
 ingress("shop", "legacy-admin", "haproxy-old", "admin")
+# The way forward: a GatewayClass served by NGINX Gateway Fabric, one
+# Gateway and two HTTPRoutes already moved over.
+objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+             "metadata": {"name": "nginx-gateway", "uid": "gc-nginx"},
+             "spec": {"controllerName": "gateway.nginx.org/nginx-gateway-controller"}})
+objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "public", "namespace": "shop", "uid": "gw-public"},
+             "spec": {"gatewayClassName": "nginx-gateway",
+                      "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})
+for r in ["cart", "search"]:
+    objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                 "metadata": {"name": r, "namespace": "shop", "uid": "route-" + r},
+                 "spec": {"parentRefs": [{"name": "public"}]}})
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "internal", "demo", "snapshot", "cluster.json")
 with open(out, "w") as f:

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -56,10 +58,18 @@ func runCentral(ctx context.Context, e *environment) error {
 	}
 	storage := kube.NewStorageMonitor(client, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
 	go storage.Run(ctx)
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes dynamic client: %w", err)
+	}
+	// Gateway API CRDs may be installed at any time: look for them every
+	// 30s (discovery is one cheap request).
+	gw := kube.NewGatewayWatcher(client.Discovery(), dyn, 30*time.Second, e.logger.With("collector", "gateway"))
+	go gw.Run(ctx)
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage}, inf.Ready)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw}, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

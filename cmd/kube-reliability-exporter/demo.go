@@ -51,9 +51,17 @@ func runDemo(ctx context.Context, e *environment) error {
 		return err
 	}
 	defer stopEtcd()
+	disc, dyn, err := demo.GatewayClients()
+	if err != nil {
+		return err
+	}
+	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, e.logger)
+	gwCtx, stopGateway := context.WithCancel(ctx)
+	defer stopGateway()
+	go gw.Run(gwCtx)
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
-	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) {
+	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) {
 		return ctx.Err()
 	}
 	address := e.cfg.ListenAddress
@@ -67,7 +75,7 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement,
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw,
 		// The agent's part of the demo: this machine's own /proc and /sys,
 		// for the demo etcd's data directory.
 		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)
