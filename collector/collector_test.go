@@ -258,10 +258,10 @@ func TestSelect(t *testing.T) {
 		err               string
 	}{
 		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "apiserver_storage"}, ""},
-		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk"}, ""},
+		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
-		{"agent defaults", Agent, nil, nil, []string{"etcd_disk"}, ""},
+		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

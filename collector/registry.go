@@ -19,6 +19,7 @@ var All = []*Spec{
 	&etcdSpec,
 	&apiserverStorageSpec,
 	&etcdDiskSpec,
+	&nginxSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

@@ -92,6 +92,8 @@ type Deps struct {
 	Storage StorageSource
 	// Gateway hands out the Gateway API objects where the CRDs exist.
 	Gateway GatewaySource
+	// Nginx hands out the node's nginx instances (agent, demo).
+	Nginx NginxSource
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: Debian's prometheus
-# (promtool) and etcd-server (3.4) packages, the control-plane binaries
+# (promtool), etcd-server (3.4) and nginx-light packages, the control-plane binaries
 # built from k8s.io/kubernetes and an older etcd built from its Go module
 # (cached outside the repository, so only the first run builds them).
 # Idempotent and quick when all is there.
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 missing=""
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 [ -x /usr/bin/etcd ] || missing="$missing etcd-server"
+[ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
 if [ -n "$missing" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,5 +22,6 @@ if [ -n "$missing" ]; then
 fi
 promtool --version >/dev/null
 /usr/bin/etcd --version >/dev/null
+/usr/sbin/nginx -v 2>/dev/null
 
 bash hack/test-binaries.sh >/dev/null

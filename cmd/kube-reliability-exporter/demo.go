@@ -8,6 +8,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/ingress"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
@@ -59,6 +60,9 @@ func runDemo(ctx context.Context, e *environment) error {
 	gwCtx, stopGateway := context.WithCancel(ctx)
 	defer stopGateway()
 	go gw.Run(gwCtx)
+	// The agent's part of the demo: nginx on this machine, if any runs.
+	tracker := ingress.NewTracker("/proc", nil)
+	go tracker.Run(gwCtx, time.Second)
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) {
@@ -75,7 +79,7 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw,
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
 		// The agent's part of the demo: this machine's own /proc and /sys,
 		// for the demo etcd's data directory.
 		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)

@@ -53,10 +53,11 @@ type Config struct {
 	EtcdOldestMinor     string        `split_words:"true" default:"3.5" modes:"central" desc:"oldest supported etcd minor; older members are below minimum (3.4 is end of life)"`
 	EtcdMinimumVersions []string      `split_words:"true" default:"3.4.22,3.5.6" modes:"central" desc:"per-minor patch floors (Kubernetes' recommended minimums by default)"`
 
-	ProcRoot    string `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
-	SysRoot     string `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
-	HostPid     string `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
-	EtcdDataDir string `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
+	ProcRoot            string        `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
+	SysRoot             string        `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
+	NginxSampleInterval time.Duration `split_words:"true" default:"1s" modes:"agent" desc:"how often the agent samples nginx processes; reloads closer together than two intervals may be counted as one"`
+	HostPid             string        `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
+	EtcdDataDir         string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
 	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
@@ -154,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if n, err := strconv.Atoi(c.HostPid); c.HostPid != "self" && (err != nil || n < 1) {
 		return &Error{Key("HOST_PID"), c.HostPid, errors.New("must be a positive process id or self")}
+	}
+	if c.NginxSampleInterval < 10*time.Millisecond {
+		return &Error{Key("NGINX_SAMPLE_INTERVAL"), c.NginxSampleInterval.String(), errors.New("must be at least 10ms")}
 	}
 	if !strings.HasPrefix(c.EtcdDataDir, "/") {
 		return &Error{Key("ETCD_DATA_DIR"), c.EtcdDataDir, errors.New("must be an absolute path")}

@@ -1,0 +1,183 @@
+package ingress
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Process titles nginx sets (ngx_setproctitle).
+const (
+	titleMaster   = "nginx: master process"
+	titleWorker   = "nginx: worker process"
+	titleShutting = "nginx: worker process is shutting down"
+)
+
+// Proc is an nginx process.
+type Proc struct {
+	PID, PPID int
+	Title     string
+}
+
+// ParsePPID reads the parent pid from /proc/<pid>/stat, whose second field
+// (the command) may hold spaces and parentheses: the fields after the last
+// ')' are fixed.
+func ParsePPID(stat []byte) (int, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("stat: no command field")
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0, errors.New("stat: truncated")
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil || ppid < 0 {
+		return 0, fmt.Errorf("stat: ppid %q", f[1])
+	}
+	return ppid, nil
+}
+
+// Title turns a cmdline (NUL-separated; nginx overwrites argv with its
+// title) into a string.
+func Title(cmdline []byte) string {
+	return strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
+}
+
+// readBounded reads at most limit bytes: /proc files can be huge
+// (net/tcp with 100k sockets) or hostile.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
+}
+
+// Scan lists the nginx processes under procRoot. Processes vanishing
+// between the listing and the read are skipped: that is normal churn.
+func Scan(procRoot string) ([]Proc, error) {
+	entries, err := os.ReadDir(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	var out []Proc
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		cmd, err := readBounded(filepath.Join(procRoot, e.Name(), "cmdline"), 4096)
+		if err != nil || !bytes.HasPrefix(cmd, []byte("nginx: ")) {
+			continue
+		}
+		stat, err := readBounded(filepath.Join(procRoot, e.Name(), "stat"), 4096)
+		if err != nil {
+			continue
+		}
+		ppid, err := ParsePPID(stat)
+		if err != nil {
+			continue
+		}
+		out = append(out, Proc{PID: pid, PPID: ppid, Title: Title(cmd)})
+	}
+	return out, nil
+}
+
+// SocketInodes returns the socket inodes among a process's open fds.
+func SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid), "fd")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64]bool{}
+	for _, e := range entries {
+		link, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // closed since the listing
+		}
+		if s, ok := strings.CutPrefix(link, "socket:["); ok {
+			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				out[n] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// TCP states in /proc/net/tcp (include/net/tcp_states.h).
+const (
+	StateEstablished = 0x01
+	StateListen      = 0x0A
+)
+
+// Socket is one line of /proc/<pid>/net/tcp or tcp6.
+type Socket struct {
+	Local string // hex address:port as the kernel writes it
+	State int
+	Inode uint64
+}
+
+// LocalPort is the socket's local port.
+func (s Socket) LocalPort() int {
+	i := strings.LastIndexByte(s.Local, ':')
+	p, _ := strconv.ParseUint(s.Local[i+1:], 16, 16)
+	return int(p)
+}
+
+// ParseTCP parses /proc/net/tcp or tcp6, skipping malformed lines.
+func ParseTCP(r io.Reader) (socks []Socket, bad int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 4096)
+	first := true
+	for sc.Scan() {
+		if first { // header
+			first = false
+			continue
+		}
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || !strings.Contains(f[1], ":") {
+			bad++
+			continue
+		}
+		st, err1 := strconv.ParseUint(f[3], 16, 8)
+		inode, err2 := strconv.ParseUint(f[9], 10, 64)
+		if err1 != nil || err2 != nil {
+			bad++
+			continue
+		}
+		socks = append(socks, Socket{Local: f[1], State: int(st), Inode: inode})
+	}
+	return socks, bad, sc.Err()
+}
+
+// maxNetTCP bounds one net/tcp read: 150 bytes a line, a million sockets.
+const maxNetTCP = 150 << 20
+
+// Sockets returns the TCP sockets of the process's network namespace.
+func Sockets(procRoot string, pid int) ([]Socket, error) {
+	var all []Socket
+	for _, name := range []string{"tcp", "tcp6"} {
+		b, err := readBounded(filepath.Join(procRoot, strconv.Itoa(pid), "net", name), maxNetTCP)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // no IPv6
+			}
+			return nil, err
+		}
+		s, _, err := ParseTCP(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, s...)
+	}
+	return all, nil
+}

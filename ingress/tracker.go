@@ -1,0 +1,240 @@
+package ingress
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
+)
+
+// Instance is what the tracker knows about one nginx master.
+type Instance struct {
+	// Listen identifies the instance by the ports it listens on
+	// ("80,443"): bounded and stable across reloads, unlike pids.
+	Listen string
+	// Reloads counts new worker generations seen since the agent started.
+	Reloads    uint64
+	LastReload time.Time
+	// ShuttingDown workers and the client connections they still hold.
+	ShuttingDown, HeldConnections int
+	// Dropped counts client connections still open in a shutting-down
+	// worker when it exited (finished, or force-closed at
+	// worker_shutdown_timeout), as of the last sample before it exited.
+	Dropped uint64
+}
+
+type master struct {
+	active     map[int]bool
+	shutting   map[int]int // pid -> held client connections at the last sample
+	listen     map[string]bool
+	ports      string
+	reloads    uint64
+	lastReload time.Time
+	dropped    uint64
+}
+
+// Tracker turns samples of /proc into reload and drop counts. Reloads are
+// counted exactly when they are at least two sampling intervals apart: a
+// reload is a wholesale replacement of a master's active workers between
+// two samples.
+type Tracker struct {
+	procRoot string
+	now      func() time.Time
+
+	mu      sync.Mutex
+	masters map[int]*master
+	errors  uint64
+}
+
+// NewTracker tracks the nginx processes under procRoot.
+func NewTracker(procRoot string, now func() time.Time) *Tracker {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tracker{procRoot: procRoot, now: now, masters: map[int]*master{}}
+}
+
+// Sample reads /proc once and updates every instance.
+func (t *Tracker) Sample() error {
+	procs, err := Scan(t.procRoot)
+	if err != nil {
+		t.mu.Lock()
+		t.errors++
+		t.mu.Unlock()
+		return err
+	}
+	children := map[int][]Proc{}
+	var masters []Proc
+	for _, p := range procs {
+		if strings.HasPrefix(p.Title, titleMaster) {
+			masters = append(masters, p)
+		} else {
+			children[p.PPID] = append(children[p.PPID], p)
+		}
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seen := map[int]bool{}
+	for _, mp := range masters {
+		seen[mp.PID] = true
+		m := t.masters[mp.PID]
+		first := m == nil
+		if first {
+			m = &master{active: map[int]bool{}, shutting: map[int]int{}}
+			t.masters[mp.PID] = m
+		}
+		active, shutting := map[int]bool{}, map[int]bool{}
+		for _, c := range children[mp.PID] {
+			switch c.Title {
+			case titleWorker:
+				active[c.PID] = true
+			case titleShutting:
+				shutting[c.PID] = true
+			}
+		}
+		if !first && len(m.active) > 0 && len(active) > 0 {
+			replaced := true
+			for pid := range m.active {
+				if active[pid] {
+					replaced = false
+					break
+				}
+			}
+			if replaced {
+				m.reloads++
+				m.lastReload = now
+			}
+		}
+		// Workers that were shutting down and are gone took their
+		// connections with them.
+		for pid, held := range m.shutting {
+			if !shutting[pid] {
+				m.dropped += uint64(held)
+				delete(m.shutting, pid)
+			}
+		}
+		if first || len(m.listen) == 0 || m.reloadedAt(now) {
+			t.refreshListen(mp.PID, m)
+		}
+		if len(shutting) > 0 {
+			t.countHeld(mp.PID, m, shutting)
+		}
+		// Mid-reload a sample can catch the old workers already shutting
+		// down and the new ones not yet started: keep comparing against the
+		// last generation seen.
+		if len(active) > 0 {
+			m.active = active
+		}
+	}
+	for pid := range t.masters {
+		if !seen[pid] {
+			delete(t.masters, pid)
+		}
+	}
+	return nil
+}
+
+func (m *master) reloadedAt(now time.Time) bool { return m.lastReload.Equal(now) }
+
+// refreshListen learns the master's listening addresses: LISTEN sockets
+// among its own fds.
+func (t *Tracker) refreshListen(pid int, m *master) {
+	inodes, err := SocketInodes(t.procRoot, pid)
+	if err != nil {
+		t.errors++
+		return
+	}
+	socks, err := Sockets(t.procRoot, pid)
+	if err != nil {
+		t.errors++
+		return
+	}
+	m.listen = map[string]bool{}
+	var ports []int
+	for _, s := range socks {
+		if s.State == StateListen && inodes[s.Inode] {
+			m.listen[s.Local] = true
+			if !slices.Contains(ports, s.LocalPort()) {
+				ports = append(ports, s.LocalPort())
+			}
+		}
+	}
+	slices.Sort(ports)
+	p := make([]string, len(ports))
+	for i, n := range ports {
+		p[i] = strconv.Itoa(n)
+	}
+	m.ports = strings.Join(p, ",")
+}
+
+// countHeld counts, per shutting-down worker, its ESTABLISHED sockets
+// accepted on a listening address: a proxying worker also owns its
+// upstream connections, which are not client connections.
+func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
+	socks, err := Sockets(t.procRoot, masterPID)
+	if err != nil {
+		t.errors++
+		return
+	}
+	wildcardPorts := map[int]bool{}
+	for l := range m.listen {
+		addr := l[:strings.LastIndexByte(l, ':')]
+		if strings.Trim(addr, "0") == "" {
+			wildcardPorts[Socket{Local: l}.LocalPort()] = true
+		}
+	}
+	for pid := range shutting {
+		inodes, err := SocketInodes(t.procRoot, pid)
+		if err != nil {
+			// Exited since the scan: keep the last count, which the next
+			// sample turns into drops.
+			continue
+		}
+		held := 0
+		for _, s := range socks {
+			if s.State != StateEstablished || !inodes[s.Inode] {
+				continue
+			}
+			if m.listen[s.Local] || wildcardPorts[s.LocalPort()] {
+				held++
+			}
+		}
+		m.shutting[pid] = held
+	}
+}
+
+// Instances returns every tracked nginx, by listening ports.
+func (t *Tracker) Instances() []Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Instance
+	for _, m := range t.masters {
+		in := Instance{Listen: m.ports, Reloads: m.reloads, LastReload: m.lastReload, Dropped: m.dropped, ShuttingDown: len(m.shutting)}
+		for _, held := range m.shutting {
+			in.HeldConnections += held
+		}
+		out = append(out, in)
+	}
+	slices.SortFunc(out, func(a, b Instance) int { return cmp.Compare(a.Listen, b.Listen) })
+	return out
+}
+
+// Errors counts failed reads of /proc since start.
+func (t *Tracker) Errors() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.errors
+}
+
+// Run samples every interval until ctx is done.
+func (t *Tracker) Run(ctx context.Context, interval time.Duration) {
+	poll.Every(ctx, interval, func(context.Context) {
+		_ = t.Sample() // counted in Errors
+	})
+}

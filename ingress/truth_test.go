@@ -1,0 +1,225 @@
+package ingress
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+// streamingBackend answers every request with a slow, endless stream and
+// counts the streams in flight.
+func streamingBackend(t *testing.T) (addr string, active *atomic.Int64) {
+	t.Helper()
+	active = &atomic.Int64{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		active.Add(1)
+		defer active.Add(-1)
+		f := w.(http.Flusher)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write([]byte("x\n")); err != nil {
+				return
+			}
+			f.Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().String(), active
+}
+
+// startNginx runs Debian's nginx (master and workers as root, so this test
+// can read their fds without CAP_SYS_PTRACE) in front of backend.
+func startNginx(t *testing.T, backend string, shutdownTimeout string) (port int, pid int) {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr != nil {
+			t.Fatalf("nginx not installed (apt-get install nginx-light, or run .ci/run): %v", err)
+		}
+		bin = "/usr/sbin/nginx"
+	}
+	dir := t.TempDir()
+	port = testenv.FreePort(t)
+	timeout := ""
+	if shutdownTimeout != "" {
+		timeout = "worker_shutdown_timeout " + shutdownTimeout + ";"
+	}
+	conf := fmt.Sprintf(`user root;
+worker_processes 2;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+%[2]s
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy; fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi; scgi_temp_path %[1]s/scgi;
+  upstream backend { server %[3]s; }
+  server {
+    listen 127.0.0.1:%[4]d;
+    location / { proxy_pass http://backend; proxy_buffering off; proxy_read_timeout 300s; }
+  }
+}
+`, dir, timeout, backend, port)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", path, "-p", dir, "-g", "daemon off;")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return port, cmd.Process.Pid
+}
+
+// holdClients keeps n connections open through nginx, each reading an
+// endless response; a connection cut before the response ended is a drop
+// the client saw, and the client reconnects at once.
+func holdClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait func()) {
+	drops = &atomic.Int64{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err != nil {
+					continue
+				}
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
+				r := bufio.NewReader(conn)
+				for {
+					if _, err := r.ReadString('\n'); err != nil {
+						break
+					}
+				}
+				if stop() { // the read ended by itself, not by the test stopping
+					drops.Add(1)
+				}
+				conn.Close()
+			}
+		})
+	}
+	return drops, wg.Wait
+}
+
+// TestReloadDropsTruth: the truth test. 200 clients hold streaming
+// responses through a real nginx with worker_shutdown_timeout 2s; nginx is
+// reloaded 4 times; the tracker must count exactly 4 reloads and drops
+// within 5% of what the clients saw.
+func TestReloadDropsTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real nginx with 200 clients")
+	}
+	const clients, reloads = 200, 4
+	backend, active := streamingBackend(t)
+	port, pid := startNginx(t, backend, "2s")
+	tr := NewTracker("/proc", nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sampling := make(chan struct{})
+	go func() {
+		defer close(sampling)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			_ = tr.Sample()
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	drops, wait := holdClients(ctx, port, clients)
+	defer func() { cancel(); wait(); <-sampling }()
+
+	instance := func() Instance {
+		for _, in := range tr.Instances() {
+			if in.Listen == fmt.Sprint(port) {
+				return in
+			}
+		}
+		return Instance{}
+	}
+	held := func(what string) func() error {
+		return func() error {
+			if n := active.Load(); n != clients {
+				return fmt.Errorf("%s: %d streams in flight, want %d", what, n, clients)
+			}
+			in := instance()
+			if in.Listen == "" {
+				return fmt.Errorf("%s: the tracker has not seen nginx yet", what)
+			}
+			if in.ShuttingDown != 0 {
+				return fmt.Errorf("%s: %d workers still shutting down", what, in.ShuttingDown)
+			}
+			return nil
+		}
+	}
+	testenv.Eventually(t, 30*time.Second, held("before the first reload"))
+	for i := 1; i <= reloads; i++ {
+		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 30*time.Second, func() error {
+			if in := instance(); in.Reloads != uint64(i) {
+				procs, _ := Scan("/proc")
+				return fmt.Errorf("reloads %d, want %d (instances %+v, errors %d, procs %d)", in.Reloads, i, tr.Instances(), tr.Errors(), len(procs))
+			}
+			return nil
+		})
+		testenv.Eventually(t, 30*time.Second, held(fmt.Sprintf("after reload %d", i)))
+	}
+	in := instance()
+	seen := drops.Load()
+	t.Logf("reloads %d; drops: tracker %d, clients %d", in.Reloads, in.Dropped, seen)
+	if in.Reloads != reloads {
+		t.Errorf("reloads %d, want %d", in.Reloads, reloads)
+	}
+	if seen < clients*reloads*9/10 {
+		t.Errorf("clients saw only %d drops: the scenario did not cut connections as designed", seen)
+	}
+	if diff := math.Abs(float64(in.Dropped) - float64(seen)); diff > 0.05*float64(seen) {
+		t.Errorf("tracker counted %d drops, clients saw %d (off by more than 5%%)", in.Dropped, seen)
+	}
+	if !strings.Contains(in.Listen, fmt.Sprint(port)) {
+		t.Errorf("instance listens on %q, want %d", in.Listen, port)
+	}
+}
