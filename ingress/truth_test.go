@@ -223,3 +223,69 @@ func TestReloadDropsTruth(t *testing.T) {
 		t.Errorf("instance listens on %q, want %d", in.Listen, port)
 	}
 }
+
+// TestTwoInstancesCountedApart: two nginx masters on one node, reloaded a
+// different number of times, each with its own clients: their reloads and
+// drops are counted apart.
+func TestTwoInstancesCountedApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two real nginx instances")
+	}
+	const clients = 50
+	backend, active := streamingBackend(t)
+	portA, pidA := startNginx(t, backend, "1s")
+	portB, pidB := startNginx(t, backend, "1s")
+	tr := NewTracker("/proc", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	sampling := make(chan struct{})
+	go func() { defer close(sampling); tr.Run(ctx, 250*time.Millisecond) }()
+	dropsA, waitA := holdClients(ctx, portA, clients)
+	dropsB, waitB := holdClients(ctx, portB, clients)
+	defer func() { cancel(); waitA(); waitB(); <-sampling }()
+
+	get := func(port int) Instance {
+		for _, in := range tr.Instances() {
+			if in.Listen == fmt.Sprint(port) {
+				return in
+			}
+		}
+		return Instance{}
+	}
+	settled := func() error {
+		if n := active.Load(); n != 2*clients {
+			return fmt.Errorf("%d streams in flight, want %d", n, 2*clients)
+		}
+		for _, port := range []int{portA, portB} {
+			in := get(port)
+			if in.Listen == "" || in.ShuttingDown != 0 {
+				return fmt.Errorf("instance on %d: %+v", port, in)
+			}
+		}
+		return nil
+	}
+	testenv.Eventually(t, 30*time.Second, settled)
+	for i, pid := range []int{pidA, pidB, pidA} {
+		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]uint64{0: 1, 1: 1, 2: 2}[i]
+		port := map[int]int{pidA: portA, pidB: portB}[pid]
+		testenv.Eventually(t, 30*time.Second, func() error {
+			if in := get(port); in.Reloads != want {
+				return fmt.Errorf("instance on %d: reloads %d, want %d", port, in.Reloads, want)
+			}
+			return nil
+		})
+		testenv.Eventually(t, 30*time.Second, settled)
+	}
+	a, b := get(portA), get(portB)
+	t.Logf("A: reloads %d drops %d (clients %d); B: reloads %d drops %d (clients %d)", a.Reloads, a.Dropped, dropsA.Load(), b.Reloads, b.Dropped, dropsB.Load())
+	if a.Reloads != 2 || b.Reloads != 1 {
+		t.Errorf("reloads A %d B %d, want 2 and 1", a.Reloads, b.Reloads)
+	}
+	for name, pair := range map[string][2]int64{"A": {int64(a.Dropped), dropsA.Load()}, "B": {int64(b.Dropped), dropsB.Load()}} {
+		if math.Abs(float64(pair[0]-pair[1])) > 0.05*float64(pair[1]) || pair[1] == 0 {
+			t.Errorf("instance %s: tracker %d drops, clients saw %d", name, pair[0], pair[1])
+		}
+	}
+}
