@@ -30,6 +30,7 @@ type Instance struct {
 
 type master struct {
 	active     map[int]bool
+	eventLast  bool        // the last sample saw workers change generation
 	shutting   map[int]int // pid -> held client connections at the last sample
 	listen     map[string]bool
 	ports      string
@@ -38,10 +39,10 @@ type master struct {
 	dropped    uint64
 }
 
-// Tracker turns samples of /proc into reload and drop counts. Reloads are
-// counted exactly when they are at least two sampling intervals apart: a
-// reload is a wholesale replacement of a master's active workers between
-// two samples.
+// Tracker turns samples of /proc into reload and drop counts. A reload is
+// a new generation of workers replacing the old under the same master;
+// reloads at least two sampling intervals apart are counted exactly (a
+// crashed worker respawned by its master also counts as one).
 type Tracker struct {
 	procRoot string
 	now      func() time.Time
@@ -98,19 +99,42 @@ func (t *Tracker) Sample() error {
 				shutting[c.PID] = true
 			}
 		}
-		if !first && len(m.active) > 0 && len(active) > 0 {
-			replaced := true
+		// A reload: a worker of the last generation has started shutting
+		// down, or is gone while a worker not seen before is active. One reload can span
+		// two samples (old workers switch over one by one), so an event
+		// right after an event is the same reload: reloads at least two
+		// sampling intervals apart are counted exactly.
+		event := false
+		if !first && len(m.active) > 0 {
+			oldLeft, newCame := false, false
 			for pid := range m.active {
-				if active[pid] {
-					replaced = false
+				if !active[pid] {
+					oldLeft = true
 					break
 				}
 			}
-			if replaced {
-				m.reloads++
-				m.lastReload = now
+			for pid := range active {
+				if !m.active[pid] {
+					newCame = true
+					break
+				}
 			}
+			// Old workers start shutting down only on a reload (or quit);
+			// idle ones may exit before any sample sees them shutting.
+			startedShutdown := false
+			for pid := range m.active {
+				if shutting[pid] {
+					startedShutdown = true
+					break
+				}
+			}
+			event = startedShutdown || (oldLeft && newCame)
 		}
+		if event && !m.eventLast {
+			m.reloads++
+			m.lastReload = now
+		}
+		m.eventLast = event
 		// Workers that were shutting down and are gone took their
 		// connections with them.
 		for pid, held := range m.shutting {
