@@ -30,8 +30,9 @@ type Instance struct {
 
 type master struct {
 	active     map[int]bool
-	eventLast  bool        // the last sample saw workers change generation
-	shutting   map[int]int // pid -> held client connections at the last sample
+	eventLast  bool         // the last sample saw workers change generation
+	appeared   map[int]bool // workers first seen active at the last sample
+	shutting   map[int]int  // pid -> held client connections at the last sample
 	listen     map[string]bool
 	ports      string
 	reloads    uint64
@@ -113,8 +114,11 @@ func (t *Tracker) Sample() error {
 					break
 				}
 			}
+			// New workers may have started a sample before the old ones
+			// left (nginx starts the new generation first): count those
+			// as new too.
 			for pid := range active {
-				if !m.active[pid] {
+				if !m.active[pid] || m.appeared[pid] {
 					newCame = true
 					break
 				}
@@ -153,6 +157,12 @@ func (t *Tracker) Sample() error {
 		// down and the new ones not yet started: keep comparing against the
 		// last generation seen.
 		if len(active) > 0 {
+			m.appeared = map[int]bool{}
+			for pid := range active {
+				if !m.active[pid] {
+					m.appeared[pid] = true
+				}
+			}
 			m.active = active
 		}
 	}

@@ -289,3 +289,12 @@ func TestTwoInstancesCountedApart(t *testing.T) {
 		}
 	}
 }
+
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
