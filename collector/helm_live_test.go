@@ -8,18 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
@@ -62,30 +59,6 @@ func (r *recorder) contains(b []byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return bytes.Contains(r.buf.Bytes(), b)
-}
-
-func bindHelmRole(t *testing.T, env *testenv.Env) {
-	t.Helper()
-	ctx := context.Background()
-	b, err := os.ReadFile("../deploy/kustomize/helm-history/clusterrole.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var role rbacv1.ClusterRole
-	if err := yaml.UnmarshalStrict(b, &role); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Client.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "kube-reliability", Name: "exporter"}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func helmSet(t *testing.T, cfg *rest.Config) (*prometheus.Registry, func()) {
@@ -158,7 +131,7 @@ func TestHelmHistoryLive(t *testing.T) {
 	stop()
 
 	// With it: exact counts, and no byte of release data received.
-	bindHelmRole(t, env)
+	bindRole(t, env, "../deploy/kustomize/helm-history/clusterrole.yaml")
 	rec := &recorder{}
 	cfg := rest.CopyConfig(base)
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return recordingTransport{rt, rec} }

@@ -72,18 +72,26 @@ func w(name, kind, owner string) string {
 }
 
 // bindShippedRole creates the ClusterRole shipped in deploy/ and returns a
-// client for a ServiceAccount bound to it: the live test runs with exactly
+// client for a ServiceAccount bound to it: the live tests run with exactly
 // the privileges users grant.
 func bindShippedRole(t *testing.T, env *testenv.Env) kubernetes.Interface {
 	t.Helper()
+	bindRole(t, env, "../deploy/kustomize/base/clusterrole.yaml")
+	return kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("kube-reliability", "exporter"))
+}
+
+// bindRole creates the ClusterRole in the YAML file and binds it to the
+// exporter's test ServiceAccount (kube-reliability/exporter).
+func bindRole(t *testing.T, env *testenv.Env, path string) {
+	t.Helper()
 	ctx := context.Background()
-	b, err := os.ReadFile("../deploy/kustomize/base/clusterrole.yaml")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var role rbacv1.ClusterRole
 	if err := yaml.UnmarshalStrict(b, &role); err != nil {
-		t.Fatalf("shipped ClusterRole: %v", err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	if _, err := env.Client.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -96,7 +104,6 @@ func bindShippedRole(t *testing.T, env *testenv.Env) kubernetes.Interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("kube-reliability", "exporter"))
 }
 
 // TestPlacementLive builds each placement situation on a real API server
