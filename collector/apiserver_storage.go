@@ -20,7 +20,7 @@ var apiserverStorageSpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Storage == nil {
-			return noEtcd{}, nil
+			return noSource{}, nil
 		}
 		return storageCollector{d.Storage}, nil
 	},

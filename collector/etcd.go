@@ -65,7 +65,7 @@ var etcdSpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Etcd == nil {
-			return noEtcd{}, nil
+			return noSource{}, nil
 		}
 		if d.EtcdJudgement.Issues == nil {
 			return nil, fmt.Errorf("etcd collector: no known-issue table")
@@ -74,10 +74,12 @@ var etcdSpec = Spec{
 	},
 }
 
-// noEtcd: no endpoints configured, nothing to know and nothing exported.
-type noEtcd struct{}
+// noSource is the collector of a signal whose source is not configured
+// here (no etcd endpoints, no API server, no Gateway API, no agent
+// sampler): nothing to know, nothing exported, and not a failure.
+type noSource struct{}
 
-func (noEtcd) Update(context.Context, *Emitter) error { return nil }
+func (noSource) Update(context.Context, *Emitter) error { return nil }
 
 type etcdCollector struct {
 	src   EtcdSource

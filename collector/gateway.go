@@ -25,7 +25,7 @@ var gatewaySpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Gateway == nil {
-			return noEtcd{}, nil
+			return noSource{}, nil
 		}
 		return gatewayCollector{d.Gateway}, nil
 	},

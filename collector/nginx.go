@@ -37,7 +37,7 @@ var nginxSpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Nginx == nil {
-			return noEtcd{}, nil
+			return noSource{}, nil
 		}
 		return nginxCollector{d.Nginx}, nil
 	},
