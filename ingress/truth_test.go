@@ -140,7 +140,7 @@ func holdClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait fu
 }
 
 // TestReloadDropsTruth: the truth test. 200 clients hold streaming
-// responses through a real nginx with worker_shutdown_timeout 3s; nginx is
+// responses through a real nginx with worker_shutdown_timeout 5s; nginx is
 // reloaded 4 times; the tracker must count exactly 4 reloads and drops
 // within 5% of what the clients saw.
 func TestReloadDropsTruth(t *testing.T) {
@@ -149,7 +149,7 @@ func TestReloadDropsTruth(t *testing.T) {
 	}
 	const clients, reloads = 200, 4
 	backend, active := streamingBackend(t)
-	port, pid := startNginx(t, backend, "3s")
+	port, pid := startNginx(t, backend, "5s")
 	tr := NewTracker("/proc", nil)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -233,8 +233,8 @@ func TestTwoInstancesCountedApart(t *testing.T) {
 	}
 	const clients = 50
 	backend, active := streamingBackend(t)
-	portA, pidA := startNginx(t, backend, "3s")
-	portB, pidB := startNginx(t, backend, "3s")
+	portA, pidA := startNginx(t, backend, "5s")
+	portB, pidB := startNginx(t, backend, "5s")
 	tr := NewTracker("/proc", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sampling := make(chan struct{})
