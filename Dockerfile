@@ -9,9 +9,17 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
       -o /out/kube-reliability-exporter ./cmd/kube-reliability-exporter
+# The agent's copy carries the two capabilities it needs as file
+# capabilities, so the DaemonSet can run it as a non-root user
+# (docs/privileges.md); central runs the plain copy with none. BuildKit's
+# COPY keeps the security.capability attribute.
+RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
+ && cp /out/kube-reliability-exporter /out/kube-reliability-agent \
+ && setcap cap_sys_ptrace,cap_dac_read_search=ep /out/kube-reliability-agent
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kube-reliability-exporter /kube-reliability-exporter
+COPY --from=build /out/kube-reliability-agent /kube-reliability-agent
 USER 65532:65532
 EXPOSE 9759
 ENTRYPOINT ["/kube-reliability-exporter"]

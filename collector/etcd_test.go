@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
-	"github.com/kube-reliability/kube-reliability-exporter/ingress"
 )
 
 type fakeEtcd struct {
@@ -114,46 +113,5 @@ kube_reliability_scrape_collector_success{collector="etcd"} 1
 	down := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{polled: true, st: []etcd.MemberStatus{{Member: etcd.Member{Name: "e"}, Reason: "unreachable"}}}, EtcdJudgement: EtcdJudgement{Issues: issues}})
 	if n := testutil.CollectAndCount(down, "kube_reliability_etcd_version_drift"); n != 0 {
 		t.Error("drift exported with no member up: unknown must not be 0")
-	}
-}
-
-type fakeNginx struct{}
-
-func (fakeNginx) Instances() []ingress.Instance {
-	return []ingress.Instance{{Listen: "80,443", Reloads: 4, LastReload: time.Unix(1764000000, 500e6), ShuttingDown: 2, HeldConnections: 150, Dropped: 800}}
-}
-func (fakeNginx) Errors() uint64 { return 1 }
-
-func TestNginxCollector(t *testing.T) {
-	t.Parallel()
-	s := newSet(t, &nginxSpec, Deps{Nginx: fakeNginx{}})
-	want := `
-# HELP kube_reliability_nginx_instances nginx masters found on the node.
-# TYPE kube_reliability_nginx_instances gauge
-kube_reliability_nginx_instances 1
-# HELP kube_reliability_nginx_last_reload_timestamp_seconds Unix time of the last reload seen; absent before the first.
-# TYPE kube_reliability_nginx_last_reload_timestamp_seconds gauge
-kube_reliability_nginx_last_reload_timestamp_seconds{listen="80,443"} 1.7640000005e+09
-# HELP kube_reliability_nginx_proc_read_errors_total Failed reads of /proc while sampling nginx processes (beyond processes vanishing mid-read, which is normal).
-# TYPE kube_reliability_nginx_proc_read_errors_total counter
-kube_reliability_nginx_proc_read_errors_total 1
-# HELP kube_reliability_nginx_reload_dropped_connections_total Client connections still open in a shutting-down worker when it exited or was force-closed: the connections reloads dropped.
-# TYPE kube_reliability_nginx_reload_dropped_connections_total counter
-kube_reliability_nginx_reload_dropped_connections_total{listen="80,443"} 800
-# HELP kube_reliability_nginx_reloads_total Reloads of the nginx instance (new worker generations) seen since the agent started; exact for reloads at least two sampling intervals apart.
-# TYPE kube_reliability_nginx_reloads_total counter
-kube_reliability_nginx_reloads_total{listen="80,443"} 4
-# HELP kube_reliability_nginx_shutting_down_client_connections Client connections (accepted on the instance's listening addresses) held by workers shutting down after a reload.
-# TYPE kube_reliability_nginx_shutting_down_client_connections gauge
-kube_reliability_nginx_shutting_down_client_connections{listen="80,443"} 150
-# HELP kube_reliability_nginx_workers_shutting_down Workers of the instance still shutting down after a reload (each holds memory and old connections).
-# TYPE kube_reliability_nginx_workers_shutting_down gauge
-kube_reliability_nginx_workers_shutting_down{listen="80,443"} 2
-# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
-# TYPE kube_reliability_scrape_collector_success gauge
-kube_reliability_scrape_collector_success{collector="nginx"} 1
-`
-	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(want)); err != nil {
-		t.Error(err)
 	}
 }

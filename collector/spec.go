@@ -94,6 +94,8 @@ type Deps struct {
 	Gateway GatewaySource
 	// Nginx hands out the node's nginx instances (agent, demo).
 	Nginx NginxSource
+	// NodePods names the pods nginx instances run in (agent); nil: unknown.
+	NodePods PodNamer
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string

@@ -77,13 +77,28 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
+	var agentRole rbacv1.ClusterRole
+	read(t, "agent-clusterrole.yaml", &agentRole)
+	if len(agentRole.Rules) != 1 || !slices.Equal(agentRole.Rules[0].Resources, []string{"pods"}) || !slices.Equal(agentRole.Rules[0].Verbs, []string{"list", "watch"}) {
+		t.Errorf("agent ClusterRole grants %+v, want list and watch of pods only", agentRole.Rules)
+	}
 	var ds appsv1.DaemonSet
 	read(t, "daemonset.yaml", &ds)
+	if psc := ds.Spec.Template.Spec.SecurityContext; psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser == 0 {
+		t.Error("the agent does not run as a non-root user")
+	}
+	if ds.Spec.Template.Spec.ServiceAccountName != "kube-reliability-agent" {
+		t.Error("the agent does not use its own ServiceAccount (pods list/watch only)")
+	}
 	for _, c := range ds.Spec.Template.Spec.Containers {
 		sc := c.SecurityContext
 		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.Capabilities == nil ||
-			!slices.Contains(sc.Capabilities.Drop, corev1.Capability("ALL")) || len(sc.Capabilities.Add) != 1 || sc.Capabilities.Add[0] != "SYS_PTRACE" {
-			t.Errorf("agent container %s: want a read-only root, all capabilities dropped but SYS_PTRACE", c.Name)
+			!slices.Contains(sc.Capabilities.Drop, corev1.Capability("ALL")) ||
+			!slices.Equal(sc.Capabilities.Add, []corev1.Capability{"SYS_PTRACE", "DAC_READ_SEARCH"}) {
+			t.Errorf("agent container %s: want a read-only root, all capabilities dropped but SYS_PTRACE and DAC_READ_SEARCH", c.Name)
+		}
+		if !slices.Equal(c.Command, []string{"/kube-reliability-agent"}) {
+			t.Errorf("agent container %s runs %v, not the image's file-capability copy /kube-reliability-agent", c.Name, c.Command)
 		}
 		for _, m := range c.VolumeMounts {
 			if !m.ReadOnly {
@@ -140,13 +155,22 @@ func TestManifestsValidateOnAPIServer(t *testing.T) {
 	read(t, "service.yaml", &svc)
 	var ds appsv1.DaemonSet
 	read(t, "daemonset.yaml", &ds)
+	var agentSA corev1.ServiceAccount
+	read(t, "agent-serviceaccount.yaml", &agentSA)
+	var agentRole rbacv1.ClusterRole
+	read(t, "agent-clusterrole.yaml", &agentRole)
+	var agentBinding rbacv1.ClusterRoleBinding
+	read(t, "agent-clusterrolebinding.yaml", &agentBinding)
 	for name, err := range map[string]error{
-		"serviceaccount": first(env.Client.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, &sa, dry)),
-		"clusterrole":    first(env.Client.RbacV1().ClusterRoles().Create(ctx, &role, dry)),
-		"binding":        first(env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, dry)),
-		"deployment":     first(env.Client.AppsV1().Deployments(d.Namespace).Create(ctx, &d, dry)),
-		"daemonset":      first(env.Client.AppsV1().DaemonSets(ds.Namespace).Create(ctx, &ds, dry)),
-		"service":        first(env.Client.CoreV1().Services(svc.Namespace).Create(ctx, &svc, dry)),
+		"agent serviceaccount": first(env.Client.CoreV1().ServiceAccounts(agentSA.Namespace).Create(ctx, &agentSA, dry)),
+		"agent clusterrole":    first(env.Client.RbacV1().ClusterRoles().Create(ctx, &agentRole, dry)),
+		"agent binding":        first(env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &agentBinding, dry)),
+		"serviceaccount":       first(env.Client.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, &sa, dry)),
+		"clusterrole":          first(env.Client.RbacV1().ClusterRoles().Create(ctx, &role, dry)),
+		"binding":              first(env.Client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, dry)),
+		"deployment":           first(env.Client.AppsV1().Deployments(d.Namespace).Create(ctx, &d, dry)),
+		"daemonset":            first(env.Client.AppsV1().DaemonSets(ds.Namespace).Create(ctx, &ds, dry)),
+		"service":              first(env.Client.CoreV1().Services(svc.Namespace).Create(ctx, &svc, dry)),
 	} {
 		if err != nil {
 			t.Errorf("%s rejected by the API server: %v", name, err)
@@ -158,3 +182,53 @@ func TestManifestsValidateOnAPIServer(t *testing.T) {
 }
 
 func first[T any](_ T, err error) error { return err }
+
+// The scrape configuration keeps the labels the exporter sets: central's
+// namespace label is the workload's (honorLabels), and the agent's pod
+// target labels would pass a host nginx off as the agent's pod.
+func TestMonitorsKeepExportedLabels(t *testing.T) {
+	var sm struct {
+		Spec struct {
+			Endpoints []struct {
+				HonorLabels bool `json:"honorLabels"`
+			} `json:"endpoints"`
+		} `json:"spec"`
+	}
+	readLoose(t, "servicemonitor.yaml", &sm)
+	if len(sm.Spec.Endpoints) == 0 || !sm.Spec.Endpoints[0].HonorLabels {
+		t.Error("ServiceMonitor: honorLabels must be true, or workload namespaces become exported_namespace")
+	}
+	var pm struct {
+		Spec struct {
+			PodMetricsEndpoints []struct {
+				Relabelings []struct {
+					Action string `json:"action"`
+					Regex  string `json:"regex"`
+				} `json:"relabelings"`
+			} `json:"podMetricsEndpoints"`
+		} `json:"spec"`
+	}
+	readLoose(t, "podmonitor.yaml", &pm)
+	dropped := false
+	for _, e := range pm.Spec.PodMetricsEndpoints {
+		for _, r := range e.Relabelings {
+			dropped = dropped || (r.Action == "labeldrop" && r.Regex == "namespace|pod|container")
+		}
+	}
+	if !dropped {
+		t.Error("PodMonitor: the agent's namespace/pod/container target labels must be dropped")
+	}
+}
+
+// readLoose reads the fields into declares, ignoring the others (CRDs
+// without Go types here).
+func readLoose(t *testing.T, name string, into any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(base, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, into); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}

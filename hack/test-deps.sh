@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: Debian's prometheus
-# (promtool), etcd-server (3.4) and nginx-light packages, the control-plane binaries
+# (promtool), etcd-server (3.4), nginx-light and libcap2-bin (setcap, for
+# the agent's file-capability test) packages, the control-plane binaries
 # built from k8s.io/kubernetes and an older etcd built from its Go module
 # (cached outside the repository, so only the first run builds them).
 # Idempotent and quick when all is there.
@@ -13,6 +14,7 @@ missing=""
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 [ -x /usr/bin/etcd ] || missing="$missing etcd-server"
 [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+command -v setcap >/dev/null 2>&1 || [ -x /usr/sbin/setcap ] || missing="$missing libcap2-bin"
 if [ -n "$missing" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -101,8 +101,13 @@ func SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
 	out := map[uint64]bool{}
 	for _, e := range entries {
 		link, err := os.Readlink(filepath.Join(dir, e.Name()))
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			continue // closed since the listing
+		}
+		if err != nil {
+			// Listing fds needs CAP_DAC_READ_SEARCH, reading them
+			// CAP_SYS_PTRACE: a missing one must not pass for "no sockets".
+			return nil, err
 		}
 		if s, ok := strings.CutPrefix(link, "socket:["); ok {
 			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
@@ -133,7 +138,9 @@ func (s Socket) LocalPort() int {
 	return int(p)
 }
 
-// ParseTCP parses /proc/net/tcp or tcp6, skipping malformed lines.
+// ParseTCP parses /proc/net/tcp or tcp6, skipping malformed lines. Only
+// LISTEN and ESTABLISHED sockets are kept: nothing else is needed, and a
+// busy node has many TIME_WAIT lines.
 func ParseTCP(r io.Reader) (socks []Socket, bad int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), 4096)
@@ -154,7 +161,9 @@ func ParseTCP(r io.Reader) (socks []Socket, bad int, err error) {
 			bad++
 			continue
 		}
-		socks = append(socks, Socket{Local: f[1], State: int(st), Inode: inode})
+		if st == StateListen || st == StateEstablished {
+			socks = append(socks, Socket{Local: f[1], State: int(st), Inode: inode})
+		}
 	}
 	return socks, bad, sc.Err()
 }
@@ -162,22 +171,40 @@ func ParseTCP(r io.Reader) (socks []Socket, bad int, err error) {
 // maxNetTCP bounds one net/tcp read: 150 bytes a line, a million sockets.
 const maxNetTCP = 150 << 20
 
-// Sockets returns the TCP sockets of the process's network namespace.
+// ErrMalformed marks /proc content that does not parse.
+var ErrMalformed = errors.New("malformed")
+
+// Sockets returns the LISTEN and ESTABLISHED TCP sockets of the process's
+// network namespace, streaming the tables (a node can hold 100k sockets)
+// and reading at most maxNetTCP bytes of each. Malformed lines are skipped
+// and reported as an ErrMalformed error next to the sockets that parsed.
 func Sockets(procRoot string, pid int) ([]Socket, error) {
 	var all []Socket
+	bad := 0
 	for _, name := range []string{"tcp", "tcp6"} {
-		b, err := readBounded(filepath.Join(procRoot, strconv.Itoa(pid), "net", name), maxNetTCP)
+		f, err := os.Open(filepath.Join(procRoot, strconv.Itoa(pid), "net", name))
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
+			if name == "tcp6" && errors.Is(err, os.ErrNotExist) {
 				continue // no IPv6
 			}
 			return nil, err
 		}
-		s, _, err := ParseTCP(bytes.NewReader(b))
+		s, b, err := ParseTCP(io.LimitReader(f, maxNetTCP))
+		f.Close()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w: %v", name, ErrMalformed, err)
 		}
+		bad += b
 		all = append(all, s...)
 	}
+	if bad > 0 {
+		return all, fmt.Errorf("%d lines of net/tcp: %w", bad, ErrMalformed)
+	}
 	return all, nil
+}
+
+// NetNamespace names the network namespace of a process ("net:[4026531992]"),
+// so that processes sharing one read its socket tables once.
+func NetNamespace(procRoot string, pid int) (string, error) {
+	return os.Readlink(filepath.Join(procRoot, strconv.Itoa(pid), "ns", "net"))
 }

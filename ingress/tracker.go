@@ -3,12 +3,19 @@ package ingress
 import (
 	"cmp"
 	"context"
+	"errors"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/podcgroup"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
 
@@ -17,11 +24,19 @@ type Instance struct {
 	// Listen identifies the instance by the ports it listens on
 	// ("80,443"): bounded and stable across reloads, unlike pids.
 	Listen string
+	// PodUID is the UID of the pod the master runs in, from its cgroup;
+	// empty when nginx runs on the host itself or the cgroup is unreadable.
+	PodUID string
 	// Reloads counts new worker generations seen since the agent started.
 	Reloads    uint64
 	LastReload time.Time
 	// ShuttingDown workers and the client connections they still hold.
 	ShuttingDown, HeldConnections int
+	// ConnectionsKnown is false once a worker's or the master's sockets
+	// could not be read (no CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH for
+	// workers of another user): HeldConnections and Dropped would be
+	// made-up zeros then, and are not to be exported.
+	ConnectionsKnown bool
 	// Dropped counts client connections still open in a shutting-down
 	// worker when it exited (finished, or force-closed at
 	// worker_shutdown_timeout), as of the last sample before it exited.
@@ -29,15 +44,19 @@ type Instance struct {
 }
 
 type master struct {
-	active     map[int]bool
-	eventLast  bool         // the last sample saw workers change generation
-	appeared   map[int]bool // workers first seen active at the last sample
-	shutting   map[int]int  // pid -> held client connections at the last sample
-	listen     map[string]bool
-	ports      string
-	reloads    uint64
-	lastReload time.Time
-	dropped    uint64
+	active    map[int]bool
+	eventLast bool         // the last sample saw workers change generation
+	appeared  map[int]bool // workers first seen active at the last sample
+	shutting  map[int]int  // pid -> held client connections at the last sample
+	listen    map[string]bool
+	ports     string
+	podUID    string
+	// connUnknown: some socket read of this instance failed, so its
+	// connection counts are not the truth.
+	connUnknown bool
+	reloads     uint64
+	lastReload  time.Time
+	dropped     uint64
 }
 
 // Tracker turns samples of /proc into reload and drop counts. A reload is
@@ -50,7 +69,31 @@ type Tracker struct {
 
 	mu      sync.Mutex
 	masters map[int]*master
-	errors  uint64
+	errors  map[string]uint64
+	// sockets caches one sample's socket tables per network namespace:
+	// the masters of one node often share the host's.
+	sockets map[string][]Socket
+}
+
+// Reasons a read of /proc failed, for the error counter.
+const (
+	ReasonPermission = "permission" // the agent lacks CAP_SYS_PTRACE / CAP_DAC_READ_SEARCH
+	ReasonMalformed  = "malformed"  // content that does not parse
+	ReasonOther      = "other"
+)
+
+// count records a failed read; a process that vanished mid-read is normal
+// churn, not an error.
+func (t *Tracker) count(err error) {
+	switch {
+	case err == nil, gone(err):
+	case errors.Is(err, fs.ErrPermission):
+		t.errors[ReasonPermission]++
+	case errors.Is(err, ErrMalformed):
+		t.errors[ReasonMalformed]++
+	default:
+		t.errors[ReasonOther]++
+	}
 }
 
 // NewTracker tracks the nginx processes under procRoot.
@@ -58,7 +101,7 @@ func NewTracker(procRoot string, now func() time.Time) *Tracker {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tracker{procRoot: procRoot, now: now, masters: map[int]*master{}}
+	return &Tracker{procRoot: procRoot, now: now, masters: map[int]*master{}, errors: map[string]uint64{}}
 }
 
 // Sample reads /proc once and updates every instance.
@@ -66,7 +109,7 @@ func (t *Tracker) Sample() error {
 	procs, err := Scan(t.procRoot)
 	if err != nil {
 		t.mu.Lock()
-		t.errors++
+		t.count(err)
 		t.mu.Unlock()
 		return err
 	}
@@ -82,13 +125,15 @@ func (t *Tracker) Sample() error {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.sockets = map[string][]Socket{}
+	defer func() { t.sockets = nil }()
 	seen := map[int]bool{}
 	for _, mp := range masters {
 		seen[mp.PID] = true
 		m := t.masters[mp.PID]
 		first := m == nil
 		if first {
-			m = &master{active: map[int]bool{}, shutting: map[int]int{}}
+			m = &master{active: map[int]bool{}, shutting: map[int]int{}, podUID: t.podUID(mp.PID)}
 			t.masters[mp.PID] = m
 		}
 		active, shutting := map[int]bool{}, map[int]bool{}
@@ -181,12 +226,15 @@ func (m *master) reloadedAt(now time.Time) bool { return m.lastReload.Equal(now)
 func (t *Tracker) refreshListen(pid int, m *master) {
 	inodes, err := SocketInodes(t.procRoot, pid)
 	if err != nil {
-		t.errors++
+		t.count(err)
+		if !gone(err) {
+			m.connUnknown = true
+		}
 		return
 	}
-	socks, err := Sockets(t.procRoot, pid)
-	if err != nil {
-		t.errors++
+	socks, ok := t.socketsOf(pid)
+	if !ok {
+		m.connUnknown = true
 		return
 	}
 	m.listen = map[string]bool{}
@@ -211,9 +259,9 @@ func (t *Tracker) refreshListen(pid int, m *master) {
 // accepted on a listening address: a proxying worker also owns its
 // upstream connections, which are not client connections.
 func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
-	socks, err := Sockets(t.procRoot, masterPID)
-	if err != nil {
-		t.errors++
+	socks, ok := t.socketsOf(masterPID)
+	if !ok {
+		m.connUnknown = true
 		return
 	}
 	wildcardPorts := map[int]bool{}
@@ -228,6 +276,10 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 		if err != nil {
 			// Exited since the scan: keep the last count, which the next
 			// sample turns into drops.
+			t.count(err)
+			if !gone(err) {
+				m.connUnknown = true
+			}
 			continue
 		}
 		held := 0
@@ -243,27 +295,70 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 	}
 }
 
+// gone tells a process that exited mid-read.
+func gone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
+// socketsOf returns the socket table of the process's network namespace,
+// read once per sample and namespace. Malformed lines are counted and the
+// rest used.
+func (t *Tracker) socketsOf(pid int) ([]Socket, bool) {
+	ns, err := NetNamespace(t.procRoot, pid)
+	if err != nil {
+		ns = "pid:" + strconv.Itoa(pid) // unknown namespace: no sharing
+	}
+	if socks, ok := t.sockets[ns]; ok {
+		return socks, true
+	}
+	socks, err := Sockets(t.procRoot, pid)
+	if err != nil {
+		t.count(err)
+		if !errors.Is(err, ErrMalformed) {
+			return nil, false
+		}
+	}
+	if t.sockets != nil {
+		t.sockets[ns] = socks
+	}
+	return socks, true
+}
+
+// podUID reads which pod the master runs in; cgroups do not change under
+// a running process in Kubernetes, so once per master is enough.
+func (t *Tracker) podUID(pid int) string {
+	b, err := os.ReadFile(filepath.Join(t.procRoot, strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		t.count(err)
+		return ""
+	}
+	uid, _ := podcgroup.PodUID(b)
+	return uid
+}
+
 // Instances returns every tracked nginx, by listening ports.
 func (t *Tracker) Instances() []Instance {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []Instance
 	for _, m := range t.masters {
-		in := Instance{Listen: m.ports, Reloads: m.reloads, LastReload: m.lastReload, Dropped: m.dropped, ShuttingDown: len(m.shutting)}
+		in := Instance{Listen: m.ports, PodUID: m.podUID, ConnectionsKnown: !m.connUnknown && len(m.listen) > 0, Reloads: m.reloads, LastReload: m.lastReload, Dropped: m.dropped, ShuttingDown: len(m.shutting)}
 		for _, held := range m.shutting {
 			in.HeldConnections += held
 		}
 		out = append(out, in)
 	}
-	slices.SortFunc(out, func(a, b Instance) int { return cmp.Compare(a.Listen, b.Listen) })
+	slices.SortFunc(out, func(a, b Instance) int {
+		return cmp.Or(cmp.Compare(a.PodUID, b.PodUID), cmp.Compare(a.Listen, b.Listen))
+	})
 	return out
 }
 
-// Errors counts failed reads of /proc since start.
-func (t *Tracker) Errors() uint64 {
+// Errors counts failed reads of /proc since start, by reason.
+func (t *Tracker) Errors() map[string]uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.errors
+	return maps.Clone(t.errors)
 }
 
 // Run samples every interval until ctx is done.

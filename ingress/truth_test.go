@@ -7,9 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,56 +53,8 @@ func streamingBackend(t *testing.T) (addr string, active *atomic.Int64) {
 // can read their fds without CAP_SYS_PTRACE) in front of backend.
 func startNginx(t *testing.T, backend string, shutdownTimeout string) (port int, pid int) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr != nil {
-			t.Fatalf("nginx not installed (apt-get install nginx-light, or run .ci/run): %v", err)
-		}
-		bin = "/usr/sbin/nginx"
-	}
-	dir := t.TempDir()
-	port = testenv.FreePort(t)
-	timeout := ""
-	if shutdownTimeout != "" {
-		timeout = "worker_shutdown_timeout " + shutdownTimeout + ";"
-	}
-	conf := fmt.Sprintf(`user root;
-worker_processes 2;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-%[2]s
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy; fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi; scgi_temp_path %[1]s/scgi;
-  upstream backend { server %[3]s; }
-  server {
-    listen 127.0.0.1:%[4]d;
-    location / { proxy_pass http://backend; proxy_buffering off; proxy_read_timeout 300s; }
-  }
-}
-`, dir, timeout, backend, port)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", path, "-p", dir, "-g", "daemon off;")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	return port, cmd.Process.Pid
+	n := testenv.StartNginx(t, testenv.NginxSpec{Backend: backend, ShutdownTimeout: shutdownTimeout})
+	return n.Port, n.PID
 }
 
 // holdClients keeps n connections open through nginx, each reading an
@@ -201,7 +150,7 @@ func TestReloadDropsTruth(t *testing.T) {
 		testenv.Eventually(t, 30*time.Second, func() error {
 			if in := instance(); in.Reloads != uint64(i) {
 				procs, _ := Scan("/proc")
-				return fmt.Errorf("reloads %d, want %d (instances %+v, errors %d, procs %d)", in.Reloads, i, tr.Instances(), tr.Errors(), len(procs))
+				return fmt.Errorf("reloads %d, want %d (instances %+v, errors %v, procs %d)", in.Reloads, i, tr.Instances(), tr.Errors(), len(procs))
 			}
 			return nil
 		})

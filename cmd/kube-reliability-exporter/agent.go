@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 )
 
 func runAgent(ctx context.Context, e *environment) error {
@@ -23,5 +26,28 @@ func runAgent(ctx context.Context, e *environment) error {
 	tracker := ingress.NewTracker(e.cfg.ProcRoot, nil)
 	go tracker.Run(ctx, e.cfg.NginxSampleInterval)
 	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker}
+	if e.cfg.NodeName != "" {
+		pods, err := nodePods(e)
+		if err != nil {
+			return err
+		}
+		defer pods.Start(ctx)()
+		deps.NodePods = pods
+	}
 	return serve(ctx, e, collector.Agent, specs, e.cfg.ListenAddress, deps, nil)
+}
+
+// nodePods watches this node's pods, so nginx instances can be named
+// after theirs. The agent stays useful without the API: it serves /proc
+// truths either way, and ready does not wait for this watch.
+func nodePods(e *environment) (*kube.NodePods, error) {
+	rc, err := restConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return kube.NewNodePods(client, e.cfg.NodeName, e.logger.With("collector", "nginx"))
 }

@@ -25,17 +25,10 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	var rc *rest.Config
-	if e.cfg.Kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", e.cfg.Kubeconfig)
-	} else {
-		rc, err = rest.InClusterConfig()
-	}
+	rc, err := restConfig(e)
 	if err != nil {
-		return fmt.Errorf("kubernetes client config: %w", err)
+		return err
 	}
-	rc.QPS, rc.Burst = e.cfg.KubeApiQps, e.cfg.KubeApiBurst
-	rc.UserAgent = "kube-reliability-exporter"
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
@@ -70,6 +63,24 @@ func runCentral(ctx context.Context, e *environment) error {
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
 	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw}, inf.Ready)
+}
+
+// restConfig is the API client configuration: a kubeconfig file, or the
+// in-cluster service account.
+func restConfig(e *environment) (*rest.Config, error) {
+	var rc *rest.Config
+	var err error
+	if e.cfg.Kubeconfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", e.cfg.Kubeconfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client config: %w", err)
+	}
+	rc.QPS, rc.Burst = e.cfg.KubeApiQps, e.cfg.KubeApiBurst
+	rc.UserAgent = "kube-reliability-exporter"
+	return rc, nil
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

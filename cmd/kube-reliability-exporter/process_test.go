@@ -35,40 +35,68 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var servingLine = regexp.MustCompile(`on (http://\S+)/metrics`)
+// servingLine finds the address in demo's "serving ... on http://…/metrics"
+// (stdout) and in the "listening" log line's endpoint (stderr).
+var servingLine = regexp.MustCompile(`(http://[^\s"]+)/metrics`)
+
+// watchWriter keeps what is written and reports the first serving address
+// in it (slog writes a line per Write).
+type watchWriter struct {
+	*syncBuffer
+	urls chan<- string
+}
+
+func (w watchWriter) Write(p []byte) (int, error) {
+	if m := servingLine.FindSubmatch(p); m != nil {
+		select {
+		case w.urls <- string(m[1]):
+		default:
+		}
+	}
+	return w.syncBuffer.Write(p)
+}
 
 // startProcess runs the exporter as a child process and returns it with
 // the base URL it printed.
 func startProcess(t *testing.T, args string, env ...string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	return startCmd(t, exec.Command(os.Args[0]), args, env...)
+}
+
+// startCmd is startProcess for a prepared command (another copy of this
+// binary, another user).
+func startCmd(t *testing.T, cmd *exec.Cmd, args string, env ...string) (*exec.Cmd, string, *syncBuffer) {
+	t.Helper()
 	cmd.Env = append(os.Environ(), append([]string{"KRE_RUN_MAIN=1", "KRE_ARGS=" + args, "RELIABILITY_LISTEN_ADDRESS=127.0.0.1:0"}, env...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
+	urls := make(chan string, 2)
+	cmd.Stderr = watchWriter{stderr, urls}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	urls := make(chan string, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
+				select {
+				case urls <- m[1]:
+				default:
+				}
 			}
 		}
-		close(urls)
 	}()
 	select {
-	case u, ok := <-urls:
-		if !ok {
-			t.Fatalf("exporter exited before serving:\n%s", stderr.String())
-		}
+	case u := <-urls:
 		return cmd, u, stderr
+	case <-exited:
+		t.Fatalf("exporter exited before serving:\n%s", stderr.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("exporter not serving after 60s:\n%s", stderr.String())
 	}

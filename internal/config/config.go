@@ -34,11 +34,11 @@ type Config struct {
 	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
 	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
 
-	Kubeconfig string `modes:"central" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
+	Kubeconfig string `modes:"central,agent" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
 	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"
 	// tag would also read the unprefixed NAME from the pod's environment.
-	KubeApiQps   float32       `split_words:"true" default:"20" modes:"central" desc:"client-side rate limit for API server requests (queries per second)"`
-	KubeApiBurst int           `split_words:"true" default:"40" modes:"central" desc:"client-side burst for API server requests"`
+	KubeApiQps   float32       `split_words:"true" default:"20" modes:"central,agent" desc:"client-side rate limit for API server requests (queries per second)"`
+	KubeApiBurst int           `split_words:"true" default:"40" modes:"central,agent" desc:"client-side burst for API server requests"`
 	ResyncPeriod time.Duration `split_words:"true" default:"0s" modes:"central" desc:"informer resync period; 0 disables resyncs (watches keep caches current)"`
 	SyncTimeout  time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how long to wait for the informer caches before logging that they are still not synced"`
 
@@ -57,6 +57,7 @@ type Config struct {
 	SysRoot             string        `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
 	NginxSampleInterval time.Duration `split_words:"true" default:"1s" modes:"agent" desc:"how often the agent samples nginx processes; reloads closer together than two intervals may be counted as one"`
 	HostPid             string        `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
+	NodeName            string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
 	EtcdDataDir         string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`

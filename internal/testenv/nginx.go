@@ -1,0 +1,188 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// NginxSpec configures a real nginx (Debian's nginx-light) on 127.0.0.1.
+type NginxSpec struct {
+	// Backend, host:port, is proxied to (unbuffered, long read timeout);
+	// empty: nginx serves Root, throttled by LimitRate.
+	Backend string
+	// Files are served when there is no Backend (name → content);
+	// LimitRate (e.g. "16k") makes the responses last.
+	Files     map[string][]byte
+	LimitRate string
+	// ShutdownTimeout sets worker_shutdown_timeout ("5s"); empty: none.
+	ShutdownTimeout string
+	// Workers defaults to 2.
+	Workers int
+	// User runs the workers ("nobody nogroup": user and group); empty: root, like the master, so a
+	// test without CAP_SYS_PTRACE can still read their fds.
+	User string
+	// StubStatus serves the stub_status page on /nginx_status.
+	StubStatus bool
+	// Cgroup, a cgroup directory (see PodCgroup), holds the master and so
+	// its workers from the start.
+	Cgroup string
+	// WorkerConnections defaults to 4096.
+	WorkerConnections int
+}
+
+// Nginx is a running nginx.
+type Nginx struct {
+	Port, PID int
+	Dir       string
+}
+
+// NginxBinary finds nginx, failing the test when it is not installed.
+func NginxBinary(t testing.TB) string {
+	t.Helper()
+	if bin, err := exec.LookPath("nginx"); err == nil {
+		return bin
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err != nil {
+		t.Fatalf("testenv: nginx not installed (apt-get install nginx-light, or run hack/test-deps.sh): %v", err)
+	}
+	return "/usr/sbin/nginx"
+}
+
+// StartNginx runs nginx in the foreground until the test ends, then
+// stops it gracefully (SIGQUIT).
+func StartNginx(t testing.TB, s NginxSpec) *Nginx {
+	t.Helper()
+	bin := NginxBinary(t)
+	dir := t.TempDir()
+	// Workers of another user read the files: open the way to them.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := filepath.Join(dir, "www")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range s.Files {
+		if err := os.WriteFile(filepath.Join(root, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := &Nginx{Port: FreePort(t), Dir: dir}
+	workers, conns := s.Workers, s.WorkerConnections
+	if workers == 0 {
+		workers = 2
+	}
+	if conns == 0 {
+		conns = 4096
+	}
+	var global, location []string
+	global = append(global, "user "+or(s.User, "root")+";")
+	if s.ShutdownTimeout != "" {
+		global = append(global, "worker_shutdown_timeout "+s.ShutdownTimeout+";")
+	}
+	if s.Backend != "" {
+		location = append(location, "location / { proxy_pass http://"+s.Backend+"; proxy_buffering off; proxy_read_timeout 300s; }")
+	} else {
+		loc := "location / { root " + root + ";"
+		if s.LimitRate != "" {
+			loc += " limit_rate " + s.LimitRate + "; send_timeout 300s;"
+		}
+		location = append(location, loc+" }")
+	}
+	if s.StubStatus {
+		location = append(location, "location = /nginx_status { stub_status; }")
+	}
+	conf := fmt.Sprintf(`worker_processes %[1]d;
+worker_rlimit_nofile %[2]d;
+pid %[3]s/nginx.pid;
+error_log %[3]s/error.log warn;
+%[4]s
+events { worker_connections %[5]d; }
+http {
+  access_log off;
+  client_body_temp_path %[3]s/body; proxy_temp_path %[3]s/proxy; fastcgi_temp_path %[3]s/fastcgi;
+  uwsgi_temp_path %[3]s/uwsgi; scgi_temp_path %[3]s/scgi;
+  server {
+    listen 127.0.0.1:%[6]d;
+    %[7]s
+  }
+}
+`, workers, 2*conns+64, dir, strings.Join(global, "\n"), conns, n.Port, strings.Join(location, "\n    "))
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{bin, "-c", path, "-p", dir, "-g", "daemon off;"}
+	var cmd *exec.Cmd
+	if s.Cgroup != "" {
+		// Join the cgroup first, then become nginx: the master and every
+		// worker it forks are in it from their first instruction.
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, s.Cgroup}, args...)...)
+	} else {
+		cmd = exec.Command(args[0], args[1:]...)
+	}
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = childAttrs()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testenv: start nginx: %v", err)
+	}
+	n.PID = cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	// Ready once it accepts connections.
+	Eventually(t, 10*time.Second, func() error {
+		select {
+		case <-exited:
+			t.Fatalf("testenv: nginx exited at start; error log:\n%s", tail(filepath.Join(dir, "error.log"), 20))
+		default:
+		}
+		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err != nil {
+			return fmt.Errorf("nginx not started: %w", err)
+		}
+		return nil
+	})
+	return n
+}
+
+// PodCgroup creates the cgroup the kubelet (cgroupfs driver) would run a
+// best-effort pod's container in, /kubepods/besteffort/pod<uid>/<id>, in
+// the cgroup v2 hierarchy or else v1's pids hierarchy, and removes it when
+// the test ends (after the processes put in it, whose cleanups run first).
+func PodCgroup(t testing.TB, uid string) string {
+	t.Helper()
+	root := "/sys/fs/cgroup"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
+		root = filepath.Join(root, "pids") // cgroup v1
+	}
+	pod := filepath.Join(root, "kubepods", "besteffort", "pod"+uid)
+	dir := filepath.Join(pod, strings.Repeat("c0ffee", 10)+"abcd")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("testenv: create pod cgroup (needs root and a writable cgroup hierarchy): %v", err)
+	}
+	t.Cleanup(func() {
+		// rmdir fails while processes are in the cgroup: give the exiting
+		// ones a moment.
+		Eventually(t, 10*time.Second, func() error { return os.Remove(dir) })
+		for _, d := range []string{pod, filepath.Dir(pod), filepath.Dir(filepath.Dir(pod))} {
+			_ = os.Remove(d) // fails while another test's pod is there: fine
+		}
+	})
+	return dir
+}
