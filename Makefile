@@ -49,6 +49,11 @@ fuzz:
 	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseStorageSizes -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseMountInfo -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseDiskStats -fuzztime $(FUZZTIME)
+	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseTCP -fuzztime $(FUZZTIME)
+	$(GO) test ./ingress -run '^$$' -fuzz FuzzParsePPID -fuzztime $(FUZZTIME)
+	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseUint -fuzztime $(FUZZTIME)
+	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseStubStatus -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/podcgroup -run '^$$' -fuzz FuzzPodUID -fuzztime $(FUZZTIME)
 
 # Regenerates docs/metrics.md, docs/configuration.md, the PrometheusRule and goldens.
 generate:

@@ -261,7 +261,7 @@ func TestSelect(t *testing.T) {
 		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
-		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx"}, ""},
+		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx", "nginx_stub_status"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

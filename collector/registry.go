@@ -20,6 +20,7 @@ var All = []*Spec{
 	&apiserverStorageSpec,
 	&etcdDiskSpec,
 	&nginxSpec,
+	&nginxStubStatusSpec,
 }
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter

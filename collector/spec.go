@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
 // Mode is a set of exporter modes a collector runs in.
@@ -94,6 +95,10 @@ type Deps struct {
 	Gateway GatewaySource
 	// Nginx hands out the node's nginx instances (agent, demo).
 	Nginx NginxSource
+	// StubStatus lists the nginx stub_status pages to read (agent), with
+	// the deadline of one read.
+	StubStatus        []targets.Target
+	StubStatusTimeout time.Duration
 	// NodePods names the pods nginx instances run in (agent); nil: unknown.
 	NodePods PodNamer
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.

@@ -22,6 +22,8 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
 // Alarms reported per member, as in the alarm label.
@@ -40,29 +42,13 @@ type Member struct {
 
 // ParseMembers parses "name=https://host:2379" or plain URLs.
 func ParseMembers(specs []string) ([]Member, error) {
-	var out []Member
-	seen := map[string]bool{}
-	for _, s := range specs {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		name, raw, named := strings.Cut(s, "=")
-		if !named {
-			raw = s
-		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("etcd endpoint %q: want [name=]http(s)://host:port", s)
-		}
-		if !named {
-			name = u.Host
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("etcd endpoint %q: member name %q used twice", s, name)
-		}
-		seen[name] = true
-		out = append(out, Member{Name: name, URL: u.Scheme + "://" + u.Host})
+	ts, err := targets.Parse("etcd endpoint", specs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Member, len(ts))
+	for i, t := range ts {
+		out[i] = Member{Name: t.Name, URL: t.URL.Scheme + "://" + t.URL.Host}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -87,6 +88,25 @@ func FuzzParsePPID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if ppid, err := ParsePPID(data); err == nil && ppid < 0 {
 			t.Errorf("negative ppid %d", ppid)
+		}
+	})
+}
+
+// parseUint agrees with strconv within its limit.
+func FuzzParseUint(f *testing.F) {
+	for _, s := range []string{"0", "0A", "ff", "18446744073709551615", "18446744073709551616", "-1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, base := range []uint64{10, 16} {
+			got, ok := parseUint([]byte(s), base, 1<<64-1)
+			want, err := strconv.ParseUint(s, int(base), 64)
+			if strings.HasPrefix(s, "+") || strings.Contains(s, "_") || strings.HasPrefix(strings.ToLower(s), "0x") || strings.HasPrefix(strings.ToLower(s), "0b") || strings.HasPrefix(strings.ToLower(s), "0o") {
+				continue // strconv's base prefixes and underscores only apply with base 0
+			}
+			if ok != (err == nil) || (ok && got != want) {
+				t.Fatalf("%q base %d: %d %v, strconv %d %v", s, base, got, ok, want, err)
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
 func runAgent(ctx context.Context, e *environment) error {
@@ -25,7 +26,12 @@ func runAgent(ctx context.Context, e *environment) error {
 	r := host.Resolver{ProcRoot: e.cfg.ProcRoot, SysRoot: e.cfg.SysRoot, PID: e.cfg.HostPid}
 	tracker := ingress.NewTracker(e.cfg.ProcRoot, nil)
 	go tracker.Run(ctx, e.cfg.NginxSampleInterval)
-	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker}
+	stub, err := targets.Parse("stub_status URL", e.cfg.NginxStubStatusUrls)
+	if err != nil {
+		return err // Validate has checked already
+	}
+	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker,
+		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout}
 	if e.cfg.NodeName != "" {
 		pods, err := nodePods(e)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
 // Prefix is the environment prefix: variables are RELIABILITY_<FIELD>.
@@ -53,12 +54,14 @@ type Config struct {
 	EtcdOldestMinor     string        `split_words:"true" default:"3.5" modes:"central" desc:"oldest supported etcd minor; older members are below minimum (3.4 is end of life)"`
 	EtcdMinimumVersions []string      `split_words:"true" default:"3.4.22,3.5.6" modes:"central" desc:"per-minor patch floors (Kubernetes' recommended minimums by default)"`
 
-	ProcRoot            string        `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
-	SysRoot             string        `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
-	NginxSampleInterval time.Duration `split_words:"true" default:"1s" modes:"agent" desc:"how often the agent samples nginx processes; reloads closer together than two intervals may be counted as one"`
-	HostPid             string        `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
-	NodeName            string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
-	EtcdDataDir         string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
+	ProcRoot               string        `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
+	SysRoot                string        `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
+	NginxSampleInterval    time.Duration `split_words:"true" default:"1s" modes:"agent" desc:"how often the agent samples nginx processes; reloads closer together than two intervals may be counted as one"`
+	HostPid                string        `split_words:"true" default:"1" modes:"agent" desc:"process whose mount namespace and root are the host's: 1 (the host's init, with hostPID and CAP_SYS_PTRACE) or self (the agent's own, when it runs in the host's mount namespace)"`
+	NginxStubStatusUrls    []string      `split_words:"true" modes:"agent" desc:"comma-separated nginx stub_status pages to read at each scrape, each [name=]http://host:port/path; the name labels the series (default host:port)"`
+	NginxStubStatusTimeout time.Duration `split_words:"true" default:"2s" modes:"agent" desc:"deadline of one stub_status read; a slower page counts as a timeout"`
+	NodeName               string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
+	EtcdDataDir            string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
 	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
 	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
@@ -135,6 +138,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ResyncPeriod < 0 {
 		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}
+	}
+	if _, err := targets.Parse("stub_status URL", c.NginxStubStatusUrls); err != nil {
+		return &Error{Key("NGINX_STUB_STATUS_URLS"), strings.Join(c.NginxStubStatusUrls, ","), err}
+	}
+	if c.NginxStubStatusTimeout <= 0 {
+		return &Error{Key("NGINX_STUB_STATUS_TIMEOUT"), c.NginxStubStatusTimeout.String(), errors.New("must be positive")}
 	}
 	if _, err := etcd.ParseMembers(c.EtcdEndpoints); err != nil {
 		return &Error{Key("ETCD_ENDPOINTS"), strings.Join(c.EtcdEndpoints, ","), err}
