@@ -82,8 +82,8 @@ func TestTrackerFaults(t *testing.T) {
 	p.write(100, "net/tcp", tcp.String())
 	p.proc(100, 1, "nginx: master process /usr/sbin/nginx", 1)
 	p.proc(101, 100, "nginx: worker process", 1)
-	p.write(102, "cmdline", "nginx: wor")                                 // truncated title
-	p.write(103, "cmdline", "nginx: worker process\x00")                  // vanished: no stat
+	p.write(102, "cmdline", "nginx: wor")                                // truncated title
+	p.write(103, "cmdline", "nginx: worker process\x00")                 // vanished: no stat
 	p.write(104, "cmdline", "nginx: "+strings.Repeat("A", 1<<20)+"\x00") // huge
 	p.write(104, "stat", "104 (nginx) S 100 1 1 0 -1")
 	if err := os.MkdirAll(filepath.Join(p.root, "self"), 0o755); err != nil {
@@ -153,5 +153,43 @@ func TestTrackerUnreadableFds(t *testing.T) {
 	}
 	if tr.Errors()[ReasonOther] == 0 {
 		t.Errorf("errors %v: the failed read is not counted", tr.Errors())
+	}
+}
+
+// TestTrackerMasterMissedOnce: a scan that misses a live master (a read
+// failed under load) does not make the tracker forget it, and the reload
+// it was in the middle of is still counted.
+func TestTrackerMasterMissedOnce(t *testing.T) {
+	t.Parallel()
+	p := newProcTree(t)
+	p.write(100, "net/tcp", tcpHeader+tcpLine("0100007F:1F90", StateListen, 1))
+	p.proc(100, 1, "nginx: master process /usr/sbin/nginx", 1)
+	p.proc(101, 100, "nginx: worker process", 1)
+	tr := NewTracker(p.root, nil)
+	if err := tr.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	p.write(100, "cmdline", "") // unreadable this time
+	p.proc(101, 100, "nginx: worker process is shutting down")
+	p.proc(102, 100, "nginx: worker process", 1)
+	if err := tr.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	p.write(100, "cmdline", "nginx: master process /usr/sbin/nginx\x00")
+	if err := tr.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	if in := tr.Instances(); len(in) != 1 || in[0].Reloads != 1 {
+		t.Errorf("instances %+v, want the master kept and its reload counted", in)
+	}
+	// Gone for good: forgotten.
+	if err := os.RemoveAll(filepath.Join(p.root, "100")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	if in := tr.Instances(); len(in) != 0 {
+		t.Errorf("instances %+v after the master exited", in)
 	}
 }

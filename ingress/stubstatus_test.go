@@ -30,7 +30,7 @@ func TestParseStubStatus(t *testing.T) {
 	for _, bad := range []string{
 		"",
 		"<html><body>502 Bad Gateway</body></html>",
-		"Active connections: 1\nserver accepts handled requests\n 1 1 1\n",                                   // truncated
+		"Active connections: 1\nserver accepts handled requests\n 1 1 1\n",                                    // truncated
 		"Active connections: -1\nserver accepts handled requests\n 1 1 1\nReading: 0 Writing: 1 Waiting: 0\n", // negative
 		"Active connections: 1\nserver accepts handled requests\n 1 1\nReading: 0 Writing: 1 Waiting: 0\n",
 		"Active connections: 1\nserver accepts handled requests\n 1 1 1\nReading: 0 Writing: x Waiting: 0\n",

@@ -48,12 +48,16 @@ type master struct {
 	eventLast bool         // the last sample saw workers change generation
 	appeared  map[int]bool // workers first seen active at the last sample
 	shutting  map[int]int  // pid -> held client connections at the last sample
-	listen    map[string]bool
-	ports     string
-	podUID    string
+	// clients classifies each socket inode of a shutting-down worker:
+	// true for a client connection (see countHeld).
+	clients map[int]map[uint64]bool
+	listen  map[string]bool
+	ports   string
+	podUID  string
 	// connUnknown: some socket read of this instance failed, so its
 	// connection counts are not the truth.
 	connUnknown bool
+	missed      int // consecutive samples whose scan did not list the master
 	reloads     uint64
 	lastReload  time.Time
 	dropped     uint64
@@ -133,7 +137,7 @@ func (t *Tracker) Sample() error {
 		m := t.masters[mp.PID]
 		first := m == nil
 		if first {
-			m = &master{active: map[int]bool{}, shutting: map[int]int{}, podUID: t.podUID(mp.PID)}
+			m = &master{active: map[int]bool{}, shutting: map[int]int{}, clients: map[int]map[uint64]bool{}, podUID: t.podUID(mp.PID)}
 			t.masters[mp.PID] = m
 		}
 		active, shutting := map[int]bool{}, map[int]bool{}
@@ -190,6 +194,7 @@ func (t *Tracker) Sample() error {
 			if !shutting[pid] {
 				m.dropped += uint64(held)
 				delete(m.shutting, pid)
+				delete(m.clients, pid)
 			}
 		}
 		if first || len(m.listen) == 0 || m.reloadedAt(now) {
@@ -211,8 +216,16 @@ func (t *Tracker) Sample() error {
 			m.active = active
 		}
 	}
-	for pid := range t.masters {
-		if !seen[pid] {
+	for pid, m := range t.masters {
+		if seen[pid] {
+			m.missed = 0
+			continue
+		}
+		// A master the scan missed but whose /proc entry is still there
+		// (a read failed under load) keeps its state: forgetting it would
+		// lose the reload in progress. Three misses in a row, it is gone.
+		m.missed++
+		if _, err := os.Stat(filepath.Join(t.procRoot, strconv.Itoa(pid))); err != nil || m.missed >= 3 {
 			delete(t.masters, pid)
 		}
 	}
@@ -258,12 +271,16 @@ func (t *Tracker) refreshListen(pid int, m *master) {
 // countHeld counts, per shutting-down worker, its ESTABLISHED sockets
 // accepted on a listening address: a proxying worker also owns its
 // upstream connections, which are not client connections.
+//
+// A shutting-down worker accepts nothing new, so each of its sockets is
+// classified once, the first time it is seen (from the namespace's socket
+// table, the expensive read), and later samples only list the worker's
+// fds. That keeps a busy node's cost to one fd listing per worker and
+// sample, and it keeps the count right when the worker is cut at
+// worker_shutdown_timeout while a sample runs: the fds read at one instant
+// are the count, not the overlap of two reads taken while a thousand
+// connections close.
 func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
-	socks, ok := t.socketsOf(masterPID)
-	if !ok {
-		m.connUnknown = true
-		return
-	}
 	wildcardPorts := map[int]bool{}
 	for l := range m.listen {
 		addr := l[:strings.LastIndexByte(l, ':')]
@@ -282,12 +299,42 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 			}
 			continue
 		}
-		held := 0
-		for _, s := range socks {
-			if s.State != StateEstablished || !inodes[s.Inode] {
+		class := m.clients[pid]
+		if class == nil {
+			class = map[uint64]bool{}
+			m.clients[pid] = class
+		}
+		var unknown []uint64
+		for inode := range inodes {
+			if _, ok := class[inode]; !ok {
+				unknown = append(unknown, inode)
+			}
+		}
+		if len(unknown) > 0 {
+			socks, ok := t.socketsOf(masterPID)
+			if !ok {
+				m.connUnknown = true
 				continue
 			}
-			if m.listen[s.Local] || wildcardPorts[s.LocalPort()] {
+			established := map[uint64]bool{}
+			for _, s := range socks {
+				if s.State == StateEstablished && (m.listen[s.Local] || wildcardPorts[s.LocalPort()]) {
+					established[s.Inode] = true
+				}
+			}
+			// Not in the table as a client connection: an upstream, a
+			// UDP or unix socket, or one closed since the fd listing.
+			for _, inode := range unknown {
+				class[inode] = established[inode]
+			}
+		}
+		held := 0
+		for inode, client := range class {
+			if !inodes[inode] {
+				delete(class, inode) // closed: the map stays as small as the fd table
+				continue
+			}
+			if client {
 				held++
 			}
 		}

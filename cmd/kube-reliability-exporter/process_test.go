@@ -65,7 +65,7 @@ func startProcess(t *testing.T, args string, env ...string) (*exec.Cmd, string, 
 
 // startCmd is startProcess for a prepared command (another copy of this
 // binary, another user).
-func startCmd(t *testing.T, cmd *exec.Cmd, args string, env ...string) (*exec.Cmd, string, *syncBuffer) {
+func startCmd(t testing.TB, cmd *exec.Cmd, args string, env ...string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
 	cmd.Env = append(os.Environ(), append([]string{"KRE_RUN_MAIN=1", "KRE_ARGS=" + args, "RELIABILITY_LISTEN_ADDRESS=127.0.0.1:0"}, env...)...)
 	stdout, err := cmd.StdoutPipe()
