@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseUint -fuzztime $(FUZZTIME)
 	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseStubStatus -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/podcgroup -run '^$$' -fuzz FuzzPodUID -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/healthresp -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 # Regenerates docs/metrics.md, docs/configuration.md, the PrometheusRule and goldens.
 generate:

@@ -257,8 +257,8 @@ func TestSelect(t *testing.T) {
 		want              []string
 		err               string
 	}{
-		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "apiserver_storage"}, ""},
-		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "nginx"}, ""},
+		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "apiserver_storage", "health"}, ""},
+		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "health", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
 		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx", "nginx_stub_status"}, ""},

@@ -25,7 +25,7 @@ var nginxStubStatusSpec = Spec{
 		{Name: "kube_reliability_nginx_stub_status_up", Type: Gauge, Stability: Experimental,
 			Help: "1 if the stub_status page was read and parsed in this scrape, 0 if not (its other series are then absent; the errors counter says why).", Labels: targetLabel, Bound: perStubTarget},
 		{Name: "kube_reliability_nginx_connections", Type: Gauge, Stability: Experimental,
-			Help: "nginx client connections from stub_status: active (all open, including waiting), reading (request header), writing (response, including the stub_status request itself), waiting (idle keep-alive).",
+			Help:   "nginx client connections from stub_status: active (all open, including waiting), reading (request header), writing (response, including the stub_status request itself), waiting (idle keep-alive).",
 			Labels: []string{"target", "state"}, Bound: "4 series per configured stub_status URL"},
 		{Name: "kube_reliability_nginx_connections_accepted_total", Type: Counter, Stability: Experimental,
 			Help: "Client connections nginx accepted since it started (stub_status).", Labels: targetLabel, Bound: perStubTarget},
@@ -34,7 +34,7 @@ var nginxStubStatusSpec = Spec{
 		{Name: "kube_reliability_nginx_http_requests_total", Type: Counter, Stability: Experimental,
 			Help: "Client requests nginx received since it started (stub_status).", Labels: targetLabel, Bound: perStubTarget},
 		{Name: "kube_reliability_nginx_stub_status_errors_total", Type: Counter, Stability: Experimental,
-			Help: "Failed stub_status reads since the agent started, by reason: timeout, unreachable, http_status (not 200, or a redirect), malformed (not a stub_status page), too_large (over 4 KiB).",
+			Help:   "Failed stub_status reads since the agent started, by reason: timeout, unreachable, http_status (not 200, or a redirect), malformed (not a stub_status page), too_large (over 4 KiB).",
 			Labels: []string{"target", "reason"}, Bound: "5 series per configured stub_status URL"},
 	},
 	New: func(d Deps) (Collector, error) {

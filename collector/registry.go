@@ -19,6 +19,7 @@ var All = []*Spec{
 	&etcdSpec,
 	&apiserverStorageSpec,
 	&etcdDiskSpec,
+	&healthSpec,
 	&nginxSpec,
 	&nginxStubStatusSpec,
 }

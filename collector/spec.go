@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
@@ -99,6 +100,10 @@ type Deps struct {
 	// the deadline of one read.
 	StubStatus        []targets.Target
 	StubStatusTimeout time.Duration
+	// Health hands out the fetched health responses (central, demo); nil:
+	// the graph from specs and annotations alone.
+	Health       HealthSource
+	HealthConfig healthcheck.Config
 	// NodePods names the pods nginx instances run in (agent); nil: unknown.
 	NodePods PodNamer
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.

@@ -177,6 +177,45 @@ objs.append({"apiVersion": "v1", "kind": "Secret",
 # ingress-nginx was retired in March 2026. Two shop Ingresses still sit on it;
 # payments moved to Traefik (the default class); one Ingress names a class
 # that no longer exists.
+# Health checks that depend on other services (seed: "the Healthcheck should
+# not report the health of dependent services"). Their pods' IPs are
+# loopback addresses where demo itself answers the probes
+# (internal/demo/health.go serves each response). api -> inventory ->
+# pricing is a chain (api also checks an external payment API, and its
+# liveness reports inventory's health); accounts <-> notifications is a
+# cycle; reports redirects its health check elsewhere (never followed).
+HEALTH_PORT = 18081
+def probe(path):
+    return {"httpGet": {"path": path, "port": HEALTH_PORT}, "periodSeconds": 10}
+def health_workload(name, ip, readiness="/ping", liveness=None, annotations=None):
+    uid, rs_uid, rs = "deploy-orders-%s" % name, "rs-orders-%s" % name, name + "-6c9d7f5b8"
+    t = template(name)
+    c = t["spec"]["containers"][0]
+    c["ports"] = [{"name": "http", "containerPort": HEALTH_PORT}]
+    c["readinessProbe"] = probe(readiness)
+    if liveness:
+        c["livenessProbe"] = probe(liveness)
+    meta = {"name": name, "namespace": "orders", "uid": uid}
+    if annotations:
+        meta["annotations"] = annotations
+    objs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+                 "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": t}})
+    objs.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                 "metadata": {"name": rs, "namespace": "orders", "uid": rs_uid, "ownerReferences": ref("Deployment", name, uid)},
+                 "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": t}})
+    pods("orders", rs, "ReplicaSet", rs, rs_uid, name, ["node-b1"])
+    objs[-1]["status"]["podIP"] = ip
+    objs.append({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": name, "namespace": "orders", "uid": "svc-orders-" + name},
+                 "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": HEALTH_PORT}]}})
+health_workload("api", "127.0.0.51", liveness="/health")
+health_workload("inventory", "127.0.0.52", liveness="/health")
+# Liveness and readiness on the same endpoint: a slow dependency restarts it.
+health_workload("pricing", "127.0.0.53", liveness="/ping")
+health_workload("accounts", "127.0.0.54")
+health_workload("notifications", "127.0.0.55")
+health_workload("reports", "127.0.0.56", annotations={"health.kube-reliability.io/depends-on": "inventory, warehouse.example.com"})
+
 def ingress_class(name, controller, default=False):
     meta = {"name": name, "uid": "ic-" + name}
     if default:

@@ -15,7 +15,7 @@ func runAudit(_ context.Context, e *environment) error {
 	if err != nil {
 		return &config.Error{Key: config.Key("AUDIT_FAIL_ON"), Value: e.cfg.AuditFailOn, Err: err}
 	}
-	r := audit.Run(e.args, e.cfg.ExcludedNamespaces)
+	r := audit.Run(e.args, e.cfg.ExcludedNamespaces, healthConfig(e))
 	if err := r.Write(e.stdout, e.cfg.AuditFormat); err != nil {
 		return err
 	}

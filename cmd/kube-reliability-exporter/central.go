@@ -62,7 +62,9 @@ func runCentral(ctx context.Context, e *environment) error {
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw}, inf.Ready)
+	health := startHealthFetcher(ctx, e, inf)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw,
+		Health: health, HealthConfig: healthConfig(e)}, inf.Ready)
 }
 
 // restConfig is the API client configuration: a kubeconfig file, or the

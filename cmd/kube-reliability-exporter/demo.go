@@ -60,6 +60,10 @@ func runDemo(ctx context.Context, e *environment) error {
 	gwCtx, stopGateway := context.WithCancel(ctx)
 	defer stopGateway()
 	go gw.Run(gwCtx)
+	// The demo cluster's health endpoints, at loopback pod IPs.
+	if err := demo.ServeHealth(gwCtx); err != nil {
+		e.logger.Warn("some demo health endpoints could not be served", "err", err)
+	}
 	// The agent's part of the demo: nginx on this machine, if any runs.
 	tracker := ingress.NewTracker("/proc", nil)
 	go tracker.Run(gwCtx, time.Second)
@@ -80,6 +84,7 @@ func runDemo(ctx context.Context, e *environment) error {
 		}
 	}
 	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
+		Health: startDemoHealthFetcher(ctx, e, inf), HealthConfig: healthConfig(e),
 		// The agent's part of the demo: this machine's own /proc and /sys,
 		// for the demo etcd's data directory.
 		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)

@@ -75,7 +75,7 @@ func startMode(t *testing.T, args ...string) (string, func() int, *syncBuffer) {
 	return "", nil, nil
 }
 
-func get(t *testing.T, url string) (int, string) {
+func get(t testing.TB, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -236,9 +236,12 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	const workloads, zones, resources = 6, 3, 12
+	const workloads, zones, resources = 12, 3, 13
 	budget := map[string]int{
-		"kube_reliability_workload_spread_policy": 4 * workloads, "kube_reliability_zone_nodes": zones,
+		"kube_reliability_workload_probe_present": 3 * workloads, "kube_reliability_health_fetch_failures_total": 9,
+		"kube_reliability_health_response_format": 5 * 2 * workloads, "kube_reliability_health_dependencies": 2 * workloads,
+		"kube_reliability_workload_probe_standard_route": 2 * workloads,
+		"kube_reliability_workload_spread_policy":        4 * workloads, "kube_reliability_zone_nodes": zones,
 		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,
 		"kube_reliability_scrape_collector_success": len(collector.All),
 	}
@@ -364,7 +367,7 @@ func TestAudit(t *testing.T) {
 		}
 	}
 	if strings.Contains(out, "shop/Deployment/cart") {
-		t.Errorf("cart spreads with topologySpreadConstraints and must not be a finding:\n%s", out)
+		t.Errorf("cart spreads with topologySpreadConstraints and has both probes: it must not be a finding:\n%s", out)
 	}
 
 	t.Setenv("RELIABILITY_AUDIT_FAIL_ON", "critical")
@@ -385,7 +388,9 @@ func TestAudit(t *testing.T) {
 		rules = append(rules, f.Name+":"+f.Rule+":"+f.Severity)
 	}
 	sort.Strings(rules)
-	want := "checkout:disruption/no-pdb:warning checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning " +
+	want := "checkout:disruption/no-pdb:warning checkout:health/no-liveness-probe:info checkout:health/no-readiness-probe:info " +
+		"checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning " +
+		"ledger:health/no-liveness-probe:info ledger:health/no-readiness-probe:info " +
 		"shop:resources/no-limitrange:info shop:resources/no-requests:warning shop:resources/no-requests:warning shop:resources/no-resourcequota:info"
 	if strings.Join(rules, " ") != want {
 		t.Errorf("findings %v\nwant %s", rules, want)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
@@ -67,7 +69,7 @@ type Report struct {
 
 // Run decodes the paths, analyzes them and returns the report. Namespaces
 // in excluded are left out of the requests/limits and quota findings.
-func Run(paths []string, excluded []string) Report {
+func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	dec := manifest.DecodePaths(paths)
 	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}}
 	for _, e := range dec.Errors {
@@ -87,6 +89,8 @@ func Run(paths []string, excluded []string) Report {
 	findings := append(Placement(placement.Analyze(snap)), Disruption(disruption.Analyze(snap))...)
 	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
 	findings = append(findings, Ingresses(ingressclass.Analyze(snap))...)
+	// Static: probe specs and annotations; no endpoint is read.
+	findings = append(findings, Health(healthcheck.Analyze(snap, health, nil))...)
 	for _, f := range findings {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
 			f.File, f.Line = o.File, o.Line
@@ -205,6 +209,40 @@ func Ingresses(res ingressclass.Result) []Finding {
 
 // Failed reports whether the audit should exit non-zero: a finding at or
 // above failOn, or input that could not be decoded.
+// Health returns the health-check findings that specs and annotations
+// show: dependency cycles, liveness probes that target other services,
+// containers without probes, liveness identical to readiness.
+func Health(res healthcheck.Result) []Finding {
+	var out []Finding
+	for _, w := range res.Workloads {
+		f := func(rule string, sev Severity, msg string) {
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Key.Kind, Namespace: w.Key.Namespace, Name: w.Key.Name, Message: msg})
+		}
+		if w.InCycle {
+			var deps []string
+			for _, e := range w.Edges {
+				deps = append(deps, e.To.Namespace+"/"+e.To.Name+" ("+e.Source+")")
+			}
+			f("health/dependency-cycle", Critical, fmt.Sprintf("its health check depends, through other workloads', on itself (depends on %s): one failure fails the whole loop",
+				strings.Join(deps, ", ")))
+		}
+		if w.LivenessChecksDependencies {
+			f("health/liveness-checks-dependencies", Warning, "its liveness probe targets another service: when that fails, the kubelet restarts this workload")
+		}
+		for _, c := range w.Containers {
+			for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
+				if !c.Present[p] {
+					f("health/no-"+p+"-probe", Info, fmt.Sprintf("container %s has no %s probe", c.Name, p))
+				}
+			}
+			if c.LivenessSameAsReadiness {
+				f("health/liveness-same-as-readiness", Warning, fmt.Sprintf("container %s checks the same endpoint for liveness and readiness: not being ready restarts it", c.Name))
+			}
+		}
+	}
+	return out
+}
+
 func (r Report) Failed(failOn Severity) bool {
 	if len(r.Errors) > 0 {
 		return true

@@ -2,8 +2,13 @@ package audit
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
@@ -49,5 +54,72 @@ func TestFailedAndSeverities(t *testing.T) {
 	var b bytes.Buffer
 	if err := r.Write(&b, "text"); err != nil || !strings.Contains(b.String(), "1 findings") {
 		t.Errorf("text report %q %v", b.String(), err)
+	}
+}
+
+// TestAuditHealth: the static part of the health graph, from manifests:
+// a cycle declared by annotations, a liveness probe that curls another
+// Service, liveness identical to readiness.
+func TestAuditHealth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	manifest := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: shop, annotations: {health.kube-reliability.io/depends-on: "b"}}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec:
+      containers:
+        - name: app
+          image: i
+          livenessProbe: {exec: {command: [sh, -c, "curl -sf http://c.shop.svc.cluster.local/health"]}}
+          readinessProbe: {httpGet: {path: /ping, port: 8080}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: b, namespace: shop, annotations: {health.kube-reliability.io/depends-on: "shop/a"}}
+spec:
+  selector: {matchLabels: {app: b}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers:
+        - name: app
+          image: i
+          livenessProbe: {httpGet: {path: /health, port: 8080}}
+          readinessProbe: {httpGet: {path: /health, port: 8080}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c, namespace: shop}
+spec:
+  selector: {matchLabels: {app: c}}
+  template:
+    metadata: {labels: {app: c}}
+    spec:
+      containers:
+        - {name: app, image: i, livenessProbe: {tcpSocket: {port: 80}}, readinessProbe: {tcpSocket: {port: 81}}}
+`
+	for _, name := range []string{"a", "b", "c"} {
+		manifest += "---\napiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: shop}\nspec: {selector: {app: " + name + "}}\n"
+	}
+	path := filepath.Join(dir, "health.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{path}, nil, healthcheck.Config{})
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "health/") {
+			got = append(got, f.Name+":"+f.Rule)
+		}
+	}
+	slices.Sort(got)
+	want := []string{"a:health/dependency-cycle", "a:health/liveness-checks-dependencies", "b:health/dependency-cycle", "b:health/liveness-same-as-readiness"}
+	if !slices.Equal(got, want) {
+		t.Errorf("health findings %v, want %v (errors %v)", got, want, r.Errors)
 	}
 }

@@ -18,8 +18,8 @@ var ErrNotSynced = errors.New("cluster caches not synced yet")
 // the caches that produced them and must be treated as read-only.
 //
 // Pods are trimmed before they enter a Snapshot: only metadata (labels,
-// owner references, deletion timestamp), spec.nodeName, status.phase and
-// status.conditions are kept (see internal/kube.TrimPod).
+// owner references, deletion timestamp), spec.nodeName, status.phase,
+// status.podIP and status.conditions are kept (see internal/kube.TrimPod).
 type Snapshot struct {
 	Nodes        []*corev1.Node
 	Pods         []*corev1.Pod
@@ -35,6 +35,10 @@ type Snapshot struct {
 
 	IngressClasses []*networkingv1.IngressClass
 	Ingresses      []*networkingv1.Ingress
+
+	// Services resolve the names health checks call to the workloads
+	// behind them.
+	Services []*corev1.Service
 }
 
 // Source hands out the current Snapshot. Generation changes whenever an

@@ -54,6 +54,17 @@ type Config struct {
 	EtcdOldestMinor     string        `split_words:"true" default:"3.5" modes:"central" desc:"oldest supported etcd minor; older members are below minimum (3.4 is end of life)"`
 	EtcdMinimumVersions []string      `split_words:"true" default:"3.4.22,3.5.6" modes:"central" desc:"per-minor patch floors (Kubernetes' recommended minimums by default)"`
 
+	HealthLivenessRoutes   []string      `split_words:"true" default:"/health" modes:"central,audit,demo" desc:"comma-separated paths liveness probes are expected on"`
+	HealthReadinessRoutes  []string      `split_words:"true" default:"/ping" modes:"central,audit,demo" desc:"comma-separated paths readiness probes are expected on"`
+	HealthFetch            bool          `split_words:"true" default:"true" modes:"central,demo" desc:"read workloads' liveness and readiness endpoints (one ready pod each) for the dependencies their responses list; false: the graph comes from probe specs and annotations only"`
+	HealthFetchInterval    time.Duration `split_words:"true" default:"60s" modes:"central,demo" desc:"how often every health endpoint is read"`
+	HealthFetchTimeout     time.Duration `split_words:"true" default:"2s" modes:"central,demo" desc:"deadline of one health endpoint read, connect to last byte"`
+	HealthFetchConcurrency int           `split_words:"true" default:"8" modes:"central,demo" desc:"health endpoint reads in flight at once"`
+	HealthFetchesPerSecond float64       `split_words:"true" default:"20" modes:"central,demo" desc:"health endpoint reads started per second, at most"`
+	HealthMaxBodyBytes     int64         `split_words:"true" default:"1048576" modes:"central,demo" desc:"largest health response read; a larger one is an error (too_large)"`
+	HealthMaxJsonDepth     int           `split_words:"true" default:"32" modes:"central,demo" desc:"deepest JSON nesting of a health response; deeper is an error (too_deep)"`
+	ClusterDomain          string        `split_words:"true" default:"cluster.local" modes:"central,audit,demo" desc:"DNS suffix of Services, to resolve names like svc.ns.svc.cluster.local in health checks"`
+
 	ProcRoot               string        `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`
 	SysRoot                string        `split_words:"true" default:"/sys" modes:"agent" desc:"the host's /sys as mounted in the agent"`
 	NginxSampleInterval    time.Duration `split_words:"true" default:"1s" modes:"agent" desc:"how often the agent samples nginx processes; reloads closer together than two intervals may be counted as one"`
@@ -138,6 +149,21 @@ func (c *Config) Validate() error {
 	}
 	if c.ResyncPeriod < 0 {
 		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}
+	}
+	for _, v := range []struct {
+		key, value string
+		bad        bool
+	}{
+		{"HEALTH_FETCH_INTERVAL", c.HealthFetchInterval.String(), c.HealthFetchInterval < time.Second},
+		{"HEALTH_FETCH_TIMEOUT", c.HealthFetchTimeout.String(), c.HealthFetchTimeout <= 0},
+		{"HEALTH_FETCH_CONCURRENCY", strconv.Itoa(c.HealthFetchConcurrency), c.HealthFetchConcurrency < 1},
+		{"HEALTH_FETCHES_PER_SECOND", fmt.Sprint(c.HealthFetchesPerSecond), c.HealthFetchesPerSecond <= 0},
+		{"HEALTH_MAX_BODY_BYTES", fmt.Sprint(c.HealthMaxBodyBytes), c.HealthMaxBodyBytes < 1},
+		{"HEALTH_MAX_JSON_DEPTH", strconv.Itoa(c.HealthMaxJsonDepth), c.HealthMaxJsonDepth < 1},
+	} {
+		if v.bad {
+			return &Error{Key(v.key), v.value, errors.New("must be positive (the fetch interval at least 1s)")}
+		}
 	}
 	if _, err := targets.Parse("stub_status URL", c.NginxStubStatusUrls); err != nil {
 		return &Error{Key("NGINX_STUB_STATUS_URLS"), strings.Join(c.NginxStubStatusUrls, ","), err}

@@ -42,6 +42,7 @@ type Informers struct {
 	limitRanges  corelisters.LimitRangeLister
 	ingClasses   networkinglisters.IngressClassLister
 	ingresses    networkinglisters.IngressLister
+	services     corelisters.ServiceLister
 
 	watched    []*watched
 	generation atomic.Uint64
@@ -67,6 +68,7 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 	networking := f.Networking().V1()
 	i.ingClasses = networking.IngressClasses().Lister()
 	i.ingresses = networking.Ingresses().Lister()
+	i.services = core.Services().Lister()
 	for _, w := range []struct {
 		resource string
 		inf      cache.SharedIndexInformer
@@ -83,6 +85,7 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 		{"limitranges", core.LimitRanges().Informer()},
 		{"ingressclasses", networking.IngressClasses().Informer()},
 		{"ingresses", networking.Ingresses().Informer()},
+		{"services", core.Services().Informer()},
 	} {
 		if err := i.watch(w.resource, w.inf); err != nil {
 			return nil, err
@@ -191,6 +194,9 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	}
 	if s.IngressClasses, err = i.ingClasses.List(all); err != nil {
 		return nil, fmt.Errorf("list ingressclasses from cache: %w", err)
+	}
+	if s.Services, err = i.services.List(all); err != nil {
+		return nil, fmt.Errorf("list services from cache: %w", err)
 	}
 	if s.Ingresses, err = i.ingresses.List(all); err != nil {
 		return nil, fmt.Errorf("list ingresses from cache: %w", err)

@@ -55,6 +55,8 @@ func TrimPod(p *corev1.Pod) *corev1.Pod {
 		Spec: corev1.PodSpec{NodeName: p.Spec.NodeName},
 		Status: corev1.PodStatus{
 			Phase: p.Status.Phase,
+			// The health fetcher reads a ready pod's endpoints at its IP.
+			PodIP: p.Status.PodIP,
 		},
 	}
 	for _, c := range p.Status.Conditions {
@@ -70,7 +72,9 @@ func TrimPod(p *corev1.Pod) *corev1.Pod {
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	var out []corev1.Container
 	for _, c := range cs {
-		out = append(out, corev1.Container{Name: c.Name, Resources: c.Resources})
+		// Probes and ports: a bare pod's health checks are in the graph too.
+		out = append(out, corev1.Container{Name: c.Name, Resources: c.Resources, Ports: c.Ports,
+			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe})
 	}
 	return out
 }

@@ -31,10 +31,11 @@ func TestTransformTrimsPods(t *testing.T) {
 	}
 	tp := got.(*corev1.Pod)
 	if tp.Name != "p" || tp.Labels["app"] != "a" || len(tp.OwnerReferences) != 1 || tp.DeletionTimestamp == nil ||
-		tp.Spec.NodeName != "node-1" || tp.Status.Phase != corev1.PodRunning || tp.Status.Conditions[0].Status != corev1.ConditionTrue {
+		tp.Spec.NodeName != "node-1" || tp.Status.Phase != corev1.PodRunning || tp.Status.Conditions[0].Status != corev1.ConditionTrue ||
+		tp.Status.PodIP != "10.0.0.1" {
 		t.Errorf("lost a field analysis reads: %+v", tp)
 	}
-	if tp.Annotations != nil || tp.ManagedFields != nil || tp.Spec.Containers != nil || tp.Status.PodIP != "" ||
+	if tp.Annotations != nil || tp.ManagedFields != nil || tp.Spec.Containers != nil ||
 		tp.Status.ContainerStatuses != nil || tp.Status.Conditions[0].Message != "" {
 		t.Errorf("kept bulk analysis never reads: %+v", tp)
 	}

@@ -58,6 +58,7 @@ var Analyzed = map[schema.GroupVersionKind]bool{
 	corev1.SchemeGroupVersion.WithKind("LimitRange"):            true,
 	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):    true,
 	networkingv1.SchemeGroupVersion.WithKind("Ingress"):         true,
+	corev1.SchemeGroupVersion.WithKind("Service"):               true,
 }
 
 var decoder = newDecoder()

@@ -23,7 +23,7 @@ func TestDecodePaths(t *testing.T) {
 	for _, o := range r.Objects {
 		got = append(got, loc{filepath.Base(o.File), o.Line, o.Obj.GetObjectKind().GroupVersionKind().Kind})
 	}
-	want := []loc{{"mixed.yaml", 3, "Deployment"}, {"mixed.yaml", 30, "Node"}, {"pod.json", 1, "Pod"}}
+	want := []loc{{"mixed.yaml", 3, "Deployment"}, {"mixed.yaml", 15, "Service"}, {"mixed.yaml", 30, "Node"}, {"pod.json", 1, "Pod"}}
 	if len(got) != len(want) {
 		t.Fatalf("objects %v, want %v", got, want)
 	}
@@ -33,7 +33,7 @@ func TestDecodePaths(t *testing.T) {
 		}
 	}
 	if r.Skipped != 1 {
-		t.Errorf("skipped %d, want 1 (the Service)", r.Skipped)
+		t.Errorf("skipped %d, want 1 (the ConfigMap)", r.Skipped)
 	}
 
 	wantErrs := []string{

@@ -124,6 +124,9 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *networkingv1.Ingress:
 			fill(&v.ObjectMeta, "Ingress")
 			s.Ingresses = append(s.Ingresses, v)
+		case *corev1.Service:
+			fill(&v.ObjectMeta, "Service")
+			s.Services = append(s.Services, v)
 		}
 	}
 	return s

@@ -1,0 +1,155 @@
+package collector
+
+import (
+	"context"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthfetch"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthresp"
+)
+
+// HealthSource hands out what the background fetcher read from the
+// workloads' health endpoints (healthfetch.Fetcher).
+type HealthSource interface {
+	Results() map[healthcheck.Endpoint]healthcheck.Fetched
+	Failures() map[string]uint64
+	// Round changes whenever Results does.
+	Round() uint64
+}
+
+var (
+	containerProbeLabels = []string{"namespace", "owner_kind", "owner_name", "container", "probe"}
+	workloadContainerLabels      = []string{"namespace", "owner_kind", "owner_name", "container"}
+	workloadProbeLabels  = []string{"namespace", "owner_kind", "owner_name", "probe"}
+)
+
+const (
+	perContainer      = "one series per container of each workload"
+	perHealthWorkload = "one series per workload with a probe or the depends-on annotation"
+)
+
+var healthSpec = Spec{
+	Name: "health", Modes: Central | Demo, DefaultEnabled: true,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_workload_probe_present", Type: Gauge, Stability: Experimental,
+			Help: "1 if the container has the probe (liveness, readiness, startup), else 0.", Labels: containerProbeLabels, Bound: "3 series per container of each workload"},
+		{Name: "kube_reliability_workload_liveness_same_as_readiness", Type: Gauge, Stability: Experimental,
+			Help: "1 if the container's liveness and readiness probes check the same thing (handler, port, path): a readiness failure then restarts the container.", Labels: workloadContainerLabels, Bound: perContainer},
+		{Name: "kube_reliability_workload_probe_standard_route", Type: Gauge, Stability: Experimental,
+			Help: "1 if the container's HTTP probe is on a standard route (RELIABILITY_HEALTH_LIVENESS_ROUTES, RELIABILITY_HEALTH_READINESS_ROUTES), else 0; absent for probes that are not HTTP.", Labels: containerProbeLabels, Bound: "2 series per container with HTTP probes"},
+		{Name: "kube_reliability_health_dependency_depth", Type: Gauge, Stability: Experimental,
+			Help: "Longest chain of health-check dependencies from the workload, in hops (A checks B checks C: 2 for A), counting a cycle as one and an external dependency as one hop.", Labels: workloadLabels, Bound: perHealthWorkload},
+		{Name: "kube_reliability_health_dependency_in_cycle", Type: Gauge, Stability: Experimental,
+			Help: "1 if the workload's health check depends, through other workloads', on itself: a failure anywhere in the loop fails them all.", Labels: workloadLabels, Bound: perHealthWorkload},
+		{Name: "kube_reliability_health_dependencies", Type: Gauge, Stability: Experimental,
+			Help: "Direct dependencies of the workload's health checks: workloads (resolved through Services) and external ones (names that resolve to no workload).", Labels: append(append([]string{}, workloadLabels...), "kind"), Bound: "2 series per workload with a probe or the depends-on annotation"},
+		{Name: "kube_reliability_health_liveness_checks_dependencies", Type: Gauge, Stability: Experimental,
+			Help: "1 if the workload's liveness probe checks other services (its spec targets one, or its response lists dependencies): when they fail, the kubelet restarts this healthy workload.", Labels: workloadLabels, Bound: perHealthWorkload},
+		{Name: "kube_reliability_health_dependency_edge", Type: Gauge, Stability: Experimental,
+			Help: "1 for each health-check dependency of a workload on another, by source: probe_spec, annotation, health_response (the dependency graph, for dashboards).",
+			Labels: []string{"namespace", "owner_kind", "owner_name", "dependency_namespace", "dependency_kind", "dependency_name", "source"}, Bound: "one series per dependency edge"},
+		{Name: "kube_reliability_health_response_format", Type: Gauge, Stability: Experimental,
+			Help: "The format of the workload's health response by probe (state set: health_json, spring_boot, microprofile, other_json, plain); absent until read successfully.", Labels: append(append([]string{}, workloadProbeLabels...), "format"), Bound: "5 series per fetched probe (liveness, readiness) of each workload"},
+		{Name: "kube_reliability_health_fetch_error", Type: Gauge, Stability: Experimental,
+			Help: "1 with the reason the last read of the workload's health endpoint failed (timeout, unreachable, http_status, redirect, too_large, too_deep, invalid_utf8, invalid_json, tls); absent when it succeeded.", Labels: append(append([]string{}, workloadProbeLabels...), "reason"), Bound: "one series per failing endpoint"},
+		{Name: "kube_reliability_health_fetch_failures_total", Type: Counter, Stability: Experimental,
+			Help: "Failed reads of health endpoints since start, by reason.", Labels: []string{"reason"}, Bound: "9 series"},
+		{Name: "kube_reliability_health_longest_dependency_chain", Type: Gauge, Stability: Experimental,
+			Help: "Longest health-check dependency chain in the cluster, in hops.", Bound: "one series"},
+		{Name: "kube_reliability_health_workloads_in_cycles", Type: Gauge, Stability: Experimental,
+			Help: "Workloads whose health checks are in a dependency cycle.", Bound: "one series"},
+	},
+	New: func(d Deps) (Collector, error) {
+		src := healthGenerations{d.Cluster, d.Health}
+		return &healthCollector{src: d.Health, a: newAnalysis(cluster.Source(src), func(s *cluster.Snapshot) healthcheck.Result {
+			var fetched map[healthcheck.Endpoint]healthcheck.Fetched
+			if d.Health != nil {
+				fetched = d.Health.Results()
+			}
+			return healthcheck.Analyze(s, d.HealthConfig, fetched)
+		})}, nil
+	},
+}
+
+// healthGenerations changes when the cluster or the fetched responses do.
+type healthGenerations struct {
+	cluster.Source
+	health HealthSource
+}
+
+func (h healthGenerations) Generation() uint64 {
+	g := h.Source.Generation()
+	if h.health != nil {
+		g = g<<20 ^ h.health.Round()
+	}
+	return g
+}
+
+type healthCollector struct {
+	src HealthSource // nil: no fetching (audit-like static view)
+	a   *analysis[healthcheck.Result]
+}
+
+func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
+	res, err := c.a.get()
+	if err != nil {
+		return err
+	}
+	for i, w := range res.Workloads {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k := w.Key
+		for _, ct := range w.Containers {
+			for _, p := range healthcheck.Probes {
+				e.Bool("kube_reliability_workload_probe_present", ct.Present[p], k.Namespace, k.Kind, k.Name, ct.Name, p)
+			}
+			e.Bool("kube_reliability_workload_liveness_same_as_readiness", ct.LivenessSameAsReadiness, k.Namespace, k.Kind, k.Name, ct.Name)
+			for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
+				if std, ok := ct.StandardRoute[p]; ok {
+					e.Bool("kube_reliability_workload_probe_standard_route", std, k.Namespace, k.Kind, k.Name, ct.Name, p)
+				}
+			}
+		}
+		if !w.HasHealthCheck {
+			continue
+		}
+		e.Gauge("kube_reliability_health_dependency_depth", float64(w.Depth), k.Namespace, k.Kind, k.Name)
+		e.Bool("kube_reliability_health_dependency_in_cycle", w.InCycle, k.Namespace, k.Kind, k.Name)
+		workloads := map[healthcheck.Key]bool{}
+		for _, edge := range w.Edges {
+			workloads[edge.To] = true
+		}
+		e.Gauge("kube_reliability_health_dependencies", float64(len(workloads)), k.Namespace, k.Kind, k.Name, "workload")
+		e.Gauge("kube_reliability_health_dependencies", float64(w.External), k.Namespace, k.Kind, k.Name, "external")
+		e.Bool("kube_reliability_health_liveness_checks_dependencies", w.LivenessChecksDependencies, k.Namespace, k.Kind, k.Name)
+		sources := map[[4]string]bool{}
+		for _, edge := range w.Edges {
+			key := [4]string{edge.To.Namespace, edge.To.Kind, edge.To.Name, edge.Source}
+			if !sources[key] { // one series per source, whichever probes
+				sources[key] = true
+				e.Gauge("kube_reliability_health_dependency_edge", 1, k.Namespace, k.Kind, k.Name, key[0], key[1], key[2], key[3])
+			}
+		}
+		for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
+			if f, ok := w.Formats[p]; ok {
+				for _, format := range healthresp.Formats {
+					e.Bool("kube_reliability_health_response_format", f == format, k.Namespace, k.Kind, k.Name, p, format)
+				}
+			}
+			if reason, ok := w.FetchErrors[p]; ok {
+				e.Gauge("kube_reliability_health_fetch_error", 1, k.Namespace, k.Kind, k.Name, p, reason)
+			}
+		}
+	}
+	e.Gauge("kube_reliability_health_longest_dependency_chain", float64(res.Longest))
+	e.Gauge("kube_reliability_health_workloads_in_cycles", float64(res.InCycles))
+	if c.src != nil {
+		failures := c.src.Failures()
+		for _, r := range healthfetch.Reasons {
+			e.Counter("kube_reliability_health_fetch_failures_total", float64(failures[r]), r)
+		}
+	}
+	return nil
+}

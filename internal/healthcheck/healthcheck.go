@@ -1,0 +1,437 @@
+// Package healthcheck checks workloads' probes and builds the graph of
+// which workloads' health checks depend on which, from three sources:
+// probe specs (httpGet.host, exec commands naming a Service), a declared
+// annotation, and the health responses the fetcher read. Pure: the
+// snapshot and the fetched responses in, the analysis out.
+package healthcheck
+
+import (
+	"cmp"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthgraph"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthresp"
+)
+
+// DependsOnAnnotation, on a workload, lists the Services its health check
+// depends on: comma-separated "svc" (same namespace), "svc.ns" or
+// "ns/svc"; other names are external dependencies.
+const DependsOnAnnotation = "health.kube-reliability.io/depends-on"
+
+// Probe kinds.
+const (
+	Liveness  = "liveness"
+	Readiness = "readiness"
+	Startup   = "startup"
+)
+
+// Probes lists the probe kinds in label order.
+var Probes = []string{Liveness, Readiness, Startup}
+
+// Edge sources, as in the source label.
+const (
+	SourceProbeSpec  = "probe_spec"
+	SourceAnnotation = "annotation"
+	SourceResponse   = "health_response"
+)
+
+// Key names a workload.
+type Key struct{ Namespace, Kind, Name string }
+
+// Endpoint is a health endpoint the fetcher reads: one ready pod's probe
+// target. Key and Probe identify it across snapshots.
+type Endpoint struct {
+	Key   Key
+	Probe string // Liveness or Readiness
+	// URL is the pod's own address: scheme://podIP:port/path.
+	URL string
+}
+
+// Fetched is what the fetcher got from an endpoint.
+type Fetched struct {
+	// Err is the bounded reason the last fetch failed; empty on success.
+	Err      string
+	Response healthresp.Response
+}
+
+// Config holds the standard routes.
+type Config struct {
+	// LivenessRoutes and ReadinessRoutes are the paths probes are expected
+	// on (default /health and /ping).
+	LivenessRoutes, ReadinessRoutes []string
+	// ClusterDomain is the DNS suffix of Services (cluster.local).
+	ClusterDomain string
+}
+
+// Container is the probe check of one container.
+type Container struct {
+	Name string
+	// Present per probe kind.
+	Present map[string]bool
+	// LivenessSameAsReadiness: both probes present with the same handler.
+	LivenessSameAsReadiness bool
+	// StandardRoute per HTTP probe kind: its path is in the configured
+	// list. Absent for probes that are not HTTP.
+	StandardRoute map[string]bool
+}
+
+// Edge is one dependency of a workload's health check.
+type Edge struct {
+	To     Key
+	Source string
+	Probe  string // the probe it came from; empty for the annotation
+}
+
+// Workload is the analysis of one workload.
+type Workload struct {
+	Key        Key
+	Containers []Container
+	// HasHealthCheck: a probe or the annotation; only these are in the
+	// dependency metrics.
+	HasHealthCheck bool
+	Edges          []Edge // to workloads, deduplicated
+	// External counts distinct dependencies that resolve to no workload.
+	External int
+	// LivenessChecksDependencies: the liveness probe's target reaches
+	// another service (spec) or its response reports dependencies.
+	LivenessChecksDependencies bool
+	Depth                      int
+	InCycle                    bool
+	// Formats and FetchErrors per probe kind that was fetched.
+	Formats, FetchErrors map[string]string
+}
+
+// Result is the whole analysis.
+type Result struct {
+	Workloads []Workload
+	Longest   int
+	InCycles  int
+}
+
+// services indexes Services by namespace/name and by cluster IP.
+type services struct {
+	byName map[string]*corev1.Service
+	byIP   map[string]*corev1.Service
+	// workloads behind each Service (by template labels).
+	backends map[*corev1.Service][]int
+	domain   string
+}
+
+func (s *services) lookup(ns, name string) *corev1.Service { return s.byName[ns+"/"+name] }
+
+// resolve turns a name a health check uses (a host, a URL, "svc.ns",
+// "ns/svc", an IP) into a Service, seen from namespace ns. ok is false for
+// names that are not a Service: external dependencies. self reports names
+// of the pod itself (localhost), which are no dependency at all.
+func (s *services) resolve(ns, name string) (svc *corev1.Service, self bool) {
+	name = strings.TrimSpace(strings.ToLower(name))
+	if strings.Contains(name, "://") {
+		if u, err := url.Parse(name); err == nil {
+			name = u.Hostname()
+		}
+	} else if h, _, err := net.SplitHostPort(name); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(name, ".")
+	switch name {
+	case "", "localhost", "127.0.0.1", "::1", "0.0.0.0":
+		return nil, true
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		return s.byIP[ip.String()], false
+	}
+	if n, svcName, ok := strings.Cut(name, "/"); ok {
+		return s.lookup(n, svcName), false
+	}
+	name = strings.TrimSuffix(name, "."+s.domain)
+	parts := strings.Split(name, ".")
+	switch {
+	case len(parts) == 1:
+		return s.lookup(ns, parts[0]), false
+	case len(parts) == 2:
+		return s.lookup(parts[1], parts[0]), false
+	case len(parts) == 3 && parts[2] == "svc":
+		return s.lookup(parts[1], parts[0]), false
+	}
+	return nil, false
+}
+
+// Analyze checks the probes and builds and analyses the graph.
+func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) Result {
+	ws := cluster.Workloads(snap)
+	svcs := indexServices(snap, ws, cfg)
+	index := map[Key]int{}
+	out := make([]Workload, len(ws))
+	for i, w := range ws {
+		k := Key{w.Meta.Namespace, w.Kind, w.Meta.Name}
+		index[k] = i
+		out[i] = Workload{Key: k, Containers: checkContainers(w.Template, cfg)}
+	}
+	byEndpoint := map[Key]map[string]Fetched{}
+	for ep, f := range fetched {
+		if byEndpoint[ep.Key] == nil {
+			byEndpoint[ep.Key] = map[string]Fetched{}
+		}
+		byEndpoint[ep.Key][ep.Probe] = f
+	}
+	g := healthgraph.New(len(ws))
+	for i, w := range ws {
+		r := &out[i]
+		edges := map[Edge]bool{}
+		external := map[string]bool{}
+		add := func(name, source, probe string) (dependency bool) {
+			svc, self := svcs.resolve(w.Meta.Namespace, name)
+			switch {
+			case self:
+				return false
+			case svc == nil || len(svcs.backends[svc]) == 0:
+				external[strings.ToLower(name)] = true
+			default:
+				for _, b := range svcs.backends[svc] {
+					edges[Edge{To: out[b].Key, Source: source, Probe: probe}] = true
+				}
+			}
+			return true
+		}
+		for _, c := range w.Template.Spec.Containers {
+			for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
+				if p == nil {
+					continue
+				}
+				r.HasHealthCheck = true
+				for _, name := range specNames(p, svcs, w.Meta.Namespace) {
+					if add(name, SourceProbeSpec, probe) && probe == Liveness {
+						r.LivenessChecksDependencies = true
+					}
+				}
+			}
+		}
+		if a := w.Meta.Annotations[DependsOnAnnotation]; a != "" {
+			r.HasHealthCheck = true
+			for name := range strings.SplitSeq(a, ",") {
+				if name = strings.TrimSpace(name); name != "" {
+					add(name, SourceAnnotation, "")
+				}
+			}
+		}
+		for probe, f := range byEndpoint[r.Key] {
+			if f.Err != "" {
+				if r.FetchErrors == nil {
+					r.FetchErrors = map[string]string{}
+				}
+				r.FetchErrors[probe] = f.Err
+				continue
+			}
+			if r.Formats == nil {
+				r.Formats = map[string]string{}
+			}
+			r.Formats[probe] = f.Response.Format
+			for _, c := range f.Response.Dependencies() {
+				name := c.Name
+				if svc, _ := svcs.resolve(w.Meta.Namespace, name); svc == nil && c.Alt != "" {
+					if alt, _ := svcs.resolve(w.Meta.Namespace, c.Alt); alt != nil {
+						name = c.Alt
+					}
+				}
+				if add(name, SourceResponse, probe) && probe == Liveness {
+					r.LivenessChecksDependencies = true
+				}
+			}
+		}
+		for e := range edges {
+			r.Edges = append(r.Edges, e)
+			g.AddEdge(i, index[e.To])
+		}
+		slices.SortFunc(r.Edges, func(a, b Edge) int {
+			return cmp.Or(cmp.Compare(a.To.Namespace, b.To.Namespace), cmp.Compare(a.To.Kind, b.To.Kind),
+				cmp.Compare(a.To.Name, b.To.Name), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Probe, b.Probe))
+		})
+		r.External = len(external)
+		if r.External > 0 {
+			g.AddExternal(i)
+		}
+	}
+	a := healthgraph.Analyze(g)
+	for i := range out {
+		out[i].Depth, out[i].InCycle = a.Depth[i], a.InCycle[i]
+	}
+	return Result{Workloads: out, Longest: a.Longest, InCycles: a.InCycles}
+}
+
+func indexServices(snap *cluster.Snapshot, ws []*cluster.Workload, cfg Config) *services {
+	s := &services{byName: map[string]*corev1.Service{}, byIP: map[string]*corev1.Service{},
+		backends: map[*corev1.Service][]int{}, domain: cmp.Or(cfg.ClusterDomain, "cluster.local")}
+	byNS := map[string][]int{}
+	for i, w := range ws {
+		byNS[w.Meta.Namespace] = append(byNS[w.Meta.Namespace], i)
+	}
+	for _, svc := range snap.Services {
+		s.byName[svc.Namespace+"/"+svc.Name] = svc
+		for _, ip := range append([]string{svc.Spec.ClusterIP}, svc.Spec.ClusterIPs...) {
+			if parsed := net.ParseIP(ip); parsed != nil {
+				s.byIP[parsed.String()] = svc
+			}
+		}
+		if len(svc.Spec.Selector) == 0 {
+			continue // no selector: endpoints managed by hand, or ExternalName
+		}
+		sel := labels.SelectorFromSet(svc.Spec.Selector)
+		for _, i := range byNS[svc.Namespace] {
+			if sel.Matches(labels.Set(ws[i].Template.Labels)) {
+				s.backends[svc] = append(s.backends[svc], i)
+			}
+		}
+	}
+	return s
+}
+
+// hostLike matches tokens of exec commands that may name a Service.
+var hostLike = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?$`)
+
+// specNames returns the names a probe's own spec points at: an httpGet
+// host, and in an exec command every URL's host and every word that
+// names an existing Service (words that name nothing are not guessed at).
+func specNames(p *corev1.Probe, svcs *services, ns string) []string {
+	var out []string
+	if h := p.HTTPGet; h != nil && h.Host != "" {
+		out = append(out, h.Host)
+	}
+	if p.Exec != nil {
+		for _, arg := range p.Exec.Command {
+			for word := range strings.FieldsSeq(arg) {
+				word = strings.Trim(word, `"'`)
+				if strings.Contains(word, "://") {
+					if u, err := url.Parse(word); err == nil && u.Host != "" {
+						out = append(out, u.Host)
+					}
+					continue
+				}
+				if !hostLike.MatchString(strings.ToLower(word)) {
+					continue
+				}
+				if svc, _ := svcs.resolve(ns, word); svc != nil {
+					out = append(out, word)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkContainers(t *corev1.PodTemplateSpec, cfg Config) []Container {
+	var out []Container
+	for _, c := range t.Spec.Containers {
+		r := Container{Name: c.Name, Present: map[string]bool{
+			Liveness: c.LivenessProbe != nil, Readiness: c.ReadinessProbe != nil, Startup: c.StartupProbe != nil,
+		}}
+		r.LivenessSameAsReadiness = c.LivenessProbe != nil && c.ReadinessProbe != nil &&
+			sameHandler(c.LivenessProbe.ProbeHandler, c.ReadinessProbe.ProbeHandler)
+		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe} {
+			if p == nil || p.HTTPGet == nil {
+				continue
+			}
+			routes := cfg.LivenessRoutes
+			if probe == Readiness {
+				routes = cfg.ReadinessRoutes
+			}
+			if r.StandardRoute == nil {
+				r.StandardRoute = map[string]bool{}
+			}
+			r.StandardRoute[probe] = slices.Contains(routes, cleanPath(p.HTTPGet.Path))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func cleanPath(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// sameHandler compares what two probes check (not their timings).
+func sameHandler(a, b corev1.ProbeHandler) bool {
+	switch {
+	case a.HTTPGet != nil && b.HTTPGet != nil:
+		return a.HTTPGet.Path == b.HTTPGet.Path && a.HTTPGet.Port == b.HTTPGet.Port &&
+			a.HTTPGet.Host == b.HTTPGet.Host && a.HTTPGet.Scheme == b.HTTPGet.Scheme
+	case a.TCPSocket != nil && b.TCPSocket != nil:
+		return a.TCPSocket.Port == b.TCPSocket.Port && a.TCPSocket.Host == b.TCPSocket.Host
+	case a.Exec != nil && b.Exec != nil:
+		return slices.Equal(a.Exec.Command, b.Exec.Command)
+	case a.GRPC != nil && b.GRPC != nil:
+		return a.GRPC.Port == b.GRPC.Port && a.GRPC.Service == b.GRPC.Service
+	}
+	return false
+}
+
+// Endpoints lists what the fetcher reads: for each workload, the HTTP
+// liveness and readiness probes of its first container having them, at
+// one ready pod's IP. Probes with httpGet.host point elsewhere and are
+// never fetched: the fetcher only ever talks to the workload's own pod.
+func Endpoints(snap *cluster.Snapshot) []Endpoint {
+	var out []Endpoint
+	for _, w := range cluster.Workloads(snap) {
+		var pod *corev1.Pod
+		for _, p := range w.Pods {
+			if cluster.PodReady(p) && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+				if pod == nil || p.Name < pod.Name { // stable choice
+					pod = p
+				}
+			}
+		}
+		if pod == nil {
+			continue
+		}
+		k := Key{w.Meta.Namespace, w.Kind, w.Meta.Name}
+		done := map[string]bool{}
+		for _, c := range w.Template.Spec.Containers {
+			for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe} {
+				if done[probe] || p == nil || p.HTTPGet == nil || p.HTTPGet.Host != "" {
+					continue
+				}
+				port, ok := probePort(p.HTTPGet.Port, c)
+				if !ok {
+					continue
+				}
+				scheme := "http"
+				if p.HTTPGet.Scheme == corev1.URISchemeHTTPS {
+					scheme = "https"
+				}
+				path := p.HTTPGet.Path
+				if !strings.HasPrefix(path, "/") {
+					path = "/" + path
+				}
+				u := url.URL{Scheme: scheme, Host: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))}
+				done[probe] = true
+				out = append(out, Endpoint{Key: k, Probe: probe, URL: u.String() + path})
+			}
+		}
+	}
+	return out
+}
+
+func probePort(p intstr.IntOrString, c corev1.Container) (int, bool) {
+	if p.Type == intstr.Int {
+		return p.IntValue(), p.IntValue() > 0 && p.IntValue() < 65536
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == p.StrVal {
+			return int(cp.ContainerPort), true
+		}
+	}
+	return 0, false
+}

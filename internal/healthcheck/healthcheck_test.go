@@ -1,0 +1,119 @@
+package healthcheck
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthresp"
+)
+
+func deploy(ns, name string, mutate func(*corev1.Container)) *appsv1.Deployment {
+	c := corev1.Container{Name: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}
+	if mutate != nil {
+		mutate(&c)
+	}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: types.UID("d-" + ns + "-" + name)},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{c}}}}}
+}
+
+func service(ns, name, app, ip string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": app}, ClusterIP: ip}}
+}
+
+func execProbe(cmd ...string) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}}}
+}
+
+// TestNameForms: every way a health check can name a Service resolves,
+// localhost is no dependency, unknown names are external.
+func TestNameForms(t *testing.T) {
+	t.Parallel()
+	snap := &cluster.Snapshot{
+		Deployments: []*appsv1.Deployment{deploy("shop", "b", nil), deploy("data", "db", nil)},
+		Services:    []*corev1.Service{service("shop", "svc-b", "b", "10.96.0.10"), service("data", "db", "db", "10.96.0.20")},
+	}
+	cases := map[string]*appsv1.Deployment{
+		"svc":             deploy("shop", "w1", func(c *corev1.Container) { c.LivenessProbe = execProbe("pg_isready", "-h", "svc-b") }),
+		"svc.ns":          deploy("shop", "w2", func(c *corev1.Container) { c.LivenessProbe = execProbe("sh", "-c", "nc -z db.data 5432") }),
+		"svc.ns.svc":      deploy("shop", "w3", func(c *corev1.Container) { c.LivenessProbe = execProbe("curl", "http://db.data.svc:5432/") }),
+		"fqdn":            deploy("shop", "w4", func(c *corev1.Container) { c.LivenessProbe = execProbe("curl", "-sf", "https://db.data.svc.cluster.local/health") }),
+		"clusterIP host":  deploy("shop", "w5", func(c *corev1.Container) { c.LivenessProbe = httpHost("10.96.0.10") }),
+		"httpGet.host":    deploy("shop", "w6", func(c *corev1.Container) { c.LivenessProbe = httpHost("svc-b.shop") }),
+		"localhost":       deploy("shop", "w7", func(c *corev1.Container) { c.LivenessProbe = httpHost("localhost") }),
+		"external host":   deploy("shop", "w8", func(c *corev1.Container) { c.LivenessProbe = httpHost("api.example.com") }),
+		"unrelated words": deploy("shop", "w9", func(c *corev1.Container) { c.LivenessProbe = execProbe("cat", "/tmp/healthy", "ready") }),
+	}
+	want := map[string]struct {
+		to       string
+		external int
+		liveDeps bool
+	}{
+		"svc": {"b", 0, true}, "svc.ns": {"db", 0, true}, "svc.ns.svc": {"db", 0, true}, "fqdn": {"db", 0, true},
+		"clusterIP host": {"b", 0, true}, "httpGet.host": {"b", 0, true}, "localhost": {"", 0, false},
+		"external host": {"", 1, true}, "unrelated words": {"", 0, false},
+	}
+	for _, d := range cases {
+		snap.Deployments = append(snap.Deployments, d)
+	}
+	r := Analyze(snap, Config{}, nil)
+	by := map[string]Workload{}
+	for _, w := range r.Workloads {
+		by[w.Key.Name] = w
+	}
+	for name, d := range cases {
+		w, exp := by[d.Name], want[name]
+		got := ""
+		if len(w.Edges) == 1 {
+			got = w.Edges[0].To.Name
+		}
+		if got != exp.to || len(w.Edges) > 1 || w.External != exp.external || w.LivenessChecksDependencies != exp.liveDeps {
+			t.Errorf("%s: edges %+v external %d liveness deps %v; want to %q external %d liveness deps %v",
+				name, w.Edges, w.External, w.LivenessChecksDependencies, exp.to, exp.external, exp.liveDeps)
+		}
+		if len(w.Edges) == 1 && (w.Edges[0].Source != SourceProbeSpec || w.Edges[0].Probe != Liveness) {
+			t.Errorf("%s: edge %+v", name, w.Edges[0])
+		}
+	}
+}
+
+func httpHost(host string) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: host, Path: "/health", Port: intstr.FromInt(80)}}}
+}
+
+func TestProbeChecksAndEndpoints(t *testing.T) {
+	t.Parallel()
+	same := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}}}
+	d := deploy("shop", "a", func(c *corev1.Container) { c.LivenessProbe, c.ReadinessProbe = same, same.DeepCopy() })
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a-0", Namespace: "shop", Labels: map[string]string{"app": "a"},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "a-1", UID: "rs-a", Controller: ptr(true)}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.1.2.3", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "a-1", Namespace: "shop", UID: "rs-a",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "a", UID: d.UID, Controller: ptr(true)}}}}
+	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: []*corev1.Pod{pod}}
+	r := Analyze(snap, Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping", "/healthz"}}, nil)
+	c := r.Workloads[0].Containers[0]
+	if !c.LivenessSameAsReadiness || c.StandardRoute[Liveness] || !c.StandardRoute[Readiness] || c.Present[Startup] {
+		t.Errorf("container check %+v", c)
+	}
+	eps := Endpoints(snap)
+	if len(eps) != 2 || eps[0].URL != "http://10.1.2.3:8080/healthz" {
+		t.Fatalf("endpoints %+v", eps)
+	}
+	// The readiness response lists a dependency nobody knows: external.
+	fetched := map[Endpoint]Fetched{eps[0]: {Response: healthresp.Response{Format: healthresp.FormatSpringBoot,
+		Components: []healthresp.Component{{Name: "redis"}, {Name: "diskSpace", Internal: true}}}}}
+	w := Analyze(snap, Config{}, fetched).Workloads[0]
+	if w.External != 1 || w.Depth != 1 || w.Formats[eps[0].Probe] != healthresp.FormatSpringBoot {
+		t.Errorf("with a response: %+v", w)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,156 @@
+package healthfetch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthresp"
+)
+
+func testConfig() Config {
+	return Config{Interval: time.Second, Timeout: 300 * time.Millisecond, MaxBody: 1 << 20, MaxDepth: 32, Concurrency: 4, PerSecond: 1000}
+}
+
+// hostile serves one endpoint per misbehaviour, and one healthy one.
+func hostile(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/health+json")
+		fmt.Fprint(w, `{"status":"pass","checks":{"svc-b:responseTime":[{"componentType":"component"}]}}`)
+	})
+	mux.HandleFunc("/failing", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"status":"DOWN","components":{"svc-c":{"status":"DOWN"}}}`)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	})
+	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"checks":{`)
+		for r.Context().Err() == nil {
+			fmt.Fprint(w, `"a:b":[],`)
+			w.(http.Flusher).Flush()
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, _ *http.Request) {
+		chunk := bytes.Repeat([]byte(" "), 64<<10)
+		for range 1600 { // 100 MiB unless the reader stops
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/deep", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, strings.Repeat(`{"a":`, 100000)+"1"+strings.Repeat("}", 100000))
+	})
+	mux.HandleFunc("/utf8", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "{\"checks\":{\"\xff\":[]}}") })
+	mux.HandleFunc("/invalid", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"checks": {"db:x": [{`) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.99:1/elsewhere", http.StatusFound)
+	})
+	mux.HandleFunc("/notfound", http.NotFound)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func ep(srv *httptest.Server, path string) healthcheck.Endpoint {
+	return healthcheck.Endpoint{Key: healthcheck.Key{Namespace: "ns", Kind: "Deployment", Name: path[1:]}, Probe: healthcheck.Readiness, URL: srv.URL + path}
+}
+
+// TestHostileEndpoints: each misbehaving endpoint fails with its reason
+// within the deadline, and the healthy one next to them stays right.
+func TestHostileEndpoints(t *testing.T) {
+	t.Parallel()
+	srv := hostile(t)
+	want := map[string]string{
+		"/healthy": "", "/failing": "", "/slow": ReasonTimeout, "/endless": ReasonTimeout, "/huge": ReasonTooLarge,
+		"/deep": ReasonTooDeep, "/utf8": ReasonInvalidUTF8, "/invalid": ReasonInvalidJSON, "/redirect": ReasonRedirect,
+		"/notfound": ReasonHTTPStatus,
+	}
+	var eps []healthcheck.Endpoint
+	for path := range want {
+		eps = append(eps, ep(srv, path))
+	}
+	// Nothing listens here; and TLS spoken to a plain HTTP server.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().String()
+	l.Close()
+	eps = append(eps, healthcheck.Endpoint{Key: healthcheck.Key{Name: "closed"}, Probe: healthcheck.Readiness, URL: "http://" + closed + "/"},
+		healthcheck.Endpoint{Key: healthcheck.Key{Name: "tls"}, Probe: healthcheck.Readiness, URL: strings.Replace(srv.URL, "http://", "https://", 1) + "/healthy"})
+	want["closed"], want["tls"] = ReasonUnreachable, ReasonTLS
+
+	f := New(testConfig(), nil)
+	start := time.Now()
+	f.FetchAll(context.Background(), eps)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a round took %v with a 300ms deadline per read", d)
+	}
+	for e, r := range f.Results() {
+		name := e.URL[strings.LastIndexByte(e.URL, '/'):]
+		if e.Key.Name == "closed" || e.Key.Name == "tls" {
+			name = e.Key.Name
+		}
+		if r.Err != want[name] {
+			t.Errorf("%s: reason %q, want %q", name, r.Err, want[name])
+		}
+	}
+	healthy := f.Results()[ep(srv, "/healthy")]
+	if healthy.Response.Format != healthresp.FormatHealthJSON || len(healthy.Response.Dependencies()) != 1 || healthy.Response.Dependencies()[0].Name != "svc-b" {
+		t.Errorf("healthy endpoint: %+v", healthy)
+	}
+	failing := f.Results()[ep(srv, "/failing")]
+	if deps := failing.Response.Dependencies(); len(deps) != 1 || deps[0].Name != "svc-c" {
+		t.Errorf("a 503 still lists its dependencies: %+v", failing)
+	}
+	if got := f.Failures(); got[ReasonTimeout] != 2 || got[ReasonRedirect] != 1 {
+		t.Errorf("failures %v", got)
+	}
+	if f.Round() != 1 {
+		t.Errorf("round %d, want 1", f.Round())
+	}
+}
+
+// TestHugeResponseBoundedMemory: a 100 MiB response costs about the body
+// cap in allocations, not its size.
+func TestHugeResponseBoundedMemory(t *testing.T) {
+	srv := hostile(t)
+	f := New(testConfig(), nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := f.Fetch(context.Background(), ep(srv, "/huge"))
+	runtime.ReadMemStats(&after)
+	if r.Err != ReasonTooLarge {
+		t.Fatalf("reason %q", r.Err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("reading a 100 MiB response allocated %d MiB; the cap is 1 MiB", alloc>>20)
+	}
+}
+
+// TestNeverDialsElsewhere: the fetcher dials only the endpoint's address,
+// whatever it is told.
+func TestNeverDialsElsewhere(t *testing.T) {
+	t.Parallel()
+	srv := hostile(t)
+	f := New(testConfig(), nil)
+	ctx := context.WithValue(context.Background(), podAddrKey{}, srv.Listener.Addr().String())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.99:1/", nil)
+	if _, err := f.client.Do(req); err == nil || !strings.Contains(err.Error(), "refusing to dial") {
+		t.Errorf("dialled another address: %v", err)
+	}
+}
