@@ -19,9 +19,9 @@ type HealthSource interface {
 }
 
 var (
-	containerProbeLabels = []string{"namespace", "owner_kind", "owner_name", "container", "probe"}
-	workloadContainerLabels      = []string{"namespace", "owner_kind", "owner_name", "container"}
-	workloadProbeLabels  = []string{"namespace", "owner_kind", "owner_name", "probe"}
+	containerProbeLabels    = []string{"namespace", "owner_kind", "owner_name", "container", "probe"}
+	workloadContainerLabels = []string{"namespace", "owner_kind", "owner_name", "container"}
+	workloadProbeLabels     = []string{"namespace", "owner_kind", "owner_name", "probe"}
 )
 
 const (
@@ -47,7 +47,7 @@ var healthSpec = Spec{
 		{Name: "kube_reliability_health_liveness_checks_dependencies", Type: Gauge, Stability: Experimental,
 			Help: "1 if the workload's liveness probe checks other services (its spec targets one, or its response lists dependencies): when they fail, the kubelet restarts this healthy workload.", Labels: workloadLabels, Bound: perHealthWorkload},
 		{Name: "kube_reliability_health_dependency_edge", Type: Gauge, Stability: Experimental,
-			Help: "1 for each health-check dependency of a workload on another, by source: probe_spec, annotation, health_response (the dependency graph, for dashboards).",
+			Help:   "1 for each health-check dependency of a workload on another, by source: probe_spec, annotation, health_response (the dependency graph, for dashboards).",
 			Labels: []string{"namespace", "owner_kind", "owner_name", "dependency_namespace", "dependency_kind", "dependency_name", "source"}, Bound: "one series per dependency edge"},
 		{Name: "kube_reliability_health_response_format", Type: Gauge, Stability: Experimental,
 			Help: "The format of the workload's health response by probe (state set: health_json, spring_boot, microprofile, other_json, plain); absent until read successfully.", Labels: append(append([]string{}, workloadProbeLabels...), "format"), Bound: "5 series per fetched probe (liveness, readiness) of each workload"},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,7 +111,6 @@ func healthRegistry(t *testing.T, client *testenv.Env, fetch healthfetch.Config)
 	return reg
 }
 
-
 func fastFetch() healthfetch.Config {
 	return healthfetch.Config{Interval: 200 * time.Millisecond, Timeout: 500 * time.Millisecond, MaxBody: 1 << 20,
 		MaxDepth: 32, Concurrency: 4, PerSecond: 1000}
@@ -171,6 +171,26 @@ func TestHealthGraphLive(t *testing.T) {
 		s.Annotations = map[string]string{healthcheck.DependsOnAnnotation: "svc-c, postgres.example.com"}
 	})
 
+	// Hostile endpoints next to the healthy ones: each fails with its
+	// reason, and every value above stays right.
+	mk("x-slow", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	}), nil, nil)
+	mk("x-huge", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		chunk := []byte(strings.Repeat(" ", 64<<10))
+		for range 320 { // 20 MiB
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}), nil, nil)
+	mk("x-deep", respond("application/json", strings.Repeat(`{"a":`, 5000)+"1"+strings.Repeat("}", 5000)), nil, nil)
+	mk("x-utf8", respond("application/json", "{\"checks\":{\"\xff\":[]}}"), nil, nil)
+	mk("x-redirect", http.RedirectHandler("http://127.0.0.99:1/elsewhere", http.StatusFound), nil, nil)
+
 	reg := healthRegistry(t, env, fastFetch())
 	edge := func(from, to, source string) string {
 		return hw("kube_reliability_health_dependency_edge", from, "dependency_namespace", ns, "dependency_kind", "StatefulSet", "dependency_name", to, "source", source)
@@ -209,7 +229,12 @@ func TestHealthGraphLive(t *testing.T) {
 		hw("kube_reliability_workload_probe_present", "c", "container", "app", "probe", "liveness"):         1,
 		hw("kube_reliability_workload_probe_standard_route", "c", "container", "app", "probe", "readiness"): 1,
 		series("kube_reliability_health_longest_dependency_chain"):                                          2,
+		hw("kube_reliability_health_fetch_error", "x-slow", "probe", "readiness", "reason", "timeout"):      1,
+		hw("kube_reliability_health_fetch_error", "x-huge", "probe", "readiness", "reason", "too_large"):    1,
+		hw("kube_reliability_health_fetch_error", "x-deep", "probe", "readiness", "reason", "too_deep"):     1,
+		hw("kube_reliability_health_fetch_error", "x-utf8", "probe", "readiness", "reason", "invalid_utf8"): 1,
+		hw("kube_reliability_health_fetch_error", "x-redirect", "probe", "readiness", "reason", "redirect"): 1,
+		hw("kube_reliability_health_fetch_error", "a", "probe", "readiness", "reason", "timeout"):           -1,
 		series("kube_reliability_health_workloads_in_cycles"):                                               2,
 	}))
 }
-

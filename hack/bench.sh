@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 out=bench/results.txt
 mkdir -p bench
 count=${BENCH_COUNT:-5}
-# BENCH_ONLY=cost runs the agent cost measurement alone.
+# BENCH_ONLY=cost runs the agent cost measurement alone, BENCH_ONLY=micro
+# the Go benchmarks alone.
 if [ "${BENCH_ONLY:-}" != cost ]; then
 {
   echo "# kube-reliability-exporter benchmarks"
@@ -15,9 +16,9 @@ if [ "${BENCH_ONLY:-}" != cost ]; then
   echo "# commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "# go: $(go version)"
-  echo "# command: go test -run '^\$' -bench . -benchmem -count $count ./internal/placement ./internal/healthgraph ./collector"
+  echo "# command: go test -run '^\$' -bench . -benchmem -count $count ./internal/placement ./internal/healthgraph ./internal/healthcheck ./collector"
   echo
-  go test -run '^$' -bench . -benchmem -count "$count" ./internal/placement ./internal/healthgraph ./collector
+  go test -run '^$' -bench . -benchmem -count "$count" ./internal/placement ./internal/healthgraph ./internal/healthcheck ./collector
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"
@@ -26,6 +27,7 @@ fi
 # The agent's cost on a busy ingress node: the real binary, 10 real nginx
 # instances, 10,000 held connections, 1 s sampling (needs nginx: make
 # test-deps). Target: <= 25 MiB RSS, <= 1 % of one core.
+[ "${BENCH_ONLY:-}" = micro ] && exit 0
 cost=bench/agent-cost.txt
 {
   echo "# kube-reliability-exporter agent cost (BenchmarkAgentCost)"

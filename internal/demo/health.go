@@ -18,7 +18,7 @@ const healthPort = 18081
 // name.
 var healthResponses = map[string]map[string]struct{ contentType, body string }{
 	"127.0.0.51": { // api: readiness lists inventory and an external payment API; liveness too
-		"/ping": {"application/health+json", `{"status":"pass","checks":{"inventory:responseTime":[{"componentType":"component","observedValue":12,"observedUnit":"ms","status":"pass"}],"payments.example.com:responseTime":[{"componentId":"payments.example.com","componentType":"component","status":"pass"}],"uptime":[{"componentType":"system","observedValue":86400,"status":"pass"}]}}`},
+		"/ping":   {"application/health+json", `{"status":"pass","checks":{"inventory:responseTime":[{"componentType":"component","observedValue":12,"observedUnit":"ms","status":"pass"}],"payments.example.com:responseTime":[{"componentId":"payments.example.com","componentType":"component","status":"pass"}],"uptime":[{"componentType":"system","observedValue":86400,"status":"pass"}]}}`},
 		"/health": {"application/vnd.spring-boot.actuator.v3+json", `{"status":"UP","components":{"inventory":{"status":"UP"},"livenessState":{"status":"UP"}}}`},
 	},
 	"127.0.0.52": { // inventory: Spring Boot, depends on pricing

@@ -41,10 +41,12 @@ func TestNameForms(t *testing.T) {
 		Services:    []*corev1.Service{service("shop", "svc-b", "b", "10.96.0.10"), service("data", "db", "db", "10.96.0.20")},
 	}
 	cases := map[string]*appsv1.Deployment{
-		"svc":             deploy("shop", "w1", func(c *corev1.Container) { c.LivenessProbe = execProbe("pg_isready", "-h", "svc-b") }),
-		"svc.ns":          deploy("shop", "w2", func(c *corev1.Container) { c.LivenessProbe = execProbe("sh", "-c", "nc -z db.data 5432") }),
-		"svc.ns.svc":      deploy("shop", "w3", func(c *corev1.Container) { c.LivenessProbe = execProbe("curl", "http://db.data.svc:5432/") }),
-		"fqdn":            deploy("shop", "w4", func(c *corev1.Container) { c.LivenessProbe = execProbe("curl", "-sf", "https://db.data.svc.cluster.local/health") }),
+		"svc":        deploy("shop", "w1", func(c *corev1.Container) { c.LivenessProbe = execProbe("pg_isready", "-h", "svc-b") }),
+		"svc.ns":     deploy("shop", "w2", func(c *corev1.Container) { c.LivenessProbe = execProbe("sh", "-c", "nc -z db.data 5432") }),
+		"svc.ns.svc": deploy("shop", "w3", func(c *corev1.Container) { c.LivenessProbe = execProbe("curl", "http://db.data.svc:5432/") }),
+		"fqdn": deploy("shop", "w4", func(c *corev1.Container) {
+			c.LivenessProbe = execProbe("curl", "-sf", "https://db.data.svc.cluster.local/health")
+		}),
 		"clusterIP host":  deploy("shop", "w5", func(c *corev1.Container) { c.LivenessProbe = httpHost("10.96.0.10") }),
 		"httpGet.host":    deploy("shop", "w6", func(c *corev1.Container) { c.LivenessProbe = httpHost("svc-b.shop") }),
 		"localhost":       deploy("shop", "w7", func(c *corev1.Container) { c.LivenessProbe = httpHost("localhost") }),

@@ -13,8 +13,8 @@ func TestParseFormats(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		file, contentType, format string
-		deps                  []Component
-		internal              int
+		deps                      []Component
+		internal                  int
 	}{
 		{"ietf.json", "application/health+json", FormatHealthJSON,
 			[]Component{{Name: "cassandra", Alt: "dfd6cf2b-1b6e-4412-a0b8-f6f7797a60d2"}}, 3},
