@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +153,47 @@ func TestNeverDialsElsewhere(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.99:1/", nil)
 	if _, err := f.client.Do(req); err == nil || !strings.Contains(err.Error(), "refusing to dial") {
 		t.Errorf("dialled another address: %v", err)
+	}
+}
+
+// TestConcurrencyAndRateBounds: never more reads in flight than
+// Concurrency, never more started per second than PerSecond.
+func TestConcurrencyAndRateBounds(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	inFlight, most, started := 0, 0, []time.Time{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		started = append(started, time.Now())
+		mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		fmt.Fprint(w, "OK")
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig()
+	cfg.Concurrency, cfg.PerSecond = 2, 1000
+	var eps []healthcheck.Endpoint
+	for i := range 12 {
+		eps = append(eps, healthcheck.Endpoint{Key: healthcheck.Key{Name: fmt.Sprint(i)}, Probe: healthcheck.Readiness, URL: srv.URL + "/"})
+	}
+	New(cfg, nil).FetchAll(context.Background(), eps)
+	if most > 2 || most == 0 {
+		t.Errorf("%d reads in flight at most, want at most 2", most)
+	}
+	// 10 reads at 20 a second (burst 1): the last starts >= 450 ms after
+	// the first (a lower bound: a slow machine only makes it later).
+	cfg.Concurrency, cfg.PerSecond = 8, 20
+	started = nil
+	New(cfg, nil).FetchAll(context.Background(), eps[:10])
+	if len(started) != 10 {
+		t.Fatalf("%d reads", len(started))
+	}
+	if d := started[9].Sub(started[0]); d < 440*time.Millisecond {
+		t.Errorf("10 reads started within %v at 20 per second", d)
 	}
 }
