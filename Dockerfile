@@ -9,12 +9,15 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
       -o /out/kube-reliability-exporter ./cmd/kube-reliability-exporter
-# The agent's copy carries the two capabilities it needs as file
-# capabilities, so the DaemonSet can run it as a non-root user
-# (docs/privileges.md); central runs the plain copy with none. BuildKit's
-# COPY keeps the security.capability attribute.
-RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
- && cp /out/kube-reliability-exporter /out/kube-reliability-agent \
+# The agent's binary is built without central's and demo's code (-tags
+# agentonly: about 10 MiB less memory on every node) and carries the two
+# capabilities it needs as file capabilities, so the DaemonSet can run it
+# as a non-root user (docs/privileges.md); central runs the other binary,
+# with none. BuildKit's COPY keeps the security.capability attribute.
+RUN CGO_ENABLED=0 go build -trimpath -tags agentonly \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
+      -o /out/kube-reliability-agent ./cmd/kube-reliability-exporter \
+ && apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
  && setcap cap_sys_ptrace,cap_dac_read_search=ep /out/kube-reliability-agent
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -15,6 +15,7 @@ FUZZTIME  ?= 30s
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=0 $(GO) build -trimpath -tags agentonly -ldflags '$(LDFLAGS)' -o $(BIN)-agent $(PKG)
 
 # Runs the exporter on the bundled example cluster: no cluster needed.
 demo:
@@ -32,8 +33,9 @@ testbins:
 	bash hack/test-binaries.sh
 
 lint:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags agentonly ./cmd/...
 	$(GO) run $(STATICCHECK) ./...
 
 # Benchmarks, written with machine and date to bench/results.txt.

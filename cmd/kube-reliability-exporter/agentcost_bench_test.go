@@ -31,7 +31,7 @@ func BenchmarkAgentCost(b *testing.B) {
 	const steady, reloadPhase = 20 * time.Second, 40 * time.Second
 	for range b.N {
 		bin := filepath.Join(b.TempDir(), "kube-reliability-exporter")
-		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-trimpath", "-tags", "agentonly", "-ldflags", "-s -w", "-o", bin, ".").CombinedOutput(); err != nil {
 			b.Fatalf("build: %v\n%s", err, out)
 		}
 		var ngx []*testenv.Nginx

@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package main
 
 import (
@@ -8,8 +10,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
@@ -65,24 +65,6 @@ func runCentral(ctx context.Context, e *environment) error {
 	health := startHealthFetcher(ctx, e, inf)
 	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw,
 		Health: health, HealthConfig: healthConfig(e)}, inf.Ready)
-}
-
-// restConfig is the API client configuration: a kubeconfig file, or the
-// in-cluster service account.
-func restConfig(e *environment) (*rest.Config, error) {
-	var rc *rest.Config
-	var err error
-	if e.cfg.Kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", e.cfg.Kubeconfig)
-	} else {
-		rc, err = rest.InClusterConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client config: %w", err)
-	}
-	rc.QPS, rc.Burst = e.cfg.KubeApiQps, e.cfg.KubeApiBurst
-	rc.UserAgent = "kube-reliability-exporter"
-	return rc, nil
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while
