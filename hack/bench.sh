@@ -37,6 +37,7 @@ cost=bench/agent-cost.txt
   echo "# command: go test -run '^\$' -bench BenchmarkAgentCost -benchtime 1x -count ${COST_COUNT:-3} ./cmd/kube-reliability-exporter"
   echo "# scenario: 10 nginx x 1,000 held downloads; 20 s steady, then 40 s in which each instance reloads once"
   echo "#   (worker_shutdown_timeout 5s: the old workers' ~1,000 connections are read every second, then dropped)"
+  echo "# targets: <= 25 MiB RSS, <= 1 % of one core; the README reads the numbers against them"
   echo
   go test -run '^$' -bench BenchmarkAgentCost -benchtime 1x -count "${COST_COUNT:-3}" ./cmd/kube-reliability-exporter
 } > "$cost.tmp"
