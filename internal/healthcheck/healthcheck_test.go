@@ -119,3 +119,31 @@ func TestProbeChecksAndEndpoints(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A Service selects the workloads carrying all its labels, no others.
+func TestServiceBackends(t *testing.T) {
+	t.Parallel()
+	labelled := func(name string, l map[string]string) *appsv1.Deployment {
+		d := deploy("shop", name, nil)
+		d.Spec.Template.Labels = l
+		return d
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "a", "tier": "web"}}}
+	caller := deploy("shop", "caller", func(c *corev1.Container) { c.ReadinessProbe = httpHost("web") })
+	snap := &cluster.Snapshot{Services: []*corev1.Service{svc}, Deployments: []*appsv1.Deployment{caller,
+		labelled("both", map[string]string{"app": "a", "tier": "web", "extra": "x"}),
+		labelled("app-only", map[string]string{"app": "a"}),
+		labelled("tier-only", map[string]string{"tier": "web"}),
+		labelled("other-ns", map[string]string{"app": "a", "tier": "web"}),
+	}}
+	snap.Deployments[4].Namespace = "elsewhere"
+	for _, w := range Analyze(snap, Config{}, nil).Workloads {
+		if w.Key.Name != "caller" {
+			continue
+		}
+		if len(w.Edges) != 1 || w.Edges[0].To.Name != "both" {
+			t.Errorf("edges %+v, want only to the workload with both labels in the namespace", w.Edges)
+		}
+	}
+}
