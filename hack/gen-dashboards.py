@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Writes grafana/*.json, the dashboards (one per area: overview, placement,
+etcd, ingress, health checks) and deploy/kustomize/base/dashboards.yaml, the
+ConfigMap Grafana's sidecar loads (label grafana_dashboard). Run it after
+editing; grafana/dashboards_test.go checks every query against the
+metrics the exporter declares and against promtool."""
+import json, os
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+DS = {"type": "prometheus", "uid": "${datasource}"}
+
+def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, legend=None):
+    targets = []
+    for i, e in enumerate(exprs if isinstance(exprs, list) else [exprs]):
+        t = {"datasource": DS, "expr": e, "refId": chr(65 + i)}
+        if kind == "table":
+            t.update({"format": "table", "instant": True})
+        if legend:
+            t["legendFormat"] = legend
+        targets.append(t)
+    p = {"type": kind, "title": title, "datasource": DS, "targets": targets, "gridPos": {"w": w, "h": h}}
+    if desc:
+        p["description"] = desc
+    if unit:
+        p["fieldConfig"] = {"defaults": {"unit": unit}, "overrides": []}
+    return p
+
+def dashboard(uid, title, desc, panels):
+    x = y = 0
+    for i, p in enumerate(panels):
+        g = p["gridPos"]
+        if x + g["w"] > 24:
+            x, y = 0, y + 8
+        g.update({"x": x, "y": y})
+        x += g["w"]
+        p["id"] = i + 1
+    d = {"uid": uid, "title": title, "description": desc, "tags": ["kube-reliability"],
+         "schemaVersion": 39, "version": 1, "editable": True, "time": {"from": "now-24h", "to": "now"},
+         "refresh": "1m",
+         "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source"}]},
+         "panels": panels}
+    with open(os.path.join(root, "grafana", uid + ".json"), "w") as f:
+        json.dump(d, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return uid + ".json", d
+
+boards = []
+boards.append(dashboard("kre-overview", "Kube reliability: overview",
+    "Will this cluster survive the next bad day? One number per failure mode of the field report; each links to its area.", [
+    panel("Workloads on a single node", "count(kube_reliability_workload_single_node == 1) or vector(0)", "stat", w=6),
+    panel("Workloads in a single zone", "count(kube_reliability_workload_single_zone == 1) or vector(0)", "stat", w=6),
+    panel("Workloads without a PDB", "count(kube_reliability_workload_pdb_covered == 0) or vector(0)", "stat", w=6),
+    panel("PDBs that block every drain", "count(kube_reliability_pdb_blocks_drain == 1) or vector(0)", "stat", w=6),
+    panel("Health checks in a dependency cycle", "kube_reliability_health_workloads_in_cycles", "stat", w=6),
+    panel("Liveness probes checking dependencies", "count(kube_reliability_health_liveness_checks_dependencies == 1) or vector(0)", "stat", w=6),
+    panel("etcd members down", "count(kube_reliability_etcd_member_up == 0) or vector(0)", "stat", w=6),
+    panel("Connections dropped by nginx reloads (24h)", "sum(increase(kube_reliability_nginx_reload_dropped_connections_total[24h])) or vector(0)", "stat", w=6),
+    panel("Collectors failing", "count(kube_reliability_scrape_collector_success == 0) or vector(0)", "stat", w=12,
+          desc="A failing collector exports nothing: its signals are unknown, not zero."),
+    panel("Ingresses on a retired controller", "sum(kube_reliability_ingress_on_retired_controller) or vector(0)", "stat", w=12),
+]))
+boards.append(dashboard("kre-placement", "Kube reliability: placement and disruption",
+    "Replicas packed on one node or zone, PodDisruptionBudget gaps.", [
+    panel("Most ready replicas on one node", "topk(20, kube_reliability_workload_node_max_ready_replicas)", "table"),
+    panel("Node skew", "topk(20, kube_reliability_workload_node_skew)", "table"),
+    panel("Zone skew", "topk(20, kube_reliability_workload_zone_skew)", "table"),
+    panel("Spread policy in use", "sum by (policy) (kube_reliability_workload_spread_policy)", "piechart"),
+    panel("Workloads without a PDB", "kube_reliability_workload_pdb_covered == 0", "table"),
+    panel("PDBs blocking drains", "kube_reliability_pdb_blocks_drain == 1", "table"),
+    panel("Schedulable nodes per zone", "kube_reliability_zone_schedulable_nodes", legend="{{zone}}"),
+    panel("Namespaces' containers without requests", "sum by (namespace, resource) (kube_reliability_namespace_containers_without_requests)", "table"),
+]))
+boards.append(dashboard("kre-etcd", "Kube reliability: etcd",
+    "Members, versions, database size against quota, and the data disk's saturation.", [
+    panel("Members up", "kube_reliability_etcd_member_up", legend="{{member}}"),
+    panel("Database size / quota", "kube_reliability_etcd_member_db_size_bytes / kube_reliability_etcd_member_db_quota_bytes", unit="percentunit", legend="{{member}}"),
+    panel("Database size in use", "kube_reliability_etcd_member_db_size_in_use_bytes", unit="bytes", legend="{{member}}"),
+    panel("Version drift, below minimum", ["kube_reliability_etcd_version_drift", "kube_reliability_etcd_version_below_minimum"], "stat"),
+    panel("Data disk busy (I/O time per second)", "rate(kube_reliability_etcd_disk_io_time_seconds_total[5m])", unit="percentunit", legend="{{node}} {{device}}"),
+    panel("Data disk queue (weighted I/O time per second)", "rate(kube_reliability_etcd_disk_io_weighted_time_seconds_total[5m])", legend="{{node}} {{device}}"),
+    panel("Certificate expiry", "kube_reliability_etcd_member_certificate_expiry_seconds", unit="s", legend="{{member}}"),
+    panel("Known issues", "kube_reliability_etcd_known_issue == 1", "table"),
+]))
+boards.append(dashboard("kre-ingress", "Kube reliability: ingress and nginx reloads",
+    "Controllers by class, and on every node: nginx reloads and the connections they really dropped.", [
+    panel("Reloads per 10 minutes", "increase(kube_reliability_nginx_reloads_total[10m])", legend="{{node}} {{namespace}}/{{pod}} :{{listen}}"),
+    panel("Connections dropped by reloads per 10 minutes", "increase(kube_reliability_nginx_reload_dropped_connections_total[10m])", legend="{{node}} {{namespace}}/{{pod}} :{{listen}}"),
+    panel("Workers shutting down", "kube_reliability_nginx_workers_shutting_down", legend="{{node}} {{namespace}}/{{pod}} :{{listen}}"),
+    panel("Client connections held by shutting-down workers", "kube_reliability_nginx_shutting_down_client_connections", legend="{{node}} {{namespace}}/{{pod}} :{{listen}}"),
+    panel("nginx connections by state (stub_status)", "sum by (node, state) (kube_reliability_nginx_connections)", legend="{{node}} {{state}}"),
+    panel("Agent /proc read errors", "sum by (node, reason) (rate(kube_reliability_nginx_proc_read_errors_total[5m]))", legend="{{node}} {{reason}}"),
+    panel("Ingresses per class", "kube_reliability_ingressclass_ingresses", "table"),
+    panel("Ingresses on a retired controller", "kube_reliability_ingress_on_retired_controller == 1", "table"),
+]))
+boards.append(dashboard("kre-health", "Kube reliability: health checks",
+    "Which health checks depend on which services: cycles, chains, liveness probes that restart healthy workloads.", [
+    panel("Longest dependency chain", "kube_reliability_health_longest_dependency_chain", "stat", w=6),
+    panel("Workloads in cycles", "kube_reliability_health_workloads_in_cycles", "stat", w=6),
+    panel("Liveness same as readiness", "count(kube_reliability_workload_liveness_same_as_readiness == 1) or vector(0)", "stat", w=6),
+    panel("Containers without a readiness probe", "count(kube_reliability_workload_probe_present{probe=\"readiness\"} == 0) or vector(0)", "stat", w=6),
+    panel("Workloads in a cycle", "kube_reliability_health_dependency_in_cycle == 1", "table"),
+    panel("Deepest chains", "topk(20, kube_reliability_health_dependency_depth)", "table"),
+    panel("Dependency edges", "kube_reliability_health_dependency_edge", "table", w=24),
+    panel("Liveness probes checking dependencies", "kube_reliability_health_liveness_checks_dependencies == 1", "table"),
+    panel("Health endpoint read failures", "sum by (reason) (rate(kube_reliability_health_fetch_failures_total[15m]))", legend="{{reason}}"),
+]))
+
+# The ConfigMap Grafana's dashboard sidecar picks up.
+with open(os.path.join(root, "deploy", "kustomize", "base", "dashboards.yaml"), "w") as f:
+    f.write("# Generated by hack/gen-dashboards.py from grafana/*.json; do not edit.\n")
+    cm = {"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"name": "kube-reliability-dashboards", "namespace": "kube-reliability",
+                       "labels": {"app.kubernetes.io/name": "kube-reliability-exporter", "grafana_dashboard": "1"}},
+          "data": {name: json.dumps(d, sort_keys=True) for name, d in boards}}
+    json.dump(cm, f, indent=1, sort_keys=True)  # JSON is YAML
+    f.write("\n")
