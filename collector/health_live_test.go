@@ -21,7 +21,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthfetch"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -77,16 +76,7 @@ func httpProbe(path string, port int) *corev1.Probe {
 func healthRegistry(t *testing.T, client *testenv.Env, fetch healthfetch.Config) *prometheus.Registry {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(bindShippedRole(t, client), 0, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inf.Start(context.Background()))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !inf.WaitForSync(ctx) {
-		t.Fatal("informers did not sync")
-	}
+	inf := liveInformers(t, bindShippedRole(t, client), logger)
 	f := healthfetch.New(fetch, logger)
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -101,14 +91,8 @@ func healthRegistry(t *testing.T, client *testenv.Env, fetch healthfetch.Config)
 		})
 	}()
 	t.Cleanup(func() { stop(); <-done })
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "health")}, collector.Deps{Logger: logger, Cluster: inf, Status: inf,
-		Health: f, HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}}}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
-	return reg
+	return registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Health: f,
+		HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}}}, "health")
 }
 
 func fastFetch() healthfetch.Config {

@@ -20,7 +20,16 @@ import (
 func liveRegistry(t *testing.T, client kubernetes.Interface, deps collector.Deps, names ...string) *prometheus.Registry {
 	t.Helper()
 	deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(client, 0, deps.Logger)
+	inf := liveInformers(t, client, deps.Logger)
+	deps.Cluster, deps.Status = inf, inf
+	return registry(t, deps, names...)
+}
+
+// liveInformers starts the shared informers on client, stopped when the
+// test ends, and waits for them to sync.
+func liveInformers(t *testing.T, client kubernetes.Interface, logger *slog.Logger) *kube.Informers {
+	t.Helper()
+	inf, err := kube.New(client, 0, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +39,12 @@ func liveRegistry(t *testing.T, client kubernetes.Interface, deps collector.Deps
 	if !inf.WaitForSync(ctx) {
 		t.Fatalf("informers did not sync (RBAC?): %+v", inf.Status())
 	}
-	deps.Cluster, deps.Status = inf, inf
+	return inf
+}
+
+// registry registers the named collectors on deps in a pedantic registry.
+func registry(t *testing.T, deps collector.Deps, names ...string) *prometheus.Registry {
+	t.Helper()
 	var specs []*collector.Spec
 	for _, n := range names {
 		specs = append(specs, mustSpec(t, n))

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -66,12 +65,7 @@ func TestNginxPodIdentityLive(t *testing.T) {
 	go func() { defer close(done); tracker.Run(ctx, 100*time.Millisecond) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "nginx")}, collector.Deps{Logger: logger, Nginx: tracker, NodePods: pods}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
+	reg := registry(t, collector.Deps{Logger: logger, Nginx: tracker, NodePods: pods}, "nginx")
 
 	port := func(n *testenv.Nginx) string { return fmt.Sprint(n.Port) }
 	want := map[string]float64{

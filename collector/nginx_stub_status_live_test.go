@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
@@ -69,13 +67,7 @@ func TestNginxStubStatusLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "nginx_stub_status")},
-		collector.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StubStatus: ts, StubStatusTimeout: 2 * time.Second}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(set)
+	reg := registry(t, collector.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StubStatus: ts, StubStatusTimeout: 2 * time.Second}, "nginx_stub_status")
 
 	// Each scrape is one more accepted connection and request (the
 	// partial headers are requests already: nginx counts a request when

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -247,9 +248,5 @@ func (f *Fetcher) Results() map[healthcheck.Endpoint]healthcheck.Fetched {
 func (f *Fetcher) Failures() map[string]uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]uint64, len(f.failures))
-	for k, v := range f.failures {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.failures)
 }
