@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 30s
 
-.PHONY: build demo test test-deps testbins lint bench fuzz generate
+.PHONY: build demo test test-deps testbins lint bench bench-scale fuzz generate
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
@@ -41,6 +41,13 @@ lint:
 # Benchmarks, written with machine and date to bench/results.txt.
 bench:
 	bash hack/bench.sh
+
+# Central's cost on a real API server filled to each size in KRE_SCALE_PODS
+# (default 1000,10000,50000,150000), with KRE_SCALE_SOAK (default 10m) of
+# scrapes at each: bench/scale/<pods>.json and bench/scale/README.md.
+# KRE_SCALE_PROFILE_DIR=dir also saves central's heap profile per size.
+bench-scale: test-deps
+	$(GO) test ./test/scale -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 300m -v
 
 # Fuzzes every parser for FUZZTIME each; new failing inputs land in testdata/fuzz.
 fuzz:

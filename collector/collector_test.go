@@ -1,17 +1,22 @@
 package collector
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,21 +69,12 @@ kube_reliability_nodes_without_zone 0
 # HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
 # TYPE kube_reliability_scrape_collector_success gauge
 kube_reliability_scrape_collector_success{collector="placement"} 1
-# HELP kube_reliability_workload_eligible_nodes Schedulable nodes the workload's nodeSelector and required node affinity allow.
-# TYPE kube_reliability_workload_eligible_nodes gauge
-kube_reliability_workload_eligible_nodes{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
-# HELP kube_reliability_workload_eligible_zones Zones holding at least one eligible node for the workload.
-# TYPE kube_reliability_workload_eligible_zones gauge
-kube_reliability_workload_eligible_zones{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 2
 # HELP kube_reliability_workload_node_max_ready_replicas Largest number of the workload's ready replicas on a single node: the replicas one node failure takes down.
 # TYPE kube_reliability_workload_node_max_ready_replicas gauge
 kube_reliability_workload_node_max_ready_replicas{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
 # HELP kube_reliability_workload_node_skew Ready replicas on the fullest node minus those on the emptiest eligible node (topologySpreadConstraints skew over kubernetes.io/hostname); absent when no node is eligible.
 # TYPE kube_reliability_workload_node_skew gauge
 kube_reliability_workload_node_skew{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
-# HELP kube_reliability_workload_replicas_desired Replicas the workload asks for (spec.replicas).
-# TYPE kube_reliability_workload_replicas_desired gauge
-kube_reliability_workload_replicas_desired{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
 # HELP kube_reliability_workload_replicas_ready Replicas of the workload that are running, Ready and not terminating.
 # TYPE kube_reliability_workload_replicas_ready gauge
 kube_reliability_workload_replicas_ready{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
@@ -88,12 +84,9 @@ kube_reliability_workload_single_node{namespace="shop",owner_kind="Deployment",o
 # HELP kube_reliability_workload_single_zone 1 if the workload has at least 2 ready replicas, all in one zone, while at least 2 zones are eligible for it, else 0.
 # TYPE kube_reliability_workload_single_zone gauge
 kube_reliability_workload_single_zone{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 1
-# HELP kube_reliability_workload_spread_policy 1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread), else 0; policy="none" is 1 when it uses none.
+# HELP kube_reliability_workload_spread_policy 1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread); policy="none" when it uses none. Only the policies in use have a series.
 # TYPE kube_reliability_workload_spread_policy gauge
 kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="none"} 1
-kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="preferred_anti_affinity"} 0
-kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="required_anti_affinity"} 0
-kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="checkout",policy="topology_spread"} 0
 # HELP kube_reliability_workload_zone_skew Ready replicas in the fullest zone minus those in the emptiest eligible zone (topologySpreadConstraints skew over topology.kubernetes.io/zone); absent when no zone is eligible.
 # TYPE kube_reliability_workload_zone_skew gauge
 kube_reliability_workload_zone_skew{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
@@ -109,6 +102,30 @@ kube_reliability_zone_schedulable_nodes{zone="b"} 1
 # TYPE kube_reliability_zones gauge
 kube_reliability_zones 2
 `
+
+// The raw counts behind the placement verdicts come from an opt-in
+// collector over the same analysis.
+func TestPlacementDetail(t *testing.T) {
+	t.Parallel()
+	s := newSet(t, &placementDetailSpec, Deps{Cluster: cluster.Static{S: packedSnapshot()}})
+	want := `
+# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
+# TYPE kube_reliability_scrape_collector_success gauge
+kube_reliability_scrape_collector_success{collector="placement_detail"} 1
+# HELP kube_reliability_workload_eligible_nodes Schedulable nodes the workload's nodeSelector and required node affinity allow.
+# TYPE kube_reliability_workload_eligible_nodes gauge
+kube_reliability_workload_eligible_nodes{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+# HELP kube_reliability_workload_eligible_zones Zones holding at least one eligible node for the workload.
+# TYPE kube_reliability_workload_eligible_zones gauge
+kube_reliability_workload_eligible_zones{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 2
+# HELP kube_reliability_workload_replicas_desired Replicas the workload asks for (spec.replicas).
+# TYPE kube_reliability_workload_replicas_desired gauge
+kube_reliability_workload_replicas_desired{namespace="shop",owner_kind="Deployment",owner_name="checkout"} 3
+`
+	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
 
 // withoutDuration drops the scrape duration, the one value no test can fix.
 type withoutDuration struct{ s *Set }
@@ -202,9 +219,15 @@ func TestSetIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	defer close(release)
-	metric := []MetricSpec{{Name: "kube_reliability_test_value", Type: Gauge, Help: "Test.", Bound: "one"}}
 	mk := func(name string, c Collector) *Spec {
-		return &Spec{Name: name, Modes: Demo, Metrics: metric, New: func(Deps) (Collector, error) { return c, nil }}
+		// A family belongs to one collector: only misdeclared declares
+		// the one all of them emit.
+		metric := "kube_reliability_test_value_" + name
+		if name == "misdeclared" {
+			metric = "kube_reliability_test_value"
+		}
+		return &Spec{Name: name, Modes: Demo, Metrics: []MetricSpec{{Name: metric, Type: Gauge, Help: "Test.", Bound: "one"}},
+			New: func(Deps) (Collector, error) { return c, nil }}
 	}
 	healthy := &Spec{Name: "healthy", Modes: Demo, Metrics: []MetricSpec{{Name: "kube_reliability_ok", Type: Gauge, Help: "Test.", Bound: "one"}},
 		New: func(Deps) (Collector, error) { return okCollector{}, nil }}
@@ -237,15 +260,118 @@ func (okCollector) Update(_ context.Context, e *Emitter) error {
 	return nil
 }
 
-// Label values are made valid UTF-8 and capped, never a scrape failure.
+// Label values are escaped, made valid UTF-8 and capped, never a scrape
+// failure; the text parses back to the same values.
 func TestEmitterSanitizesLabels(t *testing.T) {
 	t.Parallel()
-	spec := MetricSpec{Name: "kube_reliability_x", Type: Gauge, Help: "X.", Labels: []string{"name"}}
-	e := newEmitter(map[string]family{spec.Name: {spec: &spec, desc: desc(&spec)}})
-	e.Gauge(spec.Name, 1, "bad\xffutf8"+strings.Repeat("x", 1000))
-	if e.err != nil || len(e.out) != 1 {
-		t.Fatalf("err %v, metrics %d", e.err, len(e.out))
+	specs := []MetricSpec{{Name: "kube_reliability_x", Type: Gauge, Help: "X with \\ and\nnewline.", Labels: []string{"name", "a"}}}
+	e := newEmitter(specs, nil)
+	long := "bad\xffutf8" + strings.Repeat("x", 1000)
+	e.Gauge("kube_reliability_x", 1, long, "q\"uo\\te\nd")
+	e.Gauge("kube_reliability_x", 2.5e9, "b", "")
+	e.Gauge("kube_reliability_x", 1, "too few")
+	if e.err == nil || !strings.Contains(e.err.Error(), "1 label values for 2 labels") {
+		t.Errorf("wrong label count: err %v", e.err)
 	}
+	f := e.families["kube_reliability_x"]
+	if f.n != 2 {
+		t.Fatalf("%d samples, want 2", f.n)
+	}
+	var buf bytes.Buffer
+	if err := writeFamilies(&buf, []*familyText{f}); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(&buf)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	mf := fams["kube_reliability_x"]
+	if mf.GetHelp() != specs[0].Help || len(mf.Metric) != 2 {
+		t.Fatalf("parsed %v", mf)
+	}
+	labels := map[string]string{}
+	for _, l := range mf.Metric[0].Label {
+		labels[l.GetName()] = l.GetValue()
+	}
+	wantName := strings.ToValidUTF8(long, "\uFFFD")[:maxLabelValueBytes]
+	if labels["name"] != wantName || labels["a"] != "q\"uo\\te\nd" {
+		t.Errorf("labels %q", labels)
+	}
+	if v := mf.Metric[1].GetGauge().GetValue(); v != 2.5e9 {
+		t.Errorf("value %v", v)
+	}
+	// Labels are written sorted by name, as client_golang writes them.
+	if line := strings.Split(text, "\n")[2]; !strings.HasPrefix(line, `kube_reliability_x{a="q\"uo`) {
+		t.Errorf("first line %q", line)
+	}
+}
+
+type countingCollector struct {
+	version, runs atomic.Uint64
+}
+
+func (c *countingCollector) Version() uint64 { return c.version.Load() }
+
+func (c *countingCollector) Update(_ context.Context, e *Emitter) error {
+	n := c.runs.Add(1)
+	e.Gauge("kube_reliability_ok", float64(n))
+	return nil
+}
+
+// A versioned collector runs again only when its version changes; every
+// scrape between serves its last output, plain or gzipped (a series of
+// gzip members that decodes to the plain text).
+func TestSetServesUnchangedOutput(t *testing.T) {
+	t.Parallel()
+	c := &countingCollector{}
+	spec := &Spec{Name: "counting", Metrics: []MetricSpec{{Name: "kube_reliability_ok", Type: Gauge, Help: "OK."}},
+		New: func(Deps) (Collector, error) { return c, nil }}
+	s, err := NewSet([]*Spec{spec, {Name: "plain", Metrics: []MetricSpec{{Name: "kube_reliability_plain", Type: Gauge, Help: "P."}},
+		New: func(Deps) (Collector, error) { return plainCollector{}, nil }}}, Deps{Logger: discard()}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func(gzipped bool) string {
+		var buf bytes.Buffer
+		if err := s.Expose(&buf, gzipped); err != nil {
+			t.Fatal(err)
+		}
+		if !gzipped {
+			return buf.String()
+		}
+		zr, err := gzip.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	first := scrape(false)
+	if !strings.Contains(first, "kube_reliability_ok 1\n") || !strings.Contains(first, "kube_reliability_plain 3\n") {
+		t.Fatalf("first scrape:\n%s", first)
+	}
+	if got := scrape(true); withoutDurations(got) != withoutDurations(first) {
+		t.Errorf("gzipped scrape differs:\n%s\nwant\n%s", got, first)
+	}
+	if got := scrape(false); withoutDurations(got) != withoutDurations(first) || c.runs.Load() != 1 {
+		t.Errorf("unchanged version: %d runs, scrape\n%s", c.runs.Load(), got)
+	}
+	c.version.Add(1)
+	if got := scrape(true); !strings.Contains(got, "kube_reliability_ok 2\n") || c.runs.Load() != 2 {
+		t.Errorf("changed version: %d runs, scrape\n%s", c.runs.Load(), got)
+	}
+}
+
+type plainCollector struct{}
+
+func (plainCollector) Update(_ context.Context, e *Emitter) error {
+	e.Gauge("kube_reliability_plain", 3)
+	return nil
 }
 
 func TestSelect(t *testing.T) {
@@ -318,24 +444,25 @@ func TestAnalysisRunsOncePerGeneration(t *testing.T) {
 func BenchmarkScrape(b *testing.B) {
 	snap := syntheticSnapshot(10_000)
 	for _, changed := range []bool{false, true} {
-		b.Run(fmt.Sprintf("changed=%t", changed), func(b *testing.B) {
-			src := &benchSource{s: snap}
-			s, err := NewSet([]*Spec{&placementSpec}, Deps{Logger: discard(), Cluster: src}, time.Minute)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(s)
-			b.ReportAllocs()
-			for b.Loop() {
-				if changed {
-					src.gen++
-				}
-				if _, err := reg.Gather(); err != nil {
+		for _, gzipped := range []bool{false, true} {
+			b.Run(fmt.Sprintf("changed=%t/gzip=%t", changed, gzipped), func(b *testing.B) {
+				src := &benchSource{s: snap}
+				s, err := NewSet([]*Spec{&placementSpec}, Deps{Logger: discard(), Cluster: src}, time.Minute)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				b.ReportAllocs()
+				for b.Loop() {
+					if changed {
+						src.gen++
+					}
+					// What /metrics does for the collectors.
+					if err := s.Expose(io.Discard, gzipped); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -365,4 +492,14 @@ func syntheticSnapshot(pods int) *cluster.Snapshot {
 		}
 	}
 	return s
+}
+
+func withoutDurations(text string) string {
+	var keep []string
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, "kube_reliability_scrape_collector_duration_seconds{") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

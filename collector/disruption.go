@@ -39,6 +39,10 @@ type disruptionCollector struct {
 	a *analysis[disruption.Result]
 }
 
+// Version is the cluster snapshot generation: an unchanged cluster is
+// served from the last output.
+func (c *disruptionCollector) Version() uint64 { return c.a.src.Generation() }
+
 func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
 	if err != nil {

@@ -2,9 +2,6 @@ package collector
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // maxLabelValueBytes caps label values: Kubernetes names are at most 253
@@ -12,21 +9,27 @@ import (
 // bloat the TSDB.
 const maxLabelValueBytes = 256
 
-type family struct {
-	spec *MetricSpec
-	desc *prometheus.Desc
-}
-
-// Emitter collects one collector's metrics for one scrape. It never panics:
-// a metric the Spec does not declare, or wrong label values, is recorded as
-// an error and fails the collector.
+// Emitter collects one collector's metrics for one scrape, as text lines
+// per family. It never panics: a metric the Spec does not declare, or
+// wrong label values, is recorded as an error and fails the collector.
 type Emitter struct {
-	families map[string]family
-	out      []prometheus.Metric
+	families map[string]*familyText
 	err      error
 }
 
-func newEmitter(f map[string]family) *Emitter { return &Emitter{families: f} }
+func newEmitter(specs []MetricSpec, hints map[string]int) *Emitter {
+	e := &Emitter{families: make(map[string]*familyText, len(specs))}
+	for i := range specs {
+		f := newFamilyText(&specs[i])
+		if n := hints[specs[i].Name]; n > 0 {
+			// Last scrape's size: one allocation instead of a dozen
+			// doublings for a family of 15,000 series.
+			f.buf = make([]byte, 0, n+n/8)
+		}
+		e.families[specs[i].Name] = f
+	}
+	return e
+}
 
 // Gauge emits a gauge sample of the named family.
 func (e *Emitter) Gauge(name string, v float64, labelValues ...string) {
@@ -57,24 +60,11 @@ func (e *Emitter) emit(name string, t Type, v float64, labelValues []string) {
 		e.fail(fmt.Errorf("metric %s is a %s, emitted as a %s", name, f.spec.Type, t))
 		return
 	}
-	vt := prometheus.GaugeValue
-	if t == Counter {
-		vt = prometheus.CounterValue
-	}
-	lv := make([]string, len(labelValues))
-	for i, s := range labelValues {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-		if len(s) > maxLabelValueBytes {
-			s = strings.ToValidUTF8(s[:maxLabelValueBytes], "")
-		}
-		lv[i] = s
-	}
-	m, err := prometheus.NewConstMetric(f.desc, vt, v, lv...)
-	if err != nil {
-		e.fail(fmt.Errorf("metric %s: %w", name, err))
+	if len(labelValues) != len(f.spec.Labels) {
+		e.fail(fmt.Errorf("metric %s: %d label values for %d labels %v", name, len(labelValues), len(f.spec.Labels), f.spec.Labels))
 		return
 	}
-	e.out = append(e.out, m)
+	f.appendSample(v, labelValues)
 }
 
 func (e *Emitter) fail(err error) {

@@ -182,7 +182,7 @@ func TestHealthGraphLive(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, expectation(t, reg, map[string]float64{
 		hw("kube_reliability_health_dependency_depth", "a"):                                                 2,
 		hw("kube_reliability_health_dependency_depth", "b"):                                                 1,
-		hw("kube_reliability_health_dependency_depth", "c"):                                                 0,
+		hw("kube_reliability_health_dependency_depth", "c"):                                                 -1, // depends on nothing: no series
 		hw("kube_reliability_health_dependencies", "a", "kind", "workload"):                                 1,
 		hw("kube_reliability_health_dependencies", "a", "kind", "external"):                                 1,
 		hw("kube_reliability_health_dependency_in_cycle", "a"):                                              0,
@@ -208,7 +208,7 @@ func TestHealthGraphLive(t *testing.T) {
 		hw("kube_reliability_health_response_format", "a", "probe", "liveness", "format", "plain"):          1,
 		hw("kube_reliability_health_response_format", "b", "probe", "readiness", "format", "spring_boot"):   1,
 		hw("kube_reliability_health_response_format", "d", "probe", "readiness", "format", "microprofile"):  1,
-		hw("kube_reliability_health_response_format", "d", "probe", "readiness", "format", "spring_boot"):   0,
+		hw("kube_reliability_health_response_format", "d", "probe", "readiness", "format", "spring_boot"):   -1, // one series, the format read
 		hw("kube_reliability_workload_probe_present", "c", "container", "app", "probe", "startup"):          0,
 		hw("kube_reliability_workload_probe_present", "c", "container", "app", "probe", "liveness"):         1,
 		hw("kube_reliability_workload_probe_standard_route", "c", "container", "app", "probe", "readiness"): 1,

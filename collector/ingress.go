@@ -30,6 +30,10 @@ type ingressCollector struct {
 	a *analysis[ingressclass.Result]
 }
 
+// Version is the cluster snapshot generation: an unchanged cluster is
+// served from the last output.
+func (c *ingressCollector) Version() uint64 { return c.a.src.Generation() }
+
 func (c *ingressCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
 	if err != nil {

@@ -13,8 +13,6 @@ const perWorkload = "one series per Deployment, StatefulSet and unowned ReplicaS
 var placementSpec = Spec{
 	Name: "placement", Modes: Central | Demo, DefaultEnabled: true,
 	Metrics: []MetricSpec{
-		{Name: "kube_reliability_workload_replicas_desired", Type: Gauge, Stability: Experimental,
-			Help: "Replicas the workload asks for (spec.replicas).", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_replicas_ready", Type: Gauge, Stability: Experimental,
 			Help: "Replicas of the workload that are running, Ready and not terminating.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_node_max_ready_replicas", Type: Gauge, Stability: Experimental,
@@ -23,17 +21,13 @@ var placementSpec = Spec{
 			Help: "Ready replicas on the fullest node minus those on the emptiest eligible node (topologySpreadConstraints skew over kubernetes.io/hostname); absent when no node is eligible.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_zone_skew", Type: Gauge, Stability: Experimental,
 			Help: "Ready replicas in the fullest zone minus those in the emptiest eligible zone (topologySpreadConstraints skew over topology.kubernetes.io/zone); absent when no zone is eligible.", Labels: workloadLabels, Bound: perWorkload},
-		{Name: "kube_reliability_workload_eligible_nodes", Type: Gauge, Stability: Experimental,
-			Help: "Schedulable nodes the workload's nodeSelector and required node affinity allow.", Labels: workloadLabels, Bound: perWorkload},
-		{Name: "kube_reliability_workload_eligible_zones", Type: Gauge, Stability: Experimental,
-			Help: "Zones holding at least one eligible node for the workload.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_single_node", Type: Gauge, Stability: Experimental,
 			Help: "1 if the workload has at least 2 ready replicas and all of them run on one node, else 0.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_single_zone", Type: Gauge, Stability: Experimental,
 			Help: "1 if the workload has at least 2 ready replicas, all in one zone, while at least 2 zones are eligible for it, else 0.", Labels: workloadLabels, Bound: perWorkload},
 		{Name: "kube_reliability_workload_spread_policy", Type: Gauge, Stability: Experimental,
-			Help:   "1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread), else 0; policy=\"none\" is 1 when it uses none.",
-			Labels: append(workloadLabels[:3:3], "policy"), Bound: "four series per workload"},
+			Help:   "1 for each way the pod template spreads its own replicas (required_anti_affinity, preferred_anti_affinity, topology_spread); policy=\"none\" when it uses none. Only the policies in use have a series.",
+			Labels: append(workloadLabels[:3:3], "policy"), Bound: "one series per workload and policy in use (mostly one)"},
 		{Name: "kube_reliability_zone_nodes", Type: Gauge, Stability: Experimental,
 			Help: "Nodes labelled with the zone (topology.kubernetes.io/zone).", Labels: []string{"zone"}, Bound: "one series per zone"},
 		{Name: "kube_reliability_zone_schedulable_nodes", Type: Gauge, Stability: Experimental,
@@ -52,6 +46,10 @@ type placementCollector struct {
 	a *analysis[placement.Result]
 }
 
+// Version is the cluster snapshot generation: an unchanged cluster is
+// served from the last output.
+func (c *placementCollector) Version() uint64 { return c.a.src.Generation() }
+
 func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
 	if err != nil {
@@ -64,7 +62,6 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 			return ctx.Err()
 		}
 		l := []string{w.Namespace, w.Kind, w.Name}
-		e.Gauge("kube_reliability_workload_replicas_desired", float64(w.DesiredReplicas), l...)
 		e.Gauge("kube_reliability_workload_replicas_ready", float64(w.ReadyReplicas), l...)
 		e.Gauge("kube_reliability_workload_node_max_ready_replicas", float64(w.MaxReadyOnNode), l...)
 		if w.NodeSkewKnown {
@@ -73,12 +70,13 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 		if w.ZoneSkewKnown {
 			e.Gauge("kube_reliability_workload_zone_skew", float64(w.ZoneSkew), l...)
 		}
-		e.Gauge("kube_reliability_workload_eligible_nodes", float64(w.EligibleNodes), l...)
-		e.Gauge("kube_reliability_workload_eligible_zones", float64(w.EligibleZones), l...)
 		e.Bool("kube_reliability_workload_single_node", w.SingleNode, l...)
 		e.Bool("kube_reliability_workload_single_zone", w.SingleZone, l...)
+		// A set of flags, not an enum: only those in use cost a series.
 		for _, p := range placement.PolicyNames {
-			e.Bool("kube_reliability_workload_spread_policy", w.Policies.Has(p), w.Namespace, w.Kind, w.Name, p)
+			if w.Policies.Has(p) {
+				e.Gauge("kube_reliability_workload_spread_policy", 1, w.Namespace, w.Kind, w.Name, p)
+			}
 		}
 	}
 	for _, z := range res.Zones {
@@ -87,5 +85,48 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 	}
 	e.Gauge("kube_reliability_zones", float64(len(res.Zones)))
 	e.Gauge("kube_reliability_nodes_without_zone", float64(res.NodesWithoutZone))
+	return nil
+}
+
+// placementDetailSpec holds the raw counts behind the placement verdicts:
+// dashboards may want them, but kube-state-metrics exports desired
+// replicas already, and three series per workload are 45,000 at 15,000
+// workloads. Off by default (RELIABILITY_COLLECTORS_ENABLED=placement_detail).
+var placementDetailSpec = Spec{
+	Name: "placement_detail", Modes: Central | Demo, DefaultEnabled: false,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_workload_replicas_desired", Type: Gauge, Stability: Experimental,
+			Help: "Replicas the workload asks for (spec.replicas).", Labels: workloadLabels, Bound: perWorkload},
+		{Name: "kube_reliability_workload_eligible_nodes", Type: Gauge, Stability: Experimental,
+			Help: "Schedulable nodes the workload's nodeSelector and required node affinity allow.", Labels: workloadLabels, Bound: perWorkload},
+		{Name: "kube_reliability_workload_eligible_zones", Type: Gauge, Stability: Experimental,
+			Help: "Zones holding at least one eligible node for the workload.", Labels: workloadLabels, Bound: perWorkload},
+	},
+	New: func(d Deps) (Collector, error) {
+		return &placementDetailCollector{a: newAnalysis(d.Cluster, placement.Analyze)}, nil
+	},
+}
+
+type placementDetailCollector struct {
+	a *analysis[placement.Result]
+}
+
+// Version is the cluster snapshot generation.
+func (c *placementDetailCollector) Version() uint64 { return c.a.src.Generation() }
+
+func (c *placementDetailCollector) Update(ctx context.Context, e *Emitter) error {
+	res, err := c.a.get()
+	if err != nil {
+		return err
+	}
+	for i, w := range res.Workloads {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		l := []string{w.Namespace, w.Kind, w.Name}
+		e.Gauge("kube_reliability_workload_replicas_desired", float64(w.DesiredReplicas), l...)
+		e.Gauge("kube_reliability_workload_eligible_nodes", float64(w.EligibleNodes), l...)
+		e.Gauge("kube_reliability_workload_eligible_zones", float64(w.EligibleZones), l...)
+	}
 	return nil
 }

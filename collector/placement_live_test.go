@@ -146,7 +146,7 @@ func TestPlacementLive(t *testing.T) {
 	worker := env.CreateReplicaSet("shop", "worker", 2, nil, nil)
 	env.PodsOn("shop", "worker", "ReplicaSet", &worker.ObjectMeta, worker.Spec.Template.Labels, "node-2", "node-2")
 
-	reg := liveRegistry(t, client, collector.Deps{}, "exporter", "placement")
+	reg := liveRegistry(t, client, collector.Deps{}, "exporter", "placement", "placement_detail")
 
 	const D, S, R = "Deployment", "StatefulSet", "ReplicaSet"
 	testenv.Eventually(t, 10*time.Second, expectation(t, reg, map[string]float64{
@@ -178,6 +178,8 @@ func TestPlacementLive(t *testing.T) {
 		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="StatefulSet",owner_name="db",policy="required_anti_affinity"}`: 1,
 		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="spread",policy="topology_spread"}`:     1,
 		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="packed",policy="none"}`:                1,
+		// Policies not in use have no series.
+		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="packed",policy="topology_spread"}`: -1,
 	}))
 
 	// A replica turning unready leaves the node: 2 ready, both on node-1.

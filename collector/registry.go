@@ -11,6 +11,7 @@ import (
 var All = []*Spec{
 	&exporterSpec,
 	&placementSpec,
+	&placementDetailSpec,
 	&disruptionSpec,
 	&resourcesSpec,
 	&ingressSpec,

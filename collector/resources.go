@@ -49,6 +49,10 @@ type resourcesCollector struct {
 	a *analysis[resources.Result]
 }
 
+// Version is the cluster snapshot generation: an unchanged cluster is
+// served from the last output.
+func (c *resourcesCollector) Version() uint64 { return c.a.src.Generation() }
+
 func (c *resourcesCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
 	if err != nil {

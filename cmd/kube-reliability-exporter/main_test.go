@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,20 +115,51 @@ var notInDemo = map[string]bool{
 }
 
 // stable drops the series whose values depend on the machine or the moment
-// (runtime, process, durations, build labels), keeping HELP/TYPE of ours.
+// (runtime, process, durations, build labels), keeping HELP/TYPE of ours,
+// and puts families in name order and their samples in line order: the
+// exporter writes them in the order its analyses produce them, which the
+// format leaves free (a family's lines stay together; the parser in
+// collector.Set.Collect would fail otherwise).
 func stable(exposition string) string {
-	var out []string
+	type family struct {
+		header  []string
+		samples []string
+	}
+	var fams []*family
 	sc := bufio.NewScanner(strings.NewReader(exposition))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
 		name := strings.TrimPrefix(strings.TrimPrefix(l, "# HELP "), "# TYPE ")
 		if volatile.MatchString(name) {
 			continue
 		}
-		out = append(out, l)
+		if strings.HasPrefix(l, "# HELP ") {
+			fams = append(fams, &family{})
+		}
+		if len(fams) == 0 {
+			fams = append(fams, &family{})
+		}
+		f := fams[len(fams)-1]
+		if strings.HasPrefix(l, "#") {
+			f.header = append(f.header, l)
+		} else {
+			f.samples = append(f.samples, l)
+		}
+	}
+	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(strings.Join(a.header, ""), strings.Join(b.header, "")) })
+	var out []string
+	for _, f := range fams {
+		sort.Strings(f.samples)
+		out = append(append(out, f.header...), f.samples...)
 	}
 	return strings.Join(out, "\n") + "\n"
 }
+
+// seriesPerWorkloadBudget is the most series a workload may cost on
+// average with default settings, over the demo cluster (whose workloads
+// have several containers, probes, dependencies and findings each).
+const seriesPerWorkloadBudget = 16
 
 // TestDemoEndToEnd serves demo mode, scrapes it, and diffs the whole
 // exposition against testdata/demo.golden; it lints the output and checks
@@ -186,8 +218,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		declared[m.Name] = true
 	}
 	for _, s := range collector.All {
-		if s.Modes&collector.Demo == 0 {
-			continue // needs a real cluster (covered by the live tests)
+		if s.Modes&collector.Demo == 0 || !s.DefaultEnabled {
+			continue // needs a real cluster (covered by the live tests) or opting in (unit tests)
 		}
 		for _, m := range s.Metrics {
 			declared[m.Name] = true
@@ -208,6 +240,22 @@ func TestDemoEndToEnd(t *testing.T) {
 		if !seen[n] && !notInDemo[n] {
 			t.Errorf("%s is declared but demo never shows it: add its failure mode to the demo cluster", n)
 		}
+	}
+
+	// The series budget (docs/architecture.md): each series costs a
+	// Prometheus server some 3 KB of head memory, so at 15,000 workloads
+	// every series per workload is 45 MB of the users' memory.
+	budgeted, workloadSeries := 0, 0
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "kube_reliability_workload_replicas_ready{") {
+			budgeted++
+		}
+		if !strings.HasPrefix(l, "#") && strings.Contains(l, "owner_name=") {
+			workloadSeries++
+		}
+	}
+	if budgeted == 0 || float64(workloadSeries)/float64(budgeted) > seriesPerWorkloadBudget {
+		t.Errorf("%d series for %d workloads: over the budget of %d series per workload", workloadSeries, budgeted, seriesPerWorkloadBudget)
 	}
 
 	// The demo etcd is filled near its quota, and is the one member.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
@@ -32,12 +31,11 @@ func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*co
 		return err
 	}
 	h, err := server.Handler(server.Options{
-		Logger: e.logger, Mode: mode.String(), Collector: set,
+		Logger: e.logger, Mode: mode.String(), Collectors: set,
 		ExporterMetrics:     e.cfg.ExporterMetrics,
+		Pprof:               e.cfg.DebugPprof,
 		MaxRequestsInFlight: e.cfg.MaxRequestsInFlight,
-		// A scrape may wait for every collector's deadline, plus encoding.
-		Timeout: e.cfg.CollectorTimeout + 5*time.Second,
-		Ready:   ready,
+		Ready:               ready,
 	})
 	if err != nil {
 		return err

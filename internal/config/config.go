@@ -34,6 +34,7 @@ type Config struct {
 	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
 	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
 	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
+	DebugPprof          bool          `split_words:"true" default:"false" modes:"central,agent,demo" desc:"serve Go's /debug/pprof profiles on the metrics port (heap and CPU profiles for cost investigations; leave off otherwise)"`
 
 	Kubeconfig string `modes:"central,agent" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
 	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"

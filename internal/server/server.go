@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,13 +22,13 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Mode   string
-	// Collector is the exporter's collector set (collector.Set).
-	Collector prometheus.Collector
+	// Collectors write the exporter's exposition (collector.Set).
+	Collectors Exposer
 	// ExporterMetrics adds Go runtime, process and promhttp metrics.
-	ExporterMetrics     bool
+	ExporterMetrics bool
+	// Pprof serves /debug/pprof.
+	Pprof               bool
 	MaxRequestsInFlight int
-	// Timeout bounds one /metrics request.
-	Timeout time.Duration
 	// Ready returns nil when the exporter is ready to serve true numbers.
 	Ready func() error
 }
@@ -47,16 +48,8 @@ func Handler(o Options) (http.Handler, error) {
 			}
 		}
 	}
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(o.Collector); err != nil {
-		return nil, fmt.Errorf("register collectors: %w", err)
-	}
-	metrics := promhttp.HandlerFor(prometheus.Gatherers{self, reg}, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: o.MaxRequestsInFlight,
-		Timeout:             o.Timeout,
-	})
+	var metrics http.Handler = &metricsHandler{self: self, collectors: o.Collectors, logger: o.Logger,
+		inFlight: make(chan struct{}, max(1, o.MaxRequestsInFlight))}
 	if o.ExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(self, metrics)
 	}
@@ -89,6 +82,12 @@ func Handler(o Options) (http.Handler, error) {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	if o.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/", landing)
 	return mux, nil
 }

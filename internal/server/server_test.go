@@ -1,23 +1,111 @@
 package server
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 type nothing struct{}
 
-func (nothing) Describe(chan<- *prometheus.Desc) {}
-func (nothing) Collect(chan<- prometheus.Metric) {}
+func (nothing) Expose(io.Writer, bool) error { return nil }
+
+// fixed writes one sample, gzipped as a member of its own when asked;
+// the first call signals entered and waits for release.
+type fixed struct {
+	entered, release chan struct{}
+	first            *sync.Once
+}
+
+func (f fixed) Expose(w io.Writer, gzipped bool) error {
+	f.first.Do(func() {
+		close(f.entered)
+		<-f.release
+	})
+	if !gzipped {
+		_, err := io.WriteString(w, "kube_reliability_x 1\n")
+		return err
+	}
+	zw := gzip.NewWriter(w)
+	if _, err := io.WriteString(zw, "kube_reliability_x 1\n"); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// /metrics serves the exporter's own metrics and then the collectors',
+// plain or gzipped (a series of gzip members that decodes as one text),
+// and refuses scrapes beyond the in-flight limit.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test",
+		Collectors: fixed{entered, release, &sync.Once{}}, MaxRequestsInFlight: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	get := func(gz bool) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Error(err)
+			return 0, "", ""
+		}
+		defer resp.Body.Close()
+		var body io.Reader = resp.Body
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Error(err)
+				return 0, "", ""
+			}
+			body = zr
+		}
+		b, err := io.ReadAll(body)
+		if err != nil {
+			t.Error(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Encoding"), string(b)
+	}
+	first := make(chan string, 1)
+	go func() { _, _, body := get(true); first <- body }()
+	// The first scrape holds the only slot until released.
+	<-entered
+	if code, _, _ := get(false); code != http.StatusServiceUnavailable {
+		t.Errorf("second concurrent scrape = %d, want 503", code)
+	}
+	close(release)
+	gzBody := <-first
+	code, enc, plain := get(false)
+	if code != http.StatusOK || enc != "" {
+		t.Fatalf("plain scrape = %d, encoding %q", code, enc)
+	}
+	for _, body := range []string{gzBody, plain} {
+		if !strings.Contains(body, "kube_reliability_build_info{") || !strings.HasSuffix(body, "\nkube_reliability_x 1\n") {
+			t.Errorf("body:\n%s", body)
+		}
+	}
+	if gzBody != plain {
+		t.Errorf("gzipped body differs from plain:\n%s\n---\n%s", gzBody, plain)
+	}
+	if !acceptsGzip("deflate, gzip;q=1.0, *;q=0.5") || acceptsGzip("gzip;q=0") || acceptsGzip("identity") {
+		t.Error("Accept-Encoding parsing")
+	}
+}
 
 // /readyz follows the readiness function; /healthz never does: a liveness
 // probe that checked dependencies would restart the exporter whenever the
@@ -26,8 +114,8 @@ func TestReadyzAndHealthz(t *testing.T) {
 	t.Parallel()
 	var ready atomic.Bool
 	h, err := Handler(Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test", Collector: nothing{},
-		MaxRequestsInFlight: 1, Timeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test", Collectors: nothing{},
+		MaxRequestsInFlight: 1,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("caches not synced")
@@ -79,5 +167,22 @@ func TestServeRejectsBadWebConfig(t *testing.T) {
 	err = Serve(context.Background(), l, http.NotFoundHandler(), "/nonexistent/web.yml", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil {
 		t.Fatal("a missing web config file was accepted")
+	}
+}
+
+// /debug/pprof is served only when asked for.
+func TestPprof(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test", Collectors: nothing{}, Pprof: on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/heap", nil))
+		served := rec.Code == http.StatusOK && rec.Header().Get("Content-Type") == "application/octet-stream"
+		if served != on {
+			t.Errorf("pprof %t: /debug/pprof/heap = %d %q", on, rec.Code, rec.Header().Get("Content-Type"))
+		}
 	}
 }

@@ -51,11 +51,18 @@ type Env struct {
 // missing or the server does not become ready.
 func Start(t testing.TB) *Env {
 	t.Helper()
+	return StartOn(t, StartEtcd(t, 0))
+}
+
+// StartOn starts kube-apiserver on an etcd the caller started (and may have
+// filled beforehand, as the scale benchmark does) and stops it when the
+// test ends.
+func StartOn(t testing.TB, etcd *Etcd) *Env {
+	t.Helper()
 	bin, err := Binary("kube-apiserver")
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	etcd := StartEtcd(t, 0)
 	dir := t.TempDir()
 	env := &Env{t: t, dir: dir, etcd: etcd, logFile: filepath.Join(dir, "kube-apiserver.log")}
 

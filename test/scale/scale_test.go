@@ -1,0 +1,522 @@
+// Package scale measures what central costs at the Kubernetes envelope, on
+// a real kube-apiserver filled to 1k-150k pods (hack/bench-scale.sh, make
+// bench-scale). It is a benchmark: go test runs it only with -bench.
+package scale
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+// Result is one size's measurements, as written to bench/scale/<pods>.json.
+type Result struct {
+	Shape   shape     `json:"shape"`
+	Date    time.Time `json:"date"`
+	Commit  string    `json:"commit"`
+	Machine string    `json:"machine"`
+
+	FillSeconds  float64 `json:"fill_seconds"`
+	ReadySeconds float64 `json:"ready_seconds"`
+	// Memory in bytes, from /proc/<pid>/status: VmHWM (peak RSS) when
+	// ready, VmRSS when ready, after 5 scrapes and at the end of the soak.
+	PeakRSSAtReady  uint64  `json:"peak_rss_at_ready_bytes"`
+	RSSAtReady      uint64  `json:"rss_at_ready_bytes"`
+	RSSAfter5       uint64  `json:"rss_after_5_scrapes_bytes"`
+	PeakRSSAfter5   uint64  `json:"peak_rss_after_5_scrapes_bytes"`
+	RSSAfterSoak    uint64  `json:"rss_after_soak_bytes"`
+	PeakRSSEnd      uint64  `json:"peak_rss_end_bytes"`
+	SoakSeconds     float64 `json:"soak_seconds"`
+	HeapInuseAfter5 float64 `json:"heap_inuse_after_5_scrapes_bytes"`
+	HeapInuseEnd    float64 `json:"heap_inuse_end_bytes"`
+
+	Scrapes       []Scrape `json:"scrapes"`
+	Series        int      `json:"series"`
+	MetricsBytes  int      `json:"metrics_bytes"`
+	GzipBytes     int      `json:"metrics_gzip_bytes"`
+	IdleCPUPerMin float64  `json:"idle_cpu_seconds_per_minute"`
+	// Churn: pods created (ready) and deleted through the API server at a
+	// steady rate while Prometheus scrapes every 15 s.
+	ChurnPodsPerSecond float64            `json:"churn_pods_per_second"`
+	ChurnCPUPerMin     float64            `json:"churn_cpu_seconds_per_minute"`
+	ChurnScrapeMax     float64            `json:"churn_scrape_seconds_max"`
+	ChurnCollectorMax  map[string]float64 `json:"churn_collector_seconds_max"`
+	Analyses           float64            `json:"analyses_during_churn,omitempty"`
+}
+
+// Scrape is one GET /metrics as Prometheus makes it (gzip accepted).
+type Scrape struct {
+	Seconds float64 `json:"seconds"`
+	// AllocBytes is go_memstats_alloc_bytes_total's growth since the
+	// previous scrape: the scrape's allocations plus background work.
+	AllocBytes float64 `json:"alloc_bytes"`
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func duration(b *testing.B, name, def string) time.Duration {
+	d, err := time.ParseDuration(env(name, def))
+	if err != nil {
+		b.Fatalf("%s: %v", name, err)
+	}
+	return d
+}
+
+// BenchmarkScale runs once per size in KRE_SCALE_PODS (default
+// 1000,10000,50000,150000) whatever b.N is: each size is minutes of work.
+func BenchmarkScale(b *testing.B) {
+	var sizes []int
+	for _, s := range strings.Split(env("KRE_SCALE_PODS", "1000,10000,50000,150000"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 10 {
+			b.Fatalf("KRE_SCALE_PODS: %q is not a pod count", s)
+		}
+		sizes = append(sizes, n)
+	}
+	bin := buildCentral(b)
+	for _, pods := range sizes {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			r := runSize(b, bin, shapeFor(pods))
+			writeResult(b, r)
+			b.ReportMetric(r.ReadySeconds, "ready-s")
+			b.ReportMetric(float64(r.RSSAfterSoak)/(1<<20), "rss-MiB")
+			b.ReportMetric(float64(r.Series), "series")
+		})
+	}
+}
+
+func repoRoot(b *testing.B) string {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
+func buildCentral(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "kube-reliability-exporter")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/kube-reliability-exporter")
+	cmd.Dir = repoRoot(b)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func runSize(b *testing.B, bin string, s shape) Result {
+	r := Result{Shape: s, Date: time.Now().UTC(), Commit: commit(b), Machine: machine()}
+	etcd := testenv.StartEtcd(b, 8<<30)
+	start := time.Now()
+	fill(b, etcd.ClientURL, s)
+	r.FillSeconds = time.Since(start).Seconds()
+	api := testenv.StartOn(b, etcd)
+	b.Logf("scale: %d pods written in %.1fs; API server ready in %.1fs", s.Pods, r.FillSeconds, api.StartupTime.Seconds())
+
+	c := startCentral(b, bin, api.Kubeconfig())
+	start = c.started
+	if err := c.waitReady(10 * time.Minute); err != nil {
+		b.Fatalf("central not ready: %v\n%s", err, c.logTail())
+	}
+	r.ReadySeconds = time.Since(start).Seconds()
+	r.PeakRSSAtReady, r.RSSAtReady = c.memory(b)
+	b.Logf("scale: central ready in %.1fs, RSS %d MiB, peak %d MiB", r.ReadySeconds, r.RSSAtReady>>20, r.PeakRSSAtReady>>20)
+
+	interval := duration(b, "KRE_SCALE_SCRAPE_INTERVAL", "15s")
+	prevAlloc := c.scrape(b, &r, true).alloc
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(interval)
+		}
+		s := c.scrape(b, &r, i == 4)
+		r.Scrapes = append(r.Scrapes, Scrape{Seconds: s.seconds, AllocBytes: s.alloc - prevAlloc})
+		prevAlloc = s.alloc
+		if i == 4 {
+			r.HeapInuseAfter5 = s.heapInuse
+		}
+	}
+	r.PeakRSSAfter5, r.RSSAfter5 = c.memory(b)
+
+	// Idle: Prometheus scrapes every 30 s, nothing changes.
+	idle := duration(b, "KRE_SCALE_IDLE", "2m")
+	cpu0 := c.cpuSeconds(b)
+	for end := time.Now().Add(idle); time.Now().Before(end); {
+		time.Sleep(min(30*time.Second, time.Until(end)))
+		c.scrape(b, &r, false)
+	}
+	r.IdleCPUPerMin = (c.cpuSeconds(b) - cpu0) / idle.Minutes()
+
+	churn(b, api, c, &r, duration(b, "KRE_SCALE_CHURN", "1m"))
+
+	soak := duration(b, "KRE_SCALE_SOAK", "10m")
+	r.SoakSeconds = soak.Seconds()
+	var last scraped
+	for end := time.Now().Add(soak); time.Now().Before(end); {
+		time.Sleep(min(30*time.Second, time.Until(end)))
+		last = c.scrape(b, &r, false)
+	}
+	if soak == 0 {
+		last = c.scrape(b, &r, false)
+	}
+	r.HeapInuseEnd = last.heapInuse
+	r.PeakRSSEnd, r.RSSAfterSoak = c.memory(b)
+	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" {
+		c.saveHeapProfile(b, filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
+	}
+	b.Logf("scale: %+v", r)
+	return r
+}
+
+// churn creates ready pods in existing ReplicaSets and deletes them again,
+// through the API server, for d at pods/s each way, scraping every 15 s.
+func churn(b *testing.B, api *testenv.Env, c *central, r *Result, d time.Duration) {
+	if d == 0 {
+		return
+	}
+	rate := 10.0
+	if v, err := strconv.ParseFloat(env("KRE_SCALE_CHURN_RATE", "10"), 64); err == nil && v > 0 {
+		rate = v
+	}
+	r.ChurnPodsPerSecond = rate
+	r.ChurnCollectorMax = map[string]float64{}
+	ctx := context.Background()
+	ns := nsName(0)
+	rsl, err := api.Client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{Limit: 50})
+	if err != nil || len(rsl.Items) == 0 {
+		b.Fatalf("churn: list replicasets: %v", err)
+	}
+	analyses0 := c.lastValue("kube_reliability_analyses_total")
+	cpu0 := c.cpuSeconds(b)
+	var created []string
+	var failures atomic.Int64
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	nextScrape := time.Now().Add(15 * time.Second)
+	for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
+		<-tick.C
+		rs := &rsl.Items[i%len(rsl.Items)]
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-churn-%d", rs.Name, i), Namespace: ns, Labels: rs.Spec.Template.Labels,
+				OwnerReferences: controllerRef("ReplicaSet", "apps/v1", &rs.ObjectMeta)},
+			Spec: *rs.Spec.Template.Spec.DeepCopy(),
+		}
+		p.Spec.NodeName = nodeName(i % r.Shape.Nodes)
+		p, err := api.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			failures.Add(1)
+			continue
+		}
+		now := metav1.Now()
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, StartTime: &now, PodIP: loopbackIP(2_000_000 + i),
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}}
+		if _, err := api.Client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+			failures.Add(1)
+		}
+		created = append(created, p.Name)
+		if len(created) > 20 {
+			zero := int64(0)
+			if err := api.Client.CoreV1().Pods(ns).Delete(ctx, created[0], metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+				failures.Add(1)
+			}
+			created = created[1:]
+		}
+		if time.Now().After(nextScrape) {
+			s := c.scrape(b, r, false)
+			r.ChurnScrapeMax = max(r.ChurnScrapeMax, s.seconds)
+			for k, v := range s.collectors {
+				r.ChurnCollectorMax[k] = max(r.ChurnCollectorMax[k], v)
+			}
+			nextScrape = time.Now().Add(15 * time.Second)
+		}
+	}
+	r.ChurnCPUPerMin = (c.cpuSeconds(b) - cpu0) / d.Minutes()
+	if a := c.lastValue("kube_reliability_analyses_total"); a >= 0 && analyses0 >= 0 {
+		r.Analyses = a - analyses0
+	}
+	if n := failures.Load(); n > 0 {
+		b.Fatalf("churn: %d API calls failed", n)
+	}
+}
+
+type central struct {
+	cmd     *exec.Cmd
+	addr    string
+	log     string
+	started time.Time
+	last    map[string]float64
+}
+
+func startCentral(b *testing.B, bin, kubeconfig string) *central {
+	c := &central{addr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(b)), log: filepath.Join(b.TempDir(), "central.log")}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.cmd = exec.Command(bin, "central")
+	// Default settings, as a user would run it; only where to find the
+	// cluster and where to listen.
+	c.cmd.Env = []string{"RELIABILITY_KUBECONFIG=" + kubeconfig, "RELIABILITY_LISTEN_ADDRESS=" + c.addr, "HOME=" + os.Getenv("HOME")}
+	if os.Getenv("KRE_SCALE_PROFILE_DIR") != "" {
+		c.cmd.Env = append(c.cmd.Env, "RELIABILITY_DEBUG_PPROF=true")
+	}
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.started = time.Now()
+	if err := c.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = c.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = c.cmd.Process.Kill()
+		}
+		logf.Close()
+	})
+	return c
+}
+
+// saveHeapProfile writes the live heap (after a GC) to path.
+func (c *central) saveHeapProfile(b *testing.B, path string) {
+	resp, err := http.Get("http://" + c.addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatalf("heap profile: %v", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("heap profile: %s %v", resp.Status, err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *central) logTail() string {
+	data, _ := os.ReadFile(c.log)
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(data)
+}
+
+func (c *central) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + c.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %s", limit)
+}
+
+// memory returns VmHWM and VmRSS of the process.
+func (c *central) memory(b *testing.B) (peak, rss uint64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseUint(f[1], 10, 64)
+		switch f[0] {
+		case "VmHWM:":
+			peak = v << 10
+		case "VmRSS:":
+			rss = v << 10
+		}
+	}
+	return peak, rss
+}
+
+func (c *central) cpuSeconds(b *testing.B) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // clock ticks: USER_HZ is 100 on Linux
+}
+
+type scraped struct {
+	seconds, alloc, heapInuse float64
+	collectors                map[string]float64
+}
+
+// scrape GETs /metrics as Prometheus does; record stores the exposition's
+// size and series count in r.
+func (c *central) scrape(b *testing.B, r *Result, record bool) scraped {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+c.addr+"/metrics", nil)
+	req.Header.Set("Accept", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+	req.Header.Set("Accept-Encoding", "gzip")
+	start := time.Now()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		b.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	out := scraped{seconds: time.Since(start).Seconds(), collectors: map[string]float64{}}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("scrape: %s %v", resp.Status, err)
+	}
+	var body io.Reader = strings.NewReader(string(raw))
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			b.Fatalf("scrape: gzip: %v", err)
+		}
+		body = zr
+	}
+	values := map[string]float64{}
+	series, size := 0, 0
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		size += len(line) + 1
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		series++
+		name, val, ok := strings.Cut(line, " ")
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			val = line[i+1:]
+		}
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(val, 64)
+		switch {
+		case name == "go_memstats_alloc_bytes_total", name == "go_memstats_heap_inuse_bytes", name == "kube_reliability_analyses_total":
+			values[name] = v
+		case strings.HasPrefix(name, `kube_reliability_scrape_collector_duration_seconds{collector="`):
+			out.collectors[strings.TrimSuffix(strings.TrimPrefix(name, `kube_reliability_scrape_collector_duration_seconds{collector="`), `"}`)] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatalf("scrape: read: %v", err)
+	}
+	out.alloc, out.heapInuse = values["go_memstats_alloc_bytes_total"], values["go_memstats_heap_inuse_bytes"]
+	c.last = values
+	if record {
+		r.Series, r.MetricsBytes, r.GzipBytes = series, size, len(raw)
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			r.GzipBytes = 0
+		}
+	}
+	return out
+}
+
+// lastValue is a value from the last scrape, or -1 when it was absent.
+func (c *central) lastValue(name string) float64 {
+	if v, ok := c.last[name]; ok {
+		return v
+	}
+	return -1
+}
+
+func commit(b *testing.B) string {
+	out, err := exec.Command("git", "-C", repoRoot(b), "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func machine() string {
+	model := "unknown cpu"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	var mem uint64
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		f := strings.Fields(string(data))
+		if len(f) > 1 {
+			mem, _ = strconv.ParseUint(f[1], 10, 64)
+		}
+	}
+	return fmt.Sprintf("%d cores, %d GiB, %s", numCPU(), (mem+(1<<19))>>20, model)
+}
+
+func numCPU() int {
+	n := 0
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if strings.HasPrefix(line, "processor") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// writeResult stores r as bench/scale/<pods>.json and rewrites
+// bench/scale/README.md from every size on file.
+func writeResult(b *testing.B, r Result) {
+	dir := filepath.Join(repoRoot(b), "bench", "scale")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.json", r.Shape.Pods)), append(data, '\n'), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var all []Result
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range files {
+		var x Result
+		if data, err := os.ReadFile(f); err == nil && json.Unmarshal(data, &x) == nil {
+			all = append(all, x)
+		}
+	}
+	slices.SortFunc(all, func(a, b Result) int { return a.Shape.Pods - b.Shape.Pods })
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte(report(all)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
