@@ -32,13 +32,13 @@ func ref(kind, name, uid string) []metav1.OwnerReference {
 	return []metav1.OwnerReference{{Kind: kind, Name: name, UID: types.UID(uid), Controller: &t}}
 }
 
-func readyPod(name, node string, owner []metav1.OwnerReference) *corev1.Pod {
-	return &corev1.Pod{
+func readyPod(name, node string, owner []metav1.OwnerReference) *cluster.Pod {
+	return cluster.PodFrom(&corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", OwnerReferences: owner},
 		Spec:       corev1.PodSpec{NodeName: node},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
 			{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
-	}
+	})
 }
 
 // packedSnapshot: 3 nodes in 2 zones, a Deployment of 3 all on node-1.
@@ -54,7 +54,7 @@ func packedSnapshot() *cluster.Snapshot {
 			Spec:       appsv1.DeploymentSpec{Replicas: &three},
 		}},
 		ReplicaSets: []*appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "checkout-1", Namespace: "shop", UID: "rs1", OwnerReferences: ref("Deployment", "checkout", "d1")}}},
-		Pods: []*corev1.Pod{
+		Pods: []*cluster.Pod{
 			readyPod("a", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
 			readyPod("b", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
 			readyPod("c", "node-1", ref("ReplicaSet", "checkout-1", "rs1")),
@@ -383,8 +383,8 @@ func TestSelect(t *testing.T) {
 		want              []string
 		err               string
 	}{
-		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "apiserver_storage", "health"}, ""},
-		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "health", "nginx"}, ""},
+		{"defaults", Central, nil, nil, []string{"exporter", "placement", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "apiserver_storage", "health", "health_fetch"}, ""},
+		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "health", "health_fetch", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
 		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx", "nginx_stub_status"}, ""},

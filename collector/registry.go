@@ -21,6 +21,7 @@ var All = []*Spec{
 	&apiserverStorageSpec,
 	&etcdDiskSpec,
 	&healthSpec,
+	&healthFetchSpec,
 	&nginxSpec,
 	&nginxStubStatusSpec,
 }

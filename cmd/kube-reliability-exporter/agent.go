@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
@@ -51,9 +49,9 @@ func nodePods(e *environment) (*kube.NodePods, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := typedClient(rc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, err
 	}
 	return kube.NewNodePods(client, e.cfg.NodeName, e.logger.With("collector", "nginx"))
 }

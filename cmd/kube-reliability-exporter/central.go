@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -29,9 +28,9 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := typedClient(rc)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return err
 	}
 	inf, err := kube.New(client, e.cfg.ResyncPeriod, e.logger)
 	if err != nil {

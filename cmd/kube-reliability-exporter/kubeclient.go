@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -23,4 +24,19 @@ func restConfig(e *environment) (*rest.Config, error) {
 	rc.QPS, rc.Burst = e.cfg.KubeApiQps, e.cfg.KubeApiBurst
 	rc.UserAgent = "kube-reliability-exporter"
 	return rc, nil
+}
+
+// typedClient is a clientset for built-in resources that asks for
+// protobuf (JSON remains the fallback): a third of the bytes on the wire
+// and of the decoding work for the initial lists of 150,000 pods. CRDs
+// (dynamic, metadata clients) speak JSON only.
+func typedClient(rc *rest.Config) (*kubernetes.Clientset, error) {
+	pc := rest.CopyConfig(rc)
+	pc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	pc.ContentType = "application/vnd.kubernetes.protobuf"
+	c, err := kubernetes.NewForConfig(pc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return c, nil
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/memlimit"
 )
 
 // Exit codes: 0 success, 1 failure (or audit findings), 2 usage or
@@ -103,6 +104,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
+	}
+	// The container's memory limit, not twice the live heap, bounds
+	// memory (GOMEMLIMIT, when set, wins).
+	if soft, err := memlimit.Set("/sys/fs/cgroup"); err != nil {
+		logger.Warn("Go memory limit not set from the container's", "err", err)
+	} else if soft > 0 {
+		logger.Debug("Go memory limit set from the container's", "bytes", soft)
 	}
 	err = mode(ctx, &environment{cfg: cfg, args: rest, logger: logger, stdout: stdout, started: started})
 	var ue usageError

@@ -96,7 +96,7 @@ func get(t testing.TB, url string) (int, string) {
 // its random loopback ports), and this machine's disk counters and nginx
 // processes (another test may be running one).
 // TestDemoEndToEnd checks those by range.
-var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_)`)
+var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_|kube_reliability_health_fetch_last_round_duration_seconds)`)
 
 // notInDemo are families the demo cannot show honestly: its etcd is the
 // current release (no known issue affects it) and serves plain HTTP on

@@ -17,12 +17,11 @@ var ErrNotSynced = errors.New("cluster caches not synced yet")
 // Snapshot is the set of objects the analyzers read. Objects are shared with
 // the caches that produced them and must be treated as read-only.
 //
-// Pods are trimmed before they enter a Snapshot: only metadata (labels,
-// owner references, deletion timestamp), spec.nodeName, status.phase,
-// status.podIP and status.conditions are kept (see internal/kube.TrimPod).
+// Pods are what analysis reads of them (Pod): identity, labels, owner
+// references, node, phase, IP, readiness; containers for bare pods.
 type Snapshot struct {
 	Nodes        []*corev1.Node
-	Pods         []*corev1.Pod
+	Pods         []*Pod
 	Deployments  []*appsv1.Deployment
 	StatefulSets []*appsv1.StatefulSet
 	ReplicaSets  []*appsv1.ReplicaSet

@@ -28,7 +28,7 @@ type Workload struct {
 	// through controller owner references by UID (a Deployment's through
 	// its ReplicaSets), so a re-created workload of the same name never
 	// inherits its predecessor's pods.
-	Pods []*corev1.Pod
+	Pods []*Pod
 }
 
 // Workloads returns every workload of the snapshot with its pods, sorted by
@@ -111,14 +111,6 @@ func ControllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
 // PodReady reports whether a pod counts as a ready replica: running, Ready
 // condition true, and not being deleted (a terminating pod is about to stop
 // serving even while its condition still says Ready).
-func PodReady(p *corev1.Pod) bool {
-	if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+func PodReady(p *Pod) bool {
+	return !p.Terminating && p.Phase == corev1.PodRunning && p.Ready
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -67,7 +66,7 @@ func Analyze(s *cluster.Snapshot) Result {
 			podOwner[p.UID] = w
 		}
 	}
-	podsByNS := map[string][]*corev1.Pod{}
+	podsByNS := map[string][]*cluster.Pod{}
 	for _, p := range s.Pods {
 		podsByNS[p.Namespace] = append(podsByNS[p.Namespace], p)
 	}
@@ -116,7 +115,7 @@ func Analyze(s *cluster.Snapshot) Result {
 			}
 		} else {
 			for _, pod := range w.Pods {
-				if pod.DeletionTimestamp != nil {
+				if pod.Terminating {
 					continue
 				}
 				n := 0
@@ -154,8 +153,8 @@ func checkValues(pdb *policyv1.PodDisruptionBudget) error {
 
 // fromPods follows pkg/controller/disruption: getPodsForPdb,
 // getExpectedPodCount and getExpectedScale.
-func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*corev1.Pod, owner map[types.UID]*cluster.Workload) PDB {
-	var selected []*corev1.Pod
+func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*cluster.Pod, owner map[types.UID]*cluster.Workload) PDB {
+	var selected []*cluster.Pod
 	for _, p := range pods {
 		if sel.Matches(labels.Set(p.Labels)) {
 			selected = append(selected, p)

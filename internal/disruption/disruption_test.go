@@ -26,14 +26,14 @@ func deployment(name string, replicas int32) (*appsv1.Deployment, *appsv1.Replic
 	return d, rs
 }
 
-func pods(rs *appsv1.ReplicaSet, app string, n int) []*corev1.Pod {
-	var out []*corev1.Pod
+func pods(rs *appsv1.ReplicaSet, app string, n int) []*cluster.Pod {
+	var out []*cluster.Pod
 	for i := range n {
-		out = append(out, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+		out = append(out, cluster.PodFrom(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 			Name: app + string(rune('a'+i)), Namespace: "ns", UID: types.UID(app + string(rune('a'+i))),
 			Labels:          map[string]string{"app": app, "tier": "web"},
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: ptr(true)}},
-		}})
+		}}))
 	}
 	return out
 }
@@ -121,8 +121,8 @@ func TestUnknownControllerLeavesExpectedUnknown(t *testing.T) {
 	t.Parallel()
 	p50 := intstr.FromString("50%")
 	s := &cluster.Snapshot{
-		Pods: []*corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "j", Namespace: "ns", UID: "j", Labels: map[string]string{"app": "batch"},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: ptr(true)}}}}},
+		Pods: cluster.Pods(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "j", Namespace: "ns", UID: "j", Labels: map[string]string{"app": "batch"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: ptr(true)}}}}),
 		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("p", map[string]string{"app": "batch"}, &p50, nil)},
 	}
 	got := Analyze(s).PDBs[0]

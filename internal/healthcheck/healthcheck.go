@@ -398,9 +398,9 @@ func sameHandler(a, b corev1.ProbeHandler) bool {
 func Endpoints(snap *cluster.Snapshot) []Endpoint {
 	var out []Endpoint
 	for _, w := range cluster.Workloads(snap) {
-		var pod *corev1.Pod
+		var pod *cluster.Pod
 		for _, p := range w.Pods {
-			if cluster.PodReady(p) && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+			if cluster.PodReady(p) && p.PodIP != "" {
 				if pod == nil || p.Name < pod.Name { // stable choice
 					pod = p
 				}
@@ -428,7 +428,7 @@ func Endpoints(snap *cluster.Snapshot) []Endpoint {
 				if !strings.HasPrefix(path, "/") {
 					path = "/" + path
 				}
-				u := url.URL{Scheme: scheme, Host: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))}
+				u := url.URL{Scheme: scheme, Host: net.JoinHostPort(pod.PodIP, strconv.Itoa(port))}
 				done[probe] = true
 				out = append(out, Endpoint{Key: k, Probe: probe, URL: u.String() + path})
 			}

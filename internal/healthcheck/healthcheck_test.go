@@ -99,7 +99,7 @@ func TestProbeChecksAndEndpoints(t *testing.T) {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.1.2.3", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "a-1", Namespace: "shop", UID: "rs-a",
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "a", UID: d.UID, Controller: ptr(true)}}}}
-	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: []*corev1.Pod{pod}}
+	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: cluster.Pods(pod)}
 	r := Analyze(snap, Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping", "/healthz"}}, nil)
 	c := r.Workloads[0].Containers[0]
 	if !c.LivenessSameAsReadiness || c.StandardRoute[Liveness] || !c.StandardRoute[Readiness] || c.Present[Startup] {

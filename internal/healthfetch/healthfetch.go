@@ -67,6 +67,13 @@ type Fetcher struct {
 	results  map[healthcheck.Endpoint]healthcheck.Fetched
 	failures map[string]uint64
 	round    uint64
+	last     RoundStats
+}
+
+// RoundStats describes the last complete round.
+type RoundStats struct {
+	Duration  time.Duration
+	Endpoints int
 }
 
 var errRedirect = errors.New("redirect not followed")
@@ -116,6 +123,7 @@ func (f *Fetcher) Run(ctx context.Context, endpoints func() []healthcheck.Endpoi
 // FetchAll reads every endpoint once, Concurrency at a time and at most
 // PerSecond reads a second, and keeps only these results.
 func (f *Fetcher) FetchAll(ctx context.Context, eps []healthcheck.Endpoint) {
+	start := time.Now()
 	results := make([]healthcheck.Fetched, len(eps))
 	sem := make(chan struct{}, max(1, f.cfg.Concurrency))
 	var wg sync.WaitGroup
@@ -127,6 +135,13 @@ func (f *Fetcher) FetchAll(ctx context.Context, eps []healthcheck.Endpoint) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			results[i] = f.Fetch(ctx, ep)
+			if r := results[i].Err; r != "" && ctx.Err() == nil {
+				// Counted as they happen: at 15,000 workloads a round
+				// takes minutes.
+				f.mu.Lock()
+				f.failures[r]++
+				f.mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
@@ -136,12 +151,10 @@ func (f *Fetcher) FetchAll(ctx context.Context, eps []healthcheck.Endpoint) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.round++
+	f.last = RoundStats{Duration: time.Since(start), Endpoints: len(eps)}
 	f.results = make(map[healthcheck.Endpoint]healthcheck.Fetched, len(eps))
 	for i, ep := range eps {
 		f.results[ep] = results[i]
-		if r := results[i].Err; r != "" {
-			f.failures[r]++
-		}
 	}
 }
 
@@ -243,6 +256,17 @@ func (f *Fetcher) Results() map[healthcheck.Endpoint]healthcheck.Fetched {
 	defer f.mu.Unlock()
 	return f.results
 }
+
+// LastRound describes the last complete round; ok is false before one.
+func (f *Fetcher) LastRound() (RoundStats, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last, f.round > 0
+}
+
+// Interval is how often rounds start (a round longer than it starts the
+// next one late).
+func (f *Fetcher) Interval() time.Duration { return f.cfg.Interval }
 
 // Failures counts failed reads since start, by reason.
 func (f *Fetcher) Failures() map[string]uint64 {

@@ -124,6 +124,54 @@ func TestHostileEndpoints(t *testing.T) {
 	if f.Round() != 1 {
 		t.Errorf("round %d, want 1", f.Round())
 	}
+	if last, ok := f.LastRound(); !ok || last.Endpoints != len(eps) || last.Duration <= 0 {
+		t.Errorf("last round %+v, %t", last, ok)
+	}
+}
+
+// Failures count as reads fail, not when the round ends: at 15,000
+// workloads a round takes minutes.
+func TestFailuresCountBeforeTheRoundEnds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer slow.Close()
+	defer close(release)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().String()
+	l.Close()
+	cfg := testConfig()
+	cfg.Timeout = 20 * time.Second
+	f := New(cfg, nil)
+	if _, ok := f.LastRound(); ok {
+		t.Error("a last round before any")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.FetchAll(context.Background(), []healthcheck.Endpoint{
+			{Key: healthcheck.Key{Name: "slow"}, Probe: healthcheck.Liveness, URL: slow.URL + "/"},
+			{Key: healthcheck.Key{Name: "closed"}, Probe: healthcheck.Liveness, URL: "http://" + closed + "/"},
+		})
+	}()
+	testDeadline := time.Now().Add(10 * time.Second)
+	for f.Failures()[ReasonUnreachable] != 1 {
+		if time.Now().After(testDeadline) {
+			t.Fatalf("failures %v while the round runs", f.Failures())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if f.Round() != 0 {
+		t.Errorf("round %d ended early", f.Round())
+	}
+	release <- struct{}{}
+	<-done
+	if f.Round() != 1 || f.Failures()[ReasonUnreachable] != 1 {
+		t.Errorf("after the round: round %d, failures %v", f.Round(), f.Failures())
+	}
 }
 
 // TestHugeResponseBoundedMemory: a 100 MiB response costs about the body

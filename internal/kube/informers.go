@@ -31,7 +31,7 @@ type Informers struct {
 	logger  *slog.Logger
 
 	nodes        corelisters.NodeLister
-	pods         corelisters.PodLister
+	pods         cache.Store
 	deployments  appslisters.DeploymentLister
 	statefulSets appslisters.StatefulSetLister
 	replicaSets  appslisters.ReplicaSetLister
@@ -56,7 +56,8 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 
 	core, apps, policy := f.Core().V1(), f.Apps().V1(), f.Policy().V1()
 	i.nodes = core.Nodes().Lister()
-	i.pods = core.Pods().Lister()
+	// The pod cache holds cluster.Pod (Transform), not corev1.Pod.
+	i.pods = core.Pods().Informer().GetStore()
 	i.deployments = apps.Deployments().Lister()
 	i.statefulSets = apps.StatefulSets().Lister()
 	i.replicaSets = apps.ReplicaSets().Lister()
@@ -165,8 +166,14 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	if s.Nodes, err = i.nodes.List(all); err != nil {
 		return nil, fmt.Errorf("list nodes from cache: %w", err)
 	}
-	if s.Pods, err = i.pods.List(all); err != nil {
-		return nil, fmt.Errorf("list pods from cache: %w", err)
+	objs := i.pods.List()
+	s.Pods = make([]*cluster.Pod, 0, len(objs))
+	for _, o := range objs {
+		p, ok := o.(*cluster.Pod)
+		if !ok {
+			return nil, fmt.Errorf("pod cache holds a %T", o)
+		}
+		s.Pods = append(s.Pods, p)
 	}
 	if s.Deployments, err = i.deployments.List(all); err != nil {
 		return nil, fmt.Errorf("list deployments from cache: %w", err)

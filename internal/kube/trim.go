@@ -1,10 +1,27 @@
 package kube
 
 import (
+	"slices"
+	"strings"
+	"sync"
+	"unique"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 )
+
+// keptAnnotations are the annotations analysis reads; all others (last
+// applied configurations, controller bookkeeping) are dropped on arrival.
+var keptAnnotations = []string{
+	healthcheck.DependsOnAnnotation,
+	"kubernetes.io/ingress.class",
+	"ingressclass.kubernetes.io/is-default-class",
+}
 
 // Transform trims objects before they enter the informer caches. Pods are
 // the bulk of a cluster (150,000 at 5,000 nodes) and analysis reads only a
@@ -14,6 +31,8 @@ func Transform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		return TrimPod(o), nil
+	case *corev1.Node:
+		return trimNode(o), nil
 	case *appsv1.ReplicaSet:
 		trimMeta(&o.ObjectMeta)
 		// A ReplicaSet owned by a Deployment is only an ownership link from
@@ -21,6 +40,19 @@ func Transform(obj any) (any, error) {
 		if metav1.GetControllerOf(o) != nil {
 			o.Spec.Template = corev1.PodTemplateSpec{}
 		}
+		o.Status = appsv1.ReplicaSetStatus{}
+		return o, nil
+	case *appsv1.Deployment:
+		trimMeta(&o.ObjectMeta)
+		o.Status = appsv1.DeploymentStatus{}
+		return o, nil
+	case *appsv1.StatefulSet:
+		trimMeta(&o.ObjectMeta)
+		o.Status = appsv1.StatefulSetStatus{}
+		return o, nil
+	case *appsv1.DaemonSet:
+		trimMeta(&o.ObjectMeta)
+		o.Status = appsv1.DaemonSetStatus{}
 		return o, nil
 	case metav1.Object:
 		o.SetManagedFields(nil)
@@ -31,40 +63,56 @@ func Transform(obj any) (any, error) {
 
 func trimMeta(m *metav1.ObjectMeta) {
 	m.ManagedFields = nil
-	// Annotations hold last-applied configurations and other bulk that
-	// analysis never reads.
-	m.Annotations = nil
+	m.Annotations = keepAnnotations(m.Annotations)
 }
 
-// TrimPod returns a copy of p holding only what analysis reads: identity,
-// labels, owner references, deletion timestamp, node, phase and conditions;
-// and, for a bare pod (no controller, so no template to read them from),
-// its containers' names and resources.
-func TrimPod(p *corev1.Pod) *corev1.Pod {
-	out := &corev1.Pod{
-		TypeMeta: p.TypeMeta,
+func keepAnnotations(a map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range keptAnnotations {
+		if v, ok := a[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// trimNode keeps what placement, and the node and zone loss analyses,
+// read: labels, cordon, taints, allocatable resources and the Ready
+// condition. A node's image list alone is often 10 KB.
+func trimNode(n *corev1.Node) *corev1.Node {
+	out := &corev1.Node{
+		TypeMeta: n.TypeMeta,
 		ObjectMeta: metav1.ObjectMeta{
-			Name:              p.Name,
-			Namespace:         p.Namespace,
-			UID:               p.UID,
-			ResourceVersion:   p.ResourceVersion,
-			Labels:            p.Labels,
-			OwnerReferences:   p.OwnerReferences,
-			DeletionTimestamp: p.DeletionTimestamp,
+			Name: n.Name, UID: n.UID, ResourceVersion: n.ResourceVersion,
+			Labels: n.Labels, DeletionTimestamp: n.DeletionTimestamp,
 		},
-		Spec: corev1.PodSpec{NodeName: p.Spec.NodeName},
-		Status: corev1.PodStatus{
-			Phase: p.Status.Phase,
-			// The health fetcher reads a ready pod's endpoints at its IP.
-			PodIP: p.Status.PodIP,
-		},
+		Spec:   corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
+		Status: corev1.NodeStatus{Allocatable: n.Status.Allocatable},
 	}
-	for _, c := range p.Status.Conditions {
-		out.Status.Conditions = append(out.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status})
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			out.Status.Conditions = []corev1.NodeCondition{{Type: c.Type, Status: c.Status}}
+		}
 	}
-	if metav1.GetControllerOf(p) == nil {
-		out.Spec.Containers = trimContainers(p.Spec.Containers)
-		out.Spec.InitContainers = trimContainers(p.Spec.InitContainers)
+	return out
+}
+
+// TrimPod returns what analysis reads of p (cluster.Pod). The pods of one
+// ReplicaSet share their labels and owner reference, so those are
+// interned: one map and one slice for all of them; namespace and node
+// names are interned too.
+func TrimPod(p *corev1.Pod) *cluster.Pod {
+	out := cluster.PodFrom(p)
+	out.Namespace = unique.Make(out.Namespace).Value()
+	out.NodeName = unique.Make(out.NodeName).Value()
+	out.Labels = interned.labels(out.Labels)
+	out.OwnerReferences = interned.owners(out.OwnerReferences)
+	if out.BareSpec != nil {
+		// Probes and ports: a bare pod's health checks are in the graph too.
+		out.BareSpec = &corev1.PodSpec{Containers: trimContainers(p.Spec.Containers), InitContainers: trimContainers(p.Spec.InitContainers)}
 	}
 	return out
 }
@@ -72,9 +120,69 @@ func TrimPod(p *corev1.Pod) *corev1.Pod {
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	var out []corev1.Container
 	for _, c := range cs {
-		// Probes and ports: a bare pod's health checks are in the graph too.
 		out = append(out, corev1.Container{Name: c.Name, Resources: c.Resources, Ports: c.Ports,
 			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe})
 	}
 	return out
+}
+
+// internTable shares equal label maps and owner reference slices between
+// the pods that carry them. It forgets everything once it holds
+// maxInterned entries, so rollouts (a new pod-template-hash each) cannot
+// grow it without bound: pods cached before keep their own copies.
+type internTable struct {
+	mu   sync.Mutex
+	maps map[string]map[string]string
+	refs map[types.UID][]metav1.OwnerReference
+}
+
+const maxInterned = 1 << 16
+
+var interned = &internTable{}
+
+func (t *internTable) labels(l map[string]string) map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(l[k])
+		b.WriteByte(0)
+	}
+	key := b.String()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.maps[key]; ok {
+		return m
+	}
+	if t.maps == nil || len(t.maps) >= maxInterned {
+		t.maps = map[string]map[string]string{}
+	}
+	t.maps[key] = l
+	return l
+}
+
+// owners interns a pod's owner references by its controller's UID: the
+// references of all pods of one ReplicaSet are equal.
+func (t *internTable) owners(refs []metav1.OwnerReference) []metav1.OwnerReference {
+	if len(refs) != 1 || refs[0].Controller == nil || !*refs[0].Controller {
+		return refs
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r, ok := t.refs[refs[0].UID]; ok && r[0].Kind == refs[0].Kind && r[0].Name == refs[0].Name {
+		return r
+	}
+	if t.refs == nil || len(t.refs) >= maxInterned {
+		t.refs = map[types.UID][]metav1.OwnerReference{}
+	}
+	t.refs[refs[0].UID] = refs
+	return refs
 }

@@ -5,7 +5,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 func TestTransformTrimsPods(t *testing.T) {
@@ -29,15 +33,23 @@ func TestTransformTrimsPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := got.(*corev1.Pod)
-	if tp.Name != "p" || tp.Labels["app"] != "a" || len(tp.OwnerReferences) != 1 || tp.DeletionTimestamp == nil ||
-		tp.Spec.NodeName != "node-1" || tp.Status.Phase != corev1.PodRunning || tp.Status.Conditions[0].Status != corev1.ConditionTrue ||
-		tp.Status.PodIP != "10.0.0.1" {
+	tp := got.(*cluster.Pod)
+	if tp.Name != "p" || tp.Namespace != "ns" || tp.UID != "u" || tp.Labels["app"] != "a" || len(tp.OwnerReferences) != 1 || !tp.Terminating ||
+		tp.NodeName != "node-1" || tp.Phase != corev1.PodRunning || !tp.Ready || tp.PodIP != "10.0.0.1" {
 		t.Errorf("lost a field analysis reads: %+v", tp)
 	}
-	if tp.Annotations != nil || tp.ManagedFields != nil || tp.Spec.Containers != nil ||
-		tp.Status.ContainerStatuses != nil || tp.Status.Conditions[0].Message != "" {
-		t.Errorf("kept bulk analysis never reads: %+v", tp)
+	if tp.BareSpec != nil {
+		t.Errorf("kept the containers of a pod with a controller: %+v", tp.BareSpec)
+	}
+	// The informer cache keys it like the pod.
+	if key, err := cache.MetaNamespaceKeyFunc(got); err != nil || key != "ns/p" {
+		t.Errorf("cache key %q, %v", key, err)
+	}
+	// A bare pod keeps its containers' resources, ports and probes only.
+	p.OwnerReferences = nil
+	bare := TrimPod(p)
+	if bare.BareSpec == nil || len(bare.BareSpec.Containers) != 1 || bare.BareSpec.Containers[0].Name != "c" || bare.BareSpec.Containers[0].Env != nil {
+		t.Errorf("bare pod containers: %+v", bare.BareSpec)
 	}
 }
 
@@ -58,5 +70,74 @@ func TestTransformTrimsOwnedReplicaSetTemplates(t *testing.T) {
 	}
 	if bare.Spec.Template.Spec.NodeSelector == nil {
 		t.Error("a bare ReplicaSet lost its template: it is a workload of its own")
+	}
+}
+
+// Pods of one ReplicaSet share one label map and one owner reference
+// slice in the cache; different labels are never shared.
+func TestTrimPodInternsLabelsAndOwners(t *testing.T) {
+	t.Parallel()
+	yes := true
+	pod := func(name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "rs-intern", UID: "rs-intern-uid", Controller: &yes}}}}
+	}
+	a := TrimPod(pod("a", map[string]string{"app": "intern", "pod-template-hash": "1"}))
+	b := TrimPod(pod("b", map[string]string{"pod-template-hash": "1", "app": "intern"}))
+	c := TrimPod(pod("c", map[string]string{"app": "intern", "pod-template-hash": "2"}))
+	if !sameMap(a.Labels, b.Labels) || sameMap(a.Labels, c.Labels) || c.Labels["pod-template-hash"] != "2" {
+		t.Errorf("labels: a %v b %v c %v", a.Labels, b.Labels, c.Labels)
+	}
+	if &a.OwnerReferences[0] != &b.OwnerReferences[0] || a.OwnerReferences[0].Name != "rs-intern" {
+		t.Errorf("owner references not shared: %v %v", a.OwnerReferences, b.OwnerReferences)
+	}
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) == 0 || len(a) != len(b) {
+		return false
+	}
+	a["__probe"] = "x"
+	_, shared := b["__probe"]
+	delete(a, "__probe")
+	return shared
+}
+
+func TestTransformTrimsNodes(t *testing.T) {
+	t.Parallel()
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{corev1.LabelTopologyZone: "a"}, Annotations: map[string]string{"x": "y"}},
+		Spec:       corev1.NodeSpec{Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
+		Status: corev1.NodeStatus{
+			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")},
+			Conditions:  []corev1.NodeCondition{{Type: corev1.NodeMemoryPressure}, {Type: corev1.NodeReady, Status: corev1.ConditionTrue, Message: "m"}},
+			Images:      []corev1.ContainerImage{{Names: []string{"img"}}},
+			NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: "v1"},
+		},
+	}
+	got, err := Transform(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := got.(*corev1.Node)
+	if tn.Labels[corev1.LabelTopologyZone] != "a" || !tn.Spec.Unschedulable || len(tn.Spec.Taints) != 1 ||
+		tn.Status.Allocatable.Cpu().String() != "4" || len(tn.Status.Conditions) != 1 || tn.Status.Conditions[0].Status != corev1.ConditionTrue {
+		t.Errorf("lost a field analysis reads: %+v", tn)
+	}
+	if tn.Annotations != nil || tn.Status.Images != nil || tn.Status.NodeInfo.KubeletVersion != "" || tn.Status.Conditions[0].Message != "" {
+		t.Errorf("kept bulk analysis never reads: %+v", tn)
+	}
+}
+
+func TestTransformKeepsAnnotationsAnalysisReads(t *testing.T) {
+	t.Parallel()
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+		"health.kube-reliability.io/depends-on": "db", "kubectl.kubernetes.io/last-applied-configuration": "{…}"}},
+		Status: appsv1.DeploymentStatus{Replicas: 3}}
+	if _, err := Transform(d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Annotations) != 1 || d.Annotations["health.kube-reliability.io/depends-on"] != "db" || d.Status.Replicas != 0 {
+		t.Errorf("deployment after trim: %v %+v", d.Annotations, d.Status)
 	}
 }

@@ -95,7 +95,7 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 			s.Nodes = append(s.Nodes, v)
 		case *corev1.Pod:
 			fill(&v.ObjectMeta, "Pod")
-			s.Pods = append(s.Pods, v)
+			s.Pods = append(s.Pods, cluster.PodFrom(v))
 		case *appsv1.Deployment:
 			fill(&v.ObjectMeta, "Deployment")
 			s.Deployments = append(s.Deployments, v)

@@ -107,7 +107,7 @@ func NodeZone(n *corev1.Node) string {
 
 // PodReady reports whether a pod counts as a ready replica (see
 // cluster.PodReady).
-func PodReady(p *corev1.Pod) bool { return cluster.PodReady(p) }
+func PodReady(p *cluster.Pod) bool { return cluster.PodReady(p) }
 
 type workloadState struct {
 	w         Workload
@@ -160,9 +160,9 @@ func Analyze(s *cluster.Snapshot) Result {
 			nodeCount: map[string]int{},
 		}
 		for _, p := range cw.Pods {
-			if PodReady(p) && p.Spec.NodeName != "" {
+			if PodReady(p) && p.NodeName != "" {
 				st.w.ReadyReplicas++
-				st.nodeCount[p.Spec.NodeName]++
+				st.nodeCount[p.NodeName]++
 			}
 		}
 		states = append(states, st)

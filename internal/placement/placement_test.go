@@ -49,24 +49,24 @@ func rsFor(d *appsv1.Deployment) *appsv1.ReplicaSet {
 	}}
 }
 
-func pod(name string, owner []metav1.OwnerReference, nodeName string, ready bool) *corev1.Pod {
+func pod(name string, owner []metav1.OwnerReference, nodeName string, ready bool) *cluster.Pod {
 	st := corev1.ConditionFalse
 	if ready {
 		st = corev1.ConditionTrue
 	}
-	return &corev1.Pod{
+	return cluster.PodFrom(&corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", OwnerReferences: owner},
 		Spec:       corev1.PodSpec{NodeName: nodeName},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
 			{Type: corev1.PodReady, Status: st},
 		}},
-	}
+	})
 }
 
 // podsOf makes one ready pod of the deployment's ReplicaSet per node name.
-func podsOf(d *appsv1.Deployment, nodes ...string) []*corev1.Pod {
+func podsOf(d *appsv1.Deployment, nodes ...string) []*cluster.Pod {
 	rs := rsFor(d)
-	var out []*corev1.Pod
+	var out []*cluster.Pod
 	for i, n := range nodes {
 		out = append(out, pod(fmt.Sprintf("%s-%d", d.Name, i), ctrl("ReplicaSet", rs.Name, rs.UID), n, true))
 	}
@@ -111,7 +111,7 @@ func TestAnalyzeDeployments(t *testing.T) {
 		name  string
 		nodes []*corev1.Node
 		d     *appsv1.Deployment
-		pods  []*corev1.Pod
+		pods  []*cluster.Pod
 		want  want
 	}{
 		{"three replicas on one node", threeNodesTwoZones(), packed, podsOf(packed, "node-1", "node-1", "node-1"),
@@ -123,11 +123,10 @@ func TestAnalyzeDeployments(t *testing.T) {
 			want{ready: 3, maxOnNode: 2, nodeSkew: 2, zoneSkew: 3, eligNodes: 2, eligZones: 2, nodeKnown: true, zoneKnown: true, singleZone: true}},
 		{"nodeSelector to one zone: single zone is not a finding", threeNodesTwoZones(), pinned, podsOf(pinned, "node-1", "node-2"),
 			want{ready: 2, maxOnNode: 1, nodeSkew: 0, zoneSkew: 0, eligNodes: 2, eligZones: 1, nodeKnown: true, zoneKnown: true}},
-		{"unready and terminating pods do not count", threeNodesTwoZones(), packed, func() []*corev1.Pod {
+		{"unready and terminating pods do not count", threeNodesTwoZones(), packed, func() []*cluster.Pod {
 			p := podsOf(packed, "node-1", "node-2", "node-3")
-			p[1].Status.Conditions[0].Status = corev1.ConditionFalse
-			now := metav1.Now()
-			p[2].DeletionTimestamp = &now
+			p[1].Ready = false
+			p[2].Terminating = true
 			return p
 		}(), want{ready: 1, maxOnNode: 1, nodeSkew: 1, zoneSkew: 1, eligNodes: 3, eligZones: 2, nodeKnown: true, zoneKnown: true}},
 		{"no zones in the cluster: zone skew unknown", []*corev1.Node{node("n1", "", false), node("n2", "", false)}, packed, podsOf(packed, "n1", "n1"),

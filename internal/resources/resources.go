@@ -105,8 +105,8 @@ func Analyze(s *cluster.Snapshot, excluded []string) Result {
 		count(w.Meta.Namespace, &w.Template.Spec)
 	}
 	for _, p := range s.Pods {
-		if cluster.ControllerOf(p.OwnerReferences) == nil {
-			count(p.Namespace, &p.Spec)
+		if p.BareSpec != nil && cluster.ControllerOf(p.OwnerReferences) == nil {
+			count(p.Namespace, p.BareSpec)
 		}
 	}
 

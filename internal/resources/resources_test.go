@@ -35,8 +35,8 @@ func TestAnalyze(t *testing.T) {
 	s := &cluster.Snapshot{
 		Namespaces:  []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "team"}}, {ObjectMeta: metav1.ObjectMeta{Name: "empty"}}, {ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}}},
 		Deployments: []*appsv1.Deployment{d, sys},
-		Pods: []*corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: "team"},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{Requests: rl("memory", "1Gi")}}}}}},
+		Pods: cluster.Pods(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: "team"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{Requests: rl("memory", "1Gi")}}}}}),
 		ResourceQuotas: []*corev1.ResourceQuota{{ObjectMeta: metav1.ObjectMeta{Name: "q", Namespace: "team"},
 			Status: corev1.ResourceQuotaStatus{Hard: rl("pods", "10", "requests.cpu", "0", "services", "5"), Used: rl("pods", "9", "requests.cpu", "0")}}},
 		LimitRanges: []*corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "lr", Namespace: "team"},

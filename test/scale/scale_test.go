@@ -163,6 +163,10 @@ func runSize(b *testing.B, bin string, s shape) Result {
 
 	// Idle: Prometheus scrapes every 30 s, nothing changes.
 	idle := duration(b, "KRE_SCALE_IDLE", "2m")
+	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" && idle >= 30*time.Second {
+		// What central does while nothing changes, sampled for 30 s.
+		go c.saveProfile(b, "profile?seconds=30", filepath.Join(dir, fmt.Sprintf("cpu-idle-%d.pb.gz", s.Pods)))
+	}
 	cpu0 := c.cpuSeconds(b)
 	for end := time.Now().Add(idle); time.Now().Before(end); {
 		time.Sleep(min(30*time.Second, time.Until(end)))
@@ -185,7 +189,7 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	r.HeapInuseEnd = last.heapInuse
 	r.PeakRSSEnd, r.RSSAfterSoak = c.memory(b)
 	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" {
-		c.saveHeapProfile(b, filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
+		c.saveProfile(b, "heap?gc=1", filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
 	}
 	b.Logf("scale: %+v", r)
 	return r
@@ -302,19 +306,22 @@ func startCentral(b *testing.B, bin, kubeconfig string) *central {
 	return c
 }
 
-// saveHeapProfile writes the live heap (after a GC) to path.
-func (c *central) saveHeapProfile(b *testing.B, path string) {
-	resp, err := http.Get("http://" + c.addr + "/debug/pprof/heap?gc=1")
+// saveProfile writes /debug/pprof/<what> to path; a failure is logged, as
+// the measurements do not depend on it.
+func (c *central) saveProfile(b *testing.B, what, path string) {
+	resp, err := http.Get("http://" + c.addr + "/debug/pprof/" + what)
 	if err != nil {
-		b.Fatalf("heap profile: %v", err)
+		b.Logf("profile %s: %v", what, err)
+		return
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("heap profile: %s %v", resp.Status, err)
+		b.Logf("profile %s: %s %v", what, resp.Status, err)
+		return
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
-		b.Fatal(err)
+		b.Logf("profile %s: %v", what, err)
 	}
 }
 
