@@ -13,6 +13,10 @@ import (
 type analysis[R any] struct {
 	src     cluster.Source
 	analyze func(*cluster.Snapshot) R
+	// requires names the resources beyond the core ones (nodes, pods,
+	// workloads) the analysis reads: while one is unsynced (forbidden,
+	// say), it reports not synced and the others still run.
+	requires []string
 
 	mu     sync.Mutex
 	gen    uint64
@@ -20,8 +24,8 @@ type analysis[R any] struct {
 	result R
 }
 
-func newAnalysis[R any](src cluster.Source, analyze func(*cluster.Snapshot) R) *analysis[R] {
-	return &analysis[R]{src: src, analyze: analyze}
+func newAnalysis[R any](src cluster.Source, analyze func(*cluster.Snapshot) R, requires ...string) *analysis[R] {
+	return &analysis[R]{src: src, analyze: analyze, requires: requires}
 }
 
 // get returns the result for the current snapshot. The generation is read
@@ -35,6 +39,9 @@ func (a *analysis[R]) get() (R, error) {
 		return a.result, nil
 	}
 	snap, err := a.src.Snapshot()
+	if err == nil {
+		err = snap.Require(a.requires...)
+	}
 	if err != nil {
 		var zero R
 		return zero, err

@@ -2,14 +2,16 @@ package collector
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
 )
 
-// GatewaySource hands out the Gateway API objects; ok is false while the
-// CRDs are absent or not yet synced.
+// GatewaySource hands out the Gateway API objects: an error wrapping
+// gateway.ErrAbsent while the CRDs are not installed, cluster.ErrNotSynced
+// while they are but the caches have not synced.
 type GatewaySource interface {
-	Objects() (gateway.Objects, bool)
+	Objects() (gateway.Objects, error)
 }
 
 var gatewaySpec = Spec{
@@ -34,9 +36,12 @@ var gatewaySpec = Spec{
 type gatewayCollector struct{ src GatewaySource }
 
 func (c gatewayCollector) Update(_ context.Context, e *Emitter) error {
-	o, ok := c.src.Objects()
-	if !ok {
+	o, err := c.src.Objects()
+	if errors.Is(err, gateway.ErrAbsent) {
 		return nil // no Gateway API here (yet): nothing to say, no error noise
+	}
+	if err != nil {
+		return err // installed but not known yet: success 0, not a silent nothing
 	}
 	res := gateway.Summarize(o)
 	for _, cl := range res.Classes {

@@ -71,7 +71,7 @@ var healthSpec = Spec{
 				fetched = d.Health.Results()
 			}
 			return healthcheck.Analyze(s, d.HealthConfig, fetched)
-		})}, nil
+		}, "services")}, nil
 	},
 }
 

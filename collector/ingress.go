@@ -22,7 +22,7 @@ var ingressSpec = Spec{
 			Labels: []string{"namespace", "ingress", "ingressclass"}, Bound: "one series per Ingress"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &ingressCollector{a: newAnalysis(d.Cluster, ingressclass.Analyze)}, nil
+		return &ingressCollector{a: newAnalysis(d.Cluster, ingressclass.Analyze, "ingressclasses", "ingresses")}, nil
 	},
 }
 

@@ -84,6 +84,12 @@ func bindShippedRole(t *testing.T, env *testenv.Env) kubernetes.Interface {
 // exporter's test ServiceAccount (kube-reliability/exporter).
 func bindRole(t *testing.T, env *testenv.Env, path string) {
 	t.Helper()
+	bindEditedRole(t, env, path, nil)
+}
+
+// bindEditedRole is bindRole with the role edited by edit (if set) first.
+func bindEditedRole(t *testing.T, env *testenv.Env, path string, edit func(*rbacv1.ClusterRole)) {
+	t.Helper()
 	ctx := context.Background()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -92,6 +98,9 @@ func bindRole(t *testing.T, env *testenv.Env, path string) {
 	var role rbacv1.ClusterRole
 	if err := yaml.UnmarshalStrict(b, &role); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+	if edit != nil {
+		edit(&role)
 	}
 	if _, err := env.Client.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

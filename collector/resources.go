@@ -41,7 +41,7 @@ var resourcesSpec = Spec{
 		excluded := d.ExcludedNamespaces
 		return &resourcesCollector{a: newAnalysis(d.Cluster, func(s *cluster.Snapshot) resources.Result {
 			return resources.Analyze(s, excluded)
-		})}, nil
+		}, "namespaces", "resourcequotas", "limitranges")}, nil
 	},
 }
 

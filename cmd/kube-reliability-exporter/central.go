@@ -62,7 +62,13 @@ func runCentral(ctx context.Context, e *environment) error {
 	defer helm.Start(ctx)()
 	go waitForSync(ctx, e, inf)
 	health := startHealthFetcher(ctx, e, inf)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw,
+	// Every informer, whichever part started it, reports its sync state
+	// and errors through one list.
+	watches := &kube.Watches{}
+	watches.Add(inf)
+	watches.Add(helm)
+	watches.Add(gw)
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw,
 		Health: health, HealthConfig: healthConfig(e)}, inf.Ready)
 }
 

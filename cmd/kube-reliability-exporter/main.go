@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"k8s.io/klog/v2"
+
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/memlimit"
 )
@@ -105,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	// client-go logs through klog: one logger, one format (JSON logs would
+	// otherwise get klog's text lines).
+	klog.SetSlogLogger(logger)
 	// The container's memory limit, not twice the live heap, bounds
 	// memory (GOMEMLIMIT, when set, wins).
 	if soft, err := memlimit.Set("/sys/fs/cgroup"); err != nil {

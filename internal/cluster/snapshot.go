@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,6 +40,21 @@ type Snapshot struct {
 	// Services resolve the names health checks call to the workloads
 	// behind them.
 	Services []*corev1.Service
+
+	// Unsynced names the resources whose caches have not synced (a
+	// forbidden resource never does): their lists above are empty, and
+	// the analyses that read them must not run (Require).
+	Unsynced []string
+}
+
+// Require fails with ErrNotSynced when any of resources is unsynced.
+func (s *Snapshot) Require(resources ...string) error {
+	for _, r := range resources {
+		if slices.Contains(s.Unsynced, r) {
+			return fmt.Errorf("%w: %s", ErrNotSynced, r)
+		}
+	}
+	return nil
 }
 
 // Source hands out the current Snapshot. Generation changes whenever an

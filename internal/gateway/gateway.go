@@ -8,8 +8,13 @@ package gateway
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 )
+
+// ErrAbsent is returned by sources while the Gateway API CRDs are not
+// installed: not an error for the exporter, there is nothing to measure.
+var ErrAbsent = errors.New("gateway API not installed")
 
 // Controllers maps spec.controllerName to a known controller; anything
 // else is "other".

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
@@ -40,6 +41,7 @@ type GatewayWatcher struct {
 
 	mu        sync.Mutex
 	informers map[string]cache.SharedIndexInformer
+	watches   []*watch
 	started   atomic.Bool
 }
 
@@ -59,11 +61,18 @@ func (g *GatewayWatcher) Run(ctx context.Context) {
 		}
 		f := dynamicinformer.NewDynamicSharedInformerFactory(g.dyn, 0)
 		infs := map[string]cache.SharedIndexInformer{}
+		var watches []*watch
 		for name, gvr := range gatewayResources {
 			infs[name] = f.ForResource(gvr).Informer()
+			w, err := newWatch("kubernetes", name, infs[name], g.logger, false)
+			if err != nil {
+				g.logger.Error("gateway API informer", "err", err)
+				return
+			}
+			watches = append(watches, w)
 		}
 		g.mu.Lock()
-		g.informers = infs
+		g.informers, g.watches = infs, watches
 		g.mu.Unlock()
 		f.Start(ctx.Done())
 		g.started.Store(true)
@@ -88,18 +97,29 @@ func (g *GatewayWatcher) served() bool {
 	return found == len(gatewayResources)
 }
 
-// Objects returns the Gateway API objects; ok is false while the CRDs are
-// absent or the caches have not synced.
-func (g *GatewayWatcher) Objects() (gateway.Objects, bool) {
+// Status reports the Gateway API informers once the CRDs are found.
+func (g *GatewayWatcher) Status() []cluster.ResourceStatus {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []cluster.ResourceStatus
+	for _, w := range g.watches {
+		out = append(out, w.status())
+	}
+	return out
+}
+
+// Objects returns the Gateway API objects: gateway.ErrAbsent while the
+// CRDs are absent, cluster.ErrNotSynced until the caches have synced.
+func (g *GatewayWatcher) Objects() (gateway.Objects, error) {
 	g.mu.Lock()
 	infs := g.informers
 	g.mu.Unlock()
 	if infs == nil {
-		return gateway.Objects{}, false
+		return gateway.Objects{}, gateway.ErrAbsent
 	}
 	for _, inf := range infs {
 		if !inf.HasSynced() {
-			return gateway.Objects{}, false
+			return gateway.Objects{}, cluster.ErrNotSynced
 		}
 	}
 	o := gateway.Objects{Classes: map[string]string{}}
@@ -116,7 +136,7 @@ func (g *GatewayWatcher) Objects() (gateway.Objects, bool) {
 		}
 	}
 	o.HTTPRoutes = len(infs["httproutes"].GetStore().List())
-	return o, true
+	return o, nil
 }
 
 // WaitForSync waits until the Gateway API objects are known or ctx is done
@@ -125,7 +145,7 @@ func (g *GatewayWatcher) WaitForSync(ctx context.Context) bool {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if _, ok := g.Objects(); ok {
+		if _, err := g.Objects(); err == nil {
 			return true
 		}
 		select {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,14 +12,13 @@ import (
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/helmhistory"
 )
 
 type helmStorage struct {
-	name     string
-	resource string
-	informer cache.SharedIndexInformer
-	errors   atomic.Uint64
+	name  string
+	watch *watch
 }
 
 // HelmInformers watches Helm's release objects as metadata only
@@ -37,11 +35,11 @@ type HelmInformers struct {
 func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logger) (*HelmInformers, error) {
 	h := &HelmInformers{}
 	for _, s := range []struct {
-		name, resource, selector string
+		name, resource, selector, storageLabel string
 	}{
-		{helmhistory.StorageSecret, "secrets", "owner=helm"},
-		{helmhistory.StorageConfigMap, "configmaps", "owner=helm"},
-		{helmhistory.StorageTiller, "configmaps", "OWNER=TILLER"},
+		{helmhistory.StorageSecret, "secrets", "owner=helm", "helm"},
+		{helmhistory.StorageConfigMap, "configmaps", "owner=helm", "helm"},
+		{helmhistory.StorageTiller, "configmaps", "OWNER=TILLER", "tiller"},
 	} {
 		selector := s.selector
 		inf := metadatainformer.NewFilteredMetadataInformer(client, schema.GroupVersionResource{Version: "v1", Resource: s.resource},
@@ -55,18 +53,13 @@ func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logge
 		}); err != nil {
 			return nil, err
 		}
-		hs := &helmStorage{name: s.name, resource: s.resource, informer: inf}
-		log := logger.With("kind", s.resource, "name", s.name)
-		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
-			hs.errors.Add(1)
-			// A missing optional role is expected: say it once at info
-			// through the storage_available metric, not as a warning loop.
-			log.Debug("helm release list or watch failed", "err", err)
-			cache.DefaultWatchErrorHandler(ctx, r, err)
-		}); err != nil {
+		// A missing optional role is expected: its metrics say so, not a
+		// warning loop in the log.
+		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, inf, logger, true)
+		if err != nil {
 			return nil, err
 		}
-		h.storages = append(h.storages, hs)
+		h.storages = append(h.storages, &helmStorage{name: s.name, watch: w})
 	}
 	return h, nil
 }
@@ -77,7 +70,7 @@ func (h *HelmInformers) Start(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, s := range h.storages {
-		wg.Go(func() { s.informer.RunWithContext(ctx) })
+		wg.Go(func() { s.watch.informer.RunWithContext(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }
 }
@@ -87,9 +80,9 @@ func (h *HelmInformers) Start(ctx context.Context) (stop func()) {
 func (h *HelmInformers) Storages() []helmhistory.Storage {
 	out := make([]helmhistory.Storage, 0, len(h.storages))
 	for _, s := range h.storages {
-		st := helmhistory.Storage{Name: s.name, Available: s.informer.HasSynced()}
+		st := helmhistory.Storage{Name: s.name, Available: s.watch.informer.HasSynced()}
 		if st.Available {
-			for _, o := range s.informer.GetStore().List() {
+			for _, o := range s.watch.informer.GetStore().List() {
 				if m, ok := o.(*metav1.PartialObjectMetadata); ok {
 					st.Objects = append(st.Objects, &m.ObjectMeta)
 				}
@@ -105,7 +98,16 @@ func (h *HelmInformers) Storages() []helmhistory.Storage {
 func (h *HelmInformers) WaitForSync(ctx context.Context) bool {
 	syncs := make([]cache.InformerSynced, len(h.storages))
 	for i, s := range h.storages {
-		syncs[i] = s.informer.HasSynced
+		syncs[i] = s.watch.informer.HasSynced
 	}
 	return cache.WaitForCacheSync(ctx.Done(), syncs...)
+}
+
+// Status reports each storage's informer.
+func (h *HelmInformers) Status() []cluster.ResourceStatus {
+	out := make([]cluster.ResourceStatus, 0, len(h.storages))
+	for _, s := range h.storages {
+		out = append(out, s.watch.status())
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,12 +19,6 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
-
-type watched struct {
-	resource string
-	informer cache.SharedIndexInformer
-	errors   atomic.Uint64
-}
 
 // Informers is the shared informer factory and the caches built on it.
 type Informers struct {
@@ -44,7 +39,7 @@ type Informers struct {
 	ingresses    networkinglisters.IngressLister
 	services     corelisters.ServiceLister
 
-	watched    []*watched
+	watched    []*watch
 	generation atomic.Uint64
 	synced     atomic.Bool
 }
@@ -96,20 +91,15 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 }
 
 func (i *Informers) watch(resource string, inf cache.SharedIndexInformer) error {
-	w := &watched{resource: resource, informer: inf}
+	w, err := newWatch("kubernetes", resource, inf, i.logger, false)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", resource, err)
+	}
 	bump := func() { i.generation.Add(1) }
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { bump() },
 		UpdateFunc: func(any, any) { bump() },
 		DeleteFunc: func(any) { bump() },
-	}); err != nil {
-		return fmt.Errorf("watch %s: %w", resource, err)
-	}
-	logger := i.logger.With("kind", resource)
-	if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
-		w.errors.Add(1)
-		logger.Warn("list or watch failed", "err", err)
-		cache.DefaultWatchErrorHandler(ctx, r, err)
 	}); err != nil {
 		return fmt.Errorf("watch %s: %w", resource, err)
 	}
@@ -130,20 +120,29 @@ func (i *Informers) Start(ctx context.Context) (stop func()) {
 	}
 }
 
-// WaitForSync blocks until every cache has completed its first list or ctx
-// is done, and reports whether all synced.
+// coreResources are what every workload analysis reads. Each other
+// resource (PDBs, quotas, Ingresses, Services…) holds back only the
+// analyses that read it: one forbidden resource must not blind the rest.
+var coreResources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets"}
+
+// WaitForSync blocks until the core caches have completed their first
+// list or ctx is done, and reports whether they did.
 func (i *Informers) WaitForSync(ctx context.Context) bool {
-	for _, ok := range i.factory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return false
+	var syncs []cache.InformerSynced
+	for _, w := range i.watched {
+		if slices.Contains(coreResources, w.resource) {
+			syncs = append(syncs, w.informer.HasSynced)
 		}
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), syncs...) {
+		return false
 	}
 	i.synced.Store(true)
 	i.generation.Add(1)
 	return true
 }
 
-// Ready returns nil once every cache has synced.
+// Ready returns nil once the core caches have synced.
 func (i *Informers) Ready() error {
 	if !i.synced.Load() {
 		return cluster.ErrNotSynced
@@ -154,14 +153,21 @@ func (i *Informers) Ready() error {
 // Generation changes whenever any watched object changes.
 func (i *Informers) Generation() uint64 { return i.generation.Load() }
 
-// Snapshot lists the caches. It fails with cluster.ErrNotSynced until
-// every cache has synced: a partial cache yields wrong numbers.
+// Snapshot lists the caches. It fails with cluster.ErrNotSynced until the
+// core caches have synced (a partial cache yields wrong numbers); other
+// resources not synced yet are named in Snapshot.Unsynced, for the
+// analyses that read them to refuse (cluster.Snapshot.Require).
 func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	if err := i.Ready(); err != nil {
 		return nil, err
 	}
 	all := labels.Everything()
 	s := &cluster.Snapshot{}
+	for _, w := range i.watched {
+		if !w.informer.HasSynced() {
+			s.Unsynced = append(s.Unsynced, w.resource)
+		}
+	}
 	var err error
 	if s.Nodes, err = i.nodes.List(all); err != nil {
 		return nil, fmt.Errorf("list nodes from cache: %w", err)
@@ -215,10 +221,7 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 func (i *Informers) Status() []cluster.ResourceStatus {
 	out := make([]cluster.ResourceStatus, 0, len(i.watched))
 	for _, w := range i.watched {
-		out = append(out, cluster.ResourceStatus{
-			Source: "kubernetes", Resource: w.resource,
-			Synced: w.informer.HasSynced(), Errors: w.errors.Load(),
-		})
+		out = append(out, w.status())
 	}
 	return out
 }

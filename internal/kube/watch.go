@@ -1,0 +1,83 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// watch is the one plumbing every informer goes through, typed,
+// metadata-only or dynamic: its list and watch errors are counted and
+// logged once (client-go's default handler would log them again through
+// klog), and its sync state is reported the same way for all.
+type watch struct {
+	source, resource string
+	informer         cache.SharedIndexInformer
+	errors           atomic.Uint64
+}
+
+// newWatch installs the error handler on inf. Expected failures (a
+// forbidden optional resource) log at debug: their metrics say it.
+func newWatch(source, resource string, inf cache.SharedIndexInformer, logger *slog.Logger, quiet bool) (*watch, error) {
+	w := &watch{source: source, resource: resource, informer: inf}
+	log := logger.With("kind", resource)
+	err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		// A watch closing normally, or expiring and resuming from a fresh
+		// list, is how watches work, not an error.
+		if errors.Is(err, io.EOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+			log.Debug("watch closed, resuming", "err", err)
+			return
+		}
+		w.errors.Add(1)
+		if quiet {
+			log.Debug("list or watch failed", "err", err)
+			return
+		}
+		log.Warn("list or watch failed", "err", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *watch) status() cluster.ResourceStatus {
+	return cluster.ResourceStatus{Source: w.source, Resource: w.resource, Synced: w.informer.HasSynced(), Errors: w.errors.Load()}
+}
+
+// Watches reports the status of every informer of the process, whichever
+// part started it (core informers, Helm storages, Gateway API), so that
+// kube_reliability_informer_synced and kube_reliability_source_errors_total
+// cover them all.
+type Watches struct {
+	mu    sync.Mutex
+	parts []cluster.StatusReporter
+}
+
+// Add registers a part; parts that start informers later (Gateway API
+// once its CRDs appear) report them from then on.
+func (w *Watches) Add(r cluster.StatusReporter) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.parts = append(w.parts, r)
+}
+
+// Status lists every registered part's resources.
+func (w *Watches) Status() []cluster.ResourceStatus {
+	w.mu.Lock()
+	parts := w.parts
+	w.mu.Unlock()
+	var out []cluster.ResourceStatus
+	for _, p := range parts {
+		out = append(out, p.Status()...)
+	}
+	return out
+}
