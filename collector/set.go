@@ -57,15 +57,24 @@ type running struct {
 	hints map[string]int
 }
 
-// output is what one collector produced for a scrape. It is never changed
-// once made, except gz, which is filled once under Set.mu.
+// output is what one collector produced for a scrape. Its text is kept
+// until it is first compressed, then only its gzip member (a twentieth of
+// the size: 26 MiB of text at 150,000 pods is 0.7 MiB compressed); both
+// change only under Set.mu.
 type output struct {
 	versioned bool
 	version   uint64
 	ok        bool
 	duration  time.Duration
-	families  []*familyText // those with samples, in spec order
+	families  []*familyText // those with samples, in spec order; nil once gz is made
 	gz        []byte        // the families' text as one gzip member
+}
+
+// text is an output's text as a scrape sees it: taken under Set.mu, so
+// a later compression does not change what a scrape in progress writes.
+type text struct {
+	families []*familyText
+	gz       []byte
 }
 
 // Set runs a selection of collectors and writes their exposition. It is a
@@ -123,7 +132,7 @@ func desc(m *MetricSpec) *prometheus.Desc {
 // exposition is one scrape's output: each collector's, then the scrape
 // meta-metrics.
 type exposition struct {
-	outputs []*output
+	outputs []text
 	meta    []*familyText
 }
 
@@ -165,18 +174,17 @@ func (s *Set) render(gzipped bool) exposition {
 		}
 		success.appendSample(ok, name)
 	}
-	x := exposition{outputs: slices.Clone(s.outputs)}
+	var x exposition
 	for _, f := range []*familyText{duration, success} {
 		if f.n > 0 {
 			x.meta = append(x.meta, f)
 		}
 	}
-	if gzipped {
-		for _, o := range x.outputs {
-			if o.gz == nil && len(o.families) > 0 {
-				o.gz = gzipFamilies(o.families)
-			}
+	for _, o := range s.outputs {
+		if gzipped && o.gz == nil && len(o.families) > 0 {
+			o.gz, o.families = gzipFamilies(o.families), nil
 		}
+		x.outputs = append(x.outputs, text{families: o.families, gz: o.gz})
 	}
 	return x
 }
@@ -188,6 +196,13 @@ func (s *Set) Expose(w io.Writer, gzipped bool) error {
 	x := s.render(gzipped)
 	if !gzipped {
 		for _, o := range x.outputs {
+			if o.families == nil && o.gz != nil {
+				// Compressed for an earlier scrape: plain scrapes are rare.
+				if err := gunzipTo(w, o.gz); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := writeFamilies(w, o.families); err != nil {
 				return err
 			}
@@ -233,6 +248,17 @@ func gzipFamilies(fams []*familyText) []byte {
 	_ = writeFamilies(zw, fams) // writes to memory do not fail
 	_ = zw.Close()
 	return buf.Bytes()
+}
+
+func gunzipTo(w io.Writer, gz []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return fmt.Errorf("cached exposition: %w", err)
+	}
+	if _, err := io.Copy(w, zr); err != nil {
+		return fmt.Errorf("cached exposition: %w", err)
+	}
+	return nil
 }
 
 // Describe sends every family any selected collector may emit, so the

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -81,6 +82,10 @@ func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
 		cancel()
 		if ok {
 			e.logger.Info("informer caches synced")
+			// The initial lists were decoded into memory the caches no
+			// longer need: hand it back now rather than over the next
+			// minutes (at 150,000 pods, hundreds of MiB of RSS).
+			debug.FreeOSMemory()
 			return
 		}
 		if ctx.Err() == nil {

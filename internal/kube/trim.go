@@ -39,19 +39,25 @@ func Transform(obj any) (any, error) {
 		// pod to Deployment; its template duplicates the Deployment's.
 		if metav1.GetControllerOf(o) != nil {
 			o.Spec.Template = corev1.PodTemplateSpec{}
+		} else {
+			trimTemplate(&o.Spec.Template)
 		}
 		o.Status = appsv1.ReplicaSetStatus{}
 		return o, nil
 	case *appsv1.Deployment:
 		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
 		o.Status = appsv1.DeploymentStatus{}
 		return o, nil
 	case *appsv1.StatefulSet:
 		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
+		o.Spec.VolumeClaimTemplates = nil
 		o.Status = appsv1.StatefulSetStatus{}
 		return o, nil
 	case *appsv1.DaemonSet:
 		trimMeta(&o.ObjectMeta)
+		trimTemplate(&o.Spec.Template)
 		o.Status = appsv1.DaemonSetStatus{}
 		return o, nil
 	case metav1.Object:
@@ -115,6 +121,22 @@ func TrimPod(p *corev1.Pod) *cluster.Pod {
 		out.BareSpec = &corev1.PodSpec{Containers: trimContainers(p.Spec.Containers), InitContainers: trimContainers(p.Spec.InitContainers)}
 	}
 	return out
+}
+
+// trimTemplate keeps of a workload's pod template what analysis reads:
+// labels and annotations it reads, where pods may run (node selector,
+// affinity, tolerations, spread constraints, priority) and each
+// container's name, ports, resources and probes. Environment, volumes,
+// commands and security contexts often make up most of a template.
+func trimTemplate(t *corev1.PodTemplateSpec) {
+	t.Annotations = keepAnnotations(t.Annotations)
+	s := t.Spec
+	t.Spec = corev1.PodSpec{
+		Containers: trimContainers(s.Containers), InitContainers: trimContainers(s.InitContainers),
+		NodeSelector: s.NodeSelector, Affinity: s.Affinity, Tolerations: s.Tolerations,
+		TopologySpreadConstraints: s.TopologySpreadConstraints,
+		PriorityClassName:         s.PriorityClassName, Priority: s.Priority,
+	}
 }
 
 func trimContainers(cs []corev1.Container) []corev1.Container {

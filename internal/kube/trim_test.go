@@ -141,3 +141,35 @@ func TestTransformKeepsAnnotationsAnalysisReads(t *testing.T) {
 		t.Errorf("deployment after trim: %v %+v", d.Annotations, d.Status)
 	}
 }
+
+// A workload template keeps where pods may run and each container's
+// ports, resources and probes; environment, volumes and commands go.
+func TestTransformTrimsTemplates(t *testing.T) {
+	t.Parallel()
+	probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"check", "db"}}}}
+	d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "a"}},
+		Spec: corev1.PodSpec{
+			NodeSelector: map[string]string{"pool": "x"}, Affinity: &corev1.Affinity{}, Tolerations: []corev1.Toleration{{Key: "k"}},
+			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1}},
+			Volumes:                   []corev1.Volume{{Name: "v"}},
+			Containers: []corev1.Container{{Name: "c", Image: "i", Command: []string{"run"}, Env: []corev1.EnvVar{{Name: "X"}},
+				Ports: []corev1.ContainerPort{{ContainerPort: 80}}, LivenessProbe: probe,
+				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}},
+			InitContainers: []corev1.Container{{Name: "init", Env: []corev1.EnvVar{{Name: "Y"}}}},
+		},
+	}}}
+	if _, err := Transform(d); err != nil {
+		t.Fatal(err)
+	}
+	s := d.Spec.Template.Spec
+	c := s.Containers[0]
+	if d.Spec.Template.Labels["app"] != "a" || s.NodeSelector["pool"] != "x" || s.Affinity == nil || len(s.Tolerations) != 1 ||
+		len(s.TopologySpreadConstraints) != 1 || c.Name != "c" || len(c.Ports) != 1 || c.LivenessProbe != probe ||
+		c.Resources.Requests.Cpu().String() != "1" || len(s.InitContainers) != 1 {
+		t.Errorf("lost a field analysis reads: %+v", s)
+	}
+	if s.Volumes != nil || c.Env != nil || c.Command != nil || c.Image != "" || s.InitContainers[0].Env != nil {
+		t.Errorf("kept bulk analysis never reads: %+v", s)
+	}
+}
