@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"slices"
@@ -38,16 +37,8 @@ func TestForbiddenResourceHoldsBackOnlyItsAnalyses(t *testing.T) {
 	env.PodsOn("shop", "web", "ReplicaSet", &rs.ObjectMeta, rs.Spec.Template.Labels, "node-1", "node-1")
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inf, err := kube.New(client, 0, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inf.Start(context.Background()))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if !inf.WaitForSync(ctx) || inf.Ready() != nil {
-		t.Fatalf("core caches did not sync with one optional resource forbidden: %+v", inf.Status())
-	}
+	// Fails unless the core caches sync with one optional resource forbidden.
+	inf := liveInformers(t, client, logger)
 	watches := &kube.Watches{}
 	watches.Add(inf)
 	reg := registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: watches}, "exporter", "placement", "disruption", "resources")

@@ -42,8 +42,11 @@ var placementSpec = Spec{
 	},
 }
 
+// placementCollector emits the placement verdicts, or with detail the raw
+// counts behind them (placement_detail).
 type placementCollector struct {
-	a *analysis[placement.Result]
+	a      *analysis[placement.Result]
+	detail bool
 }
 
 // Version is the cluster snapshot generation: an unchanged cluster is
@@ -62,6 +65,12 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 			return ctx.Err()
 		}
 		l := []string{w.Namespace, w.Kind, w.Name}
+		if c.detail {
+			e.Gauge("kube_reliability_workload_replicas_desired", float64(w.DesiredReplicas), l...)
+			e.Gauge("kube_reliability_workload_eligible_nodes", float64(w.EligibleNodes), l...)
+			e.Gauge("kube_reliability_workload_eligible_zones", float64(w.EligibleZones), l...)
+			continue
+		}
 		e.Gauge("kube_reliability_workload_replicas_ready", float64(w.ReadyReplicas), l...)
 		e.Gauge("kube_reliability_workload_node_max_ready_replicas", float64(w.MaxReadyOnNode), l...)
 		if w.NodeSkewKnown {
@@ -78,6 +87,9 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 				e.Gauge("kube_reliability_workload_spread_policy", 1, w.Namespace, w.Kind, w.Name, p)
 			}
 		}
+	}
+	if c.detail {
+		return nil
 	}
 	for _, z := range res.Zones {
 		e.Gauge("kube_reliability_zone_nodes", float64(z.Nodes), z.Name)
@@ -103,30 +115,6 @@ var placementDetailSpec = Spec{
 			Help: "Zones holding at least one eligible node for the workload.", Labels: workloadLabels, Bound: perWorkload},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &placementDetailCollector{a: newAnalysis(d.Cluster, placement.Analyze)}, nil
+		return &placementCollector{a: newAnalysis(d.Cluster, placement.Analyze), detail: true}, nil
 	},
-}
-
-type placementDetailCollector struct {
-	a *analysis[placement.Result]
-}
-
-// Version is the cluster snapshot generation.
-func (c *placementDetailCollector) Version() uint64 { return c.a.src.Generation() }
-
-func (c *placementDetailCollector) Update(ctx context.Context, e *Emitter) error {
-	res, err := c.a.get()
-	if err != nil {
-		return err
-	}
-	for i, w := range res.Workloads {
-		if i%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		l := []string{w.Namespace, w.Kind, w.Name}
-		e.Gauge("kube_reliability_workload_replicas_desired", float64(w.DesiredReplicas), l...)
-		e.Gauge("kube_reliability_workload_eligible_nodes", float64(w.EligibleNodes), l...)
-		e.Gauge("kube_reliability_workload_eligible_zones", float64(w.EligibleZones), l...)
-	}
-	return nil
 }
