@@ -6,7 +6,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
+# Central's binary leaves demo mode out (-tags nodemo): demo's embedded
+# etcd and fake clientset never run in a cluster, and their pages would
+# count in central's memory.
+RUN CGO_ENABLED=0 go build -trimpath -tags nodemo \
       -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
       -o /out/kube-reliability-exporter ./cmd/kube-reliability-exporter
 # The agent's binary is built without central's and demo's code (-tags

@@ -14,7 +14,7 @@ FUZZTIME  ?= 30s
 .PHONY: build demo test test-deps testbins lint bench bench-scale fuzz generate
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=0 $(GO) build -trimpath -tags nodemo -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
 	CGO_ENABLED=0 $(GO) build -trimpath -tags agentonly -ldflags '$(LDFLAGS)' -o $(BIN)-agent $(PKG)
 
 # Runs the exporter on the bundled example cluster: no cluster needed.
@@ -36,6 +36,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags agentonly ./cmd/...
+	$(GO) vet -tags nodemo ./cmd/...
 	$(GO) run $(STATICCHECK) ./...
 
 # Benchmarks, written with machine and date to bench/results.txt.

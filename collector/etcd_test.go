@@ -107,8 +107,8 @@ kube_reliability_scrape_collector_success{collector="etcd"} 1
 
 	// Before the first poll: nothing, success 0. No member up: no verdict.
 	before := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{}, EtcdJudgement: EtcdJudgement{Issues: issues}})
-	if n := testutil.CollectAndCount(before); n != 2 {
-		t.Errorf("before the first poll: %d series, want only duration and success", n)
+	if n := testutil.CollectAndCount(before); n != 3 {
+		t.Errorf("before the first poll: %d series, want only duration, success and update count", n)
 	}
 	down := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{polled: true, st: []etcd.MemberStatus{{Member: etcd.Member{Name: "e"}, Reason: "unreachable"}}}, EtcdJudgement: EtcdJudgement{Issues: issues}})
 	if n := testutil.CollectAndCount(down, "kube_reliability_etcd_version_drift"); n != 0 {

@@ -28,6 +28,11 @@ var (
 		Help:   "Time in seconds the collector took to produce what the last scrape served (an unchanged collector's output is served again, with the time it took then).",
 		Labels: []string{"collector"}, Bound: "one series per enabled collector",
 	}
+	collectorUpdatesSpec = MetricSpec{
+		Name: "kube_reliability_collector_updates_total", Type: Counter, Stability: Experimental,
+		Help:   "Times the collector produced its metrics since the exporter started; a collector whose sources did not change is served from its last output without one, so this counts analyses, not scrapes.",
+		Labels: []string{"collector"}, Bound: "one series per enabled collector",
+	}
 	scrapeSuccessSpec = MetricSpec{
 		Name: "kube_reliability_scrape_collector_success", Type: Gauge, Stability: Stable,
 		Help:   "1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.",
@@ -55,6 +60,8 @@ type running struct {
 	logger *slog.Logger
 	// hints are the last output's bytes per family, to size buffers.
 	hints map[string]int
+	// updates counts runs of Update (under Set.mu).
+	updates uint64
 }
 
 // output is what one collector produced for a scrape. Its text is kept
@@ -105,6 +112,7 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 		descs:    map[string]*prometheus.Desc{},
 	}
 	s.descs[scrapeDurationSpec.Name], s.descs[scrapeSuccessSpec.Name] = s.duration, s.success
+	s.descs[collectorUpdatesSpec.Name] = desc(&collectorUpdatesSpec)
 	for _, spec := range specs {
 		d := deps
 		d.Logger = deps.Logger.With("collector", spec.Name)
@@ -156,6 +164,7 @@ func (s *Set) render(gzipped bool) exposition {
 				continue
 			}
 		}
+		r.updates++
 		wg.Go(func() {
 			o := s.run(r)
 			o.versioned, o.version = versioned, version
@@ -165,9 +174,11 @@ func (s *Set) render(gzipped bool) exposition {
 	wg.Wait()
 
 	duration, success := newFamilyText(&scrapeDurationSpec), newFamilyText(&scrapeSuccessSpec)
+	updates := newFamilyText(&collectorUpdatesSpec)
 	for i, o := range s.outputs {
 		name := []string{s.collectors[i].spec.Name}
 		duration.appendSample(o.duration.Seconds(), name)
+		updates.appendSample(float64(s.collectors[i].updates), name)
 		ok := 0.0
 		if o.ok {
 			ok = 1
@@ -175,7 +186,7 @@ func (s *Set) render(gzipped bool) exposition {
 		success.appendSample(ok, name)
 	}
 	var x exposition
-	for _, f := range []*familyText{duration, success} {
+	for _, f := range []*familyText{duration, success, updates} {
 		if f.n > 0 {
 			x.meta = append(x.meta, f)
 		}

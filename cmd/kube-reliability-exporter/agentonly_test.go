@@ -30,3 +30,23 @@ func TestAgentOnlyBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestNoDemoBuild: the central image's binary (-tags nodemo) runs central
+// and refuses demo with a usage error.
+func TestNoDemoBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the no-demo binary")
+	}
+	bin := filepath.Join(t.TempDir(), "kube-reliability-exporter")
+	if out, err := exec.Command("go", "build", "-tags", "nodemo", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "demo").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage || !strings.Contains(string(out), "no demo mode") {
+		t.Errorf("demo on the no-demo build: %v, %s", err, out)
+	}
+	out, err = exec.Command(bin, "central", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "RELIABILITY_KUBECONFIG") {
+		t.Errorf("central --help on the no-demo build: %v, %s", err, out)
+	}
+}

@@ -1,4 +1,4 @@
-//go:build !agentonly
+//go:build !agentonly && !nodemo
 
 package main
 
@@ -11,6 +11,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
@@ -116,4 +117,18 @@ func demoEtcd(ctx context.Context, e *environment) (collector.EtcdSource, collec
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
 	return m, j, d.DataDir(), func() { cancel(); <-done; p.Close(); d.Close() }, nil
+}
+
+// startDemoHealthFetcher is startHealthFetcher that waits (a few seconds
+// at most) for the first round, so demo's first scrape shows the graph.
+func startDemoHealthFetcher(ctx context.Context, e *environment, src cluster.Source) collector.HealthSource {
+	f := newHealthFetcher(ctx, e, src)
+	if f == nil {
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Round() == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return f
 }

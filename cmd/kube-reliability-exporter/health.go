@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -43,19 +42,5 @@ func newHealthFetcher(ctx context.Context, e *environment, src cluster.Source) *
 		}
 		return healthcheck.Endpoints(snap)
 	})
-	return f
-}
-
-// startDemoHealthFetcher is startHealthFetcher that waits (a few seconds
-// at most) for the first round, so demo's first scrape shows the graph.
-func startDemoHealthFetcher(ctx context.Context, e *environment, src cluster.Source) collector.HealthSource {
-	f := newHealthFetcher(ctx, e, src)
-	if f == nil {
-		return nil
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f.Round() == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
 	return f
 }

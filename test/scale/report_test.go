@@ -61,7 +61,7 @@ var rows = []row{
 	{"slowest scrape during churn", "s", "", func(r Result) float64 { return r.ChurnScrapeMax }},
 	{"slowest placement collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["placement"] }},
 	{"slowest health collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["health"] }},
-	{"analyses during churn", "", "bounded", func(r Result) float64 { return r.Analyses }},
+	{"placement analyses during churn (scrapes every 15 s)", "", "bounded", func(r Result) float64 { return r.Analyses }},
 }
 
 // report renders every size side by side, with each figure's growth
