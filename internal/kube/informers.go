@@ -8,8 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -49,6 +52,12 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger)
 	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
 	i := &Informers{factory: f, logger: logger}
 
+	// Pods without the namespace index the factory adds by default:
+	// nothing looks pods up by namespace, and at 150,000 pods the index
+	// is a set entry and a key string per pod.
+	f.InformerFor(&corev1.Pod{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+		return coreinformers.NewFilteredPodInformer(c, metav1.NamespaceAll, resync, cache.Indexers{}, nil)
+	})
 	core, apps, policy := f.Core().V1(), f.Apps().V1(), f.Policy().V1()
 	i.nodes = core.Nodes().Lister()
 	// The pod cache holds cluster.Pod (Transform), not corev1.Pod.
