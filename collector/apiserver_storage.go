@@ -12,7 +12,7 @@ type StorageSource interface {
 }
 
 var apiserverStorageSpec = Spec{
-	Name: "apiserver_storage", Modes: Central, DefaultEnabled: true,
+	Name: "apiserver_storage", Modes: Central, DefaultEnabled: true, Uses: []Source{APIServerStorage},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_etcd_storage_size_bytes", Type: Gauge, Stability: Experimental,
 			Help:   "Size in bytes of the etcd database as the API server reports it (apiserver_storage_size_bytes, or its older names): the view of managed clusters whose etcd is out of reach.",

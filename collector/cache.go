@@ -2,6 +2,7 @@ package collector
 
 import (
 	"sync"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
@@ -9,23 +10,46 @@ import (
 // analysis runs an analyzer over the cluster snapshot at most once per
 // snapshot generation. Scrapes between two cluster changes — including
 // those of an HA pair of Prometheus servers — share one result instead of
-// re-analyzing an unchanged cluster.
+// re-analyzing an unchanged cluster. While the cluster churns (a rollout
+// changes it many times a second), it runs at most once per minInterval:
+// results are then up to minInterval old, and the cost of analysis is
+// bounded whatever the churn and however many servers scrape.
 type analysis[R any] struct {
-	src     cluster.Source
-	analyze func(*cluster.Snapshot) R
-	// requires names the resources beyond the core ones (nodes, pods,
-	// workloads) the analysis reads: while one is unsynced (forbidden,
-	// say), it reports not synced and the others still run.
+	src         cluster.Source
+	analyze     func(*cluster.Snapshot) R
+	minInterval time.Duration
+	now         func() time.Time
+	// requires names the resources the analysis reads: while one is
+	// unsynced (forbidden, say) or not watched, it reports not synced and
+	// the others still run.
 	requires []string
 
 	mu     sync.Mutex
 	gen    uint64
+	at     time.Time
 	valid  bool
 	result R
 }
 
-func newAnalysis[R any](src cluster.Source, analyze func(*cluster.Snapshot) R, requires ...string) *analysis[R] {
-	return &analysis[R]{src: src, analyze: analyze, requires: requires}
+func newAnalysis[R any](d Deps, src cluster.Source, analyze func(*cluster.Snapshot) R, requires ...string) *analysis[R] {
+	return &analysis[R]{src: src, analyze: analyze, minInterval: d.AnalysisMinInterval, now: d.now, requires: requires}
+}
+
+// version is the generation get would serve now: the last analysed one
+// while a newer one waits for minInterval, so the scrape cache keeps
+// serving the last output meanwhile.
+func (a *analysis[R]) version() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	gen := a.src.Generation()
+	if a.debounced(gen) {
+		return a.gen
+	}
+	return gen
+}
+
+func (a *analysis[R]) debounced(gen uint64) bool {
+	return a.valid && gen != a.gen && a.now().Sub(a.at) < a.minInterval
 }
 
 // get returns the result for the current snapshot. The generation is read
@@ -35,7 +59,7 @@ func (a *analysis[R]) get() (R, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	gen := a.src.Generation()
-	if a.valid && gen == a.gen {
+	if a.valid && (gen == a.gen || a.debounced(gen)) {
 		return a.result, nil
 	}
 	snap, err := a.src.Snapshot()
@@ -46,6 +70,6 @@ func (a *analysis[R]) get() (R, error) {
 		var zero R
 		return zero, err
 	}
-	a.result, a.gen, a.valid = a.analyze(snap), gen, true
+	a.result, a.gen, a.at, a.valid = a.analyze(snap), gen, a.now(), true
 	return a.result, nil
 }

@@ -391,7 +391,7 @@ func TestSelect(t *testing.T) {
 		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "disruption", "resources", "ingress", "gateway", "helm", "etcd", "etcd_disk", "health", "health_fetch", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
-		{"agent defaults", Agent, nil, nil, []string{"etcd_disk", "nginx", "nginx_stub_status"}, ""},
+		{"agent defaults", Agent, nil, nil, []string{"exporter", "etcd_disk", "nginx", "nginx_stub_status"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -439,6 +439,38 @@ func TestAnalysisRunsOncePerGeneration(t *testing.T) {
 	testutil.CollectAndCount(s)
 	if src.taken != 2 {
 		t.Errorf("after a change: %d analyses, want 2", src.taken)
+	}
+}
+
+// A rollout changes the cluster between every two scrapes: with a
+// minimum interval, analyses run once per interval, scrapes in between
+// are served the last result (the gzip cache included), and the first
+// scrape after the interval sees the newest cluster.
+func TestAnalysisDebouncedWhileClusterChurns(t *testing.T) {
+	t.Parallel()
+	src := &countingSource{gen: 1}
+	now := time.Unix(1700000000, 0)
+	s := newSet(t, &placementSpec, Deps{Cluster: src, AnalysisMinInterval: 10 * time.Second, Now: func() time.Time { return now }})
+	var buf bytes.Buffer
+	for i := range 20 { // a scrape per second, a change per scrape
+		src.gen++
+		buf.Reset()
+		if err := s.Expose(&buf, false); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "kube_reliability_workload_single_node") {
+			t.Fatalf("scrape %d served no placement:\n%s", i, buf.String())
+		}
+		now = now.Add(time.Second)
+	}
+	// Scrapes at 0s and 10s analyse; the 18 others are served the result.
+	if src.taken != 2 {
+		t.Errorf("20 scrapes of a churning cluster over 20s analysed %d times, want 2 (one per 10s)", src.taken)
+	}
+	now = now.Add(10 * time.Second)
+	testutil.CollectAndCount(s)
+	if src.taken != 3 {
+		t.Errorf("after the interval: %d analyses, want 3", src.taken)
 	}
 }
 

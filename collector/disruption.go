@@ -10,8 +10,10 @@ var pdbLabels = []string{"namespace", "poddisruptionbudget"}
 
 const perPDB = "one series per PodDisruptionBudget"
 
+var disruptionReads = reads("poddisruptionbudgets")
+
 var disruptionSpec = Spec{
-	Name: "disruption", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "disruption", Modes: Central | Demo, DefaultEnabled: true, Reads: disruptionReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_pdb_covered", Type: Gauge, Stability: Experimental,
 			Help: "1 if a PodDisruptionBudget selects the workload's pods, else 0; a drain may take every replica of an uncovered workload at once.", Labels: workloadLabels,
@@ -31,7 +33,7 @@ var disruptionSpec = Spec{
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &disruptionCollector{a: newAnalysis(d.Cluster, disruption.Analyze, "poddisruptionbudgets")}, nil
+		return &disruptionCollector{a: newAnalysis(d, d.Cluster, disruption.Analyze, disruptionReads...)}, nil
 	},
 }
 
@@ -41,7 +43,7 @@ type disruptionCollector struct {
 
 // Version is the cluster snapshot generation: an unchanged cluster is
 // served from the last output.
-func (c *disruptionCollector) Version() uint64 { return c.a.src.Generation() }
+func (c *disruptionCollector) Version() uint64 { return c.a.version() }
 
 func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()

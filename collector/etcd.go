@@ -26,7 +26,7 @@ var memberLabel = []string{"member"}
 const perMember = "one series per configured etcd member"
 
 var etcdSpec = Spec{
-	Name: "etcd", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "etcd", Modes: Central | Demo, DefaultEnabled: true, Uses: []Source{EtcdMembers},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_etcd_member_up", Type: Gauge, Stability: Experimental,
 			Help: "1 if the member answered Status within the timeout at the last poll, else 0.", Labels: memberLabel, Bound: perMember},

@@ -15,7 +15,7 @@ type GatewaySource interface {
 }
 
 var gatewaySpec = Spec{
-	Name: "gateway", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "gateway", Modes: Central | Demo, DefaultEnabled: true, Uses: []Source{GatewayAPI},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_gatewayclass_gateways", Type: Gauge, Stability: Experimental,
 			Help:   "Gateways of the GatewayClass, with the controller it maps to (nginx-gateway-fabric, envoy-gateway, traefik, contour, istio, haproxy, other); absent without the Gateway API CRDs.",

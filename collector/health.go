@@ -34,8 +34,11 @@ const (
 	perHealthWorkload = "one series per workload whose health checks depend on another workload or an external service"
 )
 
+// Health checks resolve the names they call through Services.
+var healthReads = reads("services")
+
 var healthSpec = Spec{
-	Name: "health", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "health", Modes: Central | Demo, DefaultEnabled: true, Reads: healthReads, Uses: []Source{HealthEndpoints},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_probe_present", Type: Gauge, Stability: Experimental,
 			Help: "1 if the container has the probe (liveness, readiness, startup), else 0.", Labels: containerProbeLabels, Bound: "3 series per container of each workload"},
@@ -65,13 +68,13 @@ var healthSpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		src := healthGenerations{d.Cluster, d.Health}
-		return &healthCollector{src: d.Health, a: newAnalysis(cluster.Source(src), func(s *cluster.Snapshot) healthcheck.Result {
+		return &healthCollector{src: d.Health, a: newAnalysis(d, cluster.Source(src), func(s *cluster.Snapshot) healthcheck.Result {
 			var fetched map[healthcheck.Endpoint]healthcheck.Fetched
 			if d.Health != nil {
 				fetched = d.Health.Results()
 			}
 			return healthcheck.Analyze(s, d.HealthConfig, fetched)
-		}, "services")}, nil
+		}, healthReads...)}, nil
 	},
 }
 
@@ -95,7 +98,7 @@ type healthCollector struct {
 }
 
 // Version changes with the cluster and the fetched responses.
-func (c *healthCollector) Version() uint64 { return c.a.src.Generation() }
+func (c *healthCollector) Version() uint64 { return c.a.version() }
 
 func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
@@ -157,7 +160,7 @@ func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
 // they happen, and whether a round of reads fits its interval (at 15,000
 // workloads and the default 20 reads/s, a round takes 25 minutes).
 var healthFetchSpec = Spec{
-	Name: "health_fetch", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "health_fetch", Modes: Central | Demo, DefaultEnabled: true, Reads: healthReads, Uses: []Source{HealthEndpoints},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_health_fetch_failures_total", Type: Counter, Stability: Experimental,
 			Help: "Failed reads of health endpoints since start, by reason.", Labels: []string{"reason"}, Bound: "9 series"},

@@ -13,7 +13,7 @@ type HelmSource interface {
 }
 
 var helmSpec = Spec{
-	Name: "helm", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "helm", Modes: Central | Demo, DefaultEnabled: true, Uses: []Source{HelmStorages},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_helm_release_revisions", Type: Gauge, Stability: Experimental,
 			Help:   "Revisions of the Helm release kept in cluster storage (each holds the whole rendered release); absent while the storage is unavailable. Sizes are not known: only metadata is read.",

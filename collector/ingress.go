@@ -6,8 +6,11 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
 )
 
+// The ingress analysis reads IngressClasses and Ingresses alone.
+var ingressReads = []string{"ingressclasses", "ingresses"}
+
 var ingressSpec = Spec{
-	Name: "ingress", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "ingress", Modes: Central | Demo, DefaultEnabled: true, Reads: ingressReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_ingressclass_ingresses", Type: Gauge, Stability: Experimental,
 			Help:   "Ingresses served by the IngressClass (spec.ingressClassName, the deprecated kubernetes.io/ingress.class annotation, or the default class), with the controller it maps to (ingress-nginx, f5-nginx, traefik, haproxy, contour, envoy-gateway, other).",
@@ -22,7 +25,7 @@ var ingressSpec = Spec{
 			Labels: []string{"namespace", "ingress", "ingressclass"}, Bound: "one series per Ingress"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &ingressCollector{a: newAnalysis(d.Cluster, ingressclass.Analyze, "ingressclasses", "ingresses")}, nil
+		return &ingressCollector{a: newAnalysis(d, d.Cluster, ingressclass.Analyze, ingressReads...)}, nil
 	},
 }
 
@@ -32,7 +35,7 @@ type ingressCollector struct {
 
 // Version is the cluster snapshot generation: an unchanged cluster is
 // served from the last output.
-func (c *ingressCollector) Version() uint64 { return c.a.src.Generation() }
+func (c *ingressCollector) Version() uint64 { return c.a.version() }
 
 func (c *ingressCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()

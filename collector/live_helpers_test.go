@@ -29,7 +29,7 @@ func liveRegistry(t *testing.T, client kubernetes.Interface, deps collector.Deps
 // test ends, and waits for them to sync.
 func liveInformers(t *testing.T, client kubernetes.Interface, logger *slog.Logger) *kube.Informers {
 	t.Helper()
-	inf, err := kube.New(client, 0, logger)
+	inf, err := kube.New(client, 0, logger, kube.Resources)
 	if err != nil {
 		t.Fatal(err)
 	}

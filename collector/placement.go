@@ -10,8 +10,10 @@ var workloadLabels = []string{"namespace", "owner_kind", "owner_name"}
 
 const perWorkload = "one series per Deployment, StatefulSet and unowned ReplicaSet"
 
+var placementReads = reads()
+
 var placementSpec = Spec{
-	Name: "placement", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "placement", Modes: Central | Demo, DefaultEnabled: true, Reads: placementReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_replicas_ready", Type: Gauge, Stability: Experimental,
 			Help: "Replicas of the workload that are running, Ready and not terminating.", Labels: workloadLabels, Bound: perWorkload},
@@ -38,7 +40,7 @@ var placementSpec = Spec{
 			Help: "Nodes with no zone label; their replicas count for node placement but not for zone placement.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &placementCollector{a: newAnalysis(d.Cluster, placement.Analyze)}, nil
+		return &placementCollector{a: newAnalysis(d, d.Cluster, placement.Analyze, placementReads...)}, nil
 	},
 }
 
@@ -51,7 +53,7 @@ type placementCollector struct {
 
 // Version is the cluster snapshot generation: an unchanged cluster is
 // served from the last output.
-func (c *placementCollector) Version() uint64 { return c.a.src.Generation() }
+func (c *placementCollector) Version() uint64 { return c.a.version() }
 
 func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()
@@ -105,7 +107,7 @@ func (c *placementCollector) Update(ctx context.Context, e *Emitter) error {
 // replicas already, and three series per workload are 45,000 at 15,000
 // workloads. Off by default (RELIABILITY_COLLECTORS_ENABLED=placement_detail).
 var placementDetailSpec = Spec{
-	Name: "placement_detail", Modes: Central | Demo, DefaultEnabled: false,
+	Name: "placement_detail", Modes: Central | Demo, DefaultEnabled: false, Reads: placementReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_replicas_desired", Type: Gauge, Stability: Experimental,
 			Help: "Replicas the workload asks for (spec.replicas).", Labels: workloadLabels, Bound: perWorkload},
@@ -115,6 +117,6 @@ var placementDetailSpec = Spec{
 			Help: "Zones holding at least one eligible node for the workload.", Labels: workloadLabels, Bound: perWorkload},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &placementCollector{a: newAnalysis(d.Cluster, placement.Analyze), detail: true}, nil
+		return &placementCollector{a: newAnalysis(d, d.Cluster, placement.Analyze, placementReads...), detail: true}, nil
 	},
 }

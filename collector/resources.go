@@ -11,8 +11,10 @@ var containerLabels = []string{"namespace", "resource", "container_type"}
 
 const perNamespaceResource = "four series per namespace (cpu, memory × app, init) where containers exist"
 
+var resourcesReads = reads("namespaces", "resourcequotas", "limitranges")
+
 var resourcesSpec = Spec{
-	Name: "resources", Modes: Central | Demo, DefaultEnabled: true,
+	Name: "resources", Modes: Central | Demo, DefaultEnabled: true, Reads: resourcesReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_namespace_containers", Type: Gauge, Stability: Experimental,
 			Help:   "Containers in the namespace's workload templates and bare pods (once per template, not per replica).",
@@ -39,9 +41,9 @@ var resourcesSpec = Spec{
 	},
 	New: func(d Deps) (Collector, error) {
 		excluded := d.ExcludedNamespaces
-		return &resourcesCollector{a: newAnalysis(d.Cluster, func(s *cluster.Snapshot) resources.Result {
+		return &resourcesCollector{a: newAnalysis(d, d.Cluster, func(s *cluster.Snapshot) resources.Result {
 			return resources.Analyze(s, excluded)
-		}, "namespaces", "resourcequotas", "limitranges")}, nil
+		}, resourcesReads...)}, nil
 	},
 }
 
@@ -51,7 +53,7 @@ type resourcesCollector struct {
 
 // Version is the cluster snapshot generation: an unchanged cluster is
 // served from the last output.
-func (c *resourcesCollector) Version() uint64 { return c.a.src.Generation() }
+func (c *resourcesCollector) Version() uint64 { return c.a.version() }
 
 func (c *resourcesCollector) Update(ctx context.Context, e *Emitter) error {
 	res, err := c.a.get()

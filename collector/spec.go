@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -74,7 +75,58 @@ type Spec struct {
 	Modes          Mode
 	DefaultEnabled bool
 	Metrics        []MetricSpec
-	New            func(Deps) (Collector, error)
+	// Reads names the Kubernetes resources the collector's analysis
+	// reads from the shared informers (nodes, pods, …): only the
+	// resources of enabled collectors are watched, so a disabled
+	// collector costs no informer and needs no RBAC rule. Its analysis
+	// refuses to run while one of them is unsynced or unwatched.
+	Reads []string
+	// Uses names the background sources the collector reads besides
+	// the informers (helm, gateway, etcd, storage, health): those of no
+	// enabled collector are not started.
+	Uses []Source
+	New  func(Deps) (Collector, error)
+}
+
+// Source is a background part of the exporter a collector reads.
+type Source string
+
+// The background sources, started only for the collectors that use them.
+const (
+	HelmStorages     Source = "helm"
+	GatewayAPI       Source = "gateway"
+	EtcdMembers      Source = "etcd"
+	APIServerStorage Source = "apiserver_storage"
+	HealthEndpoints  Source = "health_endpoints"
+)
+
+// workloadReads are what every workload analysis reads (cluster.Workloads).
+var workloadReads = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets"}
+
+func reads(extra ...string) []string { return append(append([]string{}, workloadReads...), extra...) }
+
+// Reads is the union of the resources the collectors in specs read, in
+// a stable order.
+func Reads(specs []*Spec) []string {
+	var out []string
+	for _, s := range specs {
+		for _, r := range s.Reads {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// Uses reports whether any collector in specs uses src.
+func Uses(specs []*Spec, src Source) bool {
+	for _, s := range specs {
+		if slices.Contains(s.Uses, src) {
+			return true
+		}
+	}
+	return false
 }
 
 // Deps is what a collector constructor may use.
@@ -109,6 +161,9 @@ type Deps struct {
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string
+	// AnalysisMinInterval is the least time between two analyses of a
+	// changing cluster (0: analyse on every change a scrape sees).
+	AnalysisMinInterval time.Duration
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
 }

@@ -28,14 +28,16 @@ func runAgent(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err // Validate has checked already
 	}
+	watches := &kube.Watches{Activity: kube.NewActivity()}
 	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker,
-		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout}
+		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout, Status: watches}
 	if e.cfg.NodeName != "" {
-		pods, err := nodePods(e)
+		pods, err := nodePods(e, watches.Activity)
 		if err != nil {
 			return err
 		}
 		defer pods.Start(ctx)()
+		watches.Add(pods)
 		deps.NodePods = pods
 	}
 	return serve(ctx, e, collector.Agent, specs, e.cfg.ListenAddress, deps, nil)
@@ -44,11 +46,12 @@ func runAgent(ctx context.Context, e *environment) error {
 // nodePods watches this node's pods, so nginx instances can be named
 // after theirs. The agent stays useful without the API: it serves /proc
 // truths either way, and ready does not wait for this watch.
-func nodePods(e *environment) (*kube.NodePods, error) {
+func nodePods(e *environment, activity *kube.Activity) (*kube.NodePods, error) {
 	rc, err := restConfig(e)
 	if err != nil {
 		return nil, err
 	}
+	rc.Wrap(activity.WrapTransport)
 	client, err := typedClient(rc)
 	if err != nil {
 		return nil, err

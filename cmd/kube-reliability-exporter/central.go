@@ -29,48 +29,71 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	// Every client below shares this transport: it tells when each
+	// informer's list or watch last succeeded.
+	activity := kube.NewActivity()
+	rc.Wrap(activity.WrapTransport)
 	client, err := typedClient(rc)
 	if err != nil {
 		return err
 	}
-	inf, err := kube.New(client, e.cfg.ResyncPeriod, e.logger)
+	// Only what the enabled collectors read is watched, polled or
+	// fetched: a disabled collector costs nothing and needs no RBAC rule.
+	inf, err := kube.New(client, e.cfg.ResyncPeriod, e.logger, collector.Reads(specs))
 	if err != nil {
 		return err
 	}
-	mc, err := metadata.NewForConfig(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes metadata client: %w", err)
-	}
-	helm, err := kube.NewHelm(mc, e.cfg.ResyncPeriod, e.logger)
-	if err != nil {
-		return err
-	}
-	etcdSrc, judgement, err := startEtcd(ctx, e)
-	if err != nil {
-		return err
-	}
-	storage := kube.NewStorageMonitor(client, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
-	go storage.Run(ctx)
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes dynamic client: %w", err)
-	}
-	// Gateway API CRDs may be installed at any time: look for them every
-	// 30s (discovery is one cheap request).
-	gw := kube.NewGatewayWatcher(client.Discovery(), dyn, 30*time.Second, e.logger.With("collector", "gateway"))
-	go gw.Run(ctx)
-	defer inf.Start(ctx)()
-	defer helm.Start(ctx)()
-	go waitForSync(ctx, e, inf)
-	health := startHealthFetcher(ctx, e, inf)
 	// Every informer, whichever part started it, reports its sync state
 	// and errors through one list.
-	watches := &kube.Watches{}
+	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
-	watches.Add(helm)
-	watches.Add(gw)
-	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Storage: storage, Gateway: gw,
-		Health: health, HealthConfig: healthConfig(e)}, inf.Ready)
+	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
+	if collector.Uses(specs, collector.HelmStorages) {
+		mc, err := metadata.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("kubernetes metadata client: %w", err)
+		}
+		helm, err := kube.NewHelm(mc, e.cfg.ResyncPeriod, e.logger)
+		if err != nil {
+			return err
+		}
+		defer helm.Start(ctx)()
+		watches.Add(helm)
+		deps.Helm = helm
+	}
+	if collector.Uses(specs, collector.EtcdMembers) {
+		if deps.Etcd, deps.EtcdJudgement, err = startEtcd(ctx, e); err != nil {
+			return err
+		}
+	}
+	if collector.Uses(specs, collector.APIServerStorage) {
+		storage := kube.NewStorageMonitor(client, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
+		go storage.Run(ctx)
+		deps.Storage = storage
+	}
+	if collector.Uses(specs, collector.GatewayAPI) {
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("kubernetes dynamic client: %w", err)
+		}
+		disc, err := discoveryClient(rc)
+		if err != nil {
+			return err
+		}
+		// Gateway API CRDs may be installed at any time: look for them
+		// every 30s (discovery is one cheap request).
+		gw := kube.NewGatewayWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "gateway"))
+		go gw.Run(ctx)
+		watches.Add(gw)
+		deps.Gateway = gw
+	}
+	defer inf.Start(ctx)()
+	go waitForSync(ctx, e, inf)
+	if collector.Uses(specs, collector.HealthEndpoints) {
+		deps.Health = startHealthFetcher(ctx, e, inf)
+	}
+	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, deps, inf.Ready)
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while

@@ -34,11 +34,12 @@ func runDemo(ctx context.Context, e *environment) error {
 	if e.cfg.DemoSnapshot != "" {
 		paths, source = []string{e.cfg.DemoSnapshot}, e.cfg.DemoSnapshot
 	}
-	client, err := demo.Client(paths)
+	activity := kube.NewActivity()
+	client, err := demo.Client(paths, activity.Succeeded)
 	if err != nil {
 		return err
 	}
-	inf, err := kube.New(client, 0, e.logger)
+	inf, err := kube.New(client, 0, e.logger, collector.Reads(specs))
 	if err != nil {
 		return err
 	}
@@ -75,6 +76,10 @@ func runDemo(ctx context.Context, e *environment) error {
 	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) {
 		return ctx.Err()
 	}
+	watches := &kube.Watches{Activity: activity}
+	watches.Add(inf)
+	watches.Add(helm)
+	watches.Add(gw)
 	address := e.cfg.ListenAddress
 	if _, set := os.LookupEnv("RELIABILITY_LISTEN_ADDRESS"); !set {
 		address = demoAddress
@@ -86,7 +91,7 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: inf, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, AnalysisMinInterval: e.cfg.AnalysisMinInterval, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
 		Health: startDemoHealthFetcher(ctx, e, inf), HealthConfig: healthConfig(e),
 		// The agent's part of the demo: this machine's own /proc and /sys,
 		// for the demo etcd's data directory.

@@ -96,7 +96,7 @@ func get(t testing.TB, url string) (int, string) {
 // its random loopback ports), and this machine's disk counters and nginx
 // processes (another test may be running one).
 // TestDemoEndToEnd checks those by range.
-var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_|kube_reliability_health_fetch_last_round_duration_seconds)`)
+var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_|kube_reliability_health_fetch_last_round_duration_seconds|kube_reliability_informer_last_success_timestamp_seconds)`)
 
 // notInDemo are families the demo cannot show honestly: its etcd is the
 // current release (no known issue affects it) and serves plain HTTP on
@@ -284,14 +284,16 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	const workloads, zones, resources = 12, 3, 13
+	// Watched resource kinds: 13 core, 3 Helm storages, 3 Gateway API.
+	const workloads, zones, resources = 12, 3, 19
 	budget := map[string]int{
 		"kube_reliability_workload_probe_present": 3 * workloads, "kube_reliability_health_fetch_failures_total": 9,
 		"kube_reliability_health_response_format": 5 * 2 * workloads, "kube_reliability_health_dependencies": 2 * workloads,
 		"kube_reliability_workload_probe_standard_route": 2 * workloads,
 		"kube_reliability_workload_spread_policy":        4 * workloads, "kube_reliability_zone_nodes": zones,
 		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,
-		"kube_reliability_scrape_collector_success": len(collector.All),
+		"kube_reliability_informer_last_success_timestamp_seconds": resources,
+		"kube_reliability_scrape_collector_success":                len(collector.All),
 	}
 	for name, n := range series {
 		limit, ok := budget[name]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -80,6 +81,12 @@ type ResourceStatus struct {
 	Synced   bool
 	// Errors counts list/watch failures since start.
 	Errors uint64
+	// Collection names what the informer lists and watches (path and
+	// selectors), for the time of its last success to be looked up.
+	Collection string
+	// LastSuccess is when a list or watch last succeeded; zero if never
+	// or not known.
+	LastSuccess time.Time
 }
 
 // StatusReporter is implemented by sources that watch resources.

@@ -32,6 +32,7 @@ type Config struct {
 	CollectorsEnabled   []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
 	CollectorsDisabled  []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to disable"`
 	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
+	AnalysisMinInterval time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"least time between two analyses of a changing cluster: during a rollout, scrapes within it are served the last result, so analysis costs at most one run per interval whatever the churn and however many Prometheus servers scrape (0: on every change)"`
 	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
 	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
 	DebugPprof          bool          `split_words:"true" default:"false" modes:"central,agent,demo" desc:"serve Go's /debug/pprof profiles on the metrics port (heap and CPU profiles for cost investigations; leave off otherwise)"`
@@ -147,6 +148,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KubeApiBurst < 1 {
 		return &Error{Key("KUBE_API_BURST"), strconv.Itoa(c.KubeApiBurst), errors.New("must be at least 1")}
+	}
+	if c.AnalysisMinInterval < 0 {
+		return &Error{Key("ANALYSIS_MIN_INTERVAL"), c.AnalysisMinInterval.String(), errors.New("must not be negative")}
 	}
 	if c.ResyncPeriod < 0 {
 		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 )
@@ -24,7 +27,9 @@ func Bundled() []byte { return bundled }
 
 // Client returns a fake clientset holding the objects of the manifest
 // files under paths, or the bundled example cluster when paths is empty.
-func Client(paths []string) (kubernetes.Interface, error) {
+// observe, if not nil, is told of each list and watch served, as a real
+// API client's transport would (kube.Activity).
+func Client(paths []string, observe func(gvr schema.GroupVersionResource, labelSelector, fieldSelector string)) (kubernetes.Interface, error) {
 	var r manifest.Result
 	if len(paths) == 0 {
 		r = manifest.Decode(BundledName, bundled)
@@ -44,5 +49,22 @@ func Client(paths []string) (kubernetes.Interface, error) {
 	for i, o := range r.Objects {
 		objs[i] = o.Obj
 	}
-	return fake.NewClientset(objs...), nil
+	c := fake.NewClientset(objs...)
+	if observe != nil {
+		c.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if l, ok := a.(k8stesting.ListAction); ok {
+				r := l.GetListRestrictions()
+				observe(a.GetResource(), r.Labels.String(), r.Fields.String())
+			}
+			return false, nil, nil
+		})
+		c.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+			if w, ok := a.(k8stesting.WatchAction); ok {
+				r := w.GetWatchRestrictions()
+				observe(a.GetResource(), r.Labels.String(), r.Fields.String())
+			}
+			return false, nil, nil
+		})
+	}
+	return c, nil
 }

@@ -29,6 +29,35 @@ var gatewayResources = map[string]schema.GroupVersionResource{
 	"httproutes":     {Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"},
 }
 
+// gatewayKept is the one spec field analysis reads of each kind
+// (HTTPRoutes are only counted).
+var gatewayKept = map[string]string{"gatewayclasses": "controllerName", "gateways": "gatewayClassName"}
+
+// trimGatewayObject keeps an object's identity and the spec field named
+// (none if empty): routes and listeners can be large, and the cache
+// would otherwise hold every one whole.
+func trimGatewayObject(field string) cache.TransformFunc {
+	return func(obj any) (any, error) {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return obj, nil
+		}
+		out := &unstructured.Unstructured{Object: map[string]any{}}
+		out.SetAPIVersion(u.GetAPIVersion())
+		out.SetKind(u.GetKind())
+		out.SetNamespace(u.GetNamespace())
+		out.SetName(u.GetName())
+		out.SetUID(u.GetUID())
+		out.SetResourceVersion(u.GetResourceVersion())
+		if field != "" {
+			if v, found, _ := unstructured.NestedString(u.Object, "spec", field); found {
+				_ = unstructured.SetNestedField(out.Object, v, "spec", field)
+			}
+		}
+		return out, nil
+	}
+}
+
 // GatewayWatcher watches the Gateway API objects once their CRDs exist:
 // it checks discovery every interval (absent CRDs are not an error, and
 // not logged above debug), and starts informers when all three resources
@@ -64,7 +93,11 @@ func (g *GatewayWatcher) Run(ctx context.Context) {
 		var watches []*watch
 		for name, gvr := range gatewayResources {
 			infs[name] = f.ForResource(gvr).Informer()
-			w, err := newWatch("kubernetes", name, infs[name], g.logger, false)
+			if err := infs[name].SetTransform(trimGatewayObject(gatewayKept[name])); err != nil {
+				g.logger.Error("gateway API informer", "err", err)
+				return
+			}
+			w, err := newWatch("kubernetes", name, collection(gvr, "", ""), infs[name], g.logger, false)
 			if err != nil {
 				g.logger.Error("gateway API informer", "err", err)
 				return

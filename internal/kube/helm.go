@@ -42,7 +42,8 @@ func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logge
 		{helmhistory.StorageTiller, "configmaps", "OWNER=TILLER", "tiller"},
 	} {
 		selector := s.selector
-		inf := metadatainformer.NewFilteredMetadataInformer(client, schema.GroupVersionResource{Version: "v1", Resource: s.resource},
+		gvr := schema.GroupVersionResource{Version: "v1", Resource: s.resource}
+		inf := metadatainformer.NewFilteredMetadataInformer(client, gvr,
 			metav1.NamespaceAll, resync, cache.Indexers{}, func(o *metav1.ListOptions) { o.LabelSelector = selector }).Informer()
 		// Keep identity and labels; drop annotations and managed fields.
 		if err := inf.SetTransform(func(obj any) (any, error) {
@@ -55,7 +56,7 @@ func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logge
 		}
 		// A missing optional role is expected: its metrics say so, not a
 		// warning loop in the log.
-		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, inf, logger, true)
+		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, collection(gvr, selector, ""), inf, logger, true)
 		if err != nil {
 			return nil, err
 		}

@@ -8,99 +8,104 @@ import (
 	"sync/atomic"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	appslisters "k8s.io/client-go/listers/apps/v1"
-	corelisters "k8s.io/client-go/listers/core/v1"
-	networkinglisters "k8s.io/client-go/listers/networking/v1"
-	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 // Informers is the shared informer factory and the caches built on it.
+// It watches only the resources it is asked for: those the enabled
+// collectors read.
 type Informers struct {
 	factory informers.SharedInformerFactory
 	logger  *slog.Logger
 
-	nodes        corelisters.NodeLister
-	pods         cache.Store
-	deployments  appslisters.DeploymentLister
-	statefulSets appslisters.StatefulSetLister
-	replicaSets  appslisters.ReplicaSetLister
-	daemonSets   appslisters.DaemonSetLister
-	pdbs         policylisters.PodDisruptionBudgetLister
-	namespaces   corelisters.NamespaceLister
-	quotas       corelisters.ResourceQuotaLister
-	limitRanges  corelisters.LimitRangeLister
-	ingClasses   networkinglisters.IngressClassLister
-	ingresses    networkinglisters.IngressLister
-	services     corelisters.ServiceLister
-
+	stores     map[string]cache.Store
 	watched    []*watch
 	generation atomic.Uint64
 	synced     atomic.Bool
 }
 
-// New builds the informers on client. Nothing is watched until Start.
-func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger) (*Informers, error) {
-	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
-	i := &Informers{factory: f, logger: logger}
+// Resources lists every resource New can watch.
+var Resources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets",
+	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services"}
 
-	// Pods without the namespace index the factory adds by default:
-	// nothing looks pods up by namespace, and at 150,000 pods the index
-	// is a set entry and a key string per pod.
-	f.InformerFor(&corev1.Pod{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
-		return coreinformers.NewFilteredPodInformer(c, metav1.NamespaceAll, resync, cache.Indexers{}, nil)
-	})
-	core, apps, policy := f.Core().V1(), f.Apps().V1(), f.Policy().V1()
-	i.nodes = core.Nodes().Lister()
-	// The pod cache holds cluster.Pod (Transform), not corev1.Pod.
-	i.pods = core.Pods().Informer().GetStore()
-	i.deployments = apps.Deployments().Lister()
-	i.statefulSets = apps.StatefulSets().Lister()
-	i.replicaSets = apps.ReplicaSets().Lister()
-	i.daemonSets = apps.DaemonSets().Lister()
-	i.pdbs = policy.PodDisruptionBudgets().Lister()
-	i.namespaces = core.Namespaces().Lister()
-	i.quotas = core.ResourceQuotas().Lister()
-	i.limitRanges = core.LimitRanges().Lister()
-	networking := f.Networking().V1()
-	i.ingClasses = networking.IngressClasses().Lister()
-	i.ingresses = networking.Ingresses().Lister()
-	i.services = core.Services().Lister()
-	for _, w := range []struct {
-		resource string
-		inf      cache.SharedIndexInformer
-	}{
-		{"nodes", core.Nodes().Informer()},
-		{"pods", core.Pods().Informer()},
-		{"deployments", apps.Deployments().Informer()},
-		{"statefulsets", apps.StatefulSets().Informer()},
-		{"replicasets", apps.ReplicaSets().Informer()},
-		{"daemonsets", apps.DaemonSets().Informer()},
-		{"poddisruptionbudgets", policy.PodDisruptionBudgets().Informer()},
-		{"namespaces", core.Namespaces().Informer()},
-		{"resourcequotas", core.ResourceQuotas().Informer()},
-		{"limitranges", core.LimitRanges().Informer()},
-		{"ingressclasses", networking.IngressClasses().Informer()},
-		{"ingresses", networking.Ingresses().Informer()},
-		{"services", core.Services().Informer()},
-	} {
-		if err := i.watch(w.resource, w.inf); err != nil {
+// resourceGVRs are the API paths of Resources.
+var resourceGVRs = map[string]schema.GroupVersionResource{
+	"nodes":                {Version: "v1", Resource: "nodes"},
+	"pods":                 {Version: "v1", Resource: "pods"},
+	"deployments":          {Group: "apps", Version: "v1", Resource: "deployments"},
+	"statefulsets":         {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"replicasets":          {Group: "apps", Version: "v1", Resource: "replicasets"},
+	"daemonsets":           {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	"poddisruptionbudgets": {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	"namespaces":           {Version: "v1", Resource: "namespaces"},
+	"resourcequotas":       {Version: "v1", Resource: "resourcequotas"},
+	"limitranges":          {Version: "v1", Resource: "limitranges"},
+	"ingressclasses":       {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
+	"ingresses":            {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+	"services":             {Version: "v1", Resource: "services"},
+}
+
+// New builds the informers of resources (see Resources) on client.
+// Nothing is watched until Start.
+func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger, resources []string) (*Informers, error) {
+	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
+	i := &Informers{factory: f, logger: logger, stores: map[string]cache.Store{}}
+	core, apps, policy, networking := f.Core().V1(), f.Apps().V1(), f.Policy().V1(), f.Networking().V1()
+	// Each is called only for a resource asked for: calling one creates
+	// its informer.
+	constructors := map[string]func() cache.SharedIndexInformer{
+		"nodes": func() cache.SharedIndexInformer { return core.Nodes().Informer() },
+		// Pods without the namespace index the factory adds by default:
+		// nothing looks pods up by namespace, and at 150,000 pods the
+		// index is a set entry and a key string per pod. The pod cache
+		// holds cluster.Pod (Transform), not corev1.Pod.
+		"pods": func() cache.SharedIndexInformer {
+			return f.InformerFor(&corev1.Pod{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+				return coreinformers.NewFilteredPodInformer(c, metav1.NamespaceAll, resync, cache.Indexers{}, nil)
+			})
+		},
+		"deployments":          func() cache.SharedIndexInformer { return apps.Deployments().Informer() },
+		"statefulsets":         func() cache.SharedIndexInformer { return apps.StatefulSets().Informer() },
+		"replicasets":          func() cache.SharedIndexInformer { return apps.ReplicaSets().Informer() },
+		"daemonsets":           func() cache.SharedIndexInformer { return apps.DaemonSets().Informer() },
+		"poddisruptionbudgets": func() cache.SharedIndexInformer { return policy.PodDisruptionBudgets().Informer() },
+		"namespaces":           func() cache.SharedIndexInformer { return core.Namespaces().Informer() },
+		"resourcequotas":       func() cache.SharedIndexInformer { return core.ResourceQuotas().Informer() },
+		"limitranges":          func() cache.SharedIndexInformer { return core.LimitRanges().Informer() },
+		"ingressclasses":       func() cache.SharedIndexInformer { return networking.IngressClasses().Informer() },
+		"ingresses":            func() cache.SharedIndexInformer { return networking.Ingresses().Informer() },
+		"services":             func() cache.SharedIndexInformer { return core.Services().Informer() },
+	}
+	for _, r := range resources {
+		newInformer, ok := constructors[r]
+		if !ok {
+			return nil, fmt.Errorf("watch %s: not a resource the exporter reads (known: %v)", r, Resources)
+		}
+		if _, dup := i.stores[r]; dup {
+			continue
+		}
+		inf := newInformer()
+		if err := i.watch(r, collection(resourceGVRs[r], "", ""), inf); err != nil {
 			return nil, err
 		}
+		i.stores[r] = inf.GetStore()
 	}
 	return i, nil
 }
 
-func (i *Informers) watch(resource string, inf cache.SharedIndexInformer) error {
-	w, err := newWatch("kubernetes", resource, inf, i.logger, false)
+func (i *Informers) watch(resource, collection string, inf cache.SharedIndexInformer) error {
+	w, err := newWatch("kubernetes", resource, collection, inf, i.logger, false)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", resource, err)
 	}
@@ -164,66 +169,61 @@ func (i *Informers) Generation() uint64 { return i.generation.Load() }
 
 // Snapshot lists the caches. It fails with cluster.ErrNotSynced until the
 // core caches have synced (a partial cache yields wrong numbers); other
-// resources not synced yet are named in Snapshot.Unsynced, for the
-// analyses that read them to refuse (cluster.Snapshot.Require).
+// resources not synced yet, or not watched at all, are named in
+// Snapshot.Unsynced, for the analyses that read them to refuse
+// (cluster.Snapshot.Require).
 func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	if err := i.Ready(); err != nil {
 		return nil, err
 	}
-	all := labels.Everything()
 	s := &cluster.Snapshot{}
+	for _, r := range Resources {
+		if _, ok := i.stores[r]; !ok {
+			s.Unsynced = append(s.Unsynced, r)
+		}
+	}
 	for _, w := range i.watched {
 		if !w.informer.HasSynced() {
 			s.Unsynced = append(s.Unsynced, w.resource)
 		}
 	}
 	var err error
-	if s.Nodes, err = i.nodes.List(all); err != nil {
-		return nil, fmt.Errorf("list nodes from cache: %w", err)
-	}
-	objs := i.pods.List()
-	s.Pods = make([]*cluster.Pod, 0, len(objs))
-	for _, o := range objs {
-		p, ok := o.(*cluster.Pod)
-		if !ok {
-			return nil, fmt.Errorf("pod cache holds a %T", o)
-		}
-		s.Pods = append(s.Pods, p)
-	}
-	if s.Deployments, err = i.deployments.List(all); err != nil {
-		return nil, fmt.Errorf("list deployments from cache: %w", err)
-	}
-	if s.StatefulSets, err = i.statefulSets.List(all); err != nil {
-		return nil, fmt.Errorf("list statefulsets from cache: %w", err)
-	}
-	if s.ReplicaSets, err = i.replicaSets.List(all); err != nil {
-		return nil, fmt.Errorf("list replicasets from cache: %w", err)
-	}
-	if s.DaemonSets, err = i.daemonSets.List(all); err != nil {
-		return nil, fmt.Errorf("list daemonsets from cache: %w", err)
-	}
-	if s.PodDisruptionBudgets, err = i.pdbs.List(all); err != nil {
-		return nil, fmt.Errorf("list poddisruptionbudgets from cache: %w", err)
-	}
-	if s.Namespaces, err = i.namespaces.List(all); err != nil {
-		return nil, fmt.Errorf("list namespaces from cache: %w", err)
-	}
-	if s.ResourceQuotas, err = i.quotas.List(all); err != nil {
-		return nil, fmt.Errorf("list resourcequotas from cache: %w", err)
-	}
-	if s.LimitRanges, err = i.limitRanges.List(all); err != nil {
-		return nil, fmt.Errorf("list limitranges from cache: %w", err)
-	}
-	if s.IngressClasses, err = i.ingClasses.List(all); err != nil {
-		return nil, fmt.Errorf("list ingressclasses from cache: %w", err)
-	}
-	if s.Services, err = i.services.List(all); err != nil {
-		return nil, fmt.Errorf("list services from cache: %w", err)
-	}
-	if s.Ingresses, err = i.ingresses.List(all); err != nil {
-		return nil, fmt.Errorf("list ingresses from cache: %w", err)
+	s.Nodes, err = list[*corev1.Node](i.stores["nodes"], err)
+	s.Pods, err = list[*cluster.Pod](i.stores["pods"], err)
+	s.Deployments, err = list[*appsv1.Deployment](i.stores["deployments"], err)
+	s.StatefulSets, err = list[*appsv1.StatefulSet](i.stores["statefulsets"], err)
+	s.ReplicaSets, err = list[*appsv1.ReplicaSet](i.stores["replicasets"], err)
+	s.DaemonSets, err = list[*appsv1.DaemonSet](i.stores["daemonsets"], err)
+	s.PodDisruptionBudgets, err = list[*policyv1.PodDisruptionBudget](i.stores["poddisruptionbudgets"], err)
+	s.Namespaces, err = list[*corev1.Namespace](i.stores["namespaces"], err)
+	s.ResourceQuotas, err = list[*corev1.ResourceQuota](i.stores["resourcequotas"], err)
+	s.LimitRanges, err = list[*corev1.LimitRange](i.stores["limitranges"], err)
+	s.IngressClasses, err = list[*networkingv1.IngressClass](i.stores["ingressclasses"], err)
+	s.Ingresses, err = list[*networkingv1.Ingress](i.stores["ingresses"], err)
+	s.Services, err = list[*corev1.Service](i.stores["services"], err)
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// list returns the objects of store (nil: not watched) as T, unless an
+// earlier list failed.
+func list[T any](store cache.Store, err error) ([]T, error) {
+	if err != nil || store == nil {
+		return nil, err
+	}
+	objs := store.List()
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		t, ok := o.(T)
+		if !ok {
+			var want T
+			return nil, fmt.Errorf("cache of %T holds a %T", want, o)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // Status reports sync state and error counts per watched resource.

@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 // mirrorAnnotation holds, on a static pod's mirror, the UID the kubelet
@@ -26,28 +28,25 @@ const byUID = "uid"
 type NodePods struct {
 	factory  informers.SharedInformerFactory
 	informer cache.SharedIndexInformer
+	watch    *watch
 	synced   atomic.Bool
-	errors   atomic.Uint64
 }
 
 // NewNodePods builds the watch of node's pods. Nothing is watched until Start.
 func NewNodePods(client kubernetes.Interface, node string, logger *slog.Logger) (*NodePods, error) {
+	onNode := fields.OneTermEqualSelector("spec.nodeName", node).String()
 	f := informers.NewSharedInformerFactoryWithOptions(client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", node).String()
-		}),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = onNode }),
 		informers.WithTransform(namesOnly))
 	n := &NodePods{factory: f, informer: f.Core().V1().Pods().Informer()}
 	if err := n.informer.AddIndexers(cache.Indexers{byUID: podUIDs}); err != nil {
 		return nil, fmt.Errorf("index pods by uid: %w", err)
 	}
-	if err := n.informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
-		n.errors.Add(1)
-		logger.Warn("list or watch of this node's pods failed", "node", node, "err", err)
-		cache.DefaultWatchErrorHandler(ctx, r, err)
-	}); err != nil {
+	w, err := newWatch("kubernetes", "pods:node", collection(resourceGVRs["pods"], "", onNode), n.informer, logger.With("node", node), false)
+	if err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
+	n.watch = w
 	return n, nil
 }
 
@@ -103,5 +102,7 @@ func (n *NodePods) Pod(uid string) (namespace, name string, found, synced bool) 
 	return "", "", false, n.synced.Load()
 }
 
-// WatchErrors counts failed lists and watches.
-func (n *NodePods) WatchErrors() uint64 { return n.errors.Load() }
+// Status reports the watch of this node's pods like every other informer.
+func (n *NodePods) Status() []cluster.ResourceStatus {
+	return []cluster.ResourceStatus{n.watch.status()}
+}

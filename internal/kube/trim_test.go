@@ -1,12 +1,15 @@
 package kube
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -171,5 +174,35 @@ func TestTransformTrimsTemplates(t *testing.T) {
 	}
 	if s.Volumes != nil || c.Env != nil || c.Command != nil || c.Image != "" || s.InitContainers[0].Env != nil {
 		t.Errorf("kept bulk analysis never reads: %+v", s)
+	}
+}
+
+// Gateway API objects are cached with their identity and the one spec
+// field read: listeners, rules and status are dropped.
+func TestTrimGatewayObject(t *testing.T) {
+	in := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"name": "edge", "namespace": "infra", "uid": "u1", "resourceVersion": "7",
+			"annotations": map[string]any{"big": strings.Repeat("x", 4096)}},
+		"spec":   map[string]any{"gatewayClassName": "nginx", "listeners": []any{map[string]any{"name": "http", "port": int64(80)}}},
+		"status": map[string]any{"conditions": []any{}},
+	}}
+	got, err := trimGatewayObject(gatewayKept["gateways"])(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"name": "edge", "namespace": "infra", "uid": "u1", "resourceVersion": "7"},
+		"spec":     map[string]any{"gatewayClassName": "nginx"},
+	}
+	if !reflect.DeepEqual(got.(*unstructured.Unstructured).Object, want) {
+		t.Errorf("trimmed %v\nwant %v", got.(*unstructured.Unstructured).Object, want)
+	}
+	route, _ := trimGatewayObject(gatewayKept["httproutes"])(&unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "r", "namespace": "shop"}, "spec": map[string]any{"rules": []any{}}}})
+	if _, has := route.(*unstructured.Unstructured).Object["spec"]; has {
+		t.Error("an HTTPRoute kept its spec")
 	}
 }

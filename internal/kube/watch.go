@@ -20,14 +20,16 @@ import (
 // klog), and its sync state is reported the same way for all.
 type watch struct {
 	source, resource string
+	collection       string
 	informer         cache.SharedIndexInformer
 	errors           atomic.Uint64
 }
 
 // newWatch installs the error handler on inf. Expected failures (a
 // forbidden optional resource) log at debug: their metrics say it.
-func newWatch(source, resource string, inf cache.SharedIndexInformer, logger *slog.Logger, quiet bool) (*watch, error) {
-	w := &watch{source: source, resource: resource, informer: inf}
+// collection is what it lists and watches (see collection).
+func newWatch(source, resource, collection string, inf cache.SharedIndexInformer, logger *slog.Logger, quiet bool) (*watch, error) {
+	w := &watch{source: source, resource: resource, collection: collection, informer: inf}
 	log := logger.With("kind", resource)
 	err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		// A watch closing normally, or expiring and resuming from a fresh
@@ -50,7 +52,8 @@ func newWatch(source, resource string, inf cache.SharedIndexInformer, logger *sl
 }
 
 func (w *watch) status() cluster.ResourceStatus {
-	return cluster.ResourceStatus{Source: w.source, Resource: w.resource, Synced: w.informer.HasSynced(), Errors: w.errors.Load()}
+	return cluster.ResourceStatus{Source: w.source, Resource: w.resource, Collection: w.collection,
+		Synced: w.informer.HasSynced(), Errors: w.errors.Load()}
 }
 
 // Watches reports the status of every informer of the process, whichever
@@ -58,6 +61,10 @@ func (w *watch) status() cluster.ResourceStatus {
 // kube_reliability_informer_synced and kube_reliability_source_errors_total
 // cover them all.
 type Watches struct {
+	// Activity, if set, tells when each informer's list or watch last
+	// succeeded (its client's transport must be wrapped by it).
+	Activity *Activity
+
 	mu    sync.Mutex
 	parts []cluster.StatusReporter
 }
@@ -78,6 +85,11 @@ func (w *Watches) Status() []cluster.ResourceStatus {
 	var out []cluster.ResourceStatus
 	for _, p := range parts {
 		out = append(out, p.Status()...)
+	}
+	if w.Activity != nil {
+		for i := range out {
+			out[i].LastSuccess, _ = w.Activity.Last(out[i].Collection)
+		}
 	}
 	return out
 }

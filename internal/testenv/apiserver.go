@@ -187,20 +187,32 @@ func (e *Env) ServiceAccountConfig(namespace, name string) *rest.Config {
 
 // Kubeconfig writes an admin kubeconfig file and returns its path.
 func (e *Env) Kubeconfig() string {
-	p := filepath.Join(e.dir, "admin.kubeconfig")
+	return e.kubeconfig("admin.kubeconfig", e.token)
+}
+
+// ServiceAccountKubeconfig writes a kubeconfig file that authenticates as
+// the ServiceAccount namespace/name (see ServiceAccountConfig) and returns
+// its path: a process runs with exactly that account's rights.
+func (e *Env) ServiceAccountKubeconfig(namespace, name string) string {
+	rc := e.ServiceAccountConfig(namespace, name)
+	return e.kubeconfig(namespace+"-"+name+".kubeconfig", rc.BearerToken)
+}
+
+func (e *Env) kubeconfig(file, token string) string {
+	p := filepath.Join(e.dir, file)
 	writeFile(e.t, p, fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: test
   cluster: {server: %q, certificate-authority: %q}
 users:
-- name: admin
+- name: user
   user: {token: %q}
 contexts:
 - name: test
-  context: {cluster: test, user: admin}
+  context: {cluster: test, user: user}
 current-context: test
-`, e.URL, e.caFile, e.token))
+`, e.URL, e.caFile, token))
 	return p
 }
 
