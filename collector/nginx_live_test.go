@@ -54,7 +54,7 @@ func TestNginxPodIdentityLive(t *testing.T) {
 	onHost := testenv.StartNginx(t, testenv.NginxSpec{Files: files})
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pods, err := kube.NewNodePods(client, "node-a", logger)
+	pods, err := kube.NewNodePods(client.CoreV1().RESTClient(), "node-a", logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func runAgent(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err // Validate has checked already
 	}
-	watches := &kube.Watches{Activity: kube.NewActivity()}
+	watches := &kube.Watches{Activity: kube.NewActivity(e.logger)}
 	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker,
 		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout, Status: watches}
 	if e.cfg.NodeName != "" {
@@ -52,7 +52,7 @@ func nodePods(e *environment, activity *kube.Activity) (*kube.NodePods, error) {
 		return nil, err
 	}
 	rc.Wrap(activity.WrapTransport)
-	client, err := typedClient(rc)
+	client, err := kube.CoreV1Client(rc)
 	if err != nil {
 		return nil, err
 	}

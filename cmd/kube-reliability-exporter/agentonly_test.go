@@ -31,6 +31,25 @@ func TestAgentOnlyBuild(t *testing.T) {
 	}
 }
 
+// The agent runs on every node: its build must not link what only central
+// needs (the etcd client and gRPC, client-go's clientset with every API
+// group, the shared informer factory, dynamic and metadata clients).
+// Their code would be resident on each node (bench/agent-cost.txt).
+func TestAgentOnlyBuildLinksNoCentralDependency(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "agentonly", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"go.etcd.io/etcd/client/", "google.golang.org/grpc", "k8s.io/client-go/kubernetes/scheme",
+			"k8s.io/client-go/informers", "k8s.io/client-go/dynamic", "k8s.io/client-go/metadata"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("the agent-only build links %s", dep)
+			}
+		}
+	}
+}
+
 // TestNoDemoBuild: the central image's binary (-tags nodemo) runs central
 // and refuses demo with a usage error.
 func TestNoDemoBuild(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
@@ -31,7 +32,8 @@ func runCentral(ctx context.Context, e *environment) error {
 	}
 	// Every client below shares this transport: it tells when each
 	// informer's list or watch last succeeded.
-	activity := kube.NewActivity()
+	activity := kube.NewActivity(e.logger)
+	base := rest.CopyConfig(rc)
 	rc.Wrap(activity.WrapTransport)
 	client, err := typedClient(rc)
 	if err != nil {
@@ -50,7 +52,11 @@ func runCentral(ctx context.Context, e *environment) error {
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
 		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
 	if collector.Uses(specs, collector.HelmStorages) {
-		mc, err := metadata.NewForConfig(rc)
+		// Helm's storages need an optional role: their failures are
+		// counted but not warned about (helm_storage_available says it).
+		hc := rest.CopyConfig(base)
+		hc.Wrap(activity.WrapQuietTransport)
+		mc, err := metadata.NewForConfig(hc)
 		if err != nil {
 			return fmt.Errorf("kubernetes metadata client: %w", err)
 		}

@@ -34,7 +34,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	if e.cfg.DemoSnapshot != "" {
 		paths, source = []string{e.cfg.DemoSnapshot}, e.cfg.DemoSnapshot
 	}
-	activity := kube.NewActivity()
+	activity := kube.NewActivity(e.logger)
 	client, err := demo.Client(paths, activity.Succeeded)
 	if err != nil {
 		return err

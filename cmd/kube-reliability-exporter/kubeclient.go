@@ -2,11 +2,7 @@ package main
 
 import (
 	"fmt"
-	"time"
 
-	"k8s.io/client-go/discovery"
-
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -29,32 +25,13 @@ func restConfig(e *environment) (*rest.Config, error) {
 	return rc, nil
 }
 
-// typedClient is a clientset for built-in resources that asks for
-// protobuf (JSON remains the fallback): a third of the bytes on the wire
-// and of the decoding work for the initial lists of 150,000 pods. CRDs
-// (dynamic, metadata clients) speak JSON only.
-func typedClient(rc *rest.Config) (*kubernetes.Clientset, error) {
+// protobuf asks for protobuf (JSON remains the fallback) for built-in
+// resources: a third of the bytes on the wire and of the decoding work
+// for the initial lists of 150,000 pods. CRDs (dynamic, metadata clients)
+// speak JSON only.
+func protobuf(rc *rest.Config) *rest.Config {
 	pc := rest.CopyConfig(rc)
 	pc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	pc.ContentType = "application/vnd.kubernetes.protobuf"
-	c, err := kubernetes.NewForConfig(pc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	return c, nil
-}
-
-// discoveryTimeout bounds one discovery request: discovery calls take no
-// context, and a hung API server must not hang the loop that asks.
-const discoveryTimeout = 15 * time.Second
-
-// discoveryClient is a discovery client whose requests time out.
-func discoveryClient(rc *rest.Config) (*discovery.DiscoveryClient, error) {
-	dc := rest.CopyConfig(rc)
-	dc.Timeout = discoveryTimeout
-	c, err := discovery.NewDiscoveryClientForConfig(dc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes discovery client: %w", err)
-	}
-	return c, nil
+	return pc
 }

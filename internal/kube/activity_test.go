@@ -1,8 +1,12 @@
 package kube
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +22,7 @@ func (s status) RoundTrip(*http.Request) (*http.Response, error) {
 // Only successful GETs of the informer's exact collection (path and
 // selectors) count; a failed list, another selector or one object do not.
 func TestActivityRecordsSuccessfulListsAndWatches(t *testing.T) {
-	a := NewActivity()
+	a := NewActivity(nil)
 	at := time.Unix(1700000000, 0)
 	a.now = func() time.Time { return at }
 	helm := collection(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "owner=helm", "")
@@ -40,6 +44,13 @@ func TestActivityRecordsSuccessfulListsAndWatches(t *testing.T) {
 	if _, ok := a.Last(helm); ok {
 		t.Fatal("recorded a failed, foreign or non-list request")
 	}
+	if n := a.Errors(helm); n != 1 {
+		t.Errorf("helm errors %d, want 1 (the 403)", n)
+	}
+	do(410, "GET", "https://h/api/v1/secrets?labelSelector=owner%3Dhelm&watch=true")
+	if n := a.Errors(helm); n != 1 {
+		t.Errorf("helm errors %d after a 410, want 1 (an expired watch re-lists by design)", n)
+	}
 	do(200, "GET", "https://h/prefix/api/v1/secrets?labelSelector=owner%3Dhelm&watch=true")
 	if got, ok := a.Last(helm); !ok || !got.Equal(at) {
 		t.Errorf("helm secrets last success %v %v, want %v", got, ok, at)
@@ -47,5 +58,38 @@ func TestActivityRecordsSuccessfulListsAndWatches(t *testing.T) {
 	do(200, "GET", "https://h/apis/apps/v1/deployments?limit=500&resourceVersion=0")
 	if _, ok := a.Last(deploys); !ok {
 		t.Error("deployments list not recorded")
+	}
+}
+
+type refused struct{}
+
+func (refused) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+}
+
+// An unreachable API server is counted per request, retries included
+// (client-go retries a failing streaming list without telling the
+// informer's error handler), and logged once per outage.
+func TestActivityCountsUnreachableServerOncePerRequest(t *testing.T) {
+	var log bytes.Buffer
+	a := NewActivity(slog.New(slog.NewTextHandler(&log, nil)))
+	u, _ := url.Parse("https://h/api/v1/pods?watch=true&sendInitialEvents=true")
+	for range 3 {
+		if _, err := a.WrapTransport(refused{}).RoundTrip(&http.Request{Method: "GET", URL: u}); err == nil {
+			t.Fatal("error swallowed")
+		}
+	}
+	pods := collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
+	if n := a.Errors(pods); n != 3 {
+		t.Errorf("errors %d, want 3", n)
+	}
+	if n := strings.Count(log.String(), "level=WARN"); n != 1 {
+		t.Errorf("%d warnings for one outage, want 1:\n%s", n, log.String())
+	}
+	if _, err := a.WrapTransport(status(200)).RoundTrip(&http.Request{Method: "GET", URL: u}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "succeeds again") {
+		t.Errorf("recovery not logged:\n%s", log.String())
 	}
 }

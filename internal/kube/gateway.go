@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package kube
 
 import (
@@ -97,7 +99,7 @@ func (g *GatewayWatcher) Run(ctx context.Context) {
 				g.logger.Error("gateway API informer", "err", err)
 				return
 			}
-			w, err := newWatch("kubernetes", name, collection(gvr, "", ""), infs[name], g.logger, false)
+			w, err := newWatch("kubernetes", name, collection(gvr, "", ""), infs[name], g.logger)
 			if err != nil {
 				g.logger.Error("gateway API informer", "err", err)
 				return

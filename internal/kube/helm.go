@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package kube
 
 import (
@@ -56,7 +58,7 @@ func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logge
 		}
 		// A missing optional role is expected: its metrics say so, not a
 		// warning loop in the log.
-		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, collection(gvr, selector, ""), inf, logger, true)
+		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, collection(gvr, selector, ""), inf, logger)
 		if err != nil {
 			return nil, err
 		}

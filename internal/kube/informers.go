@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package kube
 
 import (
@@ -105,7 +107,7 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger,
 }
 
 func (i *Informers) watch(resource, collection string, inf cache.SharedIndexInformer) error {
-	w, err := newWatch("kubernetes", resource, collection, inf, i.logger, false)
+	w, err := newWatch("kubernetes", resource, collection, inf, i.logger)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", resource, err)
 	}

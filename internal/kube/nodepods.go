@@ -9,8 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -24,30 +26,54 @@ const byUID = "uid"
 
 // NodePods knows the pods on one node by UID, for the agent to name the
 // pod a process runs in. It watches only that node's pods (a field
-// selector: the API server filters), keeping their names alone.
+// selector: the API server filters), keeping their names alone. It needs
+// a core/v1 client only: the agent links no other API group's client,
+// informer or lister (their code would be resident on every node).
 type NodePods struct {
-	factory  informers.SharedInformerFactory
 	informer cache.SharedIndexInformer
 	watch    *watch
 	synced   atomic.Bool
 }
 
-// NewNodePods builds the watch of node's pods. Nothing is watched until Start.
-func NewNodePods(client kubernetes.Interface, node string, logger *slog.Logger) (*NodePods, error) {
+// NewNodePods builds the watch of node's pods on client, a REST client
+// for core/v1 (CoreV1Client). Nothing is watched until Start.
+func NewNodePods(client cache.Getter, node string, logger *slog.Logger) (*NodePods, error) {
 	onNode := fields.OneTermEqualSelector("spec.nodeName", node).String()
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = onNode }),
-		informers.WithTransform(namesOnly))
-	n := &NodePods{factory: f, informer: f.Core().V1().Pods().Informer()}
-	if err := n.informer.AddIndexers(cache.Indexers{byUID: podUIDs}); err != nil {
-		return nil, fmt.Errorf("index pods by uid: %w", err)
+	lw := cache.NewFilteredListWatchFromClient(client, "pods", metav1.NamespaceAll, func(o *metav1.ListOptions) { o.FieldSelector = onNode })
+	inf := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{byUID: podUIDs})
+	if err := inf.SetTransform(namesOnly); err != nil {
+		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	w, err := newWatch("kubernetes", "pods:node", collection(resourceGVRs["pods"], "", onNode), n.informer, logger.With("node", node), false)
+	w, err := newWatch("kubernetes", "pods:node", collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", onNode), inf, logger.With("node", node))
 	if err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	n.watch = w
-	return n, nil
+	return &NodePods{informer: inf, watch: w}, nil
+}
+
+// CoreV1Client is a REST client for core/v1 alone, asking for protobuf:
+// client-go's typed clients register every API group's types in their
+// scheme, and the agent would carry all their code for the one it reads.
+func CoreV1Client(rc *rest.Config) (*rest.RESTClient, error) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	metav1.AddToGroupVersion(scheme, corev1.SchemeGroupVersion)
+	c := rest.CopyConfig(rc)
+	c.GroupVersion = &corev1.SchemeGroupVersion
+	c.APIPath = "/api"
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	c.ContentType = "application/vnd.kubernetes.protobuf"
+	if c.UserAgent == "" {
+		c.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	client, err := rest.RESTClientFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes core/v1 client: %w", err)
+	}
+	return client, nil
 }
 
 // namesOnly keeps a pod's identity: the agent needs nothing else.
@@ -75,10 +101,15 @@ func podUIDs(obj any) ([]string, error) {
 	return uids, nil
 }
 
-// Start watches until ctx is done or stop is called.
+// Start watches until ctx is done or stop is called; stop waits for the
+// informer to end.
 func (n *NodePods) Start(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	n.factory.Start(ctx.Done())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.informer.RunWithContext(ctx)
+	}()
 	go func() {
 		if cache.WaitForCacheSync(ctx.Done(), n.informer.HasSynced) {
 			n.synced.Store(true)
@@ -86,7 +117,7 @@ func (n *NodePods) Start(ctx context.Context) (stop func()) {
 	}()
 	return func() {
 		cancel()
-		n.factory.Shutdown()
+		<-done
 	}
 }
 

@@ -25,10 +25,9 @@ type watch struct {
 	errors           atomic.Uint64
 }
 
-// newWatch installs the error handler on inf. Expected failures (a
-// forbidden optional resource) log at debug: their metrics say it.
-// collection is what it lists and watches (see collection).
-func newWatch(source, resource, collection string, inf cache.SharedIndexInformer, logger *slog.Logger, quiet bool) (*watch, error) {
+// newWatch installs the error handler on inf. collection is what it lists
+// and watches (see collection).
+func newWatch(source, resource, collection string, inf cache.SharedIndexInformer, logger *slog.Logger) (*watch, error) {
 	w := &watch{source: source, resource: resource, collection: collection, informer: inf}
 	log := logger.With("kind", resource)
 	err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -39,11 +38,9 @@ func newWatch(source, resource, collection string, inf cache.SharedIndexInformer
 			return
 		}
 		w.errors.Add(1)
-		if quiet {
-			log.Debug("list or watch failed", "err", err)
-			return
-		}
-		log.Warn("list or watch failed", "err", err)
+		// Failed requests are logged once per outage by Activity, on the
+		// transport, where the client's retries are seen too.
+		log.Debug("list or watch failed", "err", err)
 	})
 	if err != nil {
 		return nil, err
@@ -87,8 +84,11 @@ func (w *Watches) Status() []cluster.ResourceStatus {
 		out = append(out, p.Status()...)
 	}
 	if w.Activity != nil {
+		// The transport sees every failed request, retries included; the
+		// informers' handlers only those the reflector gives up on.
 		for i := range out {
 			out[i].LastSuccess, _ = w.Activity.Last(out[i].Collection)
+			out[i].Errors = w.Activity.Errors(out[i].Collection)
 		}
 	}
 	return out
