@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
@@ -76,7 +77,9 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 		r.Errors = append(r.Errors, e.Error())
 	}
 	where := map[[3]string]manifest.Object{}
-	snap := manifest.Snapshot(dec.Objects)
+	// A workload whose pods the input does not hold is analysed on the
+	// pods its template would make; each workload on its own.
+	snap := cluster.WithTemplatePods(manifest.Snapshot(dec.Objects))
 	for _, o := range dec.Objects {
 		m, ok := o.Obj.(interface {
 			GetNamespace() string

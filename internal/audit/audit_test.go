@@ -123,3 +123,84 @@ spec:
 		t.Errorf("health findings %v, want %v (errors %v)", got, want, r.Errors)
 	}
 }
+
+// Each workload's verdicts are its own: a Deployment under two
+// overlapping PDBs is critical alone, and stays critical (with the same
+// findings) when the directory also holds a bare Pod elsewhere or another
+// workload's pods. It once turned into two false pdb-selects-nothing
+// infos and a passing CI gate.
+func TestAuditMixedInputsKeepEachWorkloadsVerdicts(t *testing.T) {
+	t.Parallel()
+	web := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, uid: web-uid}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: app, image: i}]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: by-app, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: by-tier, namespace: shop}
+spec: {maxUnavailable: 1, selector: {matchLabels: {tier: front}}}
+`
+	bare := `
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: tools}
+spec: {containers: [{name: sh, image: busybox}]}
+`
+	// A workload whose pods the input (a kubectl dump) does hold.
+	withPods := `
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data, uid: db-uid}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-0
+  namespace: data
+  labels: {app: db}
+  ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: db-uid, controller: true}]
+spec: {nodeName: n1, containers: [{name: db, image: i}]}
+`
+	verdicts := func(input string) ([]string, bool) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(input), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := Run([]string{dir}, nil, healthcheck.Config{})
+		var got []string
+		for _, f := range r.Findings {
+			if f.Namespace == "shop" && strings.HasPrefix(f.Rule, "disruption/") {
+				got = append(got, f.Kind+"/"+f.Name+":"+f.Rule+":"+f.Severity.String())
+			}
+		}
+		slices.Sort(got)
+		return got, r.Failed(Critical)
+	}
+	want := []string{"Deployment/web:disruption/multiple-pdbs:critical"}
+	for name, input := range map[string]string{"alone": web, "with a bare pod": web + bare, "with another workload's pods": web + withPods, "all": web + bare + withPods} {
+		got, failed := verdicts(input)
+		if !slices.Equal(got, want) || !failed {
+			t.Errorf("%s: disruption findings %v (fails the gate: %v), want %v and a failing gate", name, got, failed, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -79,6 +80,10 @@ func Workloads(s *Snapshot) []*Workload {
 			w = rsOwner[ref.UID]
 		case KindStatefulSet, KindDaemonSet:
 			w = byUID[ref.UID]
+		case KindDeployment:
+			// Never in a cluster (a Deployment's pods are its
+			// ReplicaSets'), but WithTemplatePods' pods are.
+			w = byUID[ref.UID]
 		}
 		if w != nil {
 			w.Pods = append(w.Pods, p)
@@ -113,4 +118,30 @@ func ControllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
 // serving even while its condition still says Ready).
 func PodReady(p *Pod) bool {
 	return !p.Terminating && p.Phase == corev1.PodRunning && p.Ready
+}
+
+// WithTemplatePods returns s plus, for each workload of which s holds no
+// pod, the pods its template would make (audit of manifests: a directory
+// may hold some workloads' pods and not others'). Each is decided on its
+// own: a bare pod elsewhere in the input must not switch every other
+// workload from its template to "no pods". DaemonSets are left out: how
+// many pods they make depends on nodes. The pods are Pending, on no node.
+func WithTemplatePods(s *Snapshot) *Snapshot {
+	out := *s
+	out.Pods = slices.Clone(s.Pods)
+	controller := true
+	for _, w := range Workloads(s) {
+		if w.Kind == KindDaemonSet || len(w.Pods) > 0 {
+			continue
+		}
+		owner := []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: w.Kind, Name: w.Meta.Name, UID: w.Meta.UID, Controller: &controller}}
+		for i := range w.Replicas {
+			name := fmt.Sprintf("%s-template-%d", w.Meta.Name, i)
+			out.Pods = append(out.Pods, &Pod{
+				Namespace: w.Meta.Namespace, Name: name, UID: types.UID("template/" + w.Kind + "/" + w.Meta.Namespace + "/" + name),
+				Labels: w.Template.Labels, OwnerReferences: owner, Phase: corev1.PodPending,
+			})
+		}
+	}
+	return &out
 }

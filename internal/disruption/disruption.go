@@ -55,8 +55,11 @@ type parsed struct {
 	selector labels.Selector
 }
 
-// Analyze computes the disruption verdicts. DaemonSets are left out: a
-// drain skips their pods.
+// Analyze computes the disruption verdicts from the snapshot's pods, as
+// the disruption controller and the eviction API do; the audit of
+// manifests gives it the pods of workloads the input holds none of
+// (cluster.WithTemplatePods). DaemonSets are left out: a drain skips
+// their pods.
 func Analyze(s *cluster.Snapshot) Result {
 	var res Result
 	workloads := cluster.Workloads(s)
@@ -70,7 +73,6 @@ func Analyze(s *cluster.Snapshot) Result {
 	for _, p := range s.Pods {
 		podsByNS[p.Namespace] = append(podsByNS[p.Namespace], p)
 	}
-	templateMode := len(s.Pods) == 0
 
 	byNS := map[string][]parsed{}
 	for _, pdb := range s.PodDisruptionBudgets {
@@ -87,11 +89,7 @@ func Analyze(s *cluster.Snapshot) Result {
 			continue
 		}
 		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel})
-		if templateMode {
-			v = fromTemplates(v, pdb, sel, workloads)
-		} else {
-			v = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
-		}
+		v = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
 		res.PDBs = append(res.PDBs, v)
 	}
 
@@ -109,24 +107,18 @@ func Analyze(s *cluster.Snapshot) Result {
 			}
 		}
 		v.Covered = matching > 0
-		if templateMode {
-			if matching > 1 {
-				v.PodsWithMultiplePDBs = int(w.Replicas)
+		for _, pod := range w.Pods {
+			if pod.Terminating {
+				continue
 			}
-		} else {
-			for _, pod := range w.Pods {
-				if pod.Terminating {
-					continue
+			n := 0
+			for _, p := range pdbs {
+				if p.selector.Matches(labels.Set(pod.Labels)) {
+					n++
 				}
-				n := 0
-				for _, p := range pdbs {
-					if p.selector.Matches(labels.Set(pod.Labels)) {
-						n++
-					}
-				}
-				if n > 1 {
-					v.PodsWithMultiplePDBs++
-				}
+			}
+			if n > 1 {
+				v.PodsWithMultiplePDBs++
 			}
 		}
 		res.Workloads = append(res.Workloads, v)
@@ -182,18 +174,6 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 		return total, true
 	}
 	return desiredHealthy(v, pdb, len(selected), scale)
-}
-
-// fromTemplates decides on pod templates where there are no pods (audit).
-func fromTemplates(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, workloads []*cluster.Workload) PDB {
-	total := 0
-	for _, w := range workloads {
-		if w.Meta.Namespace == pdb.Namespace && w.Kind != cluster.KindDaemonSet && sel.Matches(labels.Set(w.Template.Labels)) {
-			total += int(w.Replicas)
-		}
-	}
-	v.SelectedPods = total
-	return desiredHealthy(v, pdb, total, func() (int, bool) { return total, true })
 }
 
 func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scale func() (int, bool)) PDB {

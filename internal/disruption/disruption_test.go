@@ -1,6 +1,7 @@
 package disruption
 
 import (
+	"reflect"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -132,17 +133,47 @@ func TestUnknownControllerLeavesExpectedUnknown(t *testing.T) {
 }
 
 // Without pods (audit of manifests) selection is decided on templates.
-func TestTemplateMode(t *testing.T) {
+// Manifests without pods are analysed on the pods their templates would
+// make (cluster.WithTemplatePods), each workload on its own: adding a bare
+// pod in another namespace, or the pods of another workload, must not
+// change the verdicts on this one (it once switched every workload to
+// "no pods": two false pdb-selects-nothing and a lost multiple-pdbs).
+func TestTemplatePodsPerWorkload(t *testing.T) {
 	t.Parallel()
 	d, _ := deployment("web", 3)
+	other, otherRS := deployment("api", 2)
 	int3 := intstr.FromInt32(3)
-	s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d},
-		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("a", map[string]string{"app": "web"}, &int3, nil), pdb("b", map[string]string{"tier": "web"}, nil, nil)}}
-	r := Analyze(s)
-	if !r.PDBs[0].BlocksDrain || r.PDBs[0].SelectedPods != 3 {
-		t.Errorf("pdb a %+v", r.PDBs[0])
+	pdbs := func() []*policyv1.PodDisruptionBudget {
+		return []*policyv1.PodDisruptionBudget{pdb("a", map[string]string{"app": "web"}, &int3, nil), pdb("b", map[string]string{"tier": "web", "app": "web"}, nil, nil)}
 	}
-	if w := r.Workloads[0]; !w.Covered || w.PodsWithMultiplePDBs != 3 {
-		t.Errorf("workload %+v", w)
+	bare := cluster.PodFrom(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "elsewhere", UID: "bare"}})
+	inputs := map[string]*cluster.Snapshot{
+		"alone":               {Deployments: []*appsv1.Deployment{d}, PodDisruptionBudgets: pdbs()},
+		"with a bare pod":     {Deployments: []*appsv1.Deployment{d}, PodDisruptionBudgets: pdbs(), Pods: []*cluster.Pod{bare}},
+		"with another's pods": {Deployments: []*appsv1.Deployment{d, other}, ReplicaSets: []*appsv1.ReplicaSet{otherRS}, PodDisruptionBudgets: pdbs(), Pods: pods(otherRS, "api", 2)},
+	}
+	for name, s := range inputs {
+		r := Analyze(cluster.WithTemplatePods(s))
+		want := []PDB{
+			{Namespace: "ns", Name: "a", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true},
+			{Namespace: "ns", Name: "b", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3},
+		}
+		if !reflect.DeepEqual(r.PDBs, want) {
+			t.Errorf("%s: PDBs %+v\nwant %+v", name, r.PDBs, want)
+		}
+		var web Workload
+		for _, w := range r.Workloads {
+			if w.Name == "web" {
+				web = w
+			}
+		}
+		if want := (Workload{Kind: "Deployment", Namespace: "ns", Name: "web", Replicas: 3, Covered: true, PodsWithMultiplePDBs: 3}); web != want {
+			t.Errorf("%s: workload %+v, want %+v", name, web, want)
+		}
+	}
+	// Live, a workload with no pods has none to evict: nothing is made up.
+	r := Analyze(inputs["alone"])
+	if r.PDBs[0].SelectedPods != 0 || r.Workloads[0].PodsWithMultiplePDBs != 0 {
+		t.Errorf("live snapshot without pods: %+v %+v", r.PDBs[0], r.Workloads[0])
 	}
 }
