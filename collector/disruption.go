@@ -16,7 +16,7 @@ var disruptionSpec = Spec{
 	Name: "disruption", Modes: Central | Demo, DefaultEnabled: true, Reads: disruptionReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_pdb_covered", Type: Gauge, Stability: Experimental,
-			Help: "1 if a PodDisruptionBudget selects the workload's pods, else 0; a drain may take every replica of an uncovered workload at once.", Labels: workloadLabels,
+			Help: "1 if a PodDisruptionBudget that requires some healthy pod selects the workload's pods, else 0 (none, or only PDBs that allow every eviction); a drain may take every replica of an uncovered workload at once.", Labels: workloadLabels,
 			Bound: "one series per Deployment, StatefulSet and unowned ReplicaSet with at least 2 desired replicas"},
 		{Name: "kube_reliability_workload_pods_with_multiple_pdbs", Type: Gauge, Stability: Experimental,
 			Help: "Pods of the workload selected by more than one PodDisruptionBudget; the eviction API refuses to evict them, so drains hang.", Labels: workloadLabels,
@@ -29,6 +29,8 @@ var disruptionSpec = Spec{
 			Help: "Healthy pods the PodDisruptionBudget requires, minAvailable and maxUnavailable resolved and rounded as the disruption controller does; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
 		{Name: "kube_reliability_pdb_blocks_drain", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget allows zero disruptions even with every expected pod healthy, so every drain of its pods' nodes hangs, else 0; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_pdb_allows_all_disruptions", Type: Gauge, Stability: Experimental,
+			Help: "1 if the PodDisruptionBudget requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0, maxUnavailable 100%), so it allows every eviction and protects nothing, else 0; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
 		{Name: "kube_reliability_pdb_invalid", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
@@ -57,7 +59,7 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 		if w.Replicas >= 2 {
 			e.Bool("kube_reliability_workload_pdb_covered", w.Covered, w.Namespace, w.Kind, w.Name)
 		}
-		if w.Covered {
+		if w.Selected {
 			e.Gauge("kube_reliability_workload_pods_with_multiple_pdbs", float64(w.PodsWithMultiplePDBs), w.Namespace, w.Kind, w.Name)
 		}
 	}
@@ -71,6 +73,7 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 			e.Gauge("kube_reliability_pdb_expected_pods", float64(p.ExpectedPods), p.Namespace, p.Name)
 			e.Gauge("kube_reliability_pdb_desired_healthy_pods", float64(p.DesiredHealthy), p.Namespace, p.Name)
 			e.Bool("kube_reliability_pdb_blocks_drain", p.BlocksDrain, p.Namespace, p.Name)
+			e.Bool("kube_reliability_pdb_allows_all_disruptions", p.AllowsAll, p.Namespace, p.Name)
 		}
 	}
 	return nil

@@ -155,6 +155,8 @@ func Disruption(res disruption.Result) []Finding {
 			f("disruption/pdb-invalid", Warning, "does not parse, so it protects nothing: "+p.Invalid)
 		case p.SelectedPods == 0:
 			f("disruption/pdb-selects-nothing", Info, "its selector matches no pod: it protects nothing")
+		case p.ExpectedKnown && p.AllowsAll:
+			f("disruption/pdb-allows-everything", Warning, "requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0 or maxUnavailable 100%): it allows every eviction and protects nothing")
 		case p.BlocksDrain:
 			f("disruption/pdb-blocks-drain", Warning, fmt.Sprintf("requires %d healthy of %d expected pods: it allows no disruption even when all are healthy, so every drain of their nodes hangs", p.DesiredHealthy, p.ExpectedPods))
 		}

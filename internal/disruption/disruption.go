@@ -31,14 +31,21 @@ type PDB struct {
 	// BlocksDrain: with every expected pod healthy the PDB still allows no
 	// disruption, so no eviction of its pods ever succeeds.
 	BlocksDrain bool
+	// AllowsAll: the PDB requires no healthy pod (neither minAvailable nor
+	// maxUnavailable, minAvailable 0, maxUnavailable 100%), so it allows
+	// every eviction and protects nothing. Known when ExpectedKnown.
+	AllowsAll bool
 }
 
 // Workload is the disruption verdict on one workload.
 type Workload struct {
 	Kind, Namespace, Name string
 	Replicas              int32
-	// Covered: a PDB selects the workload's pods (decided on its template).
+	// Covered: a PDB that protects something (not AllowsAll) selects the
+	// workload's pods (decided on its template).
 	Covered bool
+	// Selected: any valid PDB selects them, protecting or not.
+	Selected bool
 	// PodsWithMultiplePDBs counts the workload's pods selected by more than
 	// one PDB: the eviction API refuses to evict them.
 	PodsWithMultiplePDBs int
@@ -53,6 +60,8 @@ type Result struct {
 type parsed struct {
 	pdb      *policyv1.PodDisruptionBudget
 	selector labels.Selector
+	// protects: the PDB requires some healthy pod, or that is unknown.
+	protects bool
 }
 
 // Analyze computes the disruption verdicts from the snapshot's pods, as
@@ -88,8 +97,8 @@ func Analyze(s *cluster.Snapshot) Result {
 			res.PDBs = append(res.PDBs, v)
 			continue
 		}
-		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel})
 		v = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
+		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel, !v.AllowsAll})
 		res.PDBs = append(res.PDBs, v)
 	}
 
@@ -100,13 +109,12 @@ func Analyze(s *cluster.Snapshot) Result {
 		v := Workload{Kind: w.Kind, Namespace: w.Meta.Namespace, Name: w.Meta.Name, Replicas: w.Replicas}
 		pdbs := byNS[v.Namespace]
 		tmplLabels := labels.Set(w.Template.Labels)
-		matching := 0
 		for _, p := range pdbs {
 			if p.selector.Matches(tmplLabels) {
-				matching++
+				v.Selected = true
+				v.Covered = v.Covered || p.protects
 			}
 		}
-		v.Covered = matching > 0
 		for _, pod := range w.Pods {
 			if pod.Terminating {
 				continue
@@ -201,5 +209,6 @@ func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scal
 	v.ExpectedKnown, v.ExpectedPods, v.DesiredHealthy = true, expected, desired
 	// With every expected pod healthy, currentHealthy = expected.
 	v.BlocksDrain = expected > 0 && expected-desired <= 0
+	v.AllowsAll = desired <= 0
 	return v
 }

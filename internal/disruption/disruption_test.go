@@ -156,7 +156,7 @@ func TestTemplatePodsPerWorkload(t *testing.T) {
 		r := Analyze(cluster.WithTemplatePods(s))
 		want := []PDB{
 			{Namespace: "ns", Name: "a", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true},
-			{Namespace: "ns", Name: "b", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3},
+			{Namespace: "ns", Name: "b", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, AllowsAll: true},
 		}
 		if !reflect.DeepEqual(r.PDBs, want) {
 			t.Errorf("%s: PDBs %+v\nwant %+v", name, r.PDBs, want)
@@ -167,7 +167,7 @@ func TestTemplatePodsPerWorkload(t *testing.T) {
 				web = w
 			}
 		}
-		if want := (Workload{Kind: "Deployment", Namespace: "ns", Name: "web", Replicas: 3, Covered: true, PodsWithMultiplePDBs: 3}); web != want {
+		if want := (Workload{Kind: "Deployment", Namespace: "ns", Name: "web", Replicas: 3, Covered: true, Selected: true, PodsWithMultiplePDBs: 3}); web != want {
 			t.Errorf("%s: workload %+v, want %+v", name, web, want)
 		}
 	}
@@ -175,5 +175,31 @@ func TestTemplatePodsPerWorkload(t *testing.T) {
 	r := Analyze(inputs["alone"])
 	if r.PDBs[0].SelectedPods != 0 || r.Workloads[0].PodsWithMultiplePDBs != 0 {
 		t.Errorf("live snapshot without pods: %+v %+v", r.PDBs[0], r.Workloads[0])
+	}
+}
+
+// A PDB that requires no healthy pod (neither value set, minAvailable 0,
+// maxUnavailable 100%) allows every eviction: it is no coverage, though
+// its pods are still selected (and two PDBs still make evictions fail).
+func TestPDBThatAllowsEverythingIsNoCoverage(t *testing.T) {
+	t.Parallel()
+	zero, all, one := intstr.FromInt32(0), intstr.FromString("100%"), intstr.FromInt32(1)
+	for name, tt := range map[string]struct {
+		min, max  *intstr.IntOrString
+		allowsAll bool
+	}{
+		"neither": {nil, nil, true}, "minAvailable 0": {&zero, nil, true}, "maxUnavailable 100%": {nil, &all, true},
+		"minAvailable 1": {&one, nil, false},
+	} {
+		d, rs := deployment("web", 3)
+		s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
+			PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("p", map[string]string{"app": "web"}, tt.min, tt.max)}}
+		r := Analyze(s)
+		if p := r.PDBs[0]; !p.ExpectedKnown || p.AllowsAll != tt.allowsAll {
+			t.Errorf("%s: PDB %+v, want allows all %v", name, p, tt.allowsAll)
+		}
+		if w := r.Workloads[0]; w.Covered == tt.allowsAll || !w.Selected {
+			t.Errorf("%s: workload %+v, want covered %v and selected", name, w, !tt.allowsAll)
+		}
 	}
 }
