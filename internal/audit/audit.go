@@ -66,15 +66,42 @@ type Report struct {
 	Errors []string `json:"errors"`
 	// Objects counts decoded objects analysis read.
 	Objects int `json:"objects"`
+	// NotAnalysed lists the well-formed objects of kinds no analysis
+	// reads (ConfigMaps, CronJobs, CRDs…, and kinds in removed API
+	// versions, which are findings too): never silently dropped.
+	NotAnalysed []NotAnalysed `json:"not_analysed"`
+}
+
+// NotAnalysed is an object the audit read but did not analyse.
+type NotAnalysed struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`
 }
 
 // Run decodes the paths, analyzes them and returns the report. Namespaces
 // in excluded are left out of the requests/limits and quota findings.
 func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	dec := manifest.DecodePaths(paths)
-	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}}
+	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}, NotAnalysed: []NotAnalysed{}}
 	for _, e := range dec.Errors {
 		r.Errors = append(r.Errors, e.Error())
+	}
+	var findings []Finding
+	for _, s := range dec.Skipped {
+		r.NotAnalysed = append(r.NotAnalysed, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
+		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
+			use := "; the kind itself was removed"
+			if rm.Use != "" {
+				use = "; use " + rm.Use
+			}
+			findings = append(findings, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+				File: s.File, Line: s.Line,
+				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
+		}
 	}
 	where := map[[3]string]manifest.Object{}
 	// A workload whose pods the input does not hold is analysed on the
@@ -89,13 +116,14 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
 		}
 	}
-	findings := append(Placement(placement.Analyze(snap)), Disruption(disruption.Analyze(snap))...)
+	findings = append(findings, Placement(placement.Analyze(snap))...)
+	findings = append(findings, Disruption(disruption.Analyze(snap))...)
 	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
 	findings = append(findings, Ingresses(ingressclass.Analyze(snap))...)
 	// Static: probe specs and annotations; no endpoint is read.
 	findings = append(findings, Health(healthcheck.Analyze(snap, health, nil))...)
 	for _, f := range findings {
-		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok {
+		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok && f.File == "" {
 			f.File, f.Line = o.File, o.Line
 		}
 		r.Findings = append(r.Findings, f)
@@ -288,6 +316,20 @@ func (r Report) Write(w io.Writer, format string) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d objects analyzed, %d findings, %d documents not decoded\n", r.Objects, len(r.Findings), len(r.Errors))
+	kinds := map[string]int{}
+	for _, n := range r.NotAnalysed {
+		kinds[n.APIVersion+" "+n.Kind]++
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if _, err := fmt.Fprintf(w, "not analysed: %d %s\n", kinds[k], k); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors))
 	return err
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,6 +202,57 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 		got, failed := verdicts(input)
 		if !slices.Equal(got, want) || !failed {
 			t.Errorf("%s: disruption findings %v (fails the gate: %v), want %v and a failing gate", name, got, failed, want)
+		}
+	}
+}
+
+// Objects the audit does not analyse are named, never dropped: a
+// policy/v1beta1 PDB (removed in 1.25) is a finding with its file and
+// line, and every unanalysed object is listed and counted in the summary.
+func TestAuditNamesWhatItDoesNotAnalyse(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := `apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: old, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: shop}
+spec: {schedule: "@daily", jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: i}], restartPolicy: Never}}}}}
+---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: legacy, namespace: shop}
+`
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	var removed []string
+	for _, f := range r.Findings {
+		if f.Rule == "api/removed-version" {
+			removed = append(removed, fmt.Sprintf("%s:%d %s/%s %s", filepath.Base(f.File), f.Line, f.Kind, f.Name, f.Message))
+		}
+	}
+	want := []string{
+		"app.yaml:1 PodDisruptionBudget/old policy/v1beta1 is not served since Kubernetes 1.25, so applying it fails there; use policy/v1 (not analysed)",
+		"app.yaml:11 Ingress/legacy extensions/v1beta1 is not served since Kubernetes 1.22, so applying it fails there; use networking.k8s.io/v1 (not analysed)",
+	}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed-version findings\n%s\nwant\n%s", strings.Join(removed, "\n"), strings.Join(want, "\n"))
+	}
+	if len(r.NotAnalysed) != 3 || r.NotAnalysed[1].Kind != "CronJob" || r.NotAnalysed[1].Name != "nightly" || r.NotAnalysed[1].Line != 6 {
+		t.Errorf("not analysed %+v", r.NotAnalysed)
+	}
+	var b bytes.Buffer
+	if err := r.Write(&b, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"not analysed: 1 batch/v1 CronJob", "not analysed: 1 policy/v1beta1 PodDisruptionBudget", "0 objects analyzed, 3 not analysed, 2 findings, 0 documents not decoded"} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("text report misses %q:\n%s", line, b.String())
 		}
 	}
 }

@@ -79,8 +79,17 @@ func newDecoder() runtime.Decoder {
 type Result struct {
 	Objects []Object
 	Errors  []*DecodeError
-	// Skipped counts well-formed objects of kinds analysis does not read.
-	Skipped int
+	// Skipped lists the well-formed objects of kinds analysis does not
+	// read: never silently dropped, the audit names them.
+	Skipped []Skipped
+}
+
+// Skipped is an object that was not analysed.
+type Skipped struct {
+	File             string
+	Line             int
+	APIVersion, Kind string
+	Namespace, Name  string
 }
 
 // Decode decodes every document of data (the contents of file).
@@ -160,6 +169,10 @@ const maxListDepth = 2
 func (r *Result) decodeJSON(file string, line int, js []byte, fail func(int, error), depth int) {
 	var head struct {
 		metav1.TypeMeta
+		Metadata struct {
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+		} `json:"metadata"`
 		Items []json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(js, &head); err != nil {
@@ -186,7 +199,8 @@ func (r *Result) decodeJSON(file string, line int, js []byte, fail func(int, err
 	}
 	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
 	if !Analyzed[gvk] {
-		r.Skipped++
+		r.Skipped = append(r.Skipped, Skipped{File: file, Line: line, APIVersion: head.APIVersion, Kind: head.Kind,
+			Namespace: head.Metadata.Namespace, Name: head.Metadata.Name})
 		return
 	}
 	obj, _, err := decoder.Decode(js, nil, nil)

@@ -47,7 +47,7 @@ func DecodePaths(paths []string) Result {
 			r := Decode(path, data)
 			all.Objects = append(all.Objects, r.Objects...)
 			all.Errors = append(all.Errors, r.Errors...)
-			all.Skipped += r.Skipped
+			all.Skipped = append(all.Skipped, r.Skipped...)
 			return nil
 		})
 		if err != nil {
