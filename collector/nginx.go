@@ -9,6 +9,9 @@ import (
 // NginxSource hands out what the background sampler knows about the
 // node's nginx instances (ingress.Tracker).
 type NginxSource interface {
+	// Ready is nil once /proc has been scanned and the last scan
+	// succeeded; until then the instances are unknown, not none.
+	Ready() error
 	Instances() []ingress.Instance
 	Errors() map[string]uint64
 }
@@ -71,6 +74,9 @@ type nginxCollector struct {
 type nginxKey struct{ namespace, pod, listen string }
 
 func (c nginxCollector) Update(_ context.Context, e *Emitter) error {
+	if err := c.src.Ready(); err != nil {
+		return err
+	}
 	instances := c.src.Instances()
 	e.Gauge("kube_reliability_nginx_instances", float64(len(instances)))
 	without := map[string]int{noPodHost: 0, noPodNotFound: 0, noPodPending: 0, noPodDisabled: 0}

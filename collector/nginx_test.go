@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 type fakeNginx []ingress.Instance
 
 func (f fakeNginx) Instances() []ingress.Instance { return f }
+func (fakeNginx) Ready() error                    { return nil }
 func (fakeNginx) Errors() map[string]uint64 {
 	return map[string]uint64{ingress.ReasonPermission: 3}
 }
@@ -118,5 +120,25 @@ func TestNginxCollectorWithoutLookup(t *testing.T) {
 		if err := testutil.CollectAndCompare(s, strings.NewReader(want), "kube_reliability_nginx_instances_without_pod"); err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+type notSampled struct{ fakeNginx }
+
+func (notSampled) Ready() error { return errors.New("nginx processes not sampled yet") }
+
+// Before the first sample of /proc, or when it cannot be scanned, the
+// node's nginx are unknown: no "0 instances" (which would hide a real
+// pile-up), the collector fails and says so.
+func TestNginxCollectorExportsNothingUntilSampled(t *testing.T) {
+	t.Parallel()
+	s := newSet(t, &nginxSpec, Deps{Nginx: notSampled{}})
+	want := `
+# HELP kube_reliability_scrape_collector_success 1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.
+# TYPE kube_reliability_scrape_collector_success gauge
+kube_reliability_scrape_collector_success{collector="nginx"} 0
+`
+	if err := testutil.CollectAndCompare(withoutDuration{s}, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -151,6 +152,11 @@ func TestTrackerUnreadableFds(t *testing.T) {
 	if in.Reloads != 1 || in.ConnectionsKnown {
 		t.Errorf("%+v: want the reload counted and connections unknown", in)
 	}
+	// The worker's title says it is shutting down, readable fds or not:
+	// an agent without its capabilities must still see the pile-up.
+	if in.ShuttingDown != 1 {
+		t.Errorf("%+v: want 1 worker shutting down, from its title", in)
+	}
 	if tr.Errors()[ReasonOther] == 0 {
 		t.Errorf("errors %v: the failed read is not counted", tr.Errors())
 	}
@@ -191,5 +197,31 @@ func TestTrackerMasterMissedOnce(t *testing.T) {
 	}
 	if in := tr.Instances(); len(in) != 0 {
 		t.Errorf("instances %+v after the master exited", in)
+	}
+}
+
+// Before the first sample, and while /proc cannot be scanned, the
+// instances are unknown: Ready says why, so no "0 instances" is exported.
+func TestTrackerReadyOnlyAfterASuccessfulScan(t *testing.T) {
+	t.Parallel()
+	p := newProcTree(t)
+	tr := NewTracker(p.root, nil)
+	if err := tr.Ready(); !errors.Is(err, ErrNotSampled) {
+		t.Errorf("before any sample: %v, want ErrNotSampled", err)
+	}
+	if err := tr.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Ready(); err != nil {
+		t.Errorf("after a sample of an empty /proc: %v, want ready (no nginx is a known zero)", err)
+	}
+	if err := os.RemoveAll(p.root); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Sample(); err == nil {
+		t.Fatal("scan of a missing /proc succeeded")
+	}
+	if err := tr.Ready(); err == nil {
+		t.Error("ready after a failed scan")
 	}
 }

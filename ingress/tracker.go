@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -44,10 +45,13 @@ type Instance struct {
 }
 
 type master struct {
-	active    map[int]bool
-	eventLast bool         // the last sample saw workers change generation
-	appeared  map[int]bool // workers first seen active at the last sample
-	shutting  map[int]int  // pid -> held client connections at the last sample
+	// shuttingWorkers counts the workers whose title says they are
+	// shutting down, as of the last sample.
+	shuttingWorkers int
+	active          map[int]bool
+	eventLast       bool         // the last sample saw workers change generation
+	appeared        map[int]bool // workers first seen active at the last sample
+	shutting        map[int]int  // pid -> held client connections at the last sample
 	// clients classifies each socket inode of a shutting-down worker:
 	// true for a client connection (see countHeld).
 	clients map[int]map[uint64]bool
@@ -77,6 +81,27 @@ type Tracker struct {
 	// sockets caches one sample's socket tables per network namespace:
 	// the masters of one node often share the host's.
 	sockets map[string][]Socket
+	// scanErr is why the last scan of /proc failed; sampled, whether
+	// one ever succeeded. Until then the instances are unknown, not none.
+	scanErr error
+	sampled bool
+}
+
+// ErrNotSampled: no sample of /proc has completed yet.
+var ErrNotSampled = errors.New("nginx processes not sampled yet")
+
+// Ready returns nil when the last scan of /proc succeeded: what Instances
+// returns is then the node's nginx; otherwise the error says why not.
+func (t *Tracker) Ready() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.scanErr != nil:
+		return fmt.Errorf("scan %s: %w", t.procRoot, t.scanErr)
+	case !t.sampled:
+		return ErrNotSampled
+	}
+	return nil
 }
 
 // Reasons a read of /proc failed, for the error counter.
@@ -114,6 +139,7 @@ func (t *Tracker) Sample() error {
 	if err != nil {
 		t.mu.Lock()
 		t.count(err)
+		t.scanErr = err
 		t.mu.Unlock()
 		return err
 	}
@@ -129,6 +155,7 @@ func (t *Tracker) Sample() error {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.scanErr, t.sampled = nil, true
 	t.sockets = map[string][]Socket{}
 	defer func() { t.sockets = nil }()
 	seen := map[int]bool{}
@@ -200,6 +227,9 @@ func (t *Tracker) Sample() error {
 		if first || len(m.listen) == 0 || m.reloadedAt(now) {
 			t.refreshListen(mp.PID, m)
 		}
+		// Which workers are shutting down is known from their titles,
+		// whether or not their sockets can be read.
+		m.shuttingWorkers = len(shutting)
 		if len(shutting) > 0 {
 			t.countHeld(mp.PID, m, shutting)
 		}
@@ -389,7 +419,7 @@ func (t *Tracker) Instances() []Instance {
 	defer t.mu.Unlock()
 	var out []Instance
 	for _, m := range t.masters {
-		in := Instance{Listen: m.ports, PodUID: m.podUID, ConnectionsKnown: !m.connUnknown && len(m.listen) > 0, Reloads: m.reloads, LastReload: m.lastReload, Dropped: m.dropped, ShuttingDown: len(m.shutting)}
+		in := Instance{Listen: m.ports, PodUID: m.podUID, ConnectionsKnown: !m.connUnknown && len(m.listen) > 0, Reloads: m.reloads, LastReload: m.lastReload, Dropped: m.dropped, ShuttingDown: m.shuttingWorkers}
 		for _, held := range m.shutting {
 			in.HeldConnections += held
 		}

@@ -23,6 +23,10 @@ func runAgent(ctx context.Context, e *environment) error {
 	// root are the host's.
 	r := host.Resolver{ProcRoot: e.cfg.ProcRoot, SysRoot: e.cfg.SysRoot, PID: e.cfg.HostPid}
 	tracker := ingress.NewTracker(e.cfg.ProcRoot, nil)
+	// One sample before serving: until then the node's nginx are unknown
+	// and the collector would fail its first scrapes. (A failure is
+	// counted and retried every interval.)
+	_ = tracker.Sample()
 	go tracker.Run(ctx, e.cfg.NginxSampleInterval)
 	stub, err := targets.Parse("stub_status URL", e.cfg.NginxStubStatusUrls)
 	if err != nil {

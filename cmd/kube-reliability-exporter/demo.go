@@ -70,6 +70,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	}
 	// The agent's part of the demo: nginx on this machine, if any runs.
 	tracker := ingress.NewTracker("/proc", nil)
+	_ = tracker.Sample() // known before the first scrape
 	go tracker.Run(gwCtx, time.Second)
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
