@@ -80,6 +80,9 @@ func TestRulesAreComplete(t *testing.T) {
 					continue
 				}
 				n++
+				if r.For == "" {
+					t.Errorf("%s: needs a for: (how long the condition must hold)", r.Alert)
+				}
 				if r.Labels["severity"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
 					t.Errorf("%s: needs severity, summary and description", r.Alert)
 				}

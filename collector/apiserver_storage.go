@@ -8,7 +8,9 @@ import (
 
 // StorageSource hands out the etcd database sizes the API server reports.
 type StorageSource interface {
-	Latest() ([]etcd.StorageSize, bool)
+	// Latest returns the sizes, or why they are unknown (ErrNoData when
+	// by design: not read yet, /metrics forbidden by choice).
+	Latest() ([]etcd.StorageSize, error)
 }
 
 var apiserverStorageSpec = Spec{
@@ -29,9 +31,9 @@ var apiserverStorageSpec = Spec{
 type storageCollector struct{ src StorageSource }
 
 func (c storageCollector) Update(_ context.Context, e *Emitter) error {
-	sizes, ok := c.src.Latest()
-	if !ok {
-		return ErrNoData // not read yet, or /metrics forbidden or unreachable
+	sizes, err := c.src.Latest()
+	if err != nil {
+		return err
 	}
 	for _, s := range sizes {
 		e.Gauge("kube_reliability_etcd_storage_size_bytes", s.Bytes, s.Cluster)

@@ -79,7 +79,9 @@ var etcdSpec = Spec{
 // sampler): nothing to know, nothing exported, and not a failure.
 type noSource struct{}
 
-func (noSource) Update(context.Context, *Emitter) error { return nil }
+// noSource is a collector whose source is not configured (no etcd
+// endpoint, health fetching off): nothing to report, by design.
+func (noSource) Update(context.Context, *Emitter) error { return ErrNoData }
 
 type etcdCollector struct {
 	src   EtcdSource

@@ -36,7 +36,7 @@ var BuildInfoSpec = MetricSpec{
 }
 
 // MetaSpecs are the families every Set emits besides its collectors'.
-var MetaSpecs = []MetricSpec{BuildInfoSpec, scrapeDurationSpec, scrapeSuccessSpec, collectorUpdatesSpec}
+var MetaSpecs = []MetricSpec{BuildInfoSpec, scrapeDurationSpec, scrapeSuccessSpec, scrapeNoDataSpec, collectorUpdatesSpec}
 
 // Select returns the collectors to run in mode: those enabled by default,
 // plus enabled, minus disabled. Naming an unknown collector, or one that

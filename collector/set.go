@@ -33,6 +33,11 @@ var (
 		Help:   "Times the collector produced its metrics since the exporter started; a collector whose sources did not change is served from its last output without one, so this counts analyses, not scrapes.",
 		Labels: []string{"collector"}, Bound: "one series per enabled collector",
 	}
+	scrapeNoDataSpec = MetricSpec{
+		Name: "kube_reliability_scrape_collector_no_data", Type: Gauge, Stability: Stable,
+		Help:   "1 while the collector has nothing to report by design (an optional source absent or not configured, or not read yet) rather than failing; its success is then 0 and it exports nothing. Absent otherwise.",
+		Labels: []string{"collector"}, Bound: "one series per enabled collector with no data",
+	}
 	scrapeSuccessSpec = MetricSpec{
 		Name: "kube_reliability_scrape_collector_success", Type: Gauge, Stability: Stable,
 		Help:   "1 if the collector succeeded in the last scrape, 0 if its state is unknown (failed, timed out, or caches not synced) and it exported nothing.",
@@ -72,6 +77,7 @@ type output struct {
 	versioned bool
 	version   uint64
 	ok        bool
+	noData    bool // failed with ErrNoData: nothing to report by design
 	duration  time.Duration
 	families  []*familyText // those with samples, in spec order; nil once gz is made
 	gz        []byte        // the families' text as one gzip member
@@ -113,6 +119,7 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	}
 	s.descs[scrapeDurationSpec.Name], s.descs[scrapeSuccessSpec.Name] = s.duration, s.success
 	s.descs[collectorUpdatesSpec.Name] = desc(&collectorUpdatesSpec)
+	s.descs[scrapeNoDataSpec.Name] = desc(&scrapeNoDataSpec)
 	for _, spec := range specs {
 		d := deps
 		d.Logger = deps.Logger.With("collector", spec.Name)
@@ -174,7 +181,7 @@ func (s *Set) render(gzipped bool) exposition {
 	wg.Wait()
 
 	duration, success := newFamilyText(&scrapeDurationSpec), newFamilyText(&scrapeSuccessSpec)
-	updates := newFamilyText(&collectorUpdatesSpec)
+	updates, noData := newFamilyText(&collectorUpdatesSpec), newFamilyText(&scrapeNoDataSpec)
 	for i, o := range s.outputs {
 		name := []string{s.collectors[i].spec.Name}
 		duration.appendSample(o.duration.Seconds(), name)
@@ -184,9 +191,12 @@ func (s *Set) render(gzipped bool) exposition {
 			ok = 1
 		}
 		success.appendSample(ok, name)
+		if o.noData {
+			noData.appendSample(1, name)
+		}
 	}
 	var x exposition
-	for _, f := range []*familyText{duration, success, updates} {
+	for _, f := range []*familyText{duration, success, noData, updates} {
 		if f.n > 0 {
 			x.meta = append(x.meta, f)
 		}
@@ -357,7 +367,10 @@ func (s *Set) run(r *running) *output {
 			}
 		}
 		return o
-	case errors.Is(err, ErrNoData), errors.Is(err, cluster.ErrNotSynced):
+	case errors.Is(err, ErrNoData):
+		r.logger.Debug("collector has no data", "err", err, "duration_seconds", d.Seconds())
+		return &output{duration: d, noData: true}
+	case errors.Is(err, cluster.ErrNotSynced):
 		r.logger.Debug("collector has no data", "err", err, "duration_seconds", d.Seconds())
 	default:
 		r.logger.Error("collector failed", "err", err, "duration_seconds", d.Seconds())

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -188,4 +187,4 @@ type Collector interface {
 
 // ErrNoData marks a collector that has nothing to report because an
 // optional feature is absent; it is logged at debug, not as a failure.
-var ErrNoData = errors.New("collector returned no data")
+var ErrNoData = cluster.ErrNoData

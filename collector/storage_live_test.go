@@ -3,6 +3,7 @@ package collector_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,7 +82,7 @@ func TestAPIServerStorageLive(t *testing.T) {
 	// Without get on /metrics the size is unknown: nothing exported.
 	noRole := kube.NewStorageMonitor(kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("default", "nobody")), 5*time.Second, logger)
 	noRole.PollOnce(ctx)
-	if sizes, ok := noRole.Latest(); ok || len(sizes) > 0 {
-		t.Errorf("forbidden /metrics gave sizes %v", sizes)
+	if sizes, err := noRole.Latest(); !errors.Is(err, collector.ErrNoData) || len(sizes) > 0 {
+		t.Errorf("forbidden /metrics gave sizes %v, err %v; want no data by design", sizes, err)
 	}
 }

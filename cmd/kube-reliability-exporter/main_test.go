@@ -112,6 +112,9 @@ var notInDemo = map[string]bool{
 	"kube_reliability_nginx_workers_shutting_down":            true,
 	"kube_reliability_nginx_shutting_down_client_connections": true,
 	"kube_reliability_nginx_reload_dropped_connections_total": true,
+	// The demo has every optional source; central without etcd endpoints
+	// shows it (TestCentralEndToEnd).
+	"kube_reliability_scrape_collector_no_data": true,
 }
 
 // stable drops the series whose values depend on the machine or the moment
@@ -508,6 +511,9 @@ func TestCentralEndToEnd(t *testing.T) {
 		`kube_reliability_workload_node_max_ready_replicas{namespace="shop",owner_kind="Deployment",owner_name="web"} 2`,
 		`kube_reliability_informer_synced{resource="replicasets"} 1`,
 		`kube_reliability_scrape_collector_success{collector="placement"} 1`,
+		// No etcd endpoint configured: no data by design, not a failure.
+		`kube_reliability_scrape_collector_success{collector="etcd"} 0`,
+		`kube_reliability_scrape_collector_no_data{collector="etcd"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics misses %s", want)

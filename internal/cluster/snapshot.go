@@ -17,6 +17,10 @@ import (
 // produces wrong numbers (a workload with 0 of its pods looks "packed").
 var ErrNotSynced = errors.New("cluster caches not synced yet")
 
+// ErrNoData marks a source with nothing to report by design: an optional
+// feature absent or not configured, or not read yet. It is not a failure.
+var ErrNoData = errors.New("no data")
+
 // Snapshot is the set of objects the analyzers read. Objects are shared with
 // the caches that produced them and must be treated as read-only.
 //

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
 
@@ -31,12 +33,13 @@ type StorageMonitor struct {
 
 	mu     sync.Mutex
 	latest []etcd.StorageSize
-	ok     bool
+	err    error // why latest is unknown; nil when it is known
 }
 
 // NewStorageMonitor builds the monitor.
 func NewStorageMonitor(client kubernetes.Interface, interval time.Duration, logger *slog.Logger) *StorageMonitor {
-	return &StorageMonitor{client: client, interval: interval, logger: logger}
+	return &StorageMonitor{client: client, interval: interval, logger: logger,
+		err: fmt.Errorf("%w: the API server's /metrics not read yet", cluster.ErrNoData)}
 }
 
 // Run reads at once and then every interval until ctx is done.
@@ -48,12 +51,18 @@ func (m *StorageMonitor) PollOnce(ctx context.Context) {
 	sizes, err := m.read(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err != nil {
+	switch {
+	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		// The rule for /metrics is optional (where etcd is polled
+		// directly, it is not needed): no data by design, not a failure.
+		m.logger.Debug("API server storage size read forbidden", "err", err)
+		m.latest, m.err = nil, fmt.Errorf("%w: the API server's /metrics is forbidden: %v", cluster.ErrNoData, err)
+	case err != nil:
 		m.logger.Debug("API server storage size read failed", "err", err)
-		m.latest, m.ok = nil, false
-		return
+		m.latest, m.err = nil, err
+	default:
+		m.latest, m.err = sizes, nil
 	}
-	m.latest, m.ok = sizes, true
 }
 
 func (m *StorageMonitor) read(ctx context.Context) ([]etcd.StorageSize, error) {
@@ -67,10 +76,11 @@ func (m *StorageMonitor) read(ctx context.Context) ([]etcd.StorageSize, error) {
 	return etcd.ParseStorageSizes(io.LimitReader(body, maxAPIServerMetricsBytes))
 }
 
-// Latest returns the last read's sizes; ok is false until a read succeeds
-// or after one failed.
-func (m *StorageMonitor) Latest() ([]etcd.StorageSize, bool) {
+// Latest returns the last read's sizes, or why they are unknown:
+// cluster.ErrNoData before the first read and while /metrics is
+// forbidden, the read's error after any other failure.
+func (m *StorageMonitor) Latest() ([]etcd.StorageSize, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.latest, m.ok
+	return m.latest, m.err
 }
