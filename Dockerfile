@@ -6,11 +6,15 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
+# The commit, for kube_reliability_build_info{revision}: .git is not in
+# the build context (.dockerignore), so pass it:
+#   docker build --build-arg REVISION=$(git rev-parse --short HEAD) .
+ARG REVISION=unknown
 # Central's binary leaves demo mode out (-tags nodemo): demo's embedded
 # etcd and fake clientset never run in a cluster, and their pages would
 # count in central's memory.
 RUN CGO_ENABLED=0 go build -trimpath -tags nodemo \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION}" \
       -o /out/kube-reliability-exporter ./cmd/kube-reliability-exporter
 # The agent's binary is built without central's and demo's code (-tags
 # agentonly: about 10 MiB less memory on every node) and carries the two
@@ -18,7 +22,7 @@ RUN CGO_ENABLED=0 go build -trimpath -tags nodemo \
 # as a non-root user (docs/privileges.md); central runs the other binary,
 # with none. BuildKit's COPY keeps the security.capability attribute.
 RUN CGO_ENABLED=0 go build -trimpath -tags agentonly \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION}" \
       -o /out/kube-reliability-agent ./cmd/kube-reliability-exporter \
  && apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
  && setcap cap_sys_ptrace,cap_dac_read_search=ep /out/kube-reliability-agent

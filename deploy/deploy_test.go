@@ -232,3 +232,20 @@ func readLoose(t *testing.T, name string, into any) {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
+
+// The image says which commit it was built from: both binaries get the
+// revision (kube_reliability_build_info{revision}), which the build passes
+// in because .git stays out of the build context.
+func TestImageCarriesTheRevision(t *testing.T) {
+	b, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "version.Revision=${REVISION}"); n != 2 || !strings.Contains(string(b), "ARG REVISION") {
+		t.Errorf("Dockerfile sets the revision in %d of 2 builds", n)
+	}
+	ignore, err := os.ReadFile("../.dockerignore")
+	if err != nil || !strings.Contains(string(ignore), ".git/") {
+		t.Errorf(".dockerignore should leave .git out of the build context: %v", err)
+	}
+}

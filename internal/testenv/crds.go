@@ -1,0 +1,87 @@
+package testenv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+)
+
+// PrometheusOperatorVersion is the prometheus-operator release whose CRDs
+// (ServiceMonitor, PodMonitor, PrometheusRule…) the tests install.
+const PrometheusOperatorVersion = "v0.80.1"
+
+// ModuleDir downloads module@version through the Go module proxy (the
+// same one builds use) and returns its directory: upstream CRDs ship in
+// their projects' Go modules.
+func ModuleDir(t testing.TB, module, version string) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", module+"@"+version).Output()
+	if err != nil {
+		t.Fatalf("testenv: go mod download %s@%s: %v", module, version, err)
+	}
+	var m struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		t.Fatalf("testenv: go mod download %s@%s: %v %s", module, version, err, m.Error)
+	}
+	return m.Dir
+}
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// InstallPrometheusOperatorCRDs installs prometheus-operator's CRDs and
+// waits until the API server serves them.
+func (e *Env) InstallPrometheusOperatorCRDs() {
+	e.t.Helper()
+	dir := filepath.Join(ModuleDir(e.t, "github.com/prometheus-operator/prometheus-operator", PrometheusOperatorVersion), "example", "prometheus-operator-crd")
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("testenv: no CRDs in %s: %v", dir, err)
+	}
+	dyn := dynamic.NewForConfigOrDie(e.Config)
+	ctx := context.Background()
+	var names []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var crd unstructured.Unstructured
+		if err := yaml.Unmarshal(b, &crd.Object); err != nil {
+			e.t.Fatalf("testenv: %s: %v", f, err)
+		}
+		if _, err := dyn.Resource(crdGVR).Create(ctx, &crd, metav1.CreateOptions{}); err != nil {
+			e.t.Fatalf("testenv: install %s: %v", filepath.Base(f), err)
+		}
+		names = append(names, crd.GetName())
+	}
+	Eventually(e.t, 60*time.Second, func() error {
+		for _, n := range names {
+			crd, err := dyn.Resource(crdGVR).Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+			established := false
+			for _, c := range conds {
+				if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+					established = true
+				}
+			}
+			if !established {
+				return fmt.Errorf("CRD %s not established", n)
+			}
+		}
+		return nil
+	})
+}
