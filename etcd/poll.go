@@ -14,23 +14,27 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Poller polls every member on its own, in parallel, each under Timeout.
 type Poller struct {
-	cfg     Config
-	tls     *tls.Config
-	http    *http.Client
-	logger  *slog.Logger
-	mu      sync.Mutex
-	clients map[string]*clientv3.Client
+	cfg    Config
+	logger *slog.Logger
+
+	mu sync.Mutex
+	// tls, tlsStamp and http change when the TLS files are rotated.
+	tls      *tls.Config
+	tlsStamp []fileStamp
+	http     *http.Client
+	clients  map[string]*clientv3.Client
 }
 
 // NewPoller checks the TLS files and builds a poller.
@@ -40,29 +44,106 @@ func NewPoller(cfg Config, logger *slog.Logger) (*Poller, error) {
 		p.cfg.MaxMetricsBytes = 8 << 20
 	}
 	if cfg.TLS != (TLSFiles{}) {
-		t := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.TLS.CA != "" {
-			pool := x509.NewCertPool()
-			b, err := readFileBounded(cfg.TLS.CA, 1<<20)
-			if err != nil {
-				return nil, fmt.Errorf("etcd CA file: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(b) {
-				return nil, fmt.Errorf("etcd CA file %s: no PEM certificate", cfg.TLS.CA)
-			}
-			t.RootCAs = pool
+		t, stamp, err := loadTLS(cfg.TLS)
+		if err != nil {
+			return nil, err
 		}
-		if cfg.TLS.Cert != "" || cfg.TLS.Key != "" {
-			c, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
-			if err != nil {
-				return nil, fmt.Errorf("etcd client certificate: %w", err)
-			}
-			t.Certificates = []tls.Certificate{c}
-		}
-		p.tls = t
+		p.tls, p.tlsStamp = t, stamp
 	}
-	p.http = &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls, DisableKeepAlives: true}}
+	p.http = newMetricsClient(p.tls)
 	return p, nil
+}
+
+// newMetricsClient reads members' /metrics. It follows no redirect: a
+// member answers itself or not at all (a redirect could send the client
+// certificate's connection anywhere).
+func newMetricsClient(t *tls.Config) *http.Client {
+	return &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: t, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// loadTLS reads the CA and client key pair, and stamps the files so that a
+// later change (a rotated Secret: kubelet swaps the files under the mount)
+// is noticed.
+func loadTLS(files TLSFiles) (*tls.Config, []fileStamp, error) {
+	stamp := stampFiles(files)
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if files.CA != "" {
+		pool := x509.NewCertPool()
+		b, err := readFileBounded(files.CA, 1<<20)
+		if err != nil {
+			return nil, nil, fmt.Errorf("etcd CA file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, nil, fmt.Errorf("etcd CA file %s: no PEM certificate", files.CA)
+		}
+		t.RootCAs = pool
+	}
+	if files.Cert != "" || files.Key != "" {
+		c, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("etcd client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{c}
+	}
+	return t, stamp, nil
+}
+
+// fileStamp identifies one version of a file.
+type fileStamp struct {
+	info os.FileInfo // nil: unreadable
+}
+
+func stampFiles(files TLSFiles) []fileStamp {
+	var out []fileStamp
+	for _, f := range []string{files.CA, files.Cert, files.Key} {
+		var st fileStamp
+		if f != "" {
+			st.info, _ = os.Stat(f)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func sameStamps(a, b []fileStamp) bool {
+	for i := range a {
+		x, y := a[i].info, b[i].info
+		switch {
+		case x == nil || y == nil:
+			if x != y {
+				return false
+			}
+		case !os.SameFile(x, y) || !x.ModTime().Equal(y.ModTime()) || x.Size() != y.Size():
+			return false
+		}
+	}
+	return true
+}
+
+// reloadTLS re-reads the TLS files when they changed since they were last
+// read, and then drops the member clients, which hold the old
+// configuration. A half-written rotation fails to load: the old
+// configuration is kept and the next poll tries again.
+func (p *Poller) reloadTLS() {
+	if p.cfg.TLS == (TLSFiles{}) || sameStamps(p.tlsStamp, stampFiles(p.cfg.TLS)) {
+		return
+	}
+	t, stamp, err := loadTLS(p.cfg.TLS)
+	if err != nil {
+		p.logger.Warn("etcd TLS files changed but do not load; keeping the previous ones", "err", err)
+		return
+	}
+	p.logger.Info("etcd TLS files changed, reloaded")
+	p.mu.Lock()
+	old := p.clients
+	p.tls, p.tlsStamp, p.clients, p.http = t, stamp, map[string]*clientv3.Client{}, newMetricsClient(t)
+	p.mu.Unlock()
+	for _, c := range old {
+		_ = c.Close()
+	}
 }
 
 // Close closes the member clients.
@@ -84,7 +165,7 @@ func (p *Poller) client(m Member) (*clientv3.Client, error) {
 	// One client per member, pinned to its endpoint: Status must reach
 	// that member, not whichever one the balancer picks.
 	c, err := clientv3.New(clientv3.Config{
-		Endpoints: []string{m.URL}, DialTimeout: p.cfg.Timeout, TLS: p.tls,
+		Endpoints: []string{m.URL}, DialTimeout: p.cfg.Timeout, TLS: p.tls, // under p.mu
 		Logger: zap.NewNop(), AutoSyncInterval: 0, RejectOldCluster: false,
 	})
 	if err != nil {
@@ -96,6 +177,7 @@ func (p *Poller) client(m Member) (*clientv3.Client, error) {
 
 // Poll polls every member and returns their statuses in configured order.
 func (p *Poller) Poll(ctx context.Context) []MemberStatus {
+	p.reloadTLS()
 	out := make([]MemberStatus, len(p.cfg.Members))
 	var wg sync.WaitGroup
 	for i, m := range p.cfg.Members {
@@ -162,7 +244,10 @@ func (p *Poller) metricsQuota(ctx context.Context, m Member) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := p.http.Do(req)
+	p.mu.Lock()
+	client := p.http
+	p.mu.Unlock()
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -189,9 +274,11 @@ func (p *Poller) preflight(ctx context.Context, m Member) (time.Time, error) {
 		return time.Time{}, conn.Close()
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	p.mu.Lock()
 	if p.tls != nil {
 		cfg = p.tls.Clone()
 	}
+	p.mu.Unlock()
 	if cfg.ServerName == "" {
 		cfg.ServerName = u.Hostname()
 	}
@@ -209,19 +296,32 @@ func (p *Poller) preflight(ctx context.Context, m Member) (time.Time, error) {
 }
 
 func reason(ctx context.Context, err error) string {
-	var ne net.Error
 	var certErr *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
+	var ne net.Error
 	switch {
 	case errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+		errors.As(err, &alert) || errors.As(err, &header):
+		// A certificate not verified either way, or a server speaking
+		// something other than TLS.
 		return "tls"
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
 		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "Unavailable"):
+	case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
 		return "unreachable"
+	}
+	// gRPC errors from the client, by status code.
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.DeadlineExceeded:
+			return "timeout"
+		case codes.Unavailable:
+			return "unreachable"
+		}
 	}
 	return "other"
 }

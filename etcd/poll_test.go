@@ -2,19 +2,27 @@ package etcd
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
@@ -276,5 +284,96 @@ func TestMetricsQuotaBadEndpoints(t *testing.T) {
 	}
 	if got := m.Errors(); got[[2]string{"b", "timeout"}] != 1 || got[[2]string{"a", "tls"}] != 0 || len(got) != 8 {
 		t.Errorf("poll errors %v", got)
+	}
+}
+
+// A rotated Secret: the member's certificate is re-issued by a new CA and
+// the CA file the exporter reads is replaced under it (as the kubelet
+// swaps a mounted Secret). The next poll reads the new file: up, with no
+// restart. Until the file changes, the member is down with reason tls.
+func TestPollReloadsRotatedTLSFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an etcd")
+	}
+	oldCA, newCA := testenv.NewCA(t), testenv.NewCA(t)
+	cert, key := newCA.Issue(time.Now().Add(time.Hour))
+	e := testenv.StartEtcdTLS(t, cert, key)
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	copyFile(t, oldCA.File, caFile)
+	p, err := NewPoller(Config{Members: []Member{{Name: "m", URL: e.ClientURL}}, Timeout: 3 * time.Second, TLS: TLSFiles{CA: caFile}}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if st := p.Poll(context.Background())[0]; st.Up || st.Reason != "tls" {
+		t.Fatalf("member under an unknown CA: up %t reason %q, want down with tls", st.Up, st.Reason)
+	}
+	// Rotation: write aside, rename over (atomic, like the kubelet).
+	tmp := caFile + ".new"
+	copyFile(t, newCA.File, tmp)
+	if err := os.Rename(tmp, caFile); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Poll(context.Background())[0]; !st.Up {
+		t.Errorf("after the CA file was rotated: down with %q, want up without a restart", st.Reason)
+	}
+	// A half-written rotation does not load: the working files are kept.
+	if err := os.WriteFile(caFile, []byte("-----BEGIN CERT"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Poll(context.Background())[0]; !st.Up {
+		t.Errorf("after a broken CA file: down with %q, want the previous CA kept", st.Reason)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A member's /metrics that redirects is not followed: a member answers
+// for itself.
+func TestMetricsQuotaRefusesRedirects(t *testing.T) {
+	t.Parallel()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("etcd_server_quota_backend_bytes 1.048576e+06\n"))
+	}))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL+"/metrics", http.StatusFound))
+	defer redirect.Close()
+	p, err := NewPoller(Config{Timeout: 5 * time.Second}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, err := p.metricsQuota(context.Background(), Member{Name: "r", URL: redirect.URL}); err == nil {
+		t.Errorf("followed a redirect to quota %d", q)
+	}
+	if q, err := p.metricsQuota(context.Background(), Member{Name: "t", URL: target.URL}); err != nil || q != 1<<20 {
+		t.Errorf("direct read: %d %v", q, err)
+	}
+}
+
+// Errors are classified by type and gRPC status, not by their text.
+func TestReasonByTypeAndStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for err, want := range map[error]string{
+		status.Error(codes.Unavailable, "connection error"):                                                        "unreachable",
+		status.Error(codes.DeadlineExceeded, "context deadline exceeded"):                                          "timeout",
+		status.Error(codes.PermissionDenied, "permission denied"):                                                  "other",
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}:             "unreachable",
+		fmt.Errorf("handshake: %w", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}): "tls",
+		fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}):                                                       "tls",
+		errors.New("connection refused, says the text, but nothing typed"):                                         "other",
+	} {
+		if got := reason(ctx, err); got != want {
+			t.Errorf("reason(%v) = %q, want %q", err, got, want)
+		}
 	}
 }
