@@ -62,6 +62,8 @@ var etcdSpec = Spec{
 		{Name: "kube_reliability_etcd_known_issue", Type: Gauge, Stability: Experimental,
 			Help:   "1 for each known issue (etcd/known-issues.yaml) affecting a member's version, with the issue's severity.",
 			Labels: []string{"id", "severity"}, Bound: "one series per known issue affecting a member (the table has a few dozen at most)"},
+		{Name: "kube_reliability_etcd_known_issues_table_revision", Type: Gauge, Stability: Experimental,
+			Help: "Revision of the known-issues table (etcd/known-issues.yaml) the verdicts come from; it grows whenever an entry changes.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Etcd == nil {
@@ -94,6 +96,7 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 	if !ok {
 		return ErrNoData // first poll not done yet
 	}
+	e.Gauge("kube_reliability_etcd_known_issues_table_revision", float64(c.judge.Issues.Revision))
 	now := c.deps.now()
 	var versions []etcd.Version
 	for _, m := range st {

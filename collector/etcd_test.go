@@ -43,6 +43,9 @@ func TestEtcdCollector(t *testing.T) {
 kube_reliability_etcd_known_issue{id="data-inconsistency-3.5.0-3.5.2",severity="critical"} 1
 kube_reliability_etcd_known_issue{id="defrag-crash-3.5.0-3.5.5",severity="warning"} 1
 kube_reliability_etcd_known_issue{id="upgrade-3.6-too-many-learners",severity="warning"} 1
+# HELP kube_reliability_etcd_known_issues_table_revision Revision of the known-issues table (etcd/known-issues.yaml) the verdicts come from; it grows whenever an entry changes.
+# TYPE kube_reliability_etcd_known_issues_table_revision gauge
+kube_reliability_etcd_known_issues_table_revision 1
 kube_reliability_etcd_known_issue{id="upgrade-3.6-zombie-members",severity="warning"} 1
 # HELP kube_reliability_etcd_member_alarm_active 1 if the alarm (NOSPACE: quota exhausted, writes refused; CORRUPT: data corruption detected) is raised for the member, else 0.
 # TYPE kube_reliability_etcd_member_alarm_active gauge

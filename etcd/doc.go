@@ -3,6 +3,10 @@
 // issues (the versioned table in known-issues.yaml) affect them.
 //
 // Version parses server versions; KnownIssues loads the table; Judge turns
-// the versions a cluster reports into a Verdict. Polling the members
-// (client/v3) and reading data-disk counters arrive with the etcd collector.
+// the versions a cluster reports into a Verdict. Poller polls each member
+// (client/v3 Status and AlarmList, the served certificate, /metrics for the
+// quota of members older than 3.6) under a deadline, re-reading its TLS
+// files when they are rotated, and Monitor runs it in the background.
+// Member types (member.go) are shared with the agent's build, which links
+// no etcd client; the data disk's counters are internal/host's.
 package etcd

@@ -240,8 +240,6 @@ func Ingresses(res ingressclass.Result) []Finding {
 	return out
 }
 
-// Failed reports whether the audit should exit non-zero: a finding at or
-// above failOn, or input that could not be decoded.
 // Health returns the health-check findings that specs and annotations
 // show: dependency cycles, liveness probes that target other services,
 // containers without probes, liveness identical to readiness.
@@ -276,6 +274,8 @@ func Health(res healthcheck.Result) []Finding {
 	return out
 }
 
+// Failed reports whether the audit should exit non-zero: a finding at or
+// above failOn, or input that could not be decoded.
 func (r Report) Failed(failOn Severity) bool {
 	if len(r.Errors) > 0 {
 		return true

@@ -1,6 +1,3 @@
-// Package podcgroup tells which Kubernetes pod a process runs in from its
-// /proc/<pid>/cgroup: the kubelet puts every pod's containers under a
-// cgroup named after the pod's UID, with either cgroup driver.
 package podcgroup
 
 import (

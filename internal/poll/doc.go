@@ -1,0 +1,5 @@
+// Package poll runs background polls: a source that is slow or remote
+// (etcd members, the API server's /metrics) is read on a schedule and
+// scrapes serve its last result, so neither scrape frequency nor an HA pair
+// of Prometheus servers multiplies the load on it.
+package poll
