@@ -14,8 +14,8 @@ import (
 type HealthSource interface {
 	Results() map[healthcheck.Endpoint]healthcheck.Fetched
 	Failures() map[string]uint64
-	// Round changes whenever Results does.
-	Round() uint64
+	// Version changes whenever Results does.
+	Version() uint64
 	LastRound() (healthfetch.RoundStats, bool)
 	Interval() time.Duration
 }
@@ -47,9 +47,17 @@ var healthSpec = Spec{
 		{Name: "kube_reliability_workload_probe_standard_route", Type: Gauge, Stability: Experimental,
 			Help: "1 if the container's HTTP probe is on a standard route (RELIABILITY_HEALTH_LIVENESS_ROUTES, RELIABILITY_HEALTH_READINESS_ROUTES), else 0; absent for probes that are not HTTP.", Labels: containerProbeLabels, Bound: "2 series per container with HTTP probes"},
 		{Name: "kube_reliability_health_dependency_depth", Type: Gauge, Stability: Experimental,
-			Help: "Longest chain of health-check dependencies from the workload, in hops (A checks B checks C: 2 for A), counting a cycle as one and an external dependency as one hop.", Labels: workloadLabels, Bound: perHealthWorkload},
+			Help: "Longest chain of health-check dependencies from the workload, in hops (A checks B checks C: 2 for A), counting a cycle as one and an external dependency as one hop; absent while the graph is incomplete for it (kube_reliability_health_graph_incomplete).", Labels: workloadLabels, Bound: perHealthWorkload},
 		{Name: "kube_reliability_health_dependency_in_cycle", Type: Gauge, Stability: Experimental,
-			Help: "1 if the workload's health check depends, through other workloads', on itself: a failure anywhere in the loop fails them all.", Labels: workloadLabels, Bound: perHealthWorkload},
+			Help: "1 if the workload's health check depends, through other workloads', on itself: a failure anywhere in the loop fails them all; 0 only when the graph is complete for it (absent while a response it may depend on is unknown).", Labels: workloadLabels, Bound: perHealthWorkload},
+		{Name: "kube_reliability_health_graph_incomplete", Type: Gauge, Stability: Experimental,
+			Help: "1 while the health responses of the workload, or of a workload it depends on, have not been read: only what is known to be true (edges, cycles, liveness checking dependencies) is exported for it, and its depth, 0-valued verdicts and dependency counts are absent.", Labels: workloadLabels, Bound: "one series per workload whose graph is incomplete (none once every response has been read)"},
+		{Name: "kube_reliability_health_response_read_timestamp_seconds", Type: Gauge, Stability: Experimental,
+			Help: "When (Unix time) the response the graph still uses for the workload's probe was read, after its last read failed: the last good one, kept so a flapping endpoint does not erase its dependencies (its age is time() minus this). Absent while reads succeed.", Labels: workloadProbeLabels, Bound: "one series per probe whose last read failed after an earlier success"},
+		{Name: "kube_reliability_health_graph_complete", Type: Gauge, Stability: Experimental,
+			Help: "1 when the response of every health endpoint the fetcher reads is known, so the cluster totals (longest chain, workloads in cycles) are whole; 0 while some are not, when they are lower bounds. Absent when health fetching is off.", Bound: "one series"},
+		{Name: "kube_reliability_health_fetch_coverage_ratio", Type: Gauge, Stability: Experimental,
+			Help: "Share of the health endpoints the fetcher reads (liveness and readiness of one ready pod per workload) whose response is known, from the latest read or an earlier one. Absent when health fetching is off or there is nothing to read.", Bound: "one series"},
 		{Name: "kube_reliability_health_dependencies", Type: Gauge, Stability: Experimental,
 			Help: "Direct dependencies of the workload's health checks: workloads (resolved through Services) and external ones (names that resolve to no workload).", Labels: append(append([]string{}, workloadLabels...), "kind"), Bound: "2 series per workload whose health checks have dependencies"},
 		{Name: "kube_reliability_health_liveness_checks_dependencies", Type: Gauge, Stability: Experimental,
@@ -87,7 +95,7 @@ type healthGenerations struct {
 func (h healthGenerations) Generation() uint64 {
 	g := h.Source.Generation()
 	if h.health != nil {
-		g = g<<20 ^ h.health.Round()
+		g = g<<20 ^ h.health.Version()
 	}
 	return g
 }
@@ -130,6 +138,24 @@ func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
 				e.Gauge("kube_reliability_health_fetch_error", 1, k.Namespace, k.Kind, k.Name, p, reason)
 			}
 		}
+		for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
+			if at, ok := w.Stale[p]; ok {
+				e.Gauge("kube_reliability_health_response_read_timestamp_seconds", float64(at.UnixNano())/1e9, k.Namespace, k.Kind, k.Name, p)
+			}
+		}
+		if !w.Complete {
+			// Unknown is not "depends on nothing": say so, and export
+			// only what is known to be true.
+			e.Gauge("kube_reliability_health_graph_incomplete", 1, k.Namespace, k.Kind, k.Name)
+			if w.InCycle {
+				e.Gauge("kube_reliability_health_dependency_in_cycle", 1, k.Namespace, k.Kind, k.Name)
+			}
+			if w.LivenessChecksDependencies {
+				e.Gauge("kube_reliability_health_liveness_checks_dependencies", 1, k.Namespace, k.Kind, k.Name)
+			}
+			emitEdges(e, w)
+			continue
+		}
 		if !w.HasHealthCheck || (len(w.Edges) == 0 && w.External == 0 && !w.LivenessChecksDependencies) {
 			continue
 		}
@@ -142,18 +168,31 @@ func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
 		e.Gauge("kube_reliability_health_dependencies", float64(len(workloads)), k.Namespace, k.Kind, k.Name, "workload")
 		e.Gauge("kube_reliability_health_dependencies", float64(w.External), k.Namespace, k.Kind, k.Name, "external")
 		e.Bool("kube_reliability_health_liveness_checks_dependencies", w.LivenessChecksDependencies, k.Namespace, k.Kind, k.Name)
-		sources := map[[4]string]bool{}
-		for _, edge := range w.Edges {
-			key := [4]string{edge.To.Namespace, edge.To.Kind, edge.To.Name, edge.Source}
-			if !sources[key] { // one series per source, whichever probes
-				sources[key] = true
-				e.Gauge("kube_reliability_health_dependency_edge", 1, k.Namespace, k.Kind, k.Name, key[0], key[1], key[2], key[3])
-			}
-		}
+		emitEdges(e, w)
 	}
 	e.Gauge("kube_reliability_health_longest_dependency_chain", float64(res.Longest))
 	e.Gauge("kube_reliability_health_workloads_in_cycles", float64(res.InCycles))
+	if res.Fetching {
+		e.Bool("kube_reliability_health_graph_complete", res.EndpointsKnown == res.EndpointsExpected)
+		if res.EndpointsExpected > 0 {
+			e.Gauge("kube_reliability_health_fetch_coverage_ratio", float64(res.EndpointsKnown)/float64(res.EndpointsExpected))
+		}
+	}
 	return nil
+}
+
+// emitEdges exports the workload's known dependency edges, one series per
+// target and source whichever probes.
+func emitEdges(e *Emitter, w healthcheck.Workload) {
+	k := w.Key
+	sources := map[[4]string]bool{}
+	for _, edge := range w.Edges {
+		key := [4]string{edge.To.Namespace, edge.To.Kind, edge.To.Name, edge.Source}
+		if !sources[key] {
+			sources[key] = true
+			e.Gauge("kube_reliability_health_dependency_edge", 1, k.Namespace, k.Kind, k.Name, key[0], key[1], key[2], key[3])
+		}
+	}
 }
 
 // healthFetchSpec reports the background fetcher's own work: failures as

@@ -133,7 +133,10 @@ func startDemoHealthFetcher(ctx context.Context, e *environment, src cluster.Sou
 		return nil
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for f.Round() == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, done := f.LastRound(); done {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return f

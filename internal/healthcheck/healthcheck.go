@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -57,7 +58,16 @@ type Fetched struct {
 	// Err is the bounded reason the last fetch failed; empty on success.
 	Err      string
 	Response healthresp.Response
+	// Known: Response holds a response, from this read or, when this read
+	// failed (Err set), from the last one that succeeded. A success is
+	// always known.
+	Known bool
+	// ReadAt is when Response was read.
+	ReadAt time.Time
 }
+
+// usable reports whether f holds a response to build the graph from.
+func (f Fetched) usable() bool { return f.Err == "" || f.Known }
 
 // Config holds the standard routes.
 type Config struct {
@@ -104,6 +114,14 @@ type Workload struct {
 	InCycle                    bool
 	// Formats and FetchErrors per probe kind that was fetched.
 	Formats, FetchErrors map[string]string
+	// Stale: per probe whose last read failed, when the response the
+	// graph still uses was read.
+	Stale map[string]time.Time
+	// Complete: the responses of this workload and of every workload it
+	// reaches are known (or fetching is off), so its edges, depth, cycle
+	// and liveness verdicts are whole. When false, only what is known to
+	// be true holds (an edge, a cycle); the rest is unknown.
+	Complete bool
 }
 
 // Result is the whole analysis.
@@ -111,6 +129,12 @@ type Result struct {
 	Workloads []Workload
 	Longest   int
 	InCycles  int
+	// Fetching: responses were asked for (a fetcher runs). Then
+	// EndpointsExpected counts the endpoints Endpoints lists and
+	// EndpointsKnown those with a known response; Longest and InCycles
+	// are lower bounds until both are equal.
+	Fetching                          bool
+	EndpointsExpected, EndpointsKnown int
 }
 
 // services indexes Services by namespace/name and by cluster IP.
@@ -172,6 +196,14 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 		index[k] = i
 		out[i] = Workload{Key: k, Containers: checkContainers(w.Template, cfg)}
 	}
+	// With a fetcher, each workload's HTTP probes are expected to be read;
+	// until they are, its responses are unknown.
+	expected := map[Key][]string{}
+	if fetched != nil {
+		for _, ep := range Endpoints(snap) {
+			expected[ep.Key] = append(expected[ep.Key], ep.Probe)
+		}
+	}
 	byEndpoint := map[Key]map[string]Fetched{}
 	for ep, f := range fetched {
 		if byEndpoint[ep.Key] == nil {
@@ -225,7 +257,15 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 					r.FetchErrors = map[string]string{}
 				}
 				r.FetchErrors[probe] = f.Err
-				continue
+				if !f.Known {
+					continue
+				}
+				// The last good response still holds: a failed read does
+				// not erase what the workload's checks were seen to call.
+				if r.Stale == nil {
+					r.Stale = map[string]time.Time{}
+				}
+				r.Stale[probe] = f.ReadAt
 			}
 			if r.Formats == nil {
 				r.Formats = map[string]string{}
@@ -257,10 +297,55 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 		}
 	}
 	a := healthgraph.Analyze(g)
+	res := Result{Workloads: out, Longest: a.Longest, InCycles: a.InCycles, Fetching: fetched != nil}
 	for i := range out {
 		out[i].Depth, out[i].InCycle = a.Depth[i], a.InCycle[i]
 	}
-	return Result{Workloads: out, Longest: a.Longest, InCycles: a.InCycles}
+	markComplete(&res, expected, byEndpoint, index)
+	return res
+}
+
+// markComplete counts the known endpoints and marks the workloads whose
+// graph values are whole: a workload is incomplete when its own expected
+// responses are not all known, or when it reaches (through the edges
+// known so far) one that is. Unknown responses can only add edges out of
+// incomplete workloads, so everything else is final. One walk of the
+// reversed graph from the unknown workloads: O(workloads + edges).
+func markComplete(res *Result, expected map[Key][]string, byEndpoint map[Key]map[string]Fetched, index map[Key]int) {
+	out := res.Workloads
+	reverse := make([][]int, len(out))
+	for i := range out {
+		for _, e := range out[i].Edges {
+			j := index[e.To]
+			reverse[j] = append(reverse[j], i)
+		}
+	}
+	var queue []int
+	incomplete := make([]bool, len(out))
+	for i := range out {
+		for _, probe := range expected[out[i].Key] {
+			res.EndpointsExpected++
+			if f, ok := byEndpoint[out[i].Key][probe]; ok && f.usable() {
+				res.EndpointsKnown++
+			} else if !incomplete[i] {
+				incomplete[i] = true
+				queue = append(queue, i)
+			}
+		}
+	}
+	for len(queue) > 0 {
+		j := queue[0]
+		queue = queue[1:]
+		for _, i := range reverse[j] {
+			if !incomplete[i] {
+				incomplete[i] = true
+				queue = append(queue, i)
+			}
+		}
+	}
+	for i := range out {
+		out[i].Complete = !incomplete[i]
+	}
 }
 
 func indexServices(snap *cluster.Snapshot, ws []*cluster.Workload, cfg Config) *services {

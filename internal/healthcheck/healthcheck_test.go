@@ -2,6 +2,7 @@ package healthcheck
 
 import (
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -145,5 +146,70 @@ func TestServiceBackends(t *testing.T) {
 		if len(w.Edges) != 1 || w.Edges[0].To.Name != "both" {
 			t.Errorf("edges %+v, want only to the workload with both labels in the namespace", w.Edges)
 		}
+	}
+}
+
+// withReadyPod gives d a ReplicaSet and one ready pod at ip.
+func withReadyPod(snap *cluster.Snapshot, d *appsv1.Deployment, ip string) {
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-1", Namespace: d.Namespace, UID: types.UID("rs-" + d.Name),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr(true)}}}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-0", Namespace: d.Namespace, UID: types.UID("p-" + d.Name),
+		Labels:          d.Spec.Template.Labels,
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr(true)}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	snap.ReplicaSets = append(snap.ReplicaSets, rs)
+	snap.Pods = append(snap.Pods, cluster.PodFrom(pod))
+}
+
+// Unknown is not "no dependencies": with a fetcher running, a workload
+// whose health responses are not read yet, and every workload that
+// reaches it, is incomplete; the others are final. Once read — or read
+// before and failing now, the last good response kept — all are complete,
+// and the stale response says when it was read.
+func TestGraphCompletenessFollowsWhatIsKnown(t *testing.T) {
+	t.Parallel()
+	liveness := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("http")}}}
+	a := deploy("shop", "a", nil)
+	a.Annotations = map[string]string{DependsOnAnnotation: "b"}
+	b := deploy("shop", "b", func(c *corev1.Container) { c.LivenessProbe = liveness })
+	c := deploy("shop", "c", nil)
+	c.Annotations = map[string]string{DependsOnAnnotation: "db.example.com"}
+	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{a, b, c},
+		Services: []*corev1.Service{service("shop", "b", "b", "10.96.0.2"), service("shop", "c", "c", "10.96.0.3")}}
+	withReadyPod(snap, b, "127.0.0.2")
+	complete := func(r Result) map[string]bool {
+		out := map[string]bool{}
+		for _, w := range r.Workloads {
+			out[w.Key.Name] = w.Complete
+		}
+		return out
+	}
+
+	// Fetching off: the graph is what specs and annotations say, whole.
+	if got := complete(Analyze(snap, Config{}, nil)); !got["a"] || !got["b"] || !got["c"] {
+		t.Errorf("without fetching: %v, want all complete", got)
+	}
+	// Fetching, nothing read yet.
+	r := Analyze(snap, Config{}, map[Endpoint]Fetched{})
+	if got := complete(r); got["a"] || got["b"] || !got["c"] || r.EndpointsExpected != 1 || r.EndpointsKnown != 0 {
+		t.Errorf("nothing read: complete %v, endpoints %d/%d; want a and b incomplete, c complete, 0/1", got, r.EndpointsKnown, r.EndpointsExpected)
+	}
+	// b's liveness was read a minute ago and fails now: its last response
+	// (which calls c) still holds.
+	readAt := time.Unix(1700000000, 0)
+	ep := Endpoints(snap)[0]
+	resp := healthresp.Response{Format: healthresp.FormatSpringBoot, Components: []healthresp.Component{{Name: "c"}}}
+	r = Analyze(snap, Config{}, map[Endpoint]Fetched{ep: {Err: "timeout", Known: true, ReadAt: readAt, Response: resp}})
+	if got := complete(r); !got["a"] || !got["b"] || !got["c"] || r.EndpointsKnown != 1 {
+		t.Errorf("read before: complete %v, known %d", got, r.EndpointsKnown)
+	}
+	var wb Workload
+	for _, w := range r.Workloads {
+		if w.Key.Name == "b" {
+			wb = w
+		}
+	}
+	if !wb.Stale[Liveness].Equal(readAt) || wb.FetchErrors[Liveness] != "timeout" || len(wb.Edges) != 1 || wb.Edges[0].To.Name != "c" || wb.Depth != 2 {
+		t.Errorf("b with its last good response: %+v", wb)
 	}
 }

@@ -1,6 +1,7 @@
 package healthfetch
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -47,6 +48,11 @@ type Config struct {
 	MaxDepth    int           // JSON nesting
 	Concurrency int           // reads in flight
 	PerSecond   float64       // reads started per second
+	// PublishEvery is how often the results read so far in a round are
+	// handed out (0: every 10 s): at 20,000 workloads and 20 reads/s the
+	// first round takes half an hour, and the graph should not wait for
+	// its end to know what was read.
+	PublishEvery time.Duration
 }
 
 // Fetcher reads the endpoints in the background and keeps the last result
@@ -57,11 +63,18 @@ type Fetcher struct {
 	limiter *rate.Limiter
 	logger  *slog.Logger
 
-	mu       sync.Mutex
-	results  map[healthcheck.Endpoint]healthcheck.Fetched
-	failures map[string]uint64
-	round    uint64
-	last     RoundStats
+	mu sync.Mutex
+	// current holds the latest result of every endpoint, updated as each
+	// read ends; results is a copy of it, handed out and replaced (never
+	// changed) at most every PublishEvery and at each round's end.
+	current   map[probeKey]endpointResult
+	results   map[healthcheck.Endpoint]healthcheck.Fetched
+	published time.Time
+	version   uint64
+	failures  map[string]uint64
+	round     uint64
+	last      RoundStats
+	now       func() time.Time
 }
 
 // RoundStats describes the last complete round.
@@ -104,8 +117,10 @@ func New(cfg Config, logger *slog.Logger) *Fetcher {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return errRedirect },
 		},
 		limiter:  rate.NewLimiter(rate.Limit(cfg.PerSecond), 1),
+		current:  map[probeKey]endpointResult{},
 		results:  map[healthcheck.Endpoint]healthcheck.Fetched{},
 		failures: map[string]uint64{},
+		now:      time.Now,
 	}
 }
 
@@ -118,38 +133,87 @@ func (f *Fetcher) Run(ctx context.Context, endpoints func() []healthcheck.Endpoi
 // PerSecond reads a second, and keeps only these results.
 func (f *Fetcher) FetchAll(ctx context.Context, eps []healthcheck.Endpoint) {
 	start := time.Now()
-	results := make([]healthcheck.Fetched, len(eps))
 	sem := make(chan struct{}, max(1, f.cfg.Concurrency))
 	var wg sync.WaitGroup
-	for i, ep := range eps {
+	for _, ep := range eps {
 		if err := f.limiter.Wait(ctx); err != nil {
 			break
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			results[i] = f.Fetch(ctx, ep)
-			if r := results[i].Err; r != "" && ctx.Err() == nil {
+			r := f.Fetch(ctx, ep)
+			if ctx.Err() != nil {
+				return // interrupted: not a result
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if r.Err != "" {
 				// Counted as they happen: at 15,000 workloads a round
 				// takes minutes.
-				f.mu.Lock()
-				f.failures[r]++
-				f.mu.Unlock()
+				f.failures[r.Err]++
+			}
+			f.record(ep, r)
+			if f.now().Sub(f.published) >= cmp.Or(f.cfg.PublishEvery, 10*time.Second) {
+				f.publish()
 			}
 		})
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return // interrupted: keep the last complete round
+		return // interrupted: what was read so far stays, the round does not count
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.round++
 	f.last = RoundStats{Duration: time.Since(start), Endpoints: len(eps)}
-	f.results = make(map[healthcheck.Endpoint]healthcheck.Fetched, len(eps))
-	for i, ep := range eps {
-		f.results[ep] = results[i]
+	// Workloads no longer listed (gone, no ready pod) drop out.
+	listed := make(map[probeKey]bool, len(eps))
+	for _, ep := range eps {
+		listed[probeKey{ep.Key, ep.Probe}] = true
 	}
+	for k := range f.current {
+		if !listed[k] {
+			delete(f.current, k)
+		}
+	}
+	f.publish()
+}
+
+// probeKey is one workload's probe, whichever pod serves it.
+type probeKey struct {
+	key   healthcheck.Key
+	probe string
+}
+
+type endpointResult struct {
+	ep healthcheck.Endpoint
+	r  healthcheck.Fetched
+}
+
+// record stores a read's result: a success is known as of now; a failure
+// keeps the workload's last good response (a flapping endpoint must not
+// erase the dependencies it was seen to check), with when it was read.
+// The previous result is looked up by workload and probe, so a new pod
+// (another URL) inherits it. Call with f.mu held.
+func (f *Fetcher) record(ep healthcheck.Endpoint, r healthcheck.Fetched) {
+	k := probeKey{ep.Key, ep.Probe}
+	if r.Err == "" {
+		r.Known, r.ReadAt = true, f.now()
+	} else if prev, ok := f.current[k]; ok && prev.r.Known {
+		r.Response, r.Known, r.ReadAt = prev.r.Response, true, prev.r.ReadAt
+	}
+	f.current[k] = endpointResult{ep, r}
+}
+
+// publish hands out the current results. Call with f.mu held.
+func (f *Fetcher) publish() {
+	f.results = make(map[healthcheck.Endpoint]healthcheck.Fetched, len(f.current))
+	for _, e := range f.current {
+		f.results[e.ep] = e.r
+	}
+	f.published = f.now()
+	f.version++
 }
 
 // Fetch reads one endpoint.
@@ -236,15 +300,16 @@ func classify(err error) string {
 	return ReasonUnreachable
 }
 
-// Round counts completed rounds: Results changes only with it.
-func (f *Fetcher) Round() uint64 {
+// Version changes whenever Results does.
+func (f *Fetcher) Version() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.round
+	return f.version
 }
 
-// Results returns the last complete round's result per endpoint. The map
-// is replaced, never changed, by later rounds: callers may keep it.
+// Results returns the latest result per endpoint, as last published. The
+// map is replaced, never changed, by later publications: callers may keep
+// it.
 func (f *Fetcher) Results() map[healthcheck.Endpoint]healthcheck.Fetched {
 	f.mu.Lock()
 	defer f.mu.Unlock()

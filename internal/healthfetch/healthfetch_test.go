@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,8 +122,8 @@ func TestHostileEndpoints(t *testing.T) {
 	if got := f.Failures(); got[ReasonTimeout] != 2 || got[ReasonRedirect] != 1 {
 		t.Errorf("failures %v", got)
 	}
-	if f.Round() != 1 {
-		t.Errorf("round %d, want 1", f.Round())
+	if f.Version() == 0 {
+		t.Error("results never published")
 	}
 	if last, ok := f.LastRound(); !ok || last.Endpoints != len(eps) || last.Duration <= 0 {
 		t.Errorf("last round %+v, %t", last, ok)
@@ -164,13 +165,13 @@ func TestFailuresCountBeforeTheRoundEnds(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if f.Round() != 0 {
-		t.Errorf("round %d ended early", f.Round())
+	if _, ended := f.LastRound(); ended {
+		t.Error("round ended early")
 	}
 	release <- struct{}{}
 	<-done
-	if f.Round() != 1 || f.Failures()[ReasonUnreachable] != 1 {
-		t.Errorf("after the round: round %d, failures %v", f.Round(), f.Failures())
+	if _, ended := f.LastRound(); !ended || f.Failures()[ReasonUnreachable] != 1 {
+		t.Errorf("after the round: ended %t, failures %v", ended, f.Failures())
 	}
 }
 
@@ -243,5 +244,73 @@ func TestConcurrencyAndRateBounds(t *testing.T) {
 	}
 	if d := started[9].Sub(started[0]); d < 440*time.Millisecond {
 		t.Errorf("10 reads started within %v at 20 per second", d)
+	}
+}
+
+// A read that fails keeps the workload's last good response (and when it
+// was read), so a flapping endpoint does not erase the dependencies it was
+// seen to check; results read so far are published while a long round
+// still runs, not only at its end.
+func TestKeepsLastGoodResponseAndPublishesDuringTheRound(t *testing.T) {
+	t.Parallel()
+	var healthy atomic.Bool
+	healthy.Store(true)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			<-release
+		case "/flap":
+			if !healthy.Load() {
+				// The connection dies mid-answer: a failed read (a 503
+				// is an answer, with its own dependencies).
+				if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+					_ = c.Close()
+				}
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"UP","components":{"db":{"status":"UP","details":{"host":"postgres.shop.svc"}}}}`))
+	}))
+	defer srv.Close()
+	cfg := testConfig()
+	cfg.PublishEvery = time.Nanosecond
+	f := New(cfg, nil)
+	at := time.Unix(1700000000, 0)
+	f.now = func() time.Time { return at }
+	flap := ep(srv, "/flap")
+	f.FetchAll(context.Background(), []healthcheck.Endpoint{flap})
+	if r := f.Results()[flap]; r.Err != "" || !r.Known || !r.ReadAt.Equal(at) {
+		t.Fatalf("first read: %+v", r)
+	}
+	healthy.Store(false)
+	at = at.Add(time.Minute)
+	f.FetchAll(context.Background(), []healthcheck.Endpoint{flap})
+	r := f.Results()[flap]
+	if r.Err == "" || !r.Known || !r.ReadAt.Equal(at.Add(-time.Minute)) || len(r.Response.Dependencies()) != 1 {
+		t.Errorf("after a failed read: %+v, want the error, the last good response and when it was read", r)
+	}
+
+	// A round with a read that hangs: the other result is out before it ends.
+	slow := ep(srv, "/slow")
+	fast := healthcheck.Endpoint{Key: healthcheck.Key{Name: "fast"}, Probe: healthcheck.Liveness, URL: srv.URL + "/fast"}
+	healthy.Store(true)
+	done := make(chan struct{})
+	go func() { defer close(done); f.FetchAll(context.Background(), []healthcheck.Endpoint{slow, fast}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r, ok := f.Results()[fast]; ok && r.Known {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("results read so far not published while the round runs")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	<-done
+	if _, ok := f.Results()[flap]; ok {
+		t.Error("an endpoint no longer listed is still in the results")
 	}
 }
