@@ -418,6 +418,7 @@ func TestAudit(t *testing.T) {
 	for _, want := range []string{
 		"bad.yaml:3: invalid YAML",
 		"examples/manifests/shop.yaml:1: warning placement/no-spread-policy shop/Deployment/checkout",
+		"warning resources/no-requests shop/Deployment/checkout: container(s) checkout set no cpu request",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit output misses %q:\n%s", want, out)
@@ -445,10 +446,13 @@ func TestAudit(t *testing.T) {
 		rules = append(rules, f.Name+":"+f.Rule+":"+f.Severity)
 	}
 	sort.Strings(rules)
+	// Requests and the memory limit are named per workload (checkout's
+	// container sets neither cpu nor memory), not counted per namespace.
 	want := "checkout:disruption/no-pdb:warning checkout:health/no-liveness-probe:info checkout:health/no-readiness-probe:info " +
-		"checkout:placement/no-spread-policy:warning ledger:disruption/no-pdb:warning " +
+		"checkout:placement/no-spread-policy:warning checkout:resources/no-memory-limit:warning " +
+		"checkout:resources/no-requests:warning checkout:resources/no-requests:warning ledger:disruption/no-pdb:warning " +
 		"ledger:health/no-liveness-probe:info ledger:health/no-readiness-probe:info " +
-		"shop:resources/no-limitrange:info shop:resources/no-requests:warning shop:resources/no-requests:warning shop:resources/no-resourcequota:info"
+		"shop:resources/no-limitrange:info shop:resources/no-resourcequota:info"
 	if strings.Join(rules, " ") != want {
 		t.Errorf("findings %v\nwant %s", rules, want)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
@@ -213,10 +215,21 @@ func Resources(res resources.Result) []Finding {
 				Message: "no LimitRange: containers get no default requests or limits"})
 		}
 	}
-	for _, c := range res.Containers {
-		if c.WithoutRequests > 0 && !defaults[c.Namespace].DefaultRequest[c.Resource] {
-			out = append(out, Finding{Rule: "resources/no-requests", Severity: Warning, Kind: "Namespace", Name: c.Namespace,
-				Message: fmt.Sprintf("%d of %d %s containers set no %s request and no LimitRange supplies one", c.WithoutRequests, c.Total, c.ContainerType, c.Resource)})
+	// Named per workload and container, as the fix is made (the live
+	// metrics count the same containers per namespace).
+	for _, m := range res.Missing {
+		d := defaults[m.Namespace]
+		if len(m.WithoutRequest) > 0 && !d.DefaultRequest[m.Resource] {
+			out = append(out, Finding{Rule: "resources/no-requests", Severity: Warning, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name,
+				Message: fmt.Sprintf("container(s) %s set no %s request and no LimitRange supplies one: the scheduler places them as if they needed none",
+					strings.Join(m.WithoutRequest, ", "), m.Resource)})
+		}
+		// CPU limits are a choice (throttling); a missing memory limit lets
+		// one container take the node's memory.
+		if m.Resource == string(corev1.ResourceMemory) && len(m.WithoutLimit) > 0 && !d.DefaultLimit[m.Resource] {
+			out = append(out, Finding{Rule: "resources/no-memory-limit", Severity: Warning, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name,
+				Message: fmt.Sprintf("container(s) %s set no memory limit and no LimitRange supplies one: one of them can use the node's memory until the kernel kills whatever it picks",
+					strings.Join(m.WithoutLimit, ", "))})
 		}
 	}
 	for _, q := range res.Quotas {

@@ -44,9 +44,22 @@ type Quota struct {
 	Used, Hard                float64
 }
 
+// Missing names one workload's (or bare pod's) containers that set no
+// request, or no limit, for one resource.
+type Missing struct {
+	Kind, Namespace, Name string
+	Resource              string
+	// WithoutRequest and WithoutLimit list container names (init
+	// containers too), in spec order.
+	WithoutRequest, WithoutLimit []string
+}
+
 // Result is one analysis, sorted.
 type Result struct {
 	Containers []Containers
+	// Missing names, per workload and resource, the containers behind the
+	// counts: the audit reports them by name.
+	Missing []Missing
 	Namespaces []Namespace
 	// Quotas holds resources with a hard limit above zero and a used value;
 	// others have no ratio to speak of.
@@ -72,11 +85,13 @@ func Analyze(s *cluster.Snapshot, excluded []string) Result {
 	}
 
 	counts := map[[3]string]*Containers{}
-	count := func(namespace string, spec *corev1.PodSpec) {
+	var missing []Missing
+	count := func(kind, namespace, name string, spec *corev1.PodSpec) {
 		if skip(namespace) {
 			return
 		}
 		ns(namespace)
+		byResource := map[corev1.ResourceName]*Missing{}
 		for _, group := range []struct {
 			typ string
 			cs  []corev1.Container
@@ -91,26 +106,43 @@ func Analyze(s *cluster.Snapshot, excluded []string) Result {
 					}
 					cc.Total++
 					_, hasLimit := c.Resources.Limits[r]
-					if _, hasRequest := c.Resources.Requests[r]; !hasRequest && !hasLimit {
+					_, hasRequest := c.Resources.Requests[r]
+					if hasRequest && hasLimit {
+						continue
+					}
+					m := byResource[r]
+					if m == nil {
+						m = &Missing{Kind: kind, Namespace: namespace, Name: name, Resource: string(r)}
+						byResource[r] = m
+					}
+					// A limit alone sets the request to it.
+					if !hasRequest && !hasLimit {
 						cc.WithoutRequests++
+						m.WithoutRequest = append(m.WithoutRequest, c.Name)
 					}
 					if !hasLimit {
 						cc.WithoutLimits++
+						m.WithoutLimit = append(m.WithoutLimit, c.Name)
 					}
 				}
 			}
 		}
+		for _, r := range Resources {
+			if m := byResource[r]; m != nil {
+				missing = append(missing, *m)
+			}
+		}
 	}
 	for _, w := range cluster.Workloads(s) {
-		count(w.Meta.Namespace, &w.Template.Spec)
+		count(w.Kind, w.Meta.Namespace, w.Meta.Name, &w.Template.Spec)
 	}
 	for _, p := range s.Pods {
 		if p.BareSpec != nil && cluster.ControllerOf(p.OwnerReferences) == nil {
-			count(p.Namespace, p.BareSpec)
+			count("Pod", p.Namespace, p.Name, p.BareSpec)
 		}
 	}
 
-	var res Result
+	res := Result{Missing: missing}
 	for _, q := range s.ResourceQuotas {
 		if skip(q.Namespace) {
 			continue
@@ -158,6 +190,9 @@ func Analyze(s *cluster.Snapshot, excluded []string) Result {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.ContainerType, b.ContainerType))
 	})
 	slices.SortFunc(res.Namespaces, func(a, b Namespace) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(res.Missing, func(a, b Missing) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Resource, b.Resource))
+	})
 	slices.SortFunc(res.Quotas, func(a, b Quota) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Resource, b.Resource))
 	})

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"reflect"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -64,6 +65,16 @@ func TestAnalyze(t *testing.T) {
 	team := r.Namespaces[1]
 	if team.ResourceQuotas != 1 || team.LimitRanges != 1 || !team.DefaultRequest["memory"] || !team.DefaultLimit["memory"] || team.DefaultRequest["cpu"] {
 		t.Errorf("team %+v (a Pod-type LimitRange gives containers no default)", team)
+	}
+	// The same containers, by name: what the audit reports.
+	wantMissing := []Missing{
+		{Kind: "Deployment", Namespace: "team", Name: "d", Resource: "cpu", WithoutRequest: []string{"bare", "init"}, WithoutLimit: []string{"bare", "init"}},
+		{Kind: "Deployment", Namespace: "team", Name: "d", Resource: "memory", WithoutRequest: []string{"limit-only", "bare", "init"}, WithoutLimit: []string{"limit-only", "bare", "init"}},
+		{Kind: "Pod", Namespace: "team", Name: "bare", Resource: "cpu", WithoutRequest: []string{"c"}, WithoutLimit: []string{"c"}},
+		{Kind: "Pod", Namespace: "team", Name: "bare", Resource: "memory", WithoutLimit: []string{"c"}},
+	}
+	if !reflect.DeepEqual(r.Missing, wantMissing) {
+		t.Errorf("missing\n%+v\nwant\n%+v", r.Missing, wantMissing)
 	}
 	// requests.cpu hard 0 has no ratio; services has no used value yet.
 	if len(r.Quotas) != 1 || r.Quotas[0].Resource != "pods" || r.Quotas[0].Used/r.Quotas[0].Hard != 0.9 {
