@@ -42,6 +42,8 @@ var healthSpec = Spec{
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_probe_present", Type: Gauge, Stability: Experimental,
 			Help: "1 if the container has the probe (liveness, readiness, startup), else 0.", Labels: containerProbeLabels, Bound: "3 series per container of each workload"},
+		{Name: "kube_reliability_workload_probe_port_invalid", Type: Gauge, Stability: Experimental,
+			Help: "1 for a probe whose port the kubelet can never reach, by reason: undeclared_named_port (a named port the container does not declare), udp_port (an HTTP or TCP probe on a port declared for UDP only). The probe fails every time: a liveness probe restarts the container forever, a readiness probe keeps it unready, a startup probe never lets it start. Absent for probes that can work.", Labels: append(append([]string{}, containerProbeLabels...), "reason"), Bound: "one series per misconfigured probe"},
 		{Name: "kube_reliability_workload_liveness_same_as_readiness", Type: Gauge, Stability: Experimental,
 			Help: "1 if the container's liveness and readiness probes check the same thing (handler, port, path): a readiness failure then restarts the container.", Labels: workloadContainerLabels, Bound: perContainer},
 		{Name: "kube_reliability_workload_probe_standard_route", Type: Gauge, Stability: Experimental,
@@ -123,6 +125,11 @@ func (c *healthCollector) Update(ctx context.Context, e *Emitter) error {
 				e.Bool("kube_reliability_workload_probe_present", ct.Present[p], k.Namespace, k.Kind, k.Name, ct.Name, p)
 			}
 			e.Bool("kube_reliability_workload_liveness_same_as_readiness", ct.LivenessSameAsReadiness, k.Namespace, k.Kind, k.Name, ct.Name)
+			for _, p := range healthcheck.Probes {
+				if why, ok := ct.PortInvalid[p]; ok {
+					e.Gauge("kube_reliability_workload_probe_port_invalid", 1, k.Namespace, k.Kind, k.Name, ct.Name, p, why)
+				}
+			}
 			for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
 				if std, ok := ct.StandardRoute[p]; ok {
 					e.Bool("kube_reliability_workload_probe_standard_route", std, k.Namespace, k.Kind, k.Name, ct.Name, p)

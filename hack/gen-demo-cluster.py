@@ -189,7 +189,7 @@ objs.append({"apiVersion": "v1", "kind": "Secret",
 HEALTH_PORT = 18081
 def probe(path):
     return {"httpGet": {"path": path, "port": HEALTH_PORT}, "periodSeconds": 10}
-def health_workload(name, ip, readiness="/ping", liveness=None, annotations=None):
+def health_workload(name, ip, readiness="/ping", liveness=None, annotations=None, startup_port=None):
     uid, rs_uid, rs = "deploy-orders-%s" % name, "rs-orders-%s" % name, name + "-6c9d7f5b8"
     t = template(name)
     c = t["spec"]["containers"][0]
@@ -197,6 +197,8 @@ def health_workload(name, ip, readiness="/ping", liveness=None, annotations=None
     c["readinessProbe"] = probe(readiness)
     if liveness:
         c["livenessProbe"] = probe(liveness)
+    if startup_port:
+        c["startupProbe"] = {"httpGet": {"path": "/ping", "port": startup_port}, "periodSeconds": 10}
     meta = {"name": name, "namespace": "orders", "uid": uid}
     if annotations:
         meta["annotations"] = annotations
@@ -215,7 +217,9 @@ health_workload("inventory", "127.0.0.52", liveness="/health")
 # Liveness and readiness on the same endpoint: a slow dependency restarts it.
 health_workload("pricing", "127.0.0.53", liveness="/ping")
 health_workload("accounts", "127.0.0.54")
-health_workload("notifications", "127.0.0.55")
+# Its startup probe names a port the container does not declare ("admin"):
+# the kubelet can never run it, so the container never starts.
+health_workload("notifications", "127.0.0.55", startup_port="admin")
 health_workload("reports", "127.0.0.56", annotations={"health.kube-reliability.io/depends-on": "inventory, warehouse.example.com"})
 
 def ingress_class(name, controller, default=False):

@@ -293,8 +293,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	// Watched resource kinds: 13 core, 3 Helm storages, 3 Gateway API.
 	const workloads, zones, resources = 12, 3, 19
+	// Probe checks cover bare pods' containers too (the demo has one).
+	const owners = workloads + 1
 	budget := map[string]int{
-		"kube_reliability_workload_probe_present": 3 * workloads, "kube_reliability_health_fetch_failures_total": 9,
+		"kube_reliability_workload_probe_present": 3 * owners, "kube_reliability_workload_liveness_same_as_readiness": owners, "kube_reliability_health_fetch_failures_total": 9,
 		"kube_reliability_health_response_format": 5 * 2 * workloads, "kube_reliability_health_dependencies": 2 * workloads,
 		"kube_reliability_workload_probe_standard_route": 2 * workloads,
 		"kube_reliability_workload_spread_policy":        4 * workloads, "kube_reliability_zone_nodes": zones,

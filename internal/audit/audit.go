@@ -279,6 +279,11 @@ func Health(res healthcheck.Result) []Finding {
 					f("health/no-"+p+"-probe", Info, fmt.Sprintf("container %s has no %s probe", c.Name, p))
 				}
 			}
+			for _, p := range healthcheck.Probes {
+				if why, ok := c.PortInvalid[p]; ok {
+					f("health/probe-port-invalid", Critical, fmt.Sprintf("container %s's %s probe targets a port the kubelet cannot reach (%s): the probe fails every time", c.Name, p, why))
+				}
+			}
 			if c.LivenessSameAsReadiness {
 				f("health/liveness-same-as-readiness", Warning, fmt.Sprintf("container %s checks the same endpoint for liveness and readiness: not being ready restarts it", c.Name))
 			}

@@ -256,3 +256,50 @@ metadata: {name: legacy, namespace: shop}
 		}
 	}
 }
+
+// A probe on a port the container does not declare fails in the kubelet
+// every time: a critical finding, also for a bare Pod's probes.
+func TestAuditProbePorts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: app
+          image: i
+          ports: [{name: http, containerPort: 8080}]
+          livenessProbe: {httpGet: {path: /health, port: admin}}
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: tools}
+spec:
+  containers:
+    - {name: sh, image: busybox, ports: [{containerPort: 53, protocol: UDP}], readinessProbe: {tcpSocket: {port: 53}}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	var got []string
+	for _, f := range r.Findings {
+		if f.Rule == "health/probe-port-invalid" {
+			got = append(got, fmt.Sprintf("%s %s/%s/%s: %s", f.Severity, f.Namespace, f.Kind, f.Name, f.Message))
+		}
+	}
+	want := []string{
+		"critical shop/Deployment/api: container app's liveness probe targets a port the kubelet cannot reach (undeclared_named_port): the probe fails every time",
+		"critical tools/Pod/debug: container sh's readiness probe targets a port the kubelet cannot reach (udp_port): the probe fails every time",
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

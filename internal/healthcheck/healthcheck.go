@@ -88,7 +88,20 @@ type Container struct {
 	// StandardRoute per HTTP probe kind: its path is in the configured
 	// list. Absent for probes that are not HTTP.
 	StandardRoute map[string]bool
+	// PortInvalid per probe kind whose port the kubelet can never reach,
+	// with why (PortUndeclared, PortUDP): the probe fails every time.
+	PortInvalid map[string]string
 }
+
+// Why a probe's port cannot work.
+const (
+	// PortUndeclared: a named port the container does not declare; the
+	// kubelet cannot resolve it.
+	PortUndeclared = "undeclared_named_port"
+	// PortUDP: an HTTP or TCP probe on a port the container declares for
+	// UDP only.
+	PortUDP = "udp_port"
+)
 
 // Edge is one dependency of a workload's health check.
 type Edge struct {
@@ -302,8 +315,20 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 		out[i].Depth, out[i].InCycle = a.Depth[i], a.InCycle[i]
 	}
 	markComplete(&res, expected, byEndpoint, index)
+	// Bare pods have no template: their own containers' probes are
+	// checked too (they are in no dependency graph).
+	for _, p := range snap.Pods {
+		if p.BareSpec == nil || p.Terminating || cluster.ControllerOf(p.OwnerReferences) != nil {
+			continue
+		}
+		res.Workloads = append(res.Workloads, Workload{Key: Key{p.Namespace, KindPod, p.Name}, Complete: true,
+			Containers: checkContainers(&corev1.PodTemplateSpec{Spec: *p.BareSpec}, cfg)})
+	}
 	return res
 }
+
+// KindPod is the owner_kind of a bare pod's probe checks.
+const KindPod = "Pod"
 
 // markComplete counts the known endpoints and marks the workloads whose
 // graph values are whole: a workload is incomplete when its own expected
@@ -429,6 +454,14 @@ func checkContainers(t *corev1.PodTemplateSpec, cfg Config) []Container {
 		}}
 		r.LivenessSameAsReadiness = c.LivenessProbe != nil && c.ReadinessProbe != nil &&
 			sameHandler(c.LivenessProbe.ProbeHandler, c.ReadinessProbe.ProbeHandler)
+		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
+			if why := invalidPort(p, c); why != "" {
+				if r.PortInvalid == nil {
+					r.PortInvalid = map[string]string{}
+				}
+				r.PortInvalid[probe] = why
+			}
+		}
 		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe} {
 			if p == nil || p.HTTPGet == nil {
 				continue
@@ -515,6 +548,40 @@ func Endpoints(snap *cluster.Snapshot) []Endpoint {
 		}
 	}
 	return out
+}
+
+// invalidPort says why the kubelet can never reach an HTTP or TCP probe's
+// port, or "" when it can (or it is another kind of probe). A numeric port
+// the container does not list is fine: ports lists are informational.
+func invalidPort(p *corev1.Probe, c corev1.Container) string {
+	var port intstr.IntOrString
+	switch {
+	case p == nil:
+		return ""
+	case p.HTTPGet != nil:
+		port = p.HTTPGet.Port
+	case p.TCPSocket != nil:
+		port = p.TCPSocket.Port
+	default:
+		return ""
+	}
+	tcp, udp := false, false
+	for _, cp := range c.Ports {
+		if (port.Type == intstr.String && cp.Name == port.StrVal) || (port.Type == intstr.Int && cp.ContainerPort == port.IntVal) {
+			if cp.Protocol == corev1.ProtocolUDP {
+				udp = true
+			} else {
+				tcp = true // TCP is the default protocol
+			}
+		}
+	}
+	switch {
+	case port.Type == intstr.String && !tcp && !udp:
+		return PortUndeclared
+	case udp && !tcp:
+		return PortUDP
+	}
+	return ""
 }
 
 func probePort(p intstr.IntOrString, c corev1.Container) (int, bool) {

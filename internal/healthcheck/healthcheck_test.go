@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -211,5 +212,38 @@ func TestGraphCompletenessFollowsWhatIsKnown(t *testing.T) {
 	}
 	if !wb.Stale[Liveness].Equal(readAt) || wb.FetchErrors[Liveness] != "timeout" || len(wb.Edges) != 1 || wb.Edges[0].To.Name != "c" || wb.Depth != 2 {
 		t.Errorf("b with its last good response: %+v", wb)
+	}
+}
+
+// A probe on a named port the container does not declare, or an HTTP/TCP
+// probe on a UDP-only port, fails in the kubelet every time. Bare pods'
+// probes are checked like templates'.
+func TestProbePortsAndBarePods(t *testing.T) {
+	t.Parallel()
+	httpOn := func(port intstr.IntOrString) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: port}}}
+	}
+	tcpOn := func(port intstr.IntOrString) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}}
+	}
+	d := deploy("shop", "a", func(c *corev1.Container) {
+		c.Ports = append(c.Ports, corev1.ContainerPort{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP})
+		c.LivenessProbe = httpOn(intstr.FromString("admin")) // not declared
+		c.ReadinessProbe = tcpOn(intstr.FromInt32(53))       // UDP only
+		c.StartupProbe = httpOn(intstr.FromString("http"))   // fine
+	})
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "tools"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "sh", LivenessProbe: tcpOn(intstr.FromString("ssh"))}}}}
+	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, Pods: cluster.Pods(bare)}
+	r := Analyze(snap, Config{}, nil)
+	if len(r.Workloads) != 2 {
+		t.Fatalf("workloads %+v, want the Deployment and the bare pod", r.Workloads)
+	}
+	if got, want := r.Workloads[0].Containers[0].PortInvalid, map[string]string{Liveness: PortUndeclared, Readiness: PortUDP}; !reflect.DeepEqual(got, want) {
+		t.Errorf("deployment ports %v, want %v", got, want)
+	}
+	pod := r.Workloads[1]
+	if pod.Key != (Key{"tools", KindPod, "debug"}) || pod.Containers[0].Present[Readiness] || pod.Containers[0].PortInvalid[Liveness] != PortUndeclared {
+		t.Errorf("bare pod %+v", pod)
 	}
 }
