@@ -59,7 +59,7 @@ type Result struct {
 	Containers []Containers
 	// Missing names, per workload and resource, the containers behind the
 	// counts: the audit reports them by name.
-	Missing []Missing
+	Missing    []Missing
 	Namespaces []Namespace
 	// Quotas holds resources with a hard limit above zero and a used value;
 	// others have no ratio to speak of.
