@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +97,7 @@ kube_reliability_health_response_read_timestamp_seconds{namespace="shop",owner_k
 	names := []string{"kube_reliability_health_dependencies", "kube_reliability_health_dependency_depth", "kube_reliability_health_dependency_edge",
 		"kube_reliability_health_fetch_coverage_ratio", "kube_reliability_health_graph_complete", "kube_reliability_health_graph_incomplete",
 		"kube_reliability_health_response_read_timestamp_seconds", "kube_reliability_health_dependency_in_cycle"}
-	if err := testutil.CollectAndCompare(s, strings.NewReader(want), names...); err != nil {
+	if err := compareNamed(t, s, want, names...); err != nil {
 		t.Error(err)
 	}
 	if problems, err := testutil.CollectAndLint(s); err != nil || len(problems) > 0 {
