@@ -197,8 +197,16 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 		slices.Sort(got)
 		return got, r.Failed(Critical)
 	}
+	// The same objects as a kubectl get -A -o yaml dump: one List.
+	dump := "apiVersion: v1\nkind: List\nitems:\n"
+	for _, doc := range strings.Split(web+bare+withPods, "\n---\n") {
+		if doc = strings.TrimSpace(doc); doc != "" {
+			dump += "- " + strings.ReplaceAll(doc, "\n", "\n  ") + "\n"
+		}
+	}
 	want := []string{"Deployment/web:disruption/multiple-pdbs:critical"}
-	for name, input := range map[string]string{"alone": web, "with a bare pod": web + bare, "with another workload's pods": web + withPods, "all": web + bare + withPods} {
+	for name, input := range map[string]string{"alone": web, "with a bare pod": web + bare, "with another workload's pods": web + withPods, "all": web + bare + withPods,
+		"all, as a kubectl List dump": dump} {
 		got, failed := verdicts(input)
 		if !slices.Equal(got, want) || !failed {
 			t.Errorf("%s: disruption findings %v (fails the gate: %v), want %v and a failing gate", name, got, failed, want)
