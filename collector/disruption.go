@@ -31,6 +31,12 @@ var disruptionSpec = Spec{
 			Help: "1 if the PodDisruptionBudget allows zero disruptions even with every expected pod healthy, so every drain of its pods' nodes hangs, else 0; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
 		{Name: "kube_reliability_pdb_allows_all_disruptions", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0, maxUnavailable 100%), so it allows every eviction and protects nothing, else 0; absent when unknown.", Labels: pdbLabels, Bound: perPDB},
+		{Name: "kube_reliability_node_drain_blocked", Type: Gauge, Stability: Experimental,
+			Help: "1 if draining the node would hang right now: the eviction of one of its pods (DaemonSets', mirror and finished pods aside) is refused, by a PodDisruptionBudget that allows no disruption at the moment or because the pod is under several; else 0. Absent when a budget over one of its pods cannot be computed.", Labels: []string{"node"}, Bound: "one series per node"},
+		{Name: "kube_reliability_node_drain_blocking_pdb", Type: Gauge, Stability: Experimental,
+			Help: "1 for each PodDisruptionBudget that refuses the eviction of a pod on the node right now, by reason: no_disruptions_allowed (its healthy pods are at its minimum) or multiple_pdbs (the pod is under several, which the eviction API refuses).", Labels: []string{"node", "namespace", "poddisruptionbudget", "reason"}, Bound: "one series per blocking PDB of each node whose drain is blocked"},
+		{Name: "kube_reliability_nodes_drain_blocked", Type: Gauge, Stability: Experimental,
+			Help: "Nodes whose drain would hang right now (kube_reliability_node_drain_blocked == 1).", Bound: "one series"},
 		{Name: "kube_reliability_pdb_invalid", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
@@ -63,6 +69,23 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 			e.Gauge("kube_reliability_workload_pods_with_multiple_pdbs", float64(w.PodsWithMultiplePDBs), w.Namespace, w.Kind, w.Name)
 		}
 	}
+	blocked := 0
+	for i, n := range res.Nodes {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !n.Known {
+			continue
+		}
+		e.Bool("kube_reliability_node_drain_blocked", n.Blocked, n.Name)
+		if n.Blocked {
+			blocked++
+		}
+		for _, b := range n.Blocking {
+			e.Gauge("kube_reliability_node_drain_blocking_pdb", 1, n.Name, b.Namespace, b.PDB, b.Reason)
+		}
+	}
+	e.Gauge("kube_reliability_nodes_drain_blocked", float64(blocked))
 	for _, p := range res.PDBs {
 		e.Bool("kube_reliability_pdb_invalid", p.Invalid != "", p.Namespace, p.Name)
 		if p.Invalid != "" {

@@ -128,3 +128,103 @@ func mustSpec(t *testing.T, name string) *collector.Spec {
 	t.Fatalf("no collector %q", name)
 	return nil
 }
+
+// TestDrainPreflightLive: per node, whether a drain would hang right now,
+// proven by the eviction API under the real disruption controller. node-1
+// holds both db pods, whose PDB requires both (no disruption allowed):
+// blocked. node-2 holds one web pod (its PDB allows one disruption) and a
+// pod no PDB covers: drainable, and every pod on it is evicted. node-3
+// holds the api pod two PDBs select: blocked, and the eviction says so.
+func TestDrainPreflightLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver and kube-controller-manager")
+	}
+	env := testenv.Start(t)
+	env.StartControllerManager()
+	client := bindShippedRole(t, env)
+	ctx := context.Background()
+	for _, n := range []string{"node-1", "node-2", "node-3"} {
+		env.CreateNode(testenv.NodeSpec{Name: n, Zone: "zone-a"})
+	}
+	replicas := map[string]int32{"db": 2, "web": 3, "api": 1, "lonely": 1}
+	for app, n := range replicas {
+		env.CreateDeployment("shop", app, n, nil)
+	}
+	onNode := map[string][]string{}
+	place := func(app string, nodes ...string) {
+		for _, p := range env.RunPods("shop", "app="+app, int(replicas[app]), nodes...) {
+			onNode[p.Spec.NodeName] = append(onNode[p.Spec.NodeName], p.Name)
+		}
+	}
+	place("db", "node-1")
+	place("web", "node-1", "node-2", "node-3")
+	place("api", "node-3")
+	place("lonely", "node-2")
+	mkPDB := func(name, app string, minAvailable int32) {
+		ma := intstr.FromInt32(minAvailable)
+		if _, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Create(ctx, &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &ma,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+		}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkPDB("db", "db", 2)
+	mkPDB("web", "web", 2)
+	mkPDB("api-a", "api", 1)
+	mkPDB("api-b", "api", 0)
+
+	reg := liveRegistry(t, client, collector.Deps{}, "disruption")
+	node := func(n string) string { return fmt.Sprintf(`kube_reliability_node_drain_blocked{node=%q}`, n) }
+	blocking := func(n, pdb, reason string) string {
+		return fmt.Sprintf(`kube_reliability_node_drain_blocking_pdb{namespace="shop",node=%q,poddisruptionbudget=%q,reason=%q}`, n, pdb, reason)
+	}
+	testenv.Eventually(t, 15*time.Second, expectation(t, reg, map[string]float64{
+		node("node-1"): 1, node("node-2"): 0, node("node-3"): 1,
+		blocking("node-1", "db", "no_disruptions_allowed"):  1,
+		blocking("node-3", "api-a", "multiple_pdbs"):        1,
+		blocking("node-3", "api-b", "multiple_pdbs"):        1,
+		blocking("node-1", "web", "no_disruptions_allowed"): -1, // web allows one
+		blocking("node-2", "web", "no_disruptions_allowed"): -1,
+		`kube_reliability_nodes_drain_blocked{}`:            2,
+	}))
+
+	// The disruption controller must have computed the budgets first.
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for name, allowed := range map[string]int32{"db": 0, "web": 1} {
+			p, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if p.Status.ObservedGeneration != p.Generation || p.Status.DisruptionsAllowed != allowed {
+				return fmt.Errorf("pdb %s: %+v, want %d disruptions allowed", name, p.Status, allowed)
+			}
+		}
+		return nil
+	})
+	// node-1: blocked, the eviction of its db pod is refused.
+	var dbPod string
+	for _, p := range onNode["node-1"] {
+		if strings.HasPrefix(p, "db-") {
+			dbPod = p
+		}
+	}
+	if err := env.Evict("shop", dbPod); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("evicting %s on node-1 (drain blocked): err = %v, want 429", dbPod, err)
+	}
+	// node-2: drainable, every pod on it is evicted.
+	for _, p := range onNode["node-2"] {
+		if err := env.Evict("shop", p); err != nil {
+			t.Errorf("draining node-2, evicting %s: %v", p, err)
+		}
+	}
+	// node-3: blocked, the api pod is under two PDBs.
+	for _, p := range onNode["node-3"] {
+		if strings.HasPrefix(p, "api-") {
+			if err := env.Evict("shop", p); err == nil || !strings.Contains(err.Error(), "more than one PodDisruptionBudget") {
+				t.Errorf("evicting %s on node-3: err = %v, want the more-than-one-PodDisruptionBudget refusal", p, err)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,7 +36,40 @@ type PDB struct {
 	// maxUnavailable, minAvailable 0, maxUnavailable 100%), so it allows
 	// every eviction and protects nothing. Known when ExpectedKnown.
 	AllowsAll bool
+	// CurrentHealthy counts the selected pods that are ready and not being
+	// deleted; DisruptionsAllowed is what the disruption controller would
+	// put in the PDB's status now (CurrentHealthy - DesiredHealthy, at
+	// least 0). Known when ExpectedKnown.
+	CurrentHealthy, DisruptionsAllowed int
 }
+
+// Node is the drain pre-flight of one node: would `kubectl drain` hang on
+// it right now?
+type Node struct {
+	Name string
+	// Known is false when a PDB over one of its pods has no computable
+	// budget: the verdict is unknown then, not "drainable".
+	Known bool
+	// Blocked: an eviction of one of its pods is refused now (a PDB that
+	// allows no disruption, or a pod under several PDBs), so the drain
+	// waits on it until the cluster changes.
+	Blocked bool
+	// Blocking lists why: the PDBs that refuse, by reason.
+	Blocking []Blocking
+}
+
+// Blocking is one PDB that refuses the eviction of a node's pod.
+type Blocking struct {
+	Namespace, PDB string
+	// Reason is NoDisruptionsAllowed or MultiplePDBs.
+	Reason string
+}
+
+// Why a drain is blocked.
+const (
+	NoDisruptionsAllowed = "no_disruptions_allowed"
+	MultiplePDBs         = "multiple_pdbs"
+)
 
 // Workload is the disruption verdict on one workload.
 type Workload struct {
@@ -55,6 +89,8 @@ type Workload struct {
 type Result struct {
 	PDBs      []PDB
 	Workloads []Workload
+	// Nodes holds every node's drain pre-flight, sorted by name.
+	Nodes []Node
 }
 
 type parsed struct {
@@ -134,7 +170,83 @@ func Analyze(s *cluster.Snapshot) Result {
 	slices.SortFunc(res.PDBs, func(a, b PDB) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	res.Nodes = drainPreflight(s, byNS, res.PDBs)
 	return res
+}
+
+// drainPreflight answers, per node, whether a drain would hang now: it
+// evicts every pod but DaemonSets', mirror pods and finished ones, and the
+// eviction API refuses a pod selected by several PDBs, or by one whose
+// budget allows no disruption (the pod healthy or not: an unhealthy pod
+// is evictable only while the budget holds, under the default
+// unhealthyPodEvictionPolicy).
+func drainPreflight(s *cluster.Snapshot, byNS map[string][]parsed, pdbs []PDB) []Node {
+	verdict := map[[2]string]PDB{}
+	for _, p := range pdbs {
+		verdict[[2]string{p.Namespace, p.Name}] = p
+	}
+	nodes := map[string]*Node{}
+	for _, n := range s.Nodes {
+		nodes[n.Name] = &Node{Name: n.Name, Known: true}
+	}
+	for _, pod := range s.Pods {
+		n := nodes[pod.NodeName]
+		if n == nil || !drained(pod) {
+			continue
+		}
+		var matching []parsed
+		for _, p := range byNS[pod.Namespace] {
+			if p.selector.Matches(labels.Set(pod.Labels)) {
+				matching = append(matching, p)
+			}
+		}
+		add := func(p parsed, reason string) {
+			b := Blocking{Namespace: p.pdb.Namespace, PDB: p.pdb.Name, Reason: reason}
+			if !slices.Contains(n.Blocking, b) {
+				n.Blocking = append(n.Blocking, b)
+			}
+			n.Blocked = true
+		}
+		switch {
+		case len(matching) > 1:
+			for _, p := range matching {
+				add(p, MultiplePDBs)
+			}
+		case len(matching) == 1:
+			v := verdict[[2]string{matching[0].pdb.Namespace, matching[0].pdb.Name}]
+			switch {
+			case !v.ExpectedKnown:
+				n.Known = false
+			case v.DisruptionsAllowed == 0:
+				add(matching[0], NoDisruptionsAllowed)
+			}
+		}
+	}
+	out := make([]Node, 0, len(nodes))
+	for _, n := range nodes {
+		slices.SortFunc(n.Blocking, func(a, b Blocking) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.PDB, b.PDB), cmp.Compare(a.Reason, b.Reason))
+		})
+		if n.Blocked {
+			n.Known = true // refused whatever the unknown budgets say
+		}
+		out = append(out, *n)
+	}
+	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// drained reports whether kubectl drain evicts the pod: not a DaemonSet's
+// (skipped with --ignore-daemonsets), not a mirror pod (the kubelet's, not
+// the API's), not finished or already being deleted.
+func drained(p *cluster.Pod) bool {
+	if p.Terminating || p.Phase == corev1.PodSucceeded || p.Phase == corev1.PodFailed {
+		return false
+	}
+	if ref := cluster.ControllerOf(p.OwnerReferences); ref != nil && (ref.Kind == cluster.KindDaemonSet || ref.Kind == "Node") {
+		return false
+	}
+	return true
 }
 
 // checkValues rejects values the disruption controller cannot scale
@@ -161,6 +273,11 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 		}
 	}
 	v.SelectedPods = len(selected)
+	for _, p := range selected {
+		if p.Ready && !p.Terminating {
+			v.CurrentHealthy++
+		}
+	}
 	scale := func() (int, bool) {
 		controllers := map[*cluster.Workload]bool{}
 		total := 0
@@ -210,5 +327,6 @@ func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scal
 	// With every expected pod healthy, currentHealthy = expected.
 	v.BlocksDrain = expected > 0 && expected-desired <= 0
 	v.AllowsAll = desired <= 0
+	v.DisruptionsAllowed = max(v.CurrentHealthy-desired, 0)
 	return v
 }
