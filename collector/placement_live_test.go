@@ -155,7 +155,7 @@ func TestPlacementLive(t *testing.T) {
 	worker := env.CreateReplicaSet("shop", "worker", 2, nil, nil)
 	env.PodsOn("shop", "worker", "ReplicaSet", &worker.ObjectMeta, worker.Spec.Template.Labels, "node-2", "node-2")
 
-	reg := liveRegistry(t, client, collector.Deps{}, "exporter", "placement", "placement_detail")
+	reg := liveRegistry(t, client, collector.Deps{}, "exporter", "placement", "placement_detail", "loss")
 
 	const D, S, R = "Deployment", "StatefulSet", "ReplicaSet"
 	testenv.Eventually(t, 10*time.Second, expectation(t, reg, map[string]float64{
@@ -189,6 +189,20 @@ func TestPlacementLive(t *testing.T) {
 		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="packed",policy="none"}`:                1,
 		// Policies not in use have no series.
 		`kube_reliability_workload_spread_policy{namespace="shop",owner_kind="Deployment",owner_name="packed",policy="topology_spread"}`: -1,
+		// Node and zone loss: packed dies with node-1 and zone-a; worker
+		// with node-2 and zone-a; spread and db keep 2 of 3 without
+		// node-1 and 1 without zone-a.
+		w("ready_after_zone_loss", D, "packed"):                    0,
+		w("ready_after_zone_loss", D, "spread"):                    1,
+		w("ready_after_zone_loss", S, "db"):                        1,
+		w("ready_after_zone_loss", R, "worker"):                    0,
+		`kube_reliability_node_loss_workloads_lost{node="node-1"}`: 1,
+		`kube_reliability_node_loss_workloads_lost{node="node-2"}`: 1,
+		`kube_reliability_node_loss_workloads_lost{node="node-3"}`: -1,
+		`kube_reliability_zone_loss_workloads_lost{zone="zone-a"}`: 2,
+		`kube_reliability_zone_loss_workloads_lost{zone="zone-b"}`: 0,
+		`kube_reliability_cluster_survives_node_loss{}`:            0,
+		`kube_reliability_cluster_survives_zone_loss{}`:            0,
 	}))
 
 	// A replica turning unready leaves the node: 2 ready, both on node-1.
@@ -200,13 +214,16 @@ func TestPlacementLive(t *testing.T) {
 		w("single_node", D, "packed"):             1,
 	}))
 
-	// Deleting spread's pod on node-3 empties zone-b for it.
+	// Deleting spread's pod on node-3 empties zone-b for it: zone-a's
+	// loss now takes it down too.
 	env.DeletePod("shop", "spread-2")
 	testenv.Eventually(t, 10*time.Second, expectation(t, reg, map[string]float64{
-		w("replicas_ready", D, "spread"): 2,
-		w("node_skew", D, "spread"):      1,
-		w("zone_skew", D, "spread"):      2,
-		w("single_zone", D, "spread"):    1,
+		w("ready_after_zone_loss", D, "spread"):                    0,
+		`kube_reliability_zone_loss_workloads_lost{zone="zone-a"}`: 3,
+		w("replicas_ready", D, "spread"):                           2,
+		w("node_skew", D, "spread"):                                1,
+		w("zone_skew", D, "spread"):                                2,
+		w("single_zone", D, "spread"):                              1,
 	}))
 
 	// Cordoning node-3 leaves one eligible zone: one zone is all spread

@@ -12,6 +12,7 @@ var All = []*Spec{
 	&exporterSpec,
 	&placementSpec,
 	&placementDetailSpec,
+	&lossSpec,
 	&disruptionSpec,
 	&resourcesSpec,
 	&ingressSpec,

@@ -146,6 +146,9 @@ func Placement(res placement.Result) []Finding {
 		f := func(rule string, sev Severity, msg string) {
 			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
 		}
+		if w.DesiredReplicas == 1 {
+			f("placement/single-replica", Info, "one replica: its node's loss, every rollout and every eviction take it down")
+		}
 		if w.DesiredReplicas >= 2 && w.Policies == 0 {
 			f("placement/no-spread-policy", Warning, fmt.Sprintf(
 				"%d replicas and no pod anti-affinity or topologySpreadConstraints selecting its own pods: the scheduler may put them all on one node", w.DesiredReplicas))

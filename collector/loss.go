@@ -1,0 +1,72 @@
+package collector
+
+import (
+	"context"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
+)
+
+// maxLossNodes bounds the node-loss series: the nodes whose loss takes the
+// most workloads down, not one series per node of 5,000.
+const maxLossNodes = 10
+
+var lossReads = reads()
+
+var lossSpec = Spec{
+	Name: "loss", Modes: Central | Demo, DefaultEnabled: true, Reads: lossReads,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_workload_ready_after_zone_loss", Type: Gauge, Stability: Experimental,
+			Help: "Ready replicas the workload keeps if the zone holding most of them is lost (0: one zone takes it down). The node counterpart is kube_reliability_workload_replicas_ready minus kube_reliability_workload_node_max_ready_replicas. Absent while a ready replica runs on a node without a zone label.", Labels: workloadLabels, Bound: "one series per workload of 2 or more replicas with a ready one"},
+		{Name: "kube_reliability_workload_single_replica", Type: Gauge, Stability: Experimental,
+			Help: "1 for a workload that asks for a single replica, and for a bare pod, that is ready: any loss of its node, and every rollout or eviction, takes it down.", Labels: workloadLabels, Bound: "one series per single-replica workload or bare pod"},
+		{Name: "kube_reliability_node_loss_workloads_lost", Type: Gauge, Stability: Experimental,
+			Help: "Workloads (bare pods included) that would lose every ready replica if this node were lost, for the nodes whose loss takes the most down.", Labels: []string{"node"}, Bound: "10 series at most"},
+		{Name: "kube_reliability_zone_loss_workloads_lost", Type: Gauge, Stability: Experimental,
+			Help: "Workloads (bare pods included) that would lose every ready replica if this zone were lost. Absent while a ready replica runs on a node without a zone label.", Labels: []string{"zone"}, Bound: "one series per zone"},
+		{Name: "kube_reliability_cluster_survives_node_loss", Type: Gauge, Stability: Experimental,
+			Help: "1 if the loss of any one node leaves every workload (bare pods included) with a ready replica, else 0.", Bound: "one series"},
+		{Name: "kube_reliability_cluster_survives_zone_loss", Type: Gauge, Stability: Experimental,
+			Help: "1 if the loss of any one zone leaves every workload (bare pods included) with a ready replica, else 0. Absent while a ready replica runs on a node without a zone label.", Bound: "one series"},
+	},
+	New: func(d Deps) (Collector, error) {
+		return &lossCollector{a: newAnalysis(d, d.Cluster, loss.Analyze, lossReads...)}, nil
+	},
+}
+
+type lossCollector struct {
+	a *analysis[loss.Result]
+}
+
+// Version is the cluster snapshot generation.
+func (c *lossCollector) Version() uint64 { return c.a.version() }
+
+func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
+	res, err := c.a.get()
+	if err != nil {
+		return err
+	}
+	for i, w := range res.Workloads {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if w.SingleReplica() {
+			e.Gauge("kube_reliability_workload_single_replica", 1, w.Namespace, w.Kind, w.Name)
+		} else if w.ZoneKnown {
+			e.Gauge("kube_reliability_workload_ready_after_zone_loss", float64(w.AfterZoneLoss), w.Namespace, w.Kind, w.Name)
+		}
+	}
+	for i, n := range res.Nodes {
+		if i == maxLossNodes {
+			break
+		}
+		e.Gauge("kube_reliability_node_loss_workloads_lost", float64(n.Lost), n.Name)
+	}
+	e.Bool("kube_reliability_cluster_survives_node_loss", res.SurvivesNodeLoss())
+	if res.ZonesKnown {
+		for _, z := range res.Zones {
+			e.Gauge("kube_reliability_zone_loss_workloads_lost", float64(z.Lost), z.Name)
+		}
+		e.Bool("kube_reliability_cluster_survives_zone_loss", res.SurvivesZoneLoss())
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package loss
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+)
+
+// KindPod is the kind of a bare pod, a workload of one.
+const KindPod = "Pod"
+
+// Workload is what losing a node or a zone does to one workload.
+type Workload struct {
+	Kind, Namespace, Name string
+	// Desired replicas (1 for a bare pod) and ready ones now.
+	Desired int32
+	Ready   int
+	// AfterNodeLoss: ready replicas left after losing the node holding
+	// most of them (WorstNode); 0 means one node takes it down.
+	AfterNodeLoss int
+	WorstNode     string
+	// AfterZoneLoss and WorstZone likewise for zones; valid only when
+	// ZoneKnown (every ready replica's node has a zone label).
+	AfterZoneLoss int
+	WorstZone     string
+	ZoneKnown     bool
+}
+
+// SingleReplica: the workload asks for one replica (or is a bare pod), a
+// single point of failure by construction.
+func (w Workload) SingleReplica() bool { return w.Desired == 1 }
+
+// Domain is a node or a zone and the workloads its loss takes down
+// entirely (every ready replica on it).
+type Domain struct {
+	Name string
+	Lost int
+}
+
+// Result is one simulation, sorted.
+type Result struct {
+	// Workloads with at least one ready replica, by namespace, kind, name.
+	Workloads []Workload
+	// Nodes whose loss takes down at least one workload, most first.
+	Nodes []Domain
+	// Zones, every one, by name; ZonesKnown is false when a ready
+	// replica runs on a node without a zone label (the zone verdicts are
+	// then unknown).
+	Zones      []Domain
+	ZonesKnown bool
+}
+
+// SurvivesNodeLoss: no single node's loss takes a workload down.
+func (r Result) SurvivesNodeLoss() bool { return len(r.Nodes) == 0 }
+
+// SurvivesZoneLoss: no single zone's loss takes a workload down; valid
+// only when ZonesKnown.
+func (r Result) SurvivesZoneLoss() bool {
+	for _, z := range r.Zones {
+		if z.Lost > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Analyze simulates the loss of every node and every zone. DaemonSets are
+// left out (one pod per node by design); bare pods count as workloads of
+// one.
+func Analyze(s *cluster.Snapshot) Result {
+	zoneOf := map[string]string{}
+	res := Result{ZonesKnown: true}
+	zones := map[string]*Domain{}
+	for _, n := range s.Nodes {
+		z := placement.NodeZone(n)
+		zoneOf[n.Name] = z
+		if z != "" && zones[z] == nil {
+			zones[z] = &Domain{Name: z}
+		}
+	}
+	nodes := map[string]*Domain{}
+	simulate := func(kind, ns, name string, desired int32, pods []*cluster.Pod) {
+		byNode, byZone := map[string]int{}, map[string]int{}
+		w := Workload{Kind: kind, Namespace: ns, Name: name, Desired: desired, ZoneKnown: true}
+		for _, p := range pods {
+			if !cluster.PodReady(p) || p.NodeName == "" {
+				continue
+			}
+			w.Ready++
+			byNode[p.NodeName]++
+			if z := zoneOf[p.NodeName]; z != "" {
+				byZone[z]++
+			} else {
+				w.ZoneKnown = false
+			}
+		}
+		if w.Ready == 0 {
+			return // nothing ready: nothing a loss could take
+		}
+		w.WorstNode, w.AfterNodeLoss = worst(byNode, w.Ready)
+		if w.AfterNodeLoss == 0 {
+			if nodes[w.WorstNode] == nil {
+				nodes[w.WorstNode] = &Domain{Name: w.WorstNode}
+			}
+			nodes[w.WorstNode].Lost++
+		}
+		if w.ZoneKnown {
+			w.WorstZone, w.AfterZoneLoss = worst(byZone, w.Ready)
+			if w.AfterZoneLoss == 0 {
+				zones[w.WorstZone].Lost++
+			}
+		} else {
+			res.ZonesKnown = false
+		}
+		res.Workloads = append(res.Workloads, w)
+	}
+	for _, w := range cluster.Workloads(s) {
+		if w.Kind != cluster.KindDaemonSet {
+			simulate(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
+		}
+	}
+	for _, p := range s.Pods {
+		if cluster.ControllerOf(p.OwnerReferences) == nil {
+			simulate(KindPod, p.Namespace, p.Name, 1, []*cluster.Pod{p})
+		}
+	}
+	slices.SortFunc(res.Workloads, func(a, b Workload) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	for _, n := range nodes {
+		res.Nodes = append(res.Nodes, *n)
+	}
+	slices.SortFunc(res.Nodes, func(a, b Domain) int { return cmp.Or(cmp.Compare(b.Lost, a.Lost), cmp.Compare(a.Name, b.Name)) })
+	for _, z := range zones {
+		res.Zones = append(res.Zones, *z)
+	}
+	slices.SortFunc(res.Zones, func(a, b Domain) int { return cmp.Compare(a.Name, b.Name) })
+	return res
+}
+
+// worst returns the domain holding the most ready replicas (the first by
+// name on a tie) and the ready replicas left without it.
+func worst(by map[string]int, ready int) (string, int) {
+	name, most := "", 0
+	for d, n := range by {
+		if n > most || (n == most && d < name) {
+			name, most = d, n
+		}
+	}
+	return name, ready - most
+}
