@@ -10,7 +10,8 @@ import (
 // most workloads down, not one series per node of 5,000.
 const maxLossNodes = 10
 
-var lossReads = reads()
+// Services tell which Recreate Deployments serve traffic.
+var lossReads = reads("services")
 
 var lossSpec = Spec{
 	Name: "loss", Modes: Central | Demo, DefaultEnabled: true, Reads: lossReads,
@@ -19,6 +20,10 @@ var lossSpec = Spec{
 			Help: "Ready replicas the workload keeps if the zone holding most of them is lost (0: one zone takes it down). The node counterpart is kube_reliability_workload_replicas_ready minus kube_reliability_workload_node_max_ready_replicas. Absent while a ready replica runs on a node without a zone label.", Labels: workloadLabels, Bound: "one series per workload of 2 or more replicas with a ready one"},
 		{Name: "kube_reliability_workload_single_replica", Type: Gauge, Stability: Experimental,
 			Help: "1 for a workload that asks for a single replica, and for a bare pod, that is ready: any loss of its node, and every rollout or eviction, takes it down.", Labels: workloadLabels, Bound: "one series per single-replica workload or bare pod"},
+		{Name: "kube_reliability_workload_autoscaled_to_one", Type: Gauge, Stability: Experimental,
+			Help: "1 for a workload whose HorizontalPodAutoscaler has minReplicas 1: it may scale down to a single replica, and then a node loss, rollout or eviction takes it down.", Labels: workloadLabels, Bound: "one series per such workload"},
+		{Name: "kube_reliability_workload_recreate_behind_service", Type: Gauge, Stability: Experimental,
+			Help: "1 for a Deployment with the Recreate strategy whose pods a Service selects: every rollout stops all its pods before starting new ones, an outage each time.", Labels: workloadLabels, Bound: "one series per such Deployment"},
 		{Name: "kube_reliability_node_loss_workloads_lost", Type: Gauge, Stability: Experimental,
 			Help: "Workloads (bare pods included) that would lose every ready replica if this node were lost, for the nodes whose loss takes the most down.", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_zone_loss_workloads_lost", Type: Gauge, Stability: Experimental,
@@ -54,6 +59,12 @@ func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
 		} else if w.ZoneKnown {
 			e.Gauge("kube_reliability_workload_ready_after_zone_loss", float64(w.AfterZoneLoss), w.Namespace, w.Kind, w.Name)
 		}
+	}
+	for _, r := range res.AutoscaledToOne {
+		e.Gauge("kube_reliability_workload_autoscaled_to_one", 1, r.Namespace, r.Kind, r.Name)
+	}
+	for _, r := range res.RecreateBehindService {
+		e.Gauge("kube_reliability_workload_recreate_behind_service", 1, r.Namespace, r.Kind, r.Name)
 	}
 	for i, n := range res.Nodes {
 		if i == maxLossNodes {

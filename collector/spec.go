@@ -100,7 +100,8 @@ const (
 )
 
 // workloadReads are what every workload analysis reads (cluster.Workloads).
-var workloadReads = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets"}
+// (HorizontalPodAutoscalers set workloads' replica floors.)
+var workloadReads = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets", "horizontalpodautoscalers"}
 
 func reads(extra ...string) []string { return append(append([]string{}, workloadReads...), extra...) }
 

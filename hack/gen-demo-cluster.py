@@ -95,6 +95,18 @@ deployment("shop", "cart", 3, ["node-a1", "node-b1", "node-b2"], spread="topolog
 deployment("shop", "search", 2, ["node-a1", "node-a2"], spread="preferred")
 # One replica not ready: counts for desired, not for ready.
 deployment("shop", "frontend", 3, ["node-a2", "node-b1", "node-x1"], spread="preferred", unready=(2,))
+# Its autoscaler may take it down to one replica, and it is recreated (all
+# pods stopped first) on every rollout while its Service sends it traffic.
+for o in objs:
+    if o["kind"] == "Deployment" and o["metadata"]["name"] == "frontend":
+        o["spec"]["strategy"] = {"type": "Recreate"}
+objs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+             "metadata": {"name": "frontend", "namespace": "shop", "uid": "hpa-shop-frontend"},
+             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "frontend"},
+                      "minReplicas": 1, "maxReplicas": 6}})
+objs.append({"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "frontend", "namespace": "shop", "uid": "svc-shop-frontend"},
+             "spec": {"selector": {"app": "frontend"}, "ports": [{"port": 80, "targetPort": 8080}]}})
 # A stateful database with required anti-affinity: one per node.
 statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required")
 # A bare ReplicaSet someone created by hand, both replicas on one node.

@@ -165,11 +165,14 @@ func stable(exposition string) string {
 
 // seriesPerWorkloadBudget is the most series a workload may cost on
 // average with default settings, over the demo cluster (whose workloads
-// have several containers, probes, dependencies and findings each). It was
-// 16; the zone-loss simulation adds one per multi-replica workload (at the
-// scale benchmark's 15,000 workloads, 227,000 series against the 250,000
-// target).
-const seriesPerWorkloadBudget = 17
+// have several containers, probes, dependencies and findings each, and
+// nearly every sparse finding family present). It was 16; the zone-loss
+// simulation adds one per multi-replica workload and this session's
+// findings (single replica, autoscaled to one, Recreate behind a Service,
+// probe ports) one each where they apply. The scale benchmark, whose
+// workloads are ordinary, is the figure of record against the 250,000
+// series target (bench/scale).
+const seriesPerWorkloadBudget = 18
 
 // TestDemoEndToEnd serves demo mode, scrapes it, and diffs the whole
 // exposition against testdata/demo.golden; it lints the output and checks
@@ -294,8 +297,8 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	// Watched resource kinds: 13 core, 3 Helm storages, 3 Gateway API.
-	const workloads, zones, resources = 12, 3, 19
+	// Watched resource kinds: 14 core, 3 Helm storages, 3 Gateway API.
+	const workloads, zones, resources = 12, 3, 20
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1
 	budget := map[string]int{

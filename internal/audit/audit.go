@@ -14,6 +14,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
@@ -121,6 +122,7 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	findings = append(findings, Placement(placement.Analyze(snap))...)
 	findings = append(findings, Disruption(disruption.Analyze(snap))...)
 	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
+	findings = append(findings, Autoscaling(snap, loss.Analyze(snap))...)
 	findings = append(findings, Ingresses(ingressclass.Analyze(snap))...)
 	// Static: probe specs and annotations; no endpoint is read.
 	findings = append(findings, Health(healthcheck.Analyze(snap, health, nil))...)
@@ -192,6 +194,41 @@ func Disruption(res disruption.Result) []Finding {
 			f("disruption/pdb-allows-everything", Warning, "requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0 or maxUnavailable 100%): it allows every eviction and protects nothing")
 		case p.BlocksDrain:
 			f("disruption/pdb-blocks-drain", Warning, fmt.Sprintf("requires %d healthy of %d expected pods: it allows no disruption even when all are healthy, so every drain of their nodes hangs", p.DesiredHealthy, p.ExpectedPods))
+		}
+	}
+	return out
+}
+
+// Autoscaling returns the findings about how workloads scale and roll out:
+// an autoscaler that may go down to one replica, a replicas count fixed in
+// the manifest of an autoscaled workload (every apply resets what the
+// autoscaler chose), the Recreate strategy behind a Service.
+func Autoscaling(snap *cluster.Snapshot, res loss.Result) []Finding {
+	var out []Finding
+	for _, r := range res.AutoscaledToOne {
+		out = append(out, Finding{Rule: "autoscaling/min-one", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
+			Message: "its HorizontalPodAutoscaler's minReplicas is 1: it may scale down to a single replica, which one node loss, rollout or eviction takes down"})
+	}
+	for _, r := range res.RecreateBehindService {
+		out = append(out, Finding{Rule: "rollout/recreate-behind-service", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
+			Message: "strategy Recreate behind a Service: every rollout stops all pods before starting new ones, an outage each time"})
+	}
+	static := map[[3]string]bool{}
+	for _, d := range snap.Deployments {
+		if d.Spec.Replicas != nil {
+			static[[3]string{cluster.KindDeployment, d.Namespace, d.Name}] = true
+		}
+	}
+	for _, st := range snap.StatefulSets {
+		if st.Spec.Replicas != nil {
+			static[[3]string{cluster.KindStatefulSet, st.Namespace, st.Name}] = true
+		}
+	}
+	for _, h := range snap.HorizontalPodAutoscalers {
+		ref := h.Spec.ScaleTargetRef
+		if static[[3]string{ref.Kind, h.Namespace, ref.Name}] {
+			out = append(out, Finding{Rule: "autoscaling/static-replicas", Severity: Warning, Kind: ref.Kind, Namespace: h.Namespace, Name: ref.Name,
+				Message: fmt.Sprintf("sets spec.replicas while HorizontalPodAutoscaler %s scales it: every apply of this manifest resets the replicas the autoscaler chose", h.Name)})
 		}
 	}
 	return out

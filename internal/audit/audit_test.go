@@ -311,3 +311,64 @@ spec:
 		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Replicas as they really are: an autoscaled Deployment with replicas
+// unset and minReplicas 3 is a 3-replica workload (no spread, no PDB:
+// findings), one with minReplicas 1 may become a single replica, a
+// manifest fixing replicas under an autoscaler resets it on every apply,
+// and Recreate behind a Service is an outage per rollout.
+func TestAuditAutoscaledWorkloads(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template: {metadata: {labels: {app: api}}, spec: {containers: [{name: app, image: i}]}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api, namespace: shop}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, minReplicas: 3, maxReplicas: 10}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  strategy: {type: Recreate}
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app, image: i}]}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxReplicas: 5}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "autoscaling/") || strings.HasPrefix(f.Rule, "rollout/") ||
+			f.Rule == "placement/no-spread-policy" || f.Rule == "disruption/no-pdb" || f.Rule == "placement/single-replica" {
+			got = append(got, f.Name+":"+f.Rule)
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"api:disruption/no-pdb", "api:placement/no-spread-policy",
+		"web:autoscaling/min-one", "web:autoscaling/static-replicas", "web:disruption/no-pdb", "web:placement/no-spread-policy",
+		"web:rollout/recreate-behind-service",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -45,6 +46,10 @@ type Snapshot struct {
 	// Services resolve the names health checks call to the workloads
 	// behind them.
 	Services []*corev1.Service
+
+	// HorizontalPodAutoscalers set the floor of their targets' replicas
+	// (cluster.Workloads).
+	HorizontalPodAutoscalers []*autoscalingv2.HorizontalPodAutoscaler
 
 	// Unsynced names the resources whose caches have not synced (a
 	// forbidden resource never does): their lists above are empty, and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -24,7 +25,11 @@ type Workload struct {
 	Kind     string
 	Meta     *metav1.ObjectMeta
 	Replicas int32 // desired; DaemonSets report 0 (one per eligible node)
-	Template *corev1.PodTemplateSpec
+	// Autoscaler is the HorizontalPodAutoscaler scaling the workload, if
+	// any: Replicas is then at least its minReplicas (a manifest may leave
+	// replicas unset; the autoscaler never goes below its minimum).
+	Autoscaler *autoscalingv2.HorizontalPodAutoscaler
+	Template   *corev1.PodTemplateSpec
 	// Pods are the workload's pods, terminating ones included, attributed
 	// through controller owner references by UID (a Deployment's through
 	// its ReplicaSets), so a re-created workload of the same name never
@@ -69,6 +74,19 @@ func Workloads(s *Snapshot) []*Workload {
 		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, &rs.Spec.Template)
 		rsOwner[rs.UID] = byUID[rs.UID]
 	}
+	if len(s.HorizontalPodAutoscalers) > 0 {
+		byName := make(map[[3]string]*Workload, len(out))
+		for _, w := range out {
+			byName[[3]string{w.Kind, w.Meta.Namespace, w.Meta.Name}] = w
+		}
+		for _, h := range s.HorizontalPodAutoscalers {
+			ref := h.Spec.ScaleTargetRef
+			if w := byName[[3]string{ref.Kind, h.Namespace, ref.Name}]; w != nil && w.Kind != KindDaemonSet {
+				w.Autoscaler = h
+				w.Replicas = max(w.Replicas, HPAMin(h))
+			}
+		}
+	}
 	for _, p := range s.Pods {
 		ref := ControllerOf(p.OwnerReferences)
 		if ref == nil {
@@ -93,6 +111,15 @@ func Workloads(s *Snapshot) []*Workload {
 		return cmp.Or(cmp.Compare(a.Meta.Namespace, b.Meta.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Meta.Name, b.Meta.Name))
 	})
 	return out
+}
+
+// HPAMin is the autoscaler's minReplicas (1 when unset, as the API server
+// defaults it).
+func HPAMin(h *autoscalingv2.HorizontalPodAutoscaler) int32 {
+	if h.Spec.MinReplicas == nil {
+		return 1
+	}
+	return *h.Spec.MinReplicas
 }
 
 func desired(r *int32) int32 {

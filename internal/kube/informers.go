@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -39,23 +40,25 @@ type Informers struct {
 
 // Resources lists every resource New can watch.
 var Resources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets",
-	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services"}
+	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services",
+	"horizontalpodautoscalers"}
 
 // resourceGVRs are the API paths of Resources.
 var resourceGVRs = map[string]schema.GroupVersionResource{
-	"nodes":                {Version: "v1", Resource: "nodes"},
-	"pods":                 {Version: "v1", Resource: "pods"},
-	"deployments":          {Group: "apps", Version: "v1", Resource: "deployments"},
-	"statefulsets":         {Group: "apps", Version: "v1", Resource: "statefulsets"},
-	"replicasets":          {Group: "apps", Version: "v1", Resource: "replicasets"},
-	"daemonsets":           {Group: "apps", Version: "v1", Resource: "daemonsets"},
-	"poddisruptionbudgets": {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	"namespaces":           {Version: "v1", Resource: "namespaces"},
-	"resourcequotas":       {Version: "v1", Resource: "resourcequotas"},
-	"limitranges":          {Version: "v1", Resource: "limitranges"},
-	"ingressclasses":       {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
-	"ingresses":            {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-	"services":             {Version: "v1", Resource: "services"},
+	"nodes":                    {Version: "v1", Resource: "nodes"},
+	"pods":                     {Version: "v1", Resource: "pods"},
+	"deployments":              {Group: "apps", Version: "v1", Resource: "deployments"},
+	"statefulsets":             {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"replicasets":              {Group: "apps", Version: "v1", Resource: "replicasets"},
+	"daemonsets":               {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	"poddisruptionbudgets":     {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	"namespaces":               {Version: "v1", Resource: "namespaces"},
+	"resourcequotas":           {Version: "v1", Resource: "resourcequotas"},
+	"limitranges":              {Version: "v1", Resource: "limitranges"},
+	"ingressclasses":           {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
+	"ingresses":                {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+	"services":                 {Version: "v1", Resource: "services"},
+	"horizontalpodautoscalers": {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
 }
 
 // New builds the informers of resources (see Resources) on client.
@@ -88,6 +91,9 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger,
 		"ingressclasses":       func() cache.SharedIndexInformer { return networking.IngressClasses().Informer() },
 		"ingresses":            func() cache.SharedIndexInformer { return networking.Ingresses().Informer() },
 		"services":             func() cache.SharedIndexInformer { return core.Services().Informer() },
+		"horizontalpodautoscalers": func() cache.SharedIndexInformer {
+			return f.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
+		},
 	}
 	for _, r := range resources {
 		newInformer, ok := constructors[r]
@@ -203,6 +209,7 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	s.IngressClasses, err = list[*networkingv1.IngressClass](i.stores["ingressclasses"], err)
 	s.Ingresses, err = list[*networkingv1.Ingress](i.stores["ingresses"], err)
 	s.Services, err = list[*corev1.Service](i.stores["services"], err)
+	s.HorizontalPodAutoscalers, err = list[*autoscalingv2.HorizontalPodAutoscaler](i.stores["horizontalpodautoscalers"], err)
 	if err != nil {
 		return nil, err
 	}

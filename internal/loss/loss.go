@@ -4,6 +4,10 @@ import (
 	"cmp"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
@@ -28,6 +32,9 @@ type Workload struct {
 	ZoneKnown     bool
 }
 
+// Ref names a workload.
+type Ref struct{ Kind, Namespace, Name string }
+
 // SingleReplica: the workload asks for one replica (or is a bare pod), a
 // single point of failure by construction.
 func (w Workload) SingleReplica() bool { return w.Desired == 1 }
@@ -50,6 +57,12 @@ type Result struct {
 	// then unknown).
 	Zones      []Domain
 	ZonesKnown bool
+	// AutoscaledToOne: workloads a HorizontalPodAutoscaler may scale down
+	// to a single replica (minReplicas 1), ready or not.
+	AutoscaledToOne []Ref
+	// RecreateBehindService: Deployments with the Recreate strategy whose
+	// pods a Service selects: every rollout takes all of them down first.
+	RecreateBehindService []Ref
 }
 
 // SurvivesNodeLoss: no single node's loss takes a workload down.
@@ -81,6 +94,7 @@ func Analyze(s *cluster.Snapshot) Result {
 		}
 	}
 	nodes := map[string]*Domain{}
+	recreate := recreateBehindService(s)
 	simulate := func(kind, ns, name string, desired int32, pods []*cluster.Pod) {
 		byNode, byZone := map[string]int{}, map[string]int{}
 		w := Workload{Kind: kind, Namespace: ns, Name: name, Desired: desired, ZoneKnown: true}
@@ -117,9 +131,17 @@ func Analyze(s *cluster.Snapshot) Result {
 		res.Workloads = append(res.Workloads, w)
 	}
 	for _, w := range cluster.Workloads(s) {
-		if w.Kind != cluster.KindDaemonSet {
-			simulate(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
+		if w.Kind == cluster.KindDaemonSet {
+			continue
 		}
+		ref := Ref{w.Kind, w.Meta.Namespace, w.Meta.Name}
+		if w.Autoscaler != nil && cluster.HPAMin(w.Autoscaler) <= 1 {
+			res.AutoscaledToOne = append(res.AutoscaledToOne, ref)
+		}
+		if recreate[w.Meta.UID] {
+			res.RecreateBehindService = append(res.RecreateBehindService, ref)
+		}
+		simulate(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
 	}
 	for _, p := range s.Pods {
 		if cluster.ControllerOf(p.OwnerReferences) == nil {
@@ -138,6 +160,33 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 	slices.SortFunc(res.Zones, func(a, b Domain) int { return cmp.Compare(a.Name, b.Name) })
 	return res
+}
+
+// recreateBehindService finds the Deployments with the Recreate strategy
+// whose pods a Service selects, by UID.
+func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
+	var recreate []*appsv1.Deployment
+	for _, d := range s.Deployments {
+		if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+			recreate = append(recreate, d)
+		}
+	}
+	out := map[types.UID]bool{}
+	if len(recreate) == 0 {
+		return out
+	}
+	for _, svc := range s.Services {
+		if len(svc.Spec.Selector) == 0 {
+			continue
+		}
+		sel := labels.SelectorFromSet(svc.Spec.Selector)
+		for _, d := range recreate {
+			if d.Namespace == svc.Namespace && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+				out[d.UID] = true
+			}
+		}
+	}
+	return out
 }
 
 // worst returns the domain holding the most ready replicas (the first by

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -46,19 +47,20 @@ type Object struct {
 // Analyzed lists the kinds the analyzers read; other kinds are counted as
 // skipped without being decoded.
 var Analyzed = map[schema.GroupVersionKind]bool{
-	corev1.SchemeGroupVersion.WithKind("Node"):                  true,
-	corev1.SchemeGroupVersion.WithKind("Pod"):                   true,
-	appsv1.SchemeGroupVersion.WithKind("Deployment"):            true,
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):           true,
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):            true,
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):             true,
-	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"): true,
-	corev1.SchemeGroupVersion.WithKind("Namespace"):             true,
-	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):         true,
-	corev1.SchemeGroupVersion.WithKind("LimitRange"):            true,
-	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):    true,
-	networkingv1.SchemeGroupVersion.WithKind("Ingress"):         true,
-	corev1.SchemeGroupVersion.WithKind("Service"):               true,
+	corev1.SchemeGroupVersion.WithKind("Node"):                           true,
+	corev1.SchemeGroupVersion.WithKind("Pod"):                            true,
+	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     true,
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                    true,
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                     true,
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):                      true,
+	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          true,
+	corev1.SchemeGroupVersion.WithKind("Namespace"):                      true,
+	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):                  true,
+	corev1.SchemeGroupVersion.WithKind("LimitRange"):                     true,
+	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):             true,
+	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  true,
+	corev1.SchemeGroupVersion.WithKind("Service"):                        true,
+	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): true,
 }
 
 var decoder = newDecoder()
@@ -67,7 +69,7 @@ func newDecoder() runtime.Decoder {
 	s := runtime.NewScheme()
 	// AddToScheme fails only on conflicting registrations of constant type
 	// tables, a programming error caught by every test run.
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme, autoscalingv2.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}

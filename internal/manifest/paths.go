@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -121,6 +122,9 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 			s.LimitRanges = append(s.LimitRanges, v)
 		case *networkingv1.IngressClass:
 			s.IngressClasses = append(s.IngressClasses, v)
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			fill(&v.ObjectMeta, "HorizontalPodAutoscaler")
+			s.HorizontalPodAutoscalers = append(s.HorizontalPodAutoscalers, v)
 		case *networkingv1.Ingress:
 			fill(&v.ObjectMeta, "Ingress")
 			s.Ingresses = append(s.Ingresses, v)
