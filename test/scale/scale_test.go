@@ -162,6 +162,11 @@ func runSize(b *testing.B, bin string, s shape) Result {
 
 	// Idle: Prometheus scrapes every 30 s, nothing changes.
 	idle := duration(b, "KRE_SCALE_IDLE", "2m")
+	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
 	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" && idle >= 30*time.Second {
 		// What central does while nothing changes, sampled for 30 s.
 		go c.saveProfile(b, "profile?seconds=30", filepath.Join(dir, fmt.Sprintf("cpu-idle-%d.pb.gz", s.Pods)))
