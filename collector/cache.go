@@ -35,6 +35,32 @@ func newAnalysis[R any](d Deps, src cluster.Source, analyze func(*cluster.Snapsh
 	return &analysis[R]{src: src, analyze: analyze, minInterval: d.AnalysisMinInterval, now: d.now, requires: requires}
 }
 
+// shared holds the analyses collectors (and the hypotheses) share within
+// one Set: placement_detail reads placement's, the hypotheses read
+// everyone's, and each runs once per change.
+type shared struct {
+	mu       sync.Mutex
+	analyses map[string]any
+	// hypotheses is the Set's evaluator, when that collector is enabled.
+	hypotheses *Hypotheses
+}
+
+// sharedAnalysis returns the Set's analysis named key, making it on first
+// use. Every caller of one key must pass the same analyzer and source.
+func sharedAnalysis[R any](d Deps, key string, src cluster.Source, analyze func(*cluster.Snapshot) R, requires ...string) *analysis[R] {
+	if d.shared == nil {
+		return newAnalysis(d, src, analyze, requires...)
+	}
+	d.shared.mu.Lock()
+	defer d.shared.mu.Unlock()
+	if a, ok := d.shared.analyses[key].(*analysis[R]); ok {
+		return a
+	}
+	a := newAnalysis(d, src, analyze, requires...)
+	d.shared.analyses[key] = a
+	return a
+}
+
 // version is the generation get would serve now: the last analysed one
 // while a newer one waits for minInterval, so the scrape cache keeps
 // serving the last output meanwhile.

@@ -41,7 +41,7 @@ var disruptionSpec = Spec{
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &disruptionCollector{a: newAnalysis(d, d.Cluster, disruption.Analyze, disruptionReads...)}, nil
+		return &disruptionCollector{a: sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...)}, nil
 	},
 }
 

@@ -34,7 +34,7 @@ var lossSpec = Spec{
 			Help: "1 if the loss of any one zone leaves every workload (bare pods included) with a ready replica, else 0. Absent while a ready replica runs on a node without a zone label.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &lossCollector{a: newAnalysis(d, d.Cluster, loss.Analyze, lossReads...)}, nil
+		return &lossCollector{a: sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...)}, nil
 	},
 }
 

@@ -40,7 +40,7 @@ var placementSpec = Spec{
 			Help: "Nodes with no zone label; their replicas count for node placement but not for zone placement.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &placementCollector{a: newAnalysis(d, d.Cluster, placement.Analyze, placementReads...)}, nil
+		return &placementCollector{a: sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...)}, nil
 	},
 }
 
@@ -117,6 +117,6 @@ var placementDetailSpec = Spec{
 			Help: "Zones holding at least one eligible node for the workload.", Labels: workloadLabels, Bound: perWorkload},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &placementCollector{a: newAnalysis(d, d.Cluster, placement.Analyze, placementReads...), detail: true}, nil
+		return &placementCollector{a: sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...), detail: true}, nil
 	},
 }

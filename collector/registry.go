@@ -14,6 +14,7 @@ var All = []*Spec{
 	&placementDetailSpec,
 	&lossSpec,
 	&disruptionSpec,
+	&hypothesesSpec,
 	&resourcesSpec,
 	&ingressSpec,
 	&gatewaySpec,

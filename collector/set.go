@@ -105,7 +105,12 @@ type Set struct {
 	// the first produced, where nothing changed in between.
 	mu      sync.Mutex
 	outputs []*output
+	shared  *shared
 }
+
+// Hypotheses returns the steady-state hypotheses of the Set, or nil when
+// that collector is not enabled.
+func (s *Set) Hypotheses() *Hypotheses { return s.shared.hypotheses }
 
 // NewSet builds the collectors of specs. Each collector's logger is scoped
 // with collector=<name>.
@@ -120,6 +125,8 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	s.descs[scrapeDurationSpec.Name], s.descs[scrapeSuccessSpec.Name] = s.duration, s.success
 	s.descs[collectorUpdatesSpec.Name] = desc(&collectorUpdatesSpec)
 	s.descs[scrapeNoDataSpec.Name] = desc(&scrapeNoDataSpec)
+	s.shared = &shared{analyses: map[string]any{}}
+	deps.shared = s.shared
 	for _, spec := range specs {
 		d := deps
 		d.Logger = deps.Logger.With("collector", spec.Name)

@@ -166,6 +166,8 @@ type Deps struct {
 	AnalysisMinInterval time.Duration
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
+
+	shared *shared // set by NewSet
 }
 
 func (d Deps) now() time.Time {

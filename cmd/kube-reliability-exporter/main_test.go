@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -192,6 +193,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if code, body := get(t, base+"/"); code != 200 || !strings.Contains(body, "/metrics") {
 		t.Errorf("landing page = %d", code)
 	}
+	checkChaosToolkitExperiment(t, base)
 	code, body := get(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
@@ -535,6 +537,36 @@ func TestCentralEndToEnd(t *testing.T) {
 			t.Errorf("/metrics misses %s", want)
 		}
 	}
+
+	// A steady-state hypothesis over HTTP, through the watch path: web's
+	// two replicas share node-1 (503, naming web); a third, ready on
+	// node-2, spreads it (200); deleting that pod packs it again (503).
+	hypothesis := func(wantCode int, wantHolds string) func() error {
+		return func() error {
+			req, _ := http.NewRequest(http.MethodGet, base+"/hypotheses/no-single-node-workload", nil)
+			req.SetBasicAuth("prometheus", "s3cret")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != wantCode || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(b), wantHolds) {
+				return fmt.Errorf("hypothesis = %d %s %s, want %d with %s", resp.StatusCode, resp.Header.Get("Content-Type"), b, wantCode, wantHolds)
+			}
+			return nil
+		}
+	}
+	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusServiceUnavailable, `"holds":false,"observed":1,"threshold":0,"evidence":["Deployment shop/web"]`))
+	env.CreateNode(testenv.NodeSpec{Name: "node-2", Zone: "zone-b"})
+	third := env.PodsOn("shop", "web-third", "ReplicaSet", &rs.ObjectMeta, rs.Spec.Template.Labels, "node-2")
+	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusOK, `"holds":true,"observed":0`))
+	env.DeletePod("shop", third[0].Name)
+	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusServiceUnavailable, `"holds":false`))
+	if code, body := authGet("/metrics"); code != 200 || !strings.Contains(body, `kube_reliability_hypothesis_holds{hypothesis="no-single-node-workload"} 0`) {
+		t.Errorf("hypothesis metric missing or wrong (%d)", code)
+	}
+
 	if c := stop(); c != exitOK {
 		t.Errorf("central exited %d after shutdown:\n%s", c, out.String())
 	}
@@ -572,5 +604,51 @@ func TestAgentEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(body, `kube_reliability_scrape_collector_success{collector="etcd_disk"} 1`) {
 		t.Error("a node without etcd data must not count as a failing collector")
+	}
+}
+
+// checkChaosToolkitExperiment runs the steady-state probes of
+// examples/chaostoolkit/experiment.json against the exporter at base, as
+// Chaos Toolkit would (an HTTP probe passes when the status equals its
+// tolerance): on the demo cluster etcd is healthy (200) and node drains
+// would hang (503), so the experiment's steady state does not hold.
+func checkChaosToolkitExperiment(t *testing.T, base string) {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/chaostoolkit/experiment.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp struct {
+		SteadyState struct {
+			Probes []struct {
+				Name      string `json:"name"`
+				Tolerance int    `json:"tolerance"`
+				Provider  struct {
+					Type, URL string
+				} `json:"provider"`
+			} `json:"probes"`
+		} `json:"steady-state-hypothesis"`
+	}
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatalf("experiment: %v", err)
+	}
+	passed := map[string]bool{}
+	for _, p := range exp.SteadyState.Probes {
+		if p.Provider.Type != "http" || !strings.HasPrefix(p.Provider.URL, "${exporter_url}/hypotheses/") {
+			t.Fatalf("probe %s: %+v", p.Name, p.Provider)
+		}
+		resp, err := http.Get(strings.Replace(p.Provider.URL, "${exporter_url}", base, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Type") != "application/json" || !json.Valid(body) {
+			t.Errorf("probe %s: Content-Type %q, body %s", p.Name, resp.Header.Get("Content-Type"), body)
+		}
+		passed[p.Name] = resp.StatusCode == p.Tolerance
+	}
+	if want := map[string]bool{"etcd-is-healthy": true, "no-node-drain-would-hang": false}; !maps.Equal(passed, want) {
+		t.Errorf("experiment probes passed %v, want %v", passed, want)
 	}
 }

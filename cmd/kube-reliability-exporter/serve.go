@@ -36,6 +36,7 @@ func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*co
 		Pprof:               e.cfg.DebugPprof,
 		MaxRequestsInFlight: e.cfg.MaxRequestsInFlight,
 		Ready:               ready,
+		Hypotheses:          hypotheses(set),
 	})
 	if err != nil {
 		return err
@@ -49,4 +50,13 @@ func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*co
 		e.started(l.Addr().String())
 	}
 	return server.Serve(ctx, l, h, e.cfg.WebConfigFile, e.logger)
+}
+
+// hypotheses is the Set's evaluator as the server wants it: nil (no
+// endpoint) when the hypotheses collector is disabled.
+func hypotheses(set *collector.Set) server.Hypotheses {
+	if h := set.Hypotheses(); h != nil {
+		return h
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -55,7 +56,20 @@ type Snapshot struct {
 	// forbidden resource never does): their lists above are empty, and
 	// the analyses that read them must not run (Require).
 	Unsynced []string
+
+	// memo, when set (a source that hands one snapshot to several
+	// analyses), keeps what every analysis derives first: Workloads.
+	memo *memo
 }
+
+type memo struct {
+	once      sync.Once
+	workloads []*Workload
+}
+
+// Memoize lets the analyses that share s share what they derive from it
+// (Workloads, computed once). s must not change afterwards.
+func (s *Snapshot) Memoize() { s.memo = &memo{} }
 
 // Require fails with ErrNotSynced when any of resources is unsynced.
 func (s *Snapshot) Require(resources ...string) error {

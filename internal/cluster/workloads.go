@@ -41,7 +41,16 @@ type Workload struct {
 // namespace, kind and name. A ReplicaSet owned by anything but a
 // Deployment (an Argo Rollout, say) is neither a workload nor a link: its
 // owner is unknown here, so its pods belong to no workload.
+// The result is shared by every caller of a memoized snapshot: read only.
 func Workloads(s *Snapshot) []*Workload {
+	if m := s.memo; m != nil {
+		m.once.Do(func() { m.workloads = workloads(s) })
+		return m.workloads
+	}
+	return workloads(s)
+}
+
+func workloads(s *Snapshot) []*Workload {
 	var out []*Workload
 	byUID := map[types.UID]*Workload{}
 	add := func(kind string, meta *metav1.ObjectMeta, replicas *int32, tmpl *corev1.PodTemplateSpec) {
@@ -155,6 +164,7 @@ func PodReady(p *Pod) bool {
 // many pods they make depends on nodes. The pods are Pending, on no node.
 func WithTemplatePods(s *Snapshot) *Snapshot {
 	out := *s
+	out.memo = nil // other pods: its own workloads
 	out.Pods = slices.Clone(s.Pods)
 	controller := true
 	for _, w := range Workloads(s) {

@@ -31,6 +31,8 @@ type Options struct {
 	MaxRequestsInFlight int
 	// Ready returns nil when the exporter is ready to serve true numbers.
 	Ready func() error
+	// Hypotheses, if set, are served on /hypotheses.
+	Hypotheses Hypotheses
 }
 
 // Handler builds the exporter's mux on private registries: the exporter's
@@ -70,6 +72,11 @@ func Handler(o Options) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
+	if o.Hypotheses != nil {
+		h := hypothesesHandler(o.Hypotheses, o.Logger)
+		mux.HandleFunc("/hypotheses", h)
+		mux.HandleFunc("/hypotheses/", h)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
 )
 
 type nothing struct{}
@@ -185,4 +187,68 @@ func TestPprof(t *testing.T) {
 			t.Errorf("pprof %t: /debug/pprof/heap = %d %q", on, rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
+}
+
+type fakeHypotheses map[string]*bool
+
+func (f fakeHypotheses) All() []collector.Answer {
+	var out []collector.Answer
+	for _, n := range []string{"holds", "broken", "unknown"} {
+		a, _ := f.Get(n)
+		out = append(out, a)
+	}
+	return out
+}
+
+func (f fakeHypotheses) Get(name string) (collector.Answer, bool) {
+	h, ok := f[name]
+	if !ok {
+		return collector.Answer{}, false
+	}
+	a := collector.Answer{Name: name, Holds: h, Evidence: []string{}}
+	if h == nil {
+		a.Reason = "caches not synced"
+	}
+	return a, true
+}
+
+// The HTTP contract chaos tools rely on: 200 when a hypothesis holds, 503
+// when it does not and when it is not known (never a pass), 404 for no
+// such hypothesis, Content-Type exactly application/json.
+func TestHypothesesEndpoint(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test",
+		Collectors: fixed{make(chan struct{}, 1), closedChan(), &sync.Once{}}, MaxRequestsInFlight: 1,
+		Hypotheses: fakeHypotheses{"holds": &yes, "broken": &no, "unknown": nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for path, want := range map[string]int{
+		"/hypotheses": 200, "/hypotheses/holds": 200, "/hypotheses/broken": 503, "/hypotheses/unknown": 503, "/hypotheses/nope": 404,
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s = %d, want %d: %s", path, resp.StatusCode, want, body)
+		}
+		if want != 404 && resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s Content-Type %q, want exactly application/json", path, resp.Header.Get("Content-Type"))
+		}
+		if path == "/hypotheses/unknown" && !strings.Contains(string(body), `"holds":null`) {
+			t.Errorf("unknown answer %s: want holds null", body)
+		}
+	}
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

@@ -1,0 +1,211 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+)
+
+// maxEvidence bounds what an answer lists: a chaos tool wants a small body.
+const maxEvidence = 20
+
+// Answer is the verdict on one steady-state hypothesis.
+type Answer struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Holds is nil while the answer is not known (caches not synced, a
+	// source down): unknown is never a pass.
+	Holds *bool `json:"holds"`
+	// Observed counts what breaks the hypothesis; it holds while Observed
+	// is at most Threshold. Absent when unknown.
+	Observed  *int `json:"observed,omitempty"`
+	Threshold int  `json:"threshold"`
+	// Evidence names what breaks it, at most 20 entries (Observed says
+	// how many there are).
+	Evidence    []string  `json:"evidence"`
+	Reason      string    `json:"reason,omitempty"`
+	EvaluatedAt time.Time `json:"evaluated_at"`
+}
+
+// hypothesis counts what breaks it; an error means the answer is unknown.
+type hypothesis struct {
+	name, description string
+	offenders         func() ([]string, error)
+}
+
+// Hypotheses are the steady-state hypotheses chaos tools ask about over
+// HTTP (/hypotheses): the exporter's own verdicts, from the analyses the
+// collectors already cached, so an answer costs no new analysis while the
+// cluster is unchanged.
+type Hypotheses struct {
+	list []hypothesis
+	now  func() time.Time
+}
+
+// errUnknown wraps why an answer is not known.
+var errUnknown = errors.New("unknown")
+
+func newHypotheses(d Deps) *Hypotheses {
+	pl := sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...)
+	lo := sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...)
+	di := sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...)
+	h := &Hypotheses{now: d.now}
+	h.list = []hypothesis{
+		{"no-single-node-workload", "No workload of two or more replicas has all its ready replicas on one node.", func() ([]string, error) {
+			r, err := pl.get()
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, w := range r.Workloads {
+				if w.SingleNode {
+					out = append(out, w.Kind+" "+w.Namespace+"/"+w.Name)
+				}
+			}
+			return out, nil
+		}},
+		{"survives-node-loss", "The loss of any one node leaves every workload (bare pods included) with a ready replica.", func() ([]string, error) {
+			r, err := lo.get()
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, n := range r.Nodes {
+				out = append(out, fmt.Sprintf("node %s: %d workloads lost", n.Name, n.Lost))
+			}
+			return out, nil
+		}},
+		{"survives-zone-loss", "The loss of any one zone leaves every workload (bare pods included) with a ready replica.", func() ([]string, error) {
+			r, err := lo.get()
+			if err != nil {
+				return nil, err
+			}
+			if !r.ZonesKnown {
+				return nil, fmt.Errorf("%w: a ready replica runs on a node without a zone label", errUnknown)
+			}
+			var out []string
+			for _, z := range r.Zones {
+				if z.Lost > 0 {
+					out = append(out, fmt.Sprintf("zone %s: %d workloads lost", z.Name, z.Lost))
+				}
+			}
+			return out, nil
+		}},
+		{"no-node-drain-blocked", "No node drain would hang right now on a PodDisruptionBudget.", func() ([]string, error) {
+			r, err := di.get()
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			unknown := 0
+			for _, n := range r.Nodes {
+				switch {
+				case !n.Known:
+					unknown++
+				case n.Blocked:
+					out = append(out, "node "+n.Name)
+				}
+			}
+			if len(out) == 0 && unknown > 0 {
+				return nil, fmt.Errorf("%w: %d nodes hold pods under a PodDisruptionBudget whose budget cannot be computed", errUnknown, unknown)
+			}
+			return out, nil
+		}},
+	}
+	if d.Etcd != nil && d.EtcdJudgement.Issues != nil {
+		h.list = append(h.list, hypothesis{"etcd-healthy", "Every configured etcd member is up, all run one version, and no known issue affects it.", func() ([]string, error) {
+			st, ok := d.Etcd.Latest()
+			if !ok {
+				return nil, fmt.Errorf("%w: etcd members not polled yet", errUnknown)
+			}
+			var out []string
+			var versions []etcd.Version
+			for _, m := range st {
+				if !m.Up {
+					out = append(out, "member "+m.Name+" down: "+m.Reason)
+				} else if v, err := etcd.ParseVersion(m.Version); err == nil {
+					versions = append(versions, v)
+				}
+			}
+			if len(versions) > 0 {
+				v := etcd.Judge(versions, d.EtcdJudgement.Minimum, d.EtcdJudgement.Issues)
+				if v.Drift > 0 {
+					out = append(out, fmt.Sprintf("%d versions run", v.Drift+1))
+				}
+				for _, id := range v.KnownIssues {
+					out = append(out, "known issue "+id)
+				}
+			}
+			return out, nil
+		}})
+	}
+	return h
+}
+
+// All answers every hypothesis, in a fixed order.
+func (h *Hypotheses) All() []Answer {
+	out := make([]Answer, len(h.list))
+	for i, x := range h.list {
+		out[i] = h.answer(x)
+	}
+	return out
+}
+
+// Get answers the hypothesis name; false when there is none.
+func (h *Hypotheses) Get(name string) (Answer, bool) {
+	for _, x := range h.list {
+		if x.name == name {
+			return h.answer(x), true
+		}
+	}
+	return Answer{}, false
+}
+
+func (h *Hypotheses) answer(x hypothesis) Answer {
+	a := Answer{Name: x.name, Description: x.description, Evidence: []string{}, EvaluatedAt: h.now().UTC()}
+	offenders, err := x.offenders()
+	if err != nil {
+		a.Reason = err.Error()
+		return a
+	}
+	n := len(offenders)
+	holds := n <= a.Threshold
+	a.Holds, a.Observed = &holds, &n
+	if len(offenders) > maxEvidence {
+		offenders = offenders[:maxEvidence]
+	}
+	a.Evidence = append(a.Evidence, offenders...)
+	return a
+}
+
+var hypothesesSpec = Spec{
+	Name: "hypotheses", Modes: Central | Demo, DefaultEnabled: true, Reads: reads("poddisruptionbudgets", "services"),
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_hypothesis_holds", Type: Gauge, Stability: Experimental,
+			Help: "1 if the steady-state hypothesis holds, 0 if not (what /hypotheses/<name> answers with 200 or 503); absent while it is unknown.", Labels: []string{"hypothesis"}, Bound: "one series per hypothesis"},
+	},
+	New: func(d Deps) (Collector, error) {
+		h := newHypotheses(d)
+		if d.shared != nil {
+			d.shared.hypotheses = h
+		}
+		return hypothesesCollector{h}, nil
+	},
+}
+
+type hypothesesCollector struct{ h *Hypotheses }
+
+func (c hypothesesCollector) Update(_ context.Context, e *Emitter) error {
+	for _, a := range c.h.All() {
+		if a.Holds != nil {
+			e.Bool("kube_reliability_hypothesis_holds", *a.Holds, a.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
+)
+
+// Hypotheses answers steady-state hypotheses (collector.Hypotheses).
+type Hypotheses interface {
+	All() []collector.Answer
+	Get(name string) (collector.Answer, bool)
+}
+
+// hypothesesHandler serves GET /hypotheses (every answer, 200) and GET
+// /hypotheses/<name>: 200 when the hypothesis holds, 503 when it does not
+// or is not known, 404 for no such hypothesis. The Content-Type is exactly
+// application/json: Chaos Toolkit parses a body only then.
+func hypothesesHandler(h Hypotheses, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/hypotheses"), "/")
+		var body any
+		code := http.StatusOK
+		if name == "" {
+			body = struct {
+				Hypotheses []collector.Answer `json:"hypotheses"`
+			}{h.All()}
+		} else {
+			a, ok := h.Get(name)
+			if !ok {
+				http.Error(w, "no such hypothesis: "+name, http.StatusNotFound)
+				return
+			}
+			if a.Holds == nil || !*a.Holds {
+				code = http.StatusServiceUnavailable
+			}
+			body = a
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			logger.Error("encode hypotheses", "err", err)
+			http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_, _ = w.Write(append(b, '\n'))
+	}
+}
