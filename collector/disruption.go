@@ -37,6 +37,8 @@ var disruptionSpec = Spec{
 			Help: "1 for each PodDisruptionBudget that refuses the eviction of a pod on the node right now, by reason: no_disruptions_allowed (its healthy pods are at its minimum) or multiple_pdbs (the pod is under several, which the eviction API refuses).", Labels: []string{"node", "namespace", "poddisruptionbudget", "reason"}, Bound: "one series per blocking PDB of each node whose drain is blocked"},
 		{Name: "kube_reliability_nodes_drain_blocked", Type: Gauge, Stability: Experimental,
 			Help: "Nodes whose drain would hang right now (kube_reliability_node_drain_blocked == 1).", Bound: "one series"},
+		{Name: "kube_reliability_pdb_blocks_drain_at_autoscaler_min", Type: Gauge, Stability: Experimental,
+			Help: "1 for a PodDisruptionBudget whose minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in. Absent otherwise.", Labels: pdbLabels, Bound: "one series per such PDB"},
 		{Name: "kube_reliability_pdb_invalid", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
@@ -92,6 +94,9 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 			continue
 		}
 		e.Gauge("kube_reliability_pdb_selected_pods", float64(p.SelectedPods), p.Namespace, p.Name)
+		if p.BlocksDrainAtAutoscalerMin {
+			e.Gauge("kube_reliability_pdb_blocks_drain_at_autoscaler_min", 1, p.Namespace, p.Name)
+		}
 		if p.ExpectedKnown {
 			e.Gauge("kube_reliability_pdb_expected_pods", float64(p.ExpectedPods), p.Namespace, p.Name)
 			e.Gauge("kube_reliability_pdb_desired_healthy_pods", float64(p.DesiredHealthy), p.Namespace, p.Name)

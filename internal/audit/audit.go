@@ -192,6 +192,8 @@ func Disruption(res disruption.Result) []Finding {
 			f("disruption/pdb-selects-nothing", Info, "its selector matches no pod: it protects nothing")
 		case p.ExpectedKnown && p.AllowsAll:
 			f("disruption/pdb-allows-everything", Warning, "requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0 or maxUnavailable 100%): it allows every eviction and protects nothing")
+		case p.BlocksDrainAtAutoscalerMin && !p.BlocksDrain:
+			f("disruption/pdb-vs-autoscaler", Warning, "minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in")
 		case p.BlocksDrain:
 			f("disruption/pdb-blocks-drain", Warning, fmt.Sprintf("requires %d healthy of %d expected pods: it allows no disruption even when all are healthy, so every drain of their nodes hangs", p.DesiredHealthy, p.ExpectedPods))
 		}

@@ -372,3 +372,42 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A PDB against its workload's autoscaler: minAvailable 3 while the HPA
+// may scale the Deployment down to 2 (it runs 4 now): drains are fine
+// today and hang whenever it scales in.
+func TestAuditPDBVersusAutoscaler(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: api}}
+  template: {metadata: {labels: {app: api}}, spec: {containers: [{name: app, image: i}]}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api, namespace: shop}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, minReplicas: 2, maxReplicas: 10}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api, namespace: shop}
+spec: {minAvailable: 3, selector: {matchLabels: {app: api}}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "disruption/") {
+			got = append(got, f.Kind+"/"+f.Name+":"+f.Rule)
+		}
+	}
+	if want := []string{"PodDisruptionBudget/api:disruption/pdb-vs-autoscaler"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+}

@@ -36,6 +36,11 @@ type PDB struct {
 	// maxUnavailable, minAvailable 0, maxUnavailable 100%), so it allows
 	// every eviction and protects nothing. Known when ExpectedKnown.
 	AllowsAll bool
+	// BlocksDrainAtAutoscalerMin: minAvailable is at least the replicas
+	// its workloads have when their HorizontalPodAutoscalers scale them to
+	// their minimum, so every drain hangs whenever they scale in (and not
+	// only now: BlocksDrain says that).
+	BlocksDrainAtAutoscalerMin bool
 	// CurrentHealthy counts the selected pods that are ready and not being
 	// deleted; DisruptionsAllowed is what the disruption controller would
 	// put in the PDB's status now (CurrentHealthy - DesiredHealthy, at
@@ -138,6 +143,7 @@ func Analyze(s *cluster.Snapshot) Result {
 		res.PDBs = append(res.PDBs, v)
 	}
 
+	atAutoscalerMin(res.PDBs, byNS, workloads)
 	for _, w := range workloads {
 		if w.Kind == cluster.KindDaemonSet {
 			continue
@@ -172,6 +178,51 @@ func Analyze(s *cluster.Snapshot) Result {
 	})
 	res.Nodes = drainPreflight(s, byNS, res.PDBs)
 	return res
+}
+
+// atAutoscalerMin marks the PDBs whose integer minAvailable reaches the
+// replicas their workloads keep at their autoscalers' minimum (other
+// workloads they select at their replicas).
+func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloads []*cluster.Workload) {
+	index := map[[2]string]int{}
+	for i, p := range pdbs {
+		index[[2]string{p.Namespace, p.Name}] = i
+	}
+	// Only namespaces with an autoscaler can have such a PDB.
+	autoscaledNS := map[string][]*cluster.Workload{}
+	for _, w := range workloads {
+		if w.Autoscaler != nil {
+			autoscaledNS[w.Meta.Namespace] = nil
+		}
+	}
+	for _, w := range workloads {
+		if ws, ok := autoscaledNS[w.Meta.Namespace]; ok && w.Kind != cluster.KindDaemonSet {
+			autoscaledNS[w.Meta.Namespace] = append(ws, w)
+		}
+	}
+	for ns, ws := range autoscaledNS {
+		for _, p := range byNS[ns] {
+			ma := p.pdb.Spec.MinAvailable
+			if ma == nil || ma.Type != intstr.Int {
+				continue
+			}
+			autoscaled, floor := false, 0
+			for _, w := range ws {
+				if !p.selector.Matches(labels.Set(w.Template.Labels)) {
+					continue
+				}
+				if w.Autoscaler != nil {
+					autoscaled = true
+					floor += int(cluster.HPAMin(w.Autoscaler))
+				} else {
+					floor += int(w.Replicas)
+				}
+			}
+			if i, ok := index[[2]string{ns, p.pdb.Name}]; ok && autoscaled && int(ma.IntVal) >= floor && floor > 0 {
+				pdbs[i].BlocksDrainAtAutoscalerMin = true
+			}
+		}
+	}
 }
 
 // drainPreflight answers, per node, whether a drain would hang now: it

@@ -195,12 +195,15 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	// The generation is read before the lists: a change racing with them
 	// bumps it again, and the next caller lists anew.
 	gen := i.generation.Load()
+	// An informer that finishes its first list of an empty collection
+	// sends no event: the generation stays, the sync state does not.
+	unsynced := i.unsynced()
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.last != nil && i.lastGen == gen {
+	if i.last != nil && i.lastGen == gen && slices.Equal(i.last.Unsynced, unsynced) {
 		return i.last, nil
 	}
-	s, err := i.list()
+	s, err := i.list(unsynced)
 	if err != nil {
 		return nil, err
 	}
@@ -209,18 +212,24 @@ func (i *Informers) Snapshot() (*cluster.Snapshot, error) {
 	return s, nil
 }
 
-func (i *Informers) list() (*cluster.Snapshot, error) {
-	s := &cluster.Snapshot{}
+// unsynced names the resources not watched or not synced yet.
+func (i *Informers) unsynced() []string {
+	var out []string
 	for _, r := range Resources {
 		if _, ok := i.stores[r]; !ok {
-			s.Unsynced = append(s.Unsynced, r)
+			out = append(out, r)
 		}
 	}
 	for _, w := range i.watched {
 		if !w.informer.HasSynced() {
-			s.Unsynced = append(s.Unsynced, w.resource)
+			out = append(out, w.resource)
 		}
 	}
+	return out
+}
+
+func (i *Informers) list(unsynced []string) (*cluster.Snapshot, error) {
+	s := &cluster.Snapshot{Unsynced: unsynced}
 	var err error
 	s.Nodes, err = list[*corev1.Node](i.stores["nodes"], err)
 	s.Pods, err = list[*cluster.Pod](i.stores["pods"], err)
