@@ -98,7 +98,6 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 	}
 	e.Gauge("kube_reliability_etcd_known_issues_table_revision", float64(c.judge.Issues.Revision))
 	now := c.deps.now()
-	var versions []etcd.Version
 	for _, m := range st {
 		e.Bool("kube_reliability_etcd_member_up", m.Up, m.Name)
 		if !m.Up {
@@ -121,9 +120,6 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 			e.Gauge("kube_reliability_etcd_member_certificate_not_after_timestamp_seconds", float64(m.CertNotAfter.Unix()), m.Name)
 			e.Gauge("kube_reliability_etcd_member_certificate_expiry_seconds", m.CertNotAfter.Sub(now).Seconds(), m.Name)
 		}
-		if v, err := etcd.ParseVersion(m.Version); err == nil {
-			versions = append(versions, v)
-		}
 	}
 	for k, n := range c.src.Errors() {
 		e.Counter("kube_reliability_etcd_member_poll_errors_total", float64(n), k[0], k[1])
@@ -131,10 +127,10 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 	for member, n := range c.src.MetricsErrors() {
 		e.Counter("kube_reliability_etcd_member_metrics_errors_total", float64(n), member)
 	}
-	if len(versions) == 0 {
+	v, ok := judgeMembers(st, c.judge)
+	if !ok {
 		return nil // no member up: versions unknown, not "no drift"
 	}
-	v := etcd.Judge(versions, c.judge.Minimum, c.judge.Issues)
 	e.Gauge("kube_reliability_etcd_version_drift", float64(v.Drift))
 	e.Bool("kube_reliability_etcd_version_below_minimum", v.BelowMinimum)
 	sev := map[string]string{}
@@ -145,4 +141,22 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 		e.Gauge("kube_reliability_etcd_known_issue", 1, id, sev[id])
 	}
 	return nil
+}
+
+// judgeMembers judges the versions of the members that are up; false when
+// none is (the versions are unknown, not "no drift").
+func judgeMembers(st []etcd.MemberStatus, j EtcdJudgement) (etcd.Verdict, bool) {
+	var versions []etcd.Version
+	for _, m := range st {
+		if !m.Up {
+			continue
+		}
+		if v, err := etcd.ParseVersion(m.Version); err == nil {
+			versions = append(versions, v)
+		}
+	}
+	if len(versions) == 0 {
+		return etcd.Verdict{}, false
+	}
+	return etcd.Judge(versions, j.Minimum, j.Issues), true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
@@ -125,16 +124,12 @@ func newHypotheses(d Deps) *Hypotheses {
 				return nil, fmt.Errorf("%w: etcd members not polled yet", errUnknown)
 			}
 			var out []string
-			var versions []etcd.Version
 			for _, m := range st {
 				if !m.Up {
 					out = append(out, "member "+m.Name+" down: "+m.Reason)
-				} else if v, err := etcd.ParseVersion(m.Version); err == nil {
-					versions = append(versions, v)
 				}
 			}
-			if len(versions) > 0 {
-				v := etcd.Judge(versions, d.EtcdJudgement.Minimum, d.EtcdJudgement.Issues)
+			if v, ok := judgeMembers(st, d.EtcdJudgement); ok {
 				if v.Drift > 0 {
 					out = append(out, fmt.Sprintf("%d versions run", v.Drift+1))
 				}

@@ -183,11 +183,7 @@ metadata:
 spec: {nodeName: n1, containers: [{name: db, image: i}]}
 `
 	verdicts := func(input string) ([]string, bool) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(input), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r := Run([]string{dir}, nil, healthcheck.Config{})
+		r := auditYAML(t, input)
 		var got []string
 		for _, f := range r.Findings {
 			if f.Namespace == "shop" && strings.HasPrefix(f.Rule, "disruption/") {
@@ -219,7 +215,6 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 // line, and every unanalysed object is listed and counted in the summary.
 func TestAuditNamesWhatItDoesNotAnalyse(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
 	input := `apiVersion: policy/v1beta1
 kind: PodDisruptionBudget
 metadata: {name: old, namespace: shop}
@@ -234,10 +229,7 @@ apiVersion: extensions/v1beta1
 kind: Ingress
 metadata: {name: legacy, namespace: shop}
 `
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := Run([]string{dir}, nil, healthcheck.Config{})
+	r := auditYAML(t, input)
 	var removed []string
 	for _, f := range r.Findings {
 		if f.Rule == "api/removed-version" {
@@ -269,7 +261,6 @@ metadata: {name: legacy, namespace: shop}
 // every time: a critical finding, also for a bare Pod's probes.
 func TestAuditProbePorts(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
 	input := `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: shop}
@@ -292,10 +283,7 @@ spec:
   containers:
     - {name: sh, image: busybox, ports: [{containerPort: 53, protocol: UDP}], readinessProbe: {tcpSocket: {port: 53}}}
 `
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := Run([]string{dir}, nil, healthcheck.Config{})
+	r := auditYAML(t, input)
 	var got []string
 	for _, f := range r.Findings {
 		if f.Rule == "health/probe-port-invalid" {
@@ -319,7 +307,6 @@ spec:
 // and Recreate behind a Service is an outage per rollout.
 func TestAuditAutoscaledWorkloads(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
 	input := `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: shop}
@@ -351,10 +338,7 @@ kind: Service
 metadata: {name: web, namespace: shop}
 spec: {selector: {app: web}, ports: [{port: 80}]}
 `
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := Run([]string{dir}, nil, healthcheck.Config{})
+	r := auditYAML(t, input)
 	var got []string
 	for _, f := range r.Findings {
 		if strings.HasPrefix(f.Rule, "autoscaling/") || strings.HasPrefix(f.Rule, "rollout/") ||
@@ -378,7 +362,6 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 // today and hang whenever it scales in.
 func TestAuditPDBVersusAutoscaler(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
 	input := `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: shop}
@@ -397,10 +380,7 @@ kind: PodDisruptionBudget
 metadata: {name: api, namespace: shop}
 spec: {minAvailable: 3, selector: {matchLabels: {app: api}}}
 `
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := Run([]string{dir}, nil, healthcheck.Config{})
+	r := auditYAML(t, input)
 	var got []string
 	for _, f := range r.Findings {
 		if strings.HasPrefix(f.Rule, "disruption/") {
@@ -410,4 +390,14 @@ spec: {minAvailable: 3, selector: {matchLabels: {app: api}}}
 	if want := []string{"PodDisruptionBudget/api:disruption/pdb-vs-autoscaler"}; !slices.Equal(got, want) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
+}
+
+// auditYAML audits input as one manifest file in a directory of its own.
+func auditYAML(t *testing.T, input string) Report {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Run([]string{dir}, nil, healthcheck.Config{})
 }
