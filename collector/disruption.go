@@ -39,6 +39,10 @@ var disruptionSpec = Spec{
 			Help: "Nodes whose drain would hang right now (kube_reliability_node_drain_blocked == 1).", Bound: "one series"},
 		{Name: "kube_reliability_pdb_blocks_drain_at_autoscaler_min", Type: Gauge, Stability: Experimental,
 			Help: "1 for a PodDisruptionBudget whose minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in. Absent otherwise.", Labels: pdbLabels, Bound: "one series per such PDB"},
+		{Name: "kube_reliability_node_loss_pdbs_below_desired", Type: Gauge, Stability: Experimental,
+			Help: "PodDisruptionBudgets that hold now and would fall below their desired healthy pods if this node were lost, for the nodes that break the most (the workloads may survive, but not within the budget their owners set).", Labels: []string{"node"}, Bound: "10 series at most"},
+		{Name: "kube_reliability_zone_loss_pdbs_below_desired", Type: Gauge, Stability: Experimental,
+			Help: "PodDisruptionBudgets that hold now and would fall below their desired healthy pods if this zone were lost.", Labels: []string{"zone"}, Bound: "one series per zone"},
 		{Name: "kube_reliability_pdb_invalid", Type: Gauge, Stability: Experimental,
 			Help: "1 if the PodDisruptionBudget's selector or minAvailable/maxUnavailable does not parse (it then protects nothing), else 0.", Labels: pdbLabels, Bound: perPDB},
 	},
@@ -88,6 +92,15 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 		}
 	}
 	e.Gauge("kube_reliability_nodes_drain_blocked", float64(blocked))
+	for i, n := range res.NodeLoss {
+		if i == maxLossNodes {
+			break
+		}
+		e.Gauge("kube_reliability_node_loss_pdbs_below_desired", float64(n.PDBs), n.Name)
+	}
+	for _, z := range res.ZoneLoss {
+		e.Gauge("kube_reliability_zone_loss_pdbs_below_desired", float64(z.PDBs), z.Name)
+	}
 	for _, p := range res.PDBs {
 		e.Bool("kube_reliability_pdb_invalid", p.Invalid != "", p.Namespace, p.Name)
 		if p.Invalid != "" {

@@ -77,15 +77,21 @@ var healthSpec = Spec{
 			Help: "Workloads whose health checks are in a dependency cycle.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
-		src := healthGenerations{d.Cluster, d.Health}
-		return &healthCollector{src: d.Health, a: newAnalysis(d, cluster.Source(src), func(s *cluster.Snapshot) healthcheck.Result {
-			var fetched map[healthcheck.Endpoint]healthcheck.Fetched
-			if d.Health != nil {
-				fetched = d.Health.Results()
-			}
-			return healthcheck.Analyze(s, d.HealthConfig, fetched)
-		}, healthReads...)}, nil
+		return &healthCollector{src: d.Health, a: healthAnalysis(d)}, nil
 	},
+}
+
+// healthAnalysis is the health-check graph, shared with the no-cycle
+// hypothesis.
+func healthAnalysis(d Deps) *analysis[healthcheck.Result] {
+	src := healthGenerations{d.Cluster, d.Health}
+	return sharedAnalysis(d, "health", cluster.Source(src), func(s *cluster.Snapshot) healthcheck.Result {
+		var fetched map[healthcheck.Endpoint]healthcheck.Fetched
+		if d.Health != nil {
+			fetched = d.Health.Results()
+		}
+		return healthcheck.Analyze(s, d.HealthConfig, fetched)
+	}, healthReads...)
 }
 
 // healthGenerations changes when the cluster or the fetched responses do.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
@@ -54,6 +56,7 @@ func newHypotheses(d Deps) *Hypotheses {
 	pl := sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...)
 	lo := sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...)
 	di := sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...)
+	ca := sharedAnalysis(d, "capacity", d.Cluster, capacity.Analyze, lossReads...)
 	h := &Hypotheses{now: d.now}
 	h.list = []hypothesis{
 		{"no-single-node-workload", "No workload of two or more replicas has all its ready replicas on one node.", func() ([]string, error) {
@@ -116,6 +119,41 @@ func newHypotheses(d Deps) *Hypotheses {
 			}
 			return out, nil
 		}},
+	}
+	h.list = append(h.list, hypothesis{"zone-loss-absorbable", "The nodes of the other zones could hold the pods controllers would re-create if any one zone were lost.", func() ([]string, error) {
+		r, err := ca.get()
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Zones) == 0 {
+			return nil, fmt.Errorf("%w: no node has a zone label", errUnknown)
+		}
+		var out []string
+		for _, z := range r.Zones {
+			if z.Unschedulable > 0 {
+				out = append(out, fmt.Sprintf("zone %s: %d of %d pods unschedulable (%s)", z.Name, z.Unschedulable, z.Pods, strings.Join(z.Stranded, ", ")))
+			}
+		}
+		return out, nil
+	}})
+	if d.Health != nil {
+		he := healthAnalysis(d)
+		h.list = append(h.list, hypothesis{"no-health-check-cycle", "No workload's health checks depend, through other workloads' checks, on itself.", func() ([]string, error) {
+			r, err := he.get()
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, w := range r.Workloads {
+				if w.InCycle {
+					out = append(out, w.Key.Kind+" "+w.Key.Namespace+"/"+w.Key.Name)
+				}
+			}
+			if len(out) == 0 && r.EndpointsKnown < r.EndpointsExpected {
+				return nil, fmt.Errorf("%w: %d of %d health endpoints not read yet", errUnknown, r.EndpointsExpected-r.EndpointsKnown, r.EndpointsExpected)
+			}
+			return out, nil
+		}})
 	}
 	if d.Etcd != nil && d.EtcdJudgement.Issues != nil {
 		h.list = append(h.list, hypothesis{"etcd-healthy", "Every configured etcd member is up, all run one version, and no known issue affects it.", func() ([]string, error) {

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 )
 
@@ -32,14 +33,30 @@ var lossSpec = Spec{
 			Help: "1 if the loss of any one node leaves every workload (bare pods included) with a ready replica, else 0.", Bound: "one series"},
 		{Name: "kube_reliability_cluster_survives_zone_loss", Type: Gauge, Stability: Experimental,
 			Help: "1 if the loss of any one zone leaves every workload (bare pods included) with a ready replica, else 0. Absent while a ready replica runs on a node without a zone label.", Bound: "one series"},
+		{Name: "kube_reliability_node_loss_pods_unschedulable", Type: Gauge, Stability: Experimental,
+			Help: "Pods that controllers would re-create if this node were lost and that no remaining node could hold (requests against allocatable minus requests, nodeSelector, required node affinity, taints, cordon), for the nodes that strand the most.", Labels: []string{"node"}, Bound: "10 series at most"},
+		{Name: "kube_reliability_zone_loss_pods_displaced", Type: Gauge, Stability: Experimental,
+			Help: "Pods that controllers would re-create elsewhere if this zone were lost (DaemonSet and bare pods left out).", Labels: []string{"zone"}, Bound: "one series per zone"},
+		{Name: "kube_reliability_zone_loss_pods_unschedulable", Type: Gauge, Stability: Experimental,
+			Help: "Pods that controllers would re-create if this zone were lost and that the nodes of the other zones could not hold: the zone's loss cannot be absorbed.", Labels: []string{"zone"}, Bound: "one series per zone"},
+		{Name: "kube_reliability_cluster_absorbs_node_loss", Type: Gauge, Stability: Experimental,
+			Help: "1 if the remaining nodes could hold the re-created pods of any one lost node, else 0.", Bound: "one series"},
+		{Name: "kube_reliability_cluster_absorbs_zone_loss", Type: Gauge, Stability: Experimental,
+			Help: "1 if the other zones could hold the re-created pods of any one lost zone, else 0. Absent without zone labels.", Bound: "one series"},
+		{Name: "kube_reliability_capacity_pods_unknown_requests", Type: Gauge, Stability: Experimental,
+			Help: "Pods on nodes whose requests the capacity simulation cannot know (their controller is no Deployment, StatefulSet, DaemonSet or ReplicaSet: Jobs, operators' resources), counted as requesting nothing: free capacity may be smaller than the simulation assumes.", Bound: "one series"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &lossCollector{a: sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...)}, nil
+		return &lossCollector{
+			a:        sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...),
+			capacity: sharedAnalysis(d, "capacity", d.Cluster, capacity.Analyze, lossReads...),
+		}, nil
 	},
 }
 
 type lossCollector struct {
-	a *analysis[loss.Result]
+	a        *analysis[loss.Result]
+	capacity *analysis[capacity.Result]
 }
 
 // Version is the cluster snapshot generation.
@@ -79,5 +96,24 @@ func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
 		}
 		e.Bool("kube_reliability_cluster_survives_zone_loss", res.SurvivesZoneLoss())
 	}
+	room, err := c.capacity.get()
+	if err != nil {
+		return err
+	}
+	for i, n := range room.Nodes {
+		if i == maxLossNodes {
+			break
+		}
+		e.Gauge("kube_reliability_node_loss_pods_unschedulable", float64(n.Unschedulable), n.Name)
+	}
+	for _, z := range room.Zones {
+		e.Gauge("kube_reliability_zone_loss_pods_displaced", float64(z.Pods), z.Name)
+		e.Gauge("kube_reliability_zone_loss_pods_unschedulable", float64(z.Unschedulable), z.Name)
+	}
+	e.Bool("kube_reliability_cluster_absorbs_node_loss", room.AbsorbsNodeLoss())
+	if len(room.Zones) > 0 {
+		e.Bool("kube_reliability_cluster_absorbs_zone_loss", room.AbsorbsZoneLoss())
+	}
+	e.Gauge("kube_reliability_capacity_pods_unknown_requests", float64(room.UnknownRequests))
 	return nil
 }

@@ -9,8 +9,9 @@ import json, os
 objs = []
 zone = "topology.kubernetes.io/zone"
 
-def node(name, z=None, cordoned=False):
+def node(name, z=None, cordoned=False, extra=None):
     labels = {"kubernetes.io/hostname": name}
+    labels.update(extra or {})
     if z:
         labels[zone] = z
     objs.append({"apiVersion": "v1", "kind": "Node",
@@ -27,6 +28,10 @@ def template(app, spread=None):
     if app in RESOURCED:
         c["resources"] = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
     spec = {"containers": [c]}
+    if app == "report-builder":
+        # Two CPUs each, on SSD nodes only.
+        c["resources"] = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}
+        spec["nodeSelector"] = {"disktype": "ssd"}
     if app == "ledger":
         # A schema-migration init container nobody gave requests to.
         spec["initContainers"] = [{"name": "migrate", "image": "registry.example/ledger-migrate:1"}]
@@ -82,7 +87,9 @@ def bare_replicaset(ns, name, replicas, nodes):
 
 # Three zones; one node cordoned for maintenance, one node never labelled.
 node("node-a1", "eu-west-1a"); node("node-a2", "eu-west-1a")
-node("node-b1", "eu-west-1b"); node("node-b2", "eu-west-1b")
+# Zone b holds the only SSD nodes.
+ssd = {"disktype": "ssd"}
+node("node-b1", "eu-west-1b", extra=ssd); node("node-b2", "eu-west-1b", extra=ssd)
 node("node-c1", "eu-west-1c", cordoned=True)
 node("node-x1")
 
@@ -107,6 +114,10 @@ objs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
 objs.append({"apiVersion": "v1", "kind": "Service",
              "metadata": {"name": "frontend", "namespace": "shop", "uid": "svc-shop-frontend"},
              "spec": {"selector": {"app": "frontend"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+# Report builders pinned to SSD nodes, which all sit in zone b: spread over
+# its two nodes, they survive a node's loss, but no node has room for a
+# lost one's pod and nothing outside zone b may hold them (capacity).
+deployment("analytics", "report-builder", 2, ["node-b1", "node-b2"])
 # A stateful database with required anti-affinity: one per node.
 statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required")
 # A bare ReplicaSet someone created by hand, both replicas on one node.

@@ -300,7 +300,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 	// Watched resource kinds: 14 core, 3 Helm storages, 3 Gateway API.
-	const workloads, zones, resources = 12, 3, 20
+	const workloads, zones, resources = 13, 3, 20
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1
 	budget := map[string]int{

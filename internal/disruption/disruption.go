@@ -96,6 +96,16 @@ type Result struct {
 	Workloads []Workload
 	// Nodes holds every node's drain pre-flight, sorted by name.
 	Nodes []Node
+	// NodeLoss: the nodes whose loss would push a PDB that holds now
+	// below its desired healthy pods, most PDBs first. ZoneLoss: every
+	// zone, by name, with the PDBs its loss would push below.
+	NodeLoss, ZoneLoss []Domain
+}
+
+// Domain is a node or zone and the PDBs its loss breaks.
+type Domain struct {
+	Name string
+	PDBs int
 }
 
 type parsed struct {
@@ -125,6 +135,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 
 	byNS := map[string][]parsed{}
+	budgets := newBudgetLoss(s)
 	for _, pdb := range s.PodDisruptionBudgets {
 		v := PDB{Namespace: pdb.Namespace, Name: pdb.Name}
 		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
@@ -138,8 +149,10 @@ func Analyze(s *cluster.Snapshot) Result {
 			res.PDBs = append(res.PDBs, v)
 			continue
 		}
-		v = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
+		var selected []*cluster.Pod
+		v, selected = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
 		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel, !v.AllowsAll})
+		budgets.add(v, selected)
 		res.PDBs = append(res.PDBs, v)
 	}
 
@@ -177,6 +190,7 @@ func Analyze(s *cluster.Snapshot) Result {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	res.Nodes = drainPreflight(s, byNS, res.PDBs)
+	res.NodeLoss, res.ZoneLoss = budgets.result()
 	return res
 }
 
@@ -316,7 +330,7 @@ func checkValues(pdb *policyv1.PodDisruptionBudget) error {
 
 // fromPods follows pkg/controller/disruption: getPodsForPdb,
 // getExpectedPodCount and getExpectedScale.
-func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*cluster.Pod, owner map[types.UID]*cluster.Workload) PDB {
+func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*cluster.Pod, owner map[types.UID]*cluster.Workload) (PDB, []*cluster.Pod) {
 	var selected []*cluster.Pod
 	for _, p := range pods {
 		if sel.Matches(labels.Set(p.Labels)) {
@@ -349,7 +363,7 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 		}
 		return total, true
 	}
-	return desiredHealthy(v, pdb, len(selected), scale)
+	return desiredHealthy(v, pdb, len(selected), scale), selected
 }
 
 func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scale func() (int, bool)) PDB {

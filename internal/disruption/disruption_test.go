@@ -203,3 +203,45 @@ func TestPDBThatAllowsEverythingIsNoCoverage(t *testing.T) {
 		}
 	}
 }
+
+// A PDB that holds now and the nodes and zones whose loss breaks it: web
+// (minAvailable 2 of 4 ready: 2 spare) loses 3 with zone a and 2 with
+// node a1 (still within budget); api (minAvailable 1 of 2: 1 spare) loses
+// both with node b1; a PDB already broken counts nowhere.
+func TestBudgetLoss(t *testing.T) {
+	t.Parallel()
+	zone := func(name, z string) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelTopologyZone: z}}}
+	}
+	web, webRS := deployment("web", 4)
+	api, apiRS := deployment("api", 2)
+	old, oldRS := deployment("old", 2)
+	place := func(ps []*cluster.Pod, nodes ...string) []*cluster.Pod {
+		for i, p := range ps {
+			p.NodeName, p.Ready, p.Phase = nodes[i], true, corev1.PodRunning
+		}
+		return ps
+	}
+	int1, int2, int3 := intstr.FromInt32(1), intstr.FromInt32(2), intstr.FromInt32(3)
+	oldPods := place(pods(oldRS, "old", 2), "c1", "c1")
+	oldPods[1].Ready = false
+	s := &cluster.Snapshot{
+		Nodes:       []*corev1.Node{zone("a1", "a"), zone("a2", "a"), zone("b1", "b"), zone("c1", "c")},
+		Deployments: []*appsv1.Deployment{web, api, old}, ReplicaSets: []*appsv1.ReplicaSet{webRS, apiRS, oldRS},
+		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
+			pdb("web", map[string]string{"app": "web"}, &int2, nil),
+			pdb("api", map[string]string{"app": "api"}, &int1, nil),
+			pdb("old", map[string]string{"app": "old"}, &int3, nil),
+		},
+	}
+	s.Pods = append(s.Pods, place(pods(webRS, "web", 4), "a1", "a1", "a2", "b1")...)
+	s.Pods = append(s.Pods, place(pods(apiRS, "api", 2), "b1", "b1")...)
+	s.Pods = append(s.Pods, oldPods...)
+	r := Analyze(s)
+	if want := []Domain{{"b1", 1}}; !reflect.DeepEqual(r.NodeLoss, want) {
+		t.Errorf("node loss %v, want %v", r.NodeLoss, want)
+	}
+	if want := []Domain{{"a", 1}, {"b", 1}, {"c", 0}}; !reflect.DeepEqual(r.ZoneLoss, want) {
+		t.Errorf("zone loss %v, want %v", r.ZoneLoss, want)
+	}
+}

@@ -66,6 +66,21 @@ func (e *Env) CreateNode(s NodeSpec) *corev1.Node {
 	if err != nil {
 		e.t.Fatalf("testenv: set status of node %s: %v", s.Name, err)
 	}
+	// The TaintNodesByCondition admission plugin creates every node with
+	// the not-ready NoSchedule taint; the node lifecycle controller lifts
+	// it once the node reports Ready, as this one just did.
+	kept := n.Spec.Taints[:0:0]
+	for _, t := range n.Spec.Taints {
+		if t.Key != corev1.TaintNodeNotReady {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) != len(n.Spec.Taints) {
+		n.Spec.Taints = kept
+		if n, err = e.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+			e.t.Fatalf("testenv: lift the not-ready taint of node %s: %v", s.Name, err)
+		}
+	}
 	return n
 }
 

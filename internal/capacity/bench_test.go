@@ -1,0 +1,34 @@
+package capacity
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/synthetic"
+)
+
+// BenchmarkAnalyze simulates every node's and zone's loss. The synthetic
+// cluster is 75% full by CPU, so a zone's loss (a third of the pods onto
+// the other two thirds of the nodes) cannot be absorbed: the worst case
+// for the placement loop.
+func BenchmarkAnalyze(b *testing.B) {
+	for _, pods := range []int{1_000, 10_000, 150_000} {
+		s := synthetic.Cluster(pods)
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			b.ReportAllocs()
+			var r Result
+			for b.Loop() {
+				r = Analyze(s)
+			}
+			if len(r.Zones) != 3 {
+				b.Fatalf("%d zones", len(r.Zones))
+			}
+			unschedulable := 0
+			for _, z := range r.Zones {
+				unschedulable += z.Unschedulable
+			}
+			b.ReportMetric(float64(unschedulable), "zone-unschedulable")
+			b.ReportMetric(float64(len(r.Nodes)), "nodes-not-absorbed")
+		})
+	}
+}

@@ -1,0 +1,147 @@
+package capacity
+
+import (
+	"reflect"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+var yes = true
+
+func newNode(name, zone, cpu, mem string, pods int64) *corev1.Node {
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}}
+	if zone != "" {
+		n.Labels[corev1.LabelTopologyZone] = zone
+	}
+	n.Status.Allocatable = corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem),
+		corev1.ResourcePods: *resource.NewQuantity(pods, resource.DecimalSI),
+	}
+	return n
+}
+
+func template(cpu, mem string) corev1.PodTemplateSpec {
+	req := corev1.ResourceList{}
+	if cpu != "" {
+		req[corev1.ResourceCPU] = resource.MustParse(cpu)
+	}
+	if mem != "" {
+		req[corev1.ResourceMemory] = resource.MustParse(mem)
+	}
+	return corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{Requests: req}}}}}
+}
+
+// deployment adds a Deployment with one running pod per entry of nodes.
+func deployment(s *cluster.Snapshot, name string, tmpl corev1.PodTemplateSpec, nodes ...string) {
+	n := int32(len(nodes))
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, UID: types.UID("d-" + name)},
+		Spec: appsv1.DeploymentSpec{Replicas: &n, Template: tmpl}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name + "-1", UID: types.UID("rs-" + name),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &n, Template: tmpl}}
+	s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
+	for i, nd := range nodes {
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)), UID: types.UID(name + string(rune('a'+i))),
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: &yes}},
+			NodeName:        nd, Phase: corev1.PodRunning, Ready: true})
+	}
+}
+
+// Exact answers: requests against free CPU, a taint only one workload
+// tolerates, a nodeSelector that pins to one zone, a cordoned node that
+// takes nothing, DaemonSet and bare pods that consume but never move, a
+// pod of unknown controller counted, terminated pods ignored.
+func TestAnalyze(t *testing.T) {
+	t.Parallel()
+	tainted := newNode("c1", "c", "4", "16Gi", 110)
+	tainted.Spec.Taints = []corev1.Taint{{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}}
+	cordoned := newNode("x1", "b", "4", "16Gi", 110)
+	cordoned.Spec.Unschedulable = true
+	s := &cluster.Snapshot{Nodes: []*corev1.Node{
+		newNode("a1", "a", "4", "16Gi", 110), newNode("a2", "a", "4", "16Gi", 110), newNode("b1", "b", "4", "16Gi", 110), tainted, cordoned,
+	}}
+	deployment(s, "big", template("3", "1Gi"), "a1", "a2")
+	deployment(s, "mid", template("800m", "1Gi"), "b1")
+	db := template("1", "1Gi")
+	db.Spec.NodeSelector = map[string]string{corev1.LabelTopologyZone: "c"}
+	db.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "db", Effect: corev1.TaintEffectNoSchedule}}
+	deployment(s, "db", db, "c1")
+	// A DaemonSet's pods use capacity everywhere and move nowhere.
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "agent", UID: "ds"}, Spec: appsv1.DaemonSetSpec{Template: template("100m", "")}}
+	s.DaemonSets = append(s.DaemonSets, ds)
+	for _, n := range []string{"a1", "a2", "b1", "c1"} {
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "kube-system", Name: "agent-" + n, UID: types.UID("agent-" + n),
+			OwnerReferences: []metav1.OwnerReference{{Kind: "DaemonSet", UID: ds.UID, Controller: &yes}}, NodeName: n, Phase: corev1.PodRunning})
+	}
+	// A bare pod: consumes on a2, is not re-created.
+	bare := template("500m", "")
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "tools", Name: "debug", UID: "debug", NodeName: "a2", Phase: corev1.PodRunning, BareSpec: &bare.Spec})
+	// A Job's pod: its requests are unknown here.
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "job-x", UID: "job-x", NodeName: "b1", Phase: corev1.PodRunning,
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: &yes}}})
+	// Finished pods hold nothing.
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "done", UID: "done", NodeName: "b1", Phase: corev1.PodSucceeded,
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: &yes}}})
+
+	r := Analyze(s)
+	// Free CPU: a1 0.9, a2 0.4, b1 3.1 (mid 0.8, agent 0.1), c1 2.9
+	// (tainted), x1 none (cordoned). Either big pod alone fits on b1, not
+	// both; mid fits on a1; db fits nowhere but c1.
+	want := Result{
+		Nodes: []Domain{
+			{Name: "c1", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/db"}},
+		},
+		Zones: []Domain{
+			{Name: "a", Pods: 2, Unschedulable: 1, Stranded: []string{"shop/Deployment/big"}},
+			{Name: "b", Pods: 1, Unschedulable: 0},
+			{Name: "c", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/db"}},
+		},
+		UnknownRequests: 1,
+	}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", r, want)
+	}
+	if r.AbsorbsNodeLoss() || r.AbsorbsZoneLoss() {
+		t.Errorf("absorbs node loss %v, zone loss %v; want false, false", r.AbsorbsNodeLoss(), r.AbsorbsZoneLoss())
+	}
+
+	// With big at 2.5 CPU: b1 (2.9 free) takes one of zone a's two, and
+	// either node's alone.
+	s2 := &cluster.Snapshot{Nodes: s.Nodes}
+	deployment(s2, "big", template("2500m", "1Gi"), "a1", "a2")
+	deployment(s2, "mid", template("1", "1Gi"), "b1")
+	r = Analyze(s2)
+	if len(r.Nodes) != 0 || !r.AbsorbsNodeLoss() {
+		t.Errorf("nodes %+v, want none", r.Nodes)
+	}
+	if got := r.Zones[0]; got.Name != "a" || got.Pods != 2 || got.Unschedulable != 1 {
+		t.Errorf("zone a: %+v, want 2 pods, 1 unschedulable", got)
+	}
+}
+
+// Memory and pod slots bind as CPU does.
+func TestMemoryAndPodSlots(t *testing.T) {
+	t.Parallel()
+	s := &cluster.Snapshot{Nodes: []*corev1.Node{
+		newNode("m1", "", "4", "2Gi", 110), newNode("m2", "", "16", "1Gi", 110), newNode("p1", "", "16", "64Gi", 1),
+	}}
+	deployment(s, "mem", template("100m", "1536Mi"), "m1")
+	r := Analyze(s)
+	// m2 has CPU but 1Gi; p1 has room for one pod and holds none.
+	if len(r.Nodes) != 0 {
+		t.Fatalf("mem fits on p1: %+v", r.Nodes)
+	}
+	deployment(s, "filler", template("", ""), "p1")
+	r = Analyze(s)
+	want := []Domain{{Name: "m1", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/mem"}}}
+	if !reflect.DeepEqual(r.Nodes, want) {
+		t.Errorf("got %+v, want %+v (p1's only pod slot is taken, m2 lacks memory)", r.Nodes, want)
+	}
+}
