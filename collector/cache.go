@@ -43,6 +43,9 @@ type shared struct {
 	analyses map[string]any
 	// hypotheses is the Set's evaluator, when that collector is enabled.
 	hypotheses *Hypotheses
+	// view reads the Set's families as last rendered; called only while
+	// the Set renders (it holds the Set's lock).
+	view familyView
 }
 
 // sharedAnalysis returns the Set's analysis named key, making it on first

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
@@ -20,15 +22,19 @@ const maxEvidence = 20
 type Answer struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	// Expression is a user-defined hypothesis as PromQL (absent for the
+	// built-ins).
+	Expression string `json:"expression,omitempty"`
 	// Holds is nil while the answer is not known (caches not synced, a
 	// source down): unknown is never a pass.
 	Holds *bool `json:"holds"`
-	// Observed counts what breaks the hypothesis; it holds while Observed
-	// is at most Threshold. Absent when unknown.
-	Observed  *int `json:"observed,omitempty"`
-	Threshold int  `json:"threshold"`
-	// Evidence names what breaks it, at most 20 entries (Observed says
-	// how many there are).
+	// Observed is what the hypothesis compares with Threshold: for the
+	// built-ins the count of what breaks it (it holds while Observed is
+	// at most Threshold), for user-defined ones the aggregate (or the
+	// count of series failing the comparison). Absent when unknown.
+	Observed  *float64 `json:"observed,omitempty"`
+	Threshold float64  `json:"threshold"`
+	// Evidence names what breaks it, at most 20 entries.
 	Evidence    []string  `json:"evidence"`
 	Reason      string    `json:"reason,omitempty"`
 	EvaluatedAt time.Time `json:"evaluated_at"`
@@ -47,6 +53,15 @@ type hypothesis struct {
 type Hypotheses struct {
 	list []hypothesis
 	now  func() time.Time
+	// user: the hypotheses file's, nil without one.
+	user *userHypotheses
+
+	// refresh renders the Set the hypotheses belong to, which evaluates
+	// them all (the hypotheses collector runs after the others, over
+	// their fresh output) and stores the answers in last.
+	refresh func()
+	mu      sync.Mutex
+	last    []Answer
 }
 
 // errUnknown wraps why an answer is not known.
@@ -181,33 +196,63 @@ func newHypotheses(d Deps) *Hypotheses {
 	return h
 }
 
-// All answers every hypothesis, in a fixed order.
+// All answers every hypothesis, built-ins first, in a fixed order. The
+// answers come from a render of the Set (what a scrape would serve: an
+// unchanged cluster costs no analysis).
 func (h *Hypotheses) All() []Answer {
-	out := make([]Answer, len(h.list))
-	for i, x := range h.list {
-		out[i] = h.answer(x)
+	if h.refresh == nil {
+		return h.evaluate(nil)
 	}
-	return out
+	h.refresh()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.last)
 }
 
 // Get answers the hypothesis name; false when there is none.
 func (h *Hypotheses) Get(name string) (Answer, bool) {
-	for _, x := range h.list {
-		if x.name == name {
-			return h.answer(x), true
+	for _, a := range h.All() {
+		if a.Name == name {
+			return a, true
 		}
 	}
 	return Answer{}, false
 }
 
-func (h *Hypotheses) answer(x hypothesis) Answer {
-	a := Answer{Name: x.name, Description: x.description, Evidence: []string{}, EvaluatedAt: h.now().UTC()}
+// Names lists the built-in hypotheses, which a file may not redefine.
+func (h *Hypotheses) builtinNames() []string {
+	var out []string
+	for _, x := range h.list {
+		out = append(out, x.name)
+	}
+	return out
+}
+
+// evaluate answers every hypothesis now; view hands out the Set's
+// families for the user-defined ones.
+func (h *Hypotheses) evaluate(view familyView) []Answer {
+	at := h.now().UTC()
+	out := make([]Answer, 0, len(h.list))
+	for _, x := range h.list {
+		out = append(out, h.answer(x, at))
+	}
+	if h.user != nil {
+		list, _ := h.user.current()
+		for _, x := range list {
+			out = append(out, h.answerUser(x, view, at))
+		}
+	}
+	return out
+}
+
+func (h *Hypotheses) answer(x hypothesis, at time.Time) Answer {
+	a := Answer{Name: x.name, Description: x.description, Evidence: []string{}, EvaluatedAt: at}
 	offenders, err := x.offenders()
 	if err != nil {
 		a.Reason = err.Error()
 		return a
 	}
-	n := len(offenders)
+	n := float64(len(offenders))
 	holds := n <= a.Threshold
 	a.Holds, a.Observed = &holds, &n
 	if len(offenders) > maxEvidence {
@@ -221,24 +266,46 @@ var hypothesesSpec = Spec{
 	Name: "hypotheses", Modes: Central | Demo, DefaultEnabled: true, Reads: reads("poddisruptionbudgets", "services"),
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_hypothesis_holds", Type: Gauge, Stability: Experimental,
-			Help: "1 if the steady-state hypothesis holds, 0 if not (what /hypotheses/<name> answers with 200 or 503); absent while it is unknown.", Labels: []string{"hypothesis"}, Bound: "one series per hypothesis"},
+			Help: "1 if the steady-state hypothesis holds, 0 if not (what /hypotheses/<name> answers with 200 or 503); absent while it is unknown.", Labels: []string{"hypothesis"}, Bound: "one series per hypothesis (user-defined ones: 200 at most)"},
+		{Name: "kube_reliability_hypotheses_file_valid", Type: Gauge, Stability: Experimental,
+			Help: "1 if the hypotheses file (RELIABILITY_HYPOTHESES_FILE) as it is now validates, 0 if a change to it does not (the last valid version stays in force; the log says why). Absent without a file.", Bound: "one series"},
 	},
+	// It reads the other collectors' output: it runs after them.
+	RunsLast: true,
 	New: func(d Deps) (Collector, error) {
 		h := newHypotheses(d)
+		if d.HypothesesFile != "" {
+			h.user = &userHypotheses{path: d.HypothesesFile, reserved: h.builtinNames(), logger: d.Logger}
+		}
 		if d.shared != nil {
 			d.shared.hypotheses = h
 		}
-		return hypothesesCollector{h}, nil
+		return &hypothesesCollector{h: h, shared: d.shared}, nil
 	},
 }
 
-type hypothesesCollector struct{ h *Hypotheses }
+type hypothesesCollector struct {
+	h      *Hypotheses
+	shared *shared
+}
 
-func (c hypothesesCollector) Update(_ context.Context, e *Emitter) error {
-	for _, a := range c.h.All() {
+func (c *hypothesesCollector) Update(_ context.Context, e *Emitter) error {
+	var view familyView
+	if c.shared != nil {
+		view = c.shared.view
+	}
+	answers := c.h.evaluate(view)
+	c.h.mu.Lock()
+	c.h.last = answers
+	c.h.mu.Unlock()
+	for _, a := range answers {
 		if a.Holds != nil {
 			e.Bool("kube_reliability_hypothesis_holds", *a.Holds, a.Name)
 		}
+	}
+	if c.h.user != nil {
+		_, valid := c.h.user.current()
+		e.Bool("kube_reliability_hypotheses_file_valid", valid)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypothesisfile"
 )
 
 // Scrape meta-metrics emitted by every Set, one series per collector.
@@ -81,6 +82,9 @@ type output struct {
 	duration  time.Duration
 	families  []*familyText // those with samples, in spec order; nil once gz is made
 	gz        []byte        // the families' text as one gzip member
+	// samples caches families parsed back for user-defined hypotheses
+	// (under Set.mu), so an unchanged output is parsed once.
+	samples map[string][]hypothesisfile.Sample
 }
 
 // text is an output's text as a scrape sees it: taken under Set.mu, so
@@ -106,6 +110,8 @@ type Set struct {
 	mu      sync.Mutex
 	outputs []*output
 	shared  *shared
+	// owner maps each collector family to its collector's index.
+	owner map[string]int
 }
 
 // Hypotheses returns the steady-state hypotheses of the Set, or nil when
@@ -121,6 +127,7 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 		duration: desc(&scrapeDurationSpec),
 		success:  desc(&scrapeSuccessSpec),
 		descs:    map[string]*prometheus.Desc{},
+		owner:    map[string]int{},
 	}
 	s.descs[scrapeDurationSpec.Name], s.descs[scrapeSuccessSpec.Name] = s.duration, s.success
 	s.descs[collectorUpdatesSpec.Name] = desc(&collectorUpdatesSpec)
@@ -141,10 +148,86 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 			}
 			s.descs[m.Name] = desc(m)
 		}
+		for i := range spec.Metrics {
+			s.owner[spec.Metrics[i].Name] = len(s.collectors)
+		}
 		s.collectors = append(s.collectors, running{spec: spec, c: c, logger: d.Logger, hints: map[string]int{}})
 	}
 	s.outputs = make([]*output, len(s.collectors))
+	s.shared.view = s.view
+	if h := s.shared.hypotheses; h != nil {
+		h.refresh = func() { s.render(false) }
+		if h.user != nil {
+			h.user.known = s.family
+			if err := h.user.load(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return s, nil
+}
+
+// family reports the labels of a collector family the Set serves.
+func (s *Set) family(name string) ([]string, bool) {
+	i, ok := s.owner[name]
+	if !ok {
+		return nil, false
+	}
+	for _, m := range s.collectors[i].spec.Metrics {
+		if m.Name == name {
+			return m.Labels, true
+		}
+	}
+	return nil, false
+}
+
+// view hands out a family's samples as its collector last produced them.
+// Called by the collectors that run last, while render holds s.mu.
+func (s *Set) view(family string) ([]hypothesisfile.Sample, error) {
+	i, ok := s.owner[family]
+	if !ok {
+		return nil, fmt.Errorf("family %s is not served (its collector is disabled)", family)
+	}
+	o, name := s.outputs[i], s.collectors[i].spec.Name
+	switch {
+	case o == nil:
+		return nil, fmt.Errorf("collector %s has not run yet", name)
+	case o.noData:
+		return nil, fmt.Errorf("collector %s has no data", name)
+	case !o.ok:
+		return nil, fmt.Errorf("collector %s failed or is not synced (kube_reliability_scrape_collector_success 0)", name)
+	}
+	if got, ok := o.samples[family]; ok {
+		return got, nil
+	}
+	var text bytes.Buffer
+	if o.families == nil && o.gz != nil {
+		if err := gunzipTo(&text, o.gz); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, f := range o.families {
+			if f.spec.Name == family {
+				text.Write(f.buf)
+			}
+		}
+	}
+	var out []hypothesisfile.Sample
+	for line := range bytes.Lines(text.Bytes()) {
+		if !bytes.HasPrefix(line, []byte(family)) {
+			continue
+		}
+		got, sample, err := hypothesisfile.ParseLine(string(bytes.TrimSuffix(line, []byte("\n"))))
+		if err != nil || got != family {
+			continue // a comment, or another family sharing the prefix
+		}
+		out = append(out, sample)
+	}
+	if o.samples == nil {
+		o.samples = map[string][]hypothesisfile.Sample{}
+	}
+	o.samples[family] = out
+	return out, nil
 }
 
 func desc(m *MetricSpec) *prometheus.Desc {
@@ -165,27 +248,33 @@ type exposition struct {
 func (s *Set) render(gzipped bool) exposition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var wg sync.WaitGroup
-	for i := range s.collectors {
-		r, prev := &s.collectors[i], s.outputs[i]
-		v, versioned := r.c.(Versioned)
-		var version uint64
-		if versioned {
-			// Read before Update: a change racing with it only causes one
-			// more run later, never a stale output kept.
-			version = v.Version()
-			if prev != nil && prev.ok && prev.versioned && prev.version == version {
+	// Two rounds: the collectors that read the others' output run after.
+	for _, last := range []bool{false, true} {
+		var wg sync.WaitGroup
+		for i := range s.collectors {
+			r, prev := &s.collectors[i], s.outputs[i]
+			if r.spec.RunsLast != last {
 				continue
 			}
+			v, versioned := r.c.(Versioned)
+			var version uint64
+			if versioned {
+				// Read before Update: a change racing with it only causes
+				// one more run later, never a stale output kept.
+				version = v.Version()
+				if prev != nil && prev.ok && prev.versioned && prev.version == version {
+					continue
+				}
+			}
+			r.updates++
+			wg.Go(func() {
+				o := s.run(r)
+				o.versioned, o.version = versioned, version
+				s.outputs[i] = o
+			})
 		}
-		r.updates++
-		wg.Go(func() {
-			o := s.run(r)
-			o.versioned, o.version = versioned, version
-			s.outputs[i] = o
-		})
+		wg.Wait()
 	}
-	wg.Wait()
 
 	duration, success := newFamilyText(&scrapeDurationSpec), newFamilyText(&scrapeSuccessSpec)
 	updates, noData := newFamilyText(&collectorUpdatesSpec), newFamilyText(&scrapeNoDataSpec)

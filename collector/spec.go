@@ -84,7 +84,10 @@ type Spec struct {
 	// the informers (helm, gateway, etcd, storage, health): those of no
 	// enabled collector are not started.
 	Uses []Source
-	New  func(Deps) (Collector, error)
+	// RunsLast: the collector reads the others' output (the hypotheses),
+	// so it runs after them in every scrape.
+	RunsLast bool
+	New      func(Deps) (Collector, error)
 }
 
 // Source is a background part of the exporter a collector reads.
@@ -161,6 +164,8 @@ type Deps struct {
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string
+	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
+	HypothesesFile string
 	// AnalysisMinInterval is the least time between two analyses of a
 	// changing cluster (0: analyse on every change a scrape sees).
 	AnalysisMinInterval time.Duration

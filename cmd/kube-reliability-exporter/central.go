@@ -50,7 +50,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
-		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile}
 	if collector.Uses(specs, collector.HelmStorages) {
 		// Helm's storages need an optional role: their failures are
 		// counted but not warned about (helm_storage_available says it).

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -181,6 +182,7 @@ const seriesPerWorkloadBudget = 18
 // nothing documented that demo never shows).
 func TestDemoEndToEnd(t *testing.T) {
 	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
+	t.Setenv("RELIABILITY_HYPOTHESES_FILE", "../../examples/hypotheses/hypotheses.yaml")
 	addr, stop, out := startMode(t, "demo")
 	base := "http://" + addr
 
@@ -194,6 +196,18 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("landing page = %d", code)
 	}
 	checkChaosToolkitExperiment(t, base)
+	// The example hypotheses file against the demo: the ledger survives a
+	// zone loss; checkout packs one node; three drains would hang.
+	for path, want := range map[string]string{
+		"/hypotheses/ledger-survives-zone-loss": `200 "holds":true,"observed":1,"threshold":1,"evidence":[]`,
+		"/hypotheses/shop-not-on-one-node":      `503 "holds":false,"observed":1,"threshold":0,"evidence":["{namespace=\"shop\",owner_kind=\"Deployment\",owner_name=\"checkout\"} 1"]`,
+		"/hypotheses/at-most-one-drain-blocked": `503 "holds":false,"observed":3,"threshold":1,"evidence":["{} 3"]`,
+	} {
+		code, body := get(t, base+path)
+		if wantCode, wantBody, _ := strings.Cut(want, " "); fmt.Sprint(code) != wantCode || !strings.Contains(body, wantBody) {
+			t.Errorf("%s = %d %s, want %s", path, code, body, want)
+		}
+	}
 	code, body := get(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
@@ -415,6 +429,42 @@ func TestBadConfigurationExits2(t *testing.T) {
 	}
 }
 
+// A hypotheses file that does not validate stops the exporter at start-up
+// with the file, the line and the problem: an unknown family, a bad
+// matcher, a file too large, no file at all.
+func TestBadHypothesesFileExits2(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unknown := write("unknown.yaml", "hypotheses:\n  - name: x\n    family: kube_reliability_nope\n    comparison: '=='\n    threshold: 0\n")
+	matcher := write("matcher.yaml", "hypotheses:\n  - name: x\n    family: kube_reliability_workload_single_node\n    matchers: ['namespace=~\"(\"']\n    comparison: '=='\n    threshold: 0\n")
+	huge := write("huge.yaml", "hypotheses:\n"+strings.Repeat("#\n", 600_000))
+	tests := []struct{ name, path, want string }{
+		{"unknown family", unknown, `invalid RELIABILITY_HYPOTHESES_FILE="` + unknown + `": hypotheses file: ` + unknown + `:3: hypothesis "x": unknown family "kube_reliability_nope"`},
+		{"bad matcher", matcher, `invalid RELIABILITY_HYPOTHESES_FILE="` + matcher + `": hypotheses file: ` + matcher + `:4: hypothesis "x": matcher "namespace=~\"(\"": regexp: error parsing regexp`},
+		{"huge", huge, `invalid RELIABILITY_HYPOTHESES_FILE="` + huge + `": hypotheses file: ` + huge + `: larger than 1048576 bytes`},
+		{"missing", filepath.Join(dir, "none.yaml"), `invalid RELIABILITY_HYPOTHESES_FILE="` + filepath.Join(dir, "none.yaml") + `": hypotheses file: stat `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
+			t.Setenv("RELIABILITY_HYPOTHESES_FILE", tt.path)
+			code, _, stderr := runCapture(t, "demo")
+			if code != exitUsage {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
 func TestAudit(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
@@ -500,6 +550,26 @@ func TestCentralEndToEnd(t *testing.T) {
 	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
 	t.Setenv("RELIABILITY_KUBECONFIG", env.Kubeconfig())
 	t.Setenv("RELIABILITY_WEB_CONFIG_FILE", webConfig)
+	// User-defined: web keeps 3 ready replicas (it has 2).
+	hypothesesFile := filepath.Join(t.TempDir(), "hypotheses.yaml")
+	writeHypotheses := func(body string) {
+		t.Helper()
+		// Through a rename, as a ConfigMap volume updates.
+		tmp := hypothesesFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, hypothesesFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	webReady := func(threshold int) string {
+		return fmt.Sprintf("hypotheses:\n  - name: web-ready\n    description: web keeps %d ready replicas.\n"+
+			"    family: kube_reliability_workload_replicas_ready\n    matchers: ['namespace=\"shop\"', 'owner_name=\"web\"']\n"+
+			"    aggregation: min\n    comparison: \">=\"\n    threshold: %d\n", threshold, threshold)
+	}
+	writeHypotheses(webReady(3))
+	t.Setenv("RELIABILITY_HYPOTHESES_FILE", hypothesesFile)
 	addr, stop, out := startMode(t, "central")
 	base := "http://" + addr
 
@@ -541,9 +611,9 @@ func TestCentralEndToEnd(t *testing.T) {
 	// A steady-state hypothesis over HTTP, through the watch path: web's
 	// two replicas share node-1 (503, naming web); a third, ready on
 	// node-2, spreads it (200); deleting that pod packs it again (503).
-	hypothesis := func(wantCode int, wantHolds string) func() error {
+	hypothesisNamed := func(name string, wantCode int, wantHolds string) func() error {
 		return func() error {
-			req, _ := http.NewRequest(http.MethodGet, base+"/hypotheses/no-single-node-workload", nil)
+			req, _ := http.NewRequest(http.MethodGet, base+"/hypotheses/"+name, nil)
 			req.SetBasicAuth("prometheus", "s3cret")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -557,14 +627,43 @@ func TestCentralEndToEnd(t *testing.T) {
 			return nil
 		}
 	}
+	hypothesis := func(wantCode int, wantHolds string) func() error {
+		return hypothesisNamed("no-single-node-workload", wantCode, wantHolds)
+	}
+	// The user-defined one: 2 ready of the 3 it asks (503, naming the
+	// series), and the exact PromQL it stands for.
+	testenv.Eventually(t, 30*time.Second, hypothesisNamed("web-ready", http.StatusServiceUnavailable,
+		`"expression":"min(kube_reliability_workload_replicas_ready{namespace=\"shop\",owner_name=\"web\"}) >= 3","holds":false,"observed":2,"threshold":3,`+
+			`"evidence":["{namespace=\"shop\",owner_kind=\"Deployment\",owner_name=\"web\"} 2"]`))
 	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusServiceUnavailable, `"holds":false,"observed":1,"threshold":0,"evidence":["Deployment shop/web"]`))
 	env.CreateNode(testenv.NodeSpec{Name: "node-2", Zone: "zone-b"})
 	third := env.PodsOn("shop", "web-third", "ReplicaSet", &rs.ObjectMeta, rs.Spec.Template.Labels, "node-2")
 	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusOK, `"holds":true,"observed":0`))
+	testenv.Eventually(t, 30*time.Second, hypothesisNamed("web-ready", http.StatusOK, `"holds":true,"observed":3,"threshold":3,"evidence":[]`))
 	env.DeletePod("shop", third[0].Name)
 	testenv.Eventually(t, 30*time.Second, hypothesis(http.StatusServiceUnavailable, `"holds":false`))
-	if code, body := authGet("/metrics"); code != 200 || !strings.Contains(body, `kube_reliability_hypothesis_holds{hypothesis="no-single-node-workload"} 0`) {
-		t.Errorf("hypothesis metric missing or wrong (%d)", code)
+	testenv.Eventually(t, 30*time.Second, hypothesisNamed("web-ready", http.StatusServiceUnavailable, `"holds":false,"observed":2`))
+	if code, body := authGet("/metrics"); code != 200 || !strings.Contains(body, `kube_reliability_hypothesis_holds{hypothesis="no-single-node-workload"} 0`) ||
+		!strings.Contains(body, `kube_reliability_hypothesis_holds{hypothesis="web-ready"} 0`) || !strings.Contains(body, "kube_reliability_hypotheses_file_valid 1") {
+		t.Errorf("hypothesis metrics missing or wrong (%d)", code)
+	}
+
+	// The file changes: re-read without a restart. A change that does not
+	// validate keeps the last valid hypotheses and says so in a metric.
+	writeHypotheses(webReady(2))
+	testenv.Eventually(t, 30*time.Second, hypothesisNamed("web-ready", http.StatusOK, `"holds":true,"observed":2,"threshold":2`))
+	writeHypotheses("hypotheses:\n  - name: web-ready\n    family: kube_reliability_nope\n")
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if _, body := authGet("/metrics"); !strings.Contains(body, "kube_reliability_hypotheses_file_valid 0") {
+			return errors.New("hypotheses_file_valid not 0 after an invalid change")
+		}
+		return nil
+	})
+	if err := hypothesisNamed("web-ready", http.StatusOK, `"threshold":2`)(); err != nil {
+		t.Errorf("the last valid hypotheses are not kept: %v", err)
+	}
+	if !strings.Contains(out.String(), "hypotheses file not reloaded: keeping the last valid one") || !strings.Contains(out.String(), `unknown family \"kube_reliability_nope\"`) {
+		t.Errorf("the invalid change is not logged with its reason:\n%s", out.String())
 	}
 
 	if c := stop(); c != exitOK {

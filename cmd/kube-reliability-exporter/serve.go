@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 
@@ -27,6 +28,9 @@ func selectCollectors(e *environment, mode collector.Mode) ([]*collector.Spec, e
 // is done. It is shared by every mode that serves /metrics.
 func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*collector.Spec, address string, deps collector.Deps, ready func() error) error {
 	set, err := collector.NewSet(specs, deps, e.cfg.CollectorTimeout)
+	if errors.Is(err, collector.ErrHypothesesFile) {
+		return &config.Error{Key: config.Key("HYPOTHESES_FILE"), Value: deps.HypothesesFile, Err: err}
+	}
 	if err != nil {
 		return err
 	}

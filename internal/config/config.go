@@ -32,6 +32,7 @@ type Config struct {
 	CollectorsEnabled   []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
 	CollectorsDisabled  []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to disable"`
 	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
+	HypothesesFile      string        `split_words:"true" modes:"central,demo" desc:"YAML file of user-defined steady-state hypotheses over the exporter's own metric families (docs/hypotheses.md), served on /hypotheses with the built-ins; validated at start-up (an error names the file and line) and re-read when it changes"`
 	AnalysisMinInterval time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"least time between two analyses of a changing cluster: during a rollout, scrapes within it are served the last result, so analysis costs at most one run per interval whatever the churn and however many Prometheus servers scrape (0: on every change)"`
 	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
 	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`

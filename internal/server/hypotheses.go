@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -44,8 +45,12 @@ func hypothesesHandler(h Hypotheses, logger *slog.Logger) http.HandlerFunc {
 			}
 			body = a
 		}
-		b, err := json.Marshal(body)
-		if err != nil {
+		// Expressions hold < and >: no HTML escaping, the body is read by
+		// people too.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
 			logger.Error("encode hypotheses", "err", err)
 			http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -53,6 +58,6 @@ func hypothesesHandler(h Hypotheses, logger *slog.Logger) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(code)
-		_, _ = w.Write(append(b, '\n'))
+		_, _ = w.Write(b.Bytes())
 	}
 }
