@@ -34,11 +34,13 @@ var disruptionSpec = Spec{
 		{Name: "kube_reliability_node_drain_blocked", Type: Gauge, Stability: Experimental,
 			Help: "1 if draining the node would hang right now: the eviction of one of its pods (DaemonSets', mirror and finished pods aside) is refused, by a PodDisruptionBudget that allows no disruption at the moment or because the pod is under several; else 0. Absent when a budget over one of its pods cannot be computed.", Labels: []string{"node"}, Bound: "one series per node"},
 		{Name: "kube_reliability_node_drain_blocking_pdb", Type: Gauge, Stability: Experimental,
-			Help: "1 for each PodDisruptionBudget that refuses the eviction of a pod on the node right now, by reason: no_disruptions_allowed (its healthy pods are at its minimum) or multiple_pdbs (the pod is under several, which the eviction API refuses).", Labels: []string{"node", "namespace", "poddisruptionbudget", "reason"}, Bound: "one series per blocking PDB of each node whose drain is blocked"},
+			Help: "1 for each PodDisruptionBudget that refuses the eviction of a pod on the node right now, by reason: no_disruptions_allowed (its healthy pods are at its minimum), unhealthy_pod_guarded (the pod is not ready and the budget is not met; unhealthyPodEvictionPolicy AlwaysAllow would let it go) or multiple_pdbs (the pod is under several, which the eviction API refuses).", Labels: []string{"node", "namespace", "poddisruptionbudget", "reason"}, Bound: "one series per blocking PDB of each node whose drain is blocked"},
 		{Name: "kube_reliability_nodes_drain_blocked", Type: Gauge, Stability: Experimental,
 			Help: "Nodes whose drain would hang right now (kube_reliability_node_drain_blocked == 1).", Bound: "one series"},
 		{Name: "kube_reliability_pdb_blocks_drain_at_autoscaler_min", Type: Gauge, Stability: Experimental,
 			Help: "1 for a PodDisruptionBudget whose minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in. Absent otherwise.", Labels: pdbLabels, Bound: "one series per such PDB"},
+		{Name: "kube_reliability_pdb_crashlooping_pods", Type: Gauge, Stability: Experimental,
+			Help: "Pods in CrashLoopBackOff that a PodDisruptionBudget with the default unhealthyPodEvictionPolicy (IfHealthyBudget) selects: the eviction API refuses them while the budget is not met, so drains hang on pods that serve nothing; unhealthyPodEvictionPolicy: AlwaysAllow lets them go. Absent for PDBs with AlwaysAllow or no crash-looping pod.", Labels: pdbLabels, Bound: "one series per such PDB"},
 		{Name: "kube_reliability_node_loss_pdbs_below_desired", Type: Gauge, Stability: Experimental,
 			Help: "PodDisruptionBudgets that hold now and would fall below their desired healthy pods if this node were lost, for the nodes that break the most (the workloads may survive, but not within the budget their owners set).", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_zone_loss_pdbs_below_desired", Type: Gauge, Stability: Experimental,
@@ -109,6 +111,9 @@ func (c *disruptionCollector) Update(ctx context.Context, e *Emitter) error {
 		e.Gauge("kube_reliability_pdb_selected_pods", float64(p.SelectedPods), p.Namespace, p.Name)
 		if p.BlocksDrainAtAutoscalerMin {
 			e.Gauge("kube_reliability_pdb_blocks_drain_at_autoscaler_min", 1, p.Namespace, p.Name)
+		}
+		if p.GuardsCrashLooping() {
+			e.Gauge("kube_reliability_pdb_crashlooping_pods", float64(p.CrashLoopingPods), p.Namespace, p.Name)
 		}
 		if p.ExpectedKnown {
 			e.Gauge("kube_reliability_pdb_expected_pods", float64(p.ExpectedPods), p.Namespace, p.Name)

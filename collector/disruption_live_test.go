@@ -10,6 +10,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -225,6 +226,96 @@ func TestDrainPreflightLive(t *testing.T) {
 			if err := env.Evict("shop", p); err == nil || !strings.Contains(err.Error(), "more than one PodDisruptionBudget") {
 				t.Errorf("evicting %s on node-3: err = %v, want the more-than-one-PodDisruptionBudget refusal", p, err)
 			}
+		}
+	}
+}
+
+// TestUnhealthyPodEvictionLive proves the drain pre-flight's rules for pods
+// that are not ready with the real eviction subresource and disruption
+// controller: crash-looping pods under a default-policy PDB whose budget
+// is not met are refused (and flagged), an unready pod under a met budget
+// is evicted although no disruption is allowed, and AlwaysAllow lets the
+// crash-looping pods go.
+func TestUnhealthyPodEvictionLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver and kube-controller-manager")
+	}
+	env := testenv.Start(t)
+	env.StartControllerManager()
+	client := bindShippedRole(t, env)
+	ctx := context.Background()
+	for _, n := range []string{"node-1", "node-2", "node-3"} {
+		env.CreateNode(testenv.NodeSpec{Name: n, Zone: "zone-a"})
+	}
+	env.CreateDeployment("shop", "flaky", 2, nil)
+	env.CreateDeployment("shop", "web", 3, nil)
+	flaky := env.RunPods("shop", "app=flaky", 2, "node-1")
+	for _, p := range flaky {
+		env.SetPodCrashLooping(p)
+	}
+	web := env.RunPods("shop", "app=web", 3, "node-2", "node-3", "node-3")
+	env.SetPodStatus(web[0], false, "") // unready on node-2
+	mkPDB := func(name string, minAvailable int32) {
+		ma := intstr.FromInt32(minAvailable)
+		if _, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Create(ctx, &policyv1.PodDisruptionBudget{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &ma,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}},
+		}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkPDB("flaky", 1) // 0 healthy of 1
+	mkPDB("web", 2)   // 2 healthy of 2: met, no disruption allowed
+
+	reg := liveRegistry(t, client, collector.Deps{}, "disruption")
+	node := func(n string) string { return fmt.Sprintf(`kube_reliability_node_drain_blocked{node=%q}`, n) }
+	blocking := func(n, pdb, reason string) string {
+		return fmt.Sprintf(`kube_reliability_node_drain_blocking_pdb{namespace="shop",node=%q,poddisruptionbudget=%q,reason=%q}`, n, pdb, reason)
+	}
+	testenv.Eventually(t, 15*time.Second, expectation(t, reg, map[string]float64{
+		node("node-1"): 1, node("node-2"): 0, node("node-3"): 1,
+		blocking("node-1", "flaky", "unhealthy_pod_guarded"): 1,
+		blocking("node-3", "web", "no_disruptions_allowed"):  1,
+		blocking("node-2", "web", "no_disruptions_allowed"):  -1,
+		pdbKey("crashlooping_pods", "flaky"):                 2,
+		pdbKey("crashlooping_pods", "web"):                   -1,
+	}))
+
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for name, healthy := range map[string]int32{"flaky": 0, "web": 2} {
+			p, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if p.Status.ObservedGeneration != p.Generation || p.Status.CurrentHealthy != healthy || p.Status.DisruptionsAllowed != 0 {
+				return fmt.Errorf("pdb %s: %+v, want %d healthy, 0 disruptions allowed", name, p.Status, healthy)
+			}
+		}
+		return nil
+	})
+	if err := env.Evict("shop", flaky[0].Name); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("evicting crash-looping %s (budget not met, default policy): err = %v, want 429", flaky[0].Name, err)
+	}
+	if err := env.Evict("shop", web[2].Name); !apierrors.IsTooManyRequests(err) {
+		t.Errorf("evicting ready %s on node-3 (no disruption allowed): err = %v, want 429", web[2].Name, err)
+	}
+	if err := env.Evict("shop", web[0].Name); err != nil {
+		t.Errorf("draining node-2, evicting unready %s (budget met): %v", web[0].Name, err)
+	}
+
+	// AlwaysAllow: the crash-looping pods go, and the exporter says so.
+	patch := []byte(`{"spec":{"unhealthyPodEvictionPolicy":"AlwaysAllow"}}`)
+	if _, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Patch(ctx, "flaky", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 15*time.Second, expectation(t, reg, map[string]float64{
+		node("node-1"):                       0,
+		pdbKey("crashlooping_pods", "flaky"): -1,
+	}))
+	for _, p := range flaky {
+		if err := env.Evict("shop", p.Name); err != nil {
+			t.Errorf("draining node-1 under AlwaysAllow, evicting %s: %v", p.Name, err)
 		}
 	}
 }

@@ -117,7 +117,15 @@ objs.append({"apiVersion": "v1", "kind": "Service",
 # Report builders pinned to SSD nodes, which all sit in zone b: spread over
 # its two nodes, they survive a node's loss, but no node has room for a
 # lost one's pod and nothing outside zone b may hold them (capacity).
-deployment("analytics", "report-builder", 2, ["node-b1", "node-b2"])
+deployment("analytics", "report-builder", 2, ["node-b1", "node-b2"], unready=(1,))
+# Its second pod crash-loops under a PDB (below) with the default
+# unhealthyPodEvictionPolicy: evictable while the budget holds, and a drain
+# hangs on it as soon as the other one is down too.
+for o in objs:
+    if o["kind"] == "Pod" and o["metadata"]["name"] == "report-builder-5d4f8c7b9-1":
+        o["status"]["containerStatuses"] = [{"name": "report-builder", "image": "registry.example/report-builder:1",
+                                             "ready": False, "restartCount": 17,
+                                             "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]
 # A stateful database with required anti-affinity: one per node.
 statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required")
 # A bare ReplicaSet someone created by hand, both replicas on one node.
@@ -157,6 +165,7 @@ pdb("shop", "search", "search", min_available=0)
 # frontend's PDB wants one pod while its autoscaler may go down to one:
 # drains are fine today and hang whenever it scales in.
 pdb("shop", "frontend", "frontend", min_available=1)
+pdb("analytics", "report-builder", "report-builder", min_available=1)
 
 # Namespaces. kube-system is excluded from the requests/quota analysis by default.
 for ns in ["shop", "payments", "monitoring", "kube-system"]:

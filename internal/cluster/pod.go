@@ -30,6 +30,9 @@ type Pod struct {
 	Ready bool
 	// Terminating: the pod has a deletion timestamp.
 	Terminating bool
+	// CrashLooping: a container (init containers too) waits in
+	// CrashLoopBackOff.
+	CrashLooping bool
 	// BareSpec holds a bare pod's containers (names, resources, ports,
 	// probes): with no controller there is no template to read them from.
 	// Nil for pods with a controller.
@@ -48,6 +51,13 @@ func PodFrom(p *corev1.Pod) *Pod {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			out.Ready = c.Status == corev1.ConditionTrue
+		}
+	}
+	for _, statuses := range [][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for _, c := range statuses {
+			if c.State.Waiting != nil && c.State.Waiting.Reason == "CrashLoopBackOff" {
+				out.CrashLooping = true
+			}
 		}
 	}
 	if ControllerOf(p.OwnerReferences) == nil {

@@ -46,7 +46,18 @@ type PDB struct {
 	// put in the PDB's status now (CurrentHealthy - DesiredHealthy, at
 	// least 0). Known when ExpectedKnown.
 	CurrentHealthy, DisruptionsAllowed int
+	// AlwaysAllowUnhealthy: unhealthyPodEvictionPolicy AlwaysAllow, so
+	// pods that are not ready are evicted whatever the budget.
+	AlwaysAllowUnhealthy bool
+	// CrashLoopingPods counts the selected pods that crash-loop.
+	CrashLoopingPods int
 }
+
+// GuardsCrashLooping: the PDB keeps the default unhealthyPodEvictionPolicy
+// (IfHealthyBudget) over crash-looping pods: their eviction is refused
+// while the budget is not met, which a crash loop usually sees to, so
+// drains hang on pods that serve nothing.
+func (p PDB) GuardsCrashLooping() bool { return !p.AlwaysAllowUnhealthy && p.CrashLoopingPods > 0 }
 
 // Node is the drain pre-flight of one node: would `kubectl drain` hang on
 // it right now?
@@ -74,6 +85,10 @@ type Blocking struct {
 const (
 	NoDisruptionsAllowed = "no_disruptions_allowed"
 	MultiplePDBs         = "multiple_pdbs"
+	// UnhealthyPodGuarded: a pod that is not ready, under a PDB whose
+	// budget is not met and whose unhealthyPodEvictionPolicy is not
+	// AlwaysAllow (with it, the pod would be evicted).
+	UnhealthyPodGuarded = "unhealthy_pod_guarded"
 )
 
 // Workload is the disruption verdict on one workload.
@@ -282,6 +297,11 @@ func drainPreflight(s *cluster.Snapshot, byNS map[string][]parsed, pdbs []PDB) [
 			switch {
 			case !v.ExpectedKnown:
 				n.Known = false
+			case !pod.Ready && (v.AlwaysAllowUnhealthy || (v.CurrentHealthy >= v.DesiredHealthy && v.DesiredHealthy > 0)):
+				// An unhealthy pod is evicted without touching the
+				// budget when the policy says so or the budget is met.
+			case v.DisruptionsAllowed == 0 && !pod.Ready:
+				add(matching[0], UnhealthyPodGuarded)
 			case v.DisruptionsAllowed == 0:
 				add(matching[0], NoDisruptionsAllowed)
 			}
@@ -307,6 +327,9 @@ func drainPreflight(s *cluster.Snapshot, byNS map[string][]parsed, pdbs []PDB) [
 func drained(p *cluster.Pod) bool {
 	if p.Terminating || p.Phase == corev1.PodSucceeded || p.Phase == corev1.PodFailed {
 		return false
+	}
+	if p.Phase == corev1.PodPending {
+		return false // deleted whatever its PDBs say (canIgnorePDB)
 	}
 	if ref := cluster.ControllerOf(p.OwnerReferences); ref != nil && (ref.Kind == cluster.KindDaemonSet || ref.Kind == "Node") {
 		return false
@@ -338,9 +361,13 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 		}
 	}
 	v.SelectedPods = len(selected)
+	v.AlwaysAllowUnhealthy = pdb.Spec.UnhealthyPodEvictionPolicy != nil && *pdb.Spec.UnhealthyPodEvictionPolicy == policyv1.AlwaysAllow
 	for _, p := range selected {
 		if p.Ready && !p.Terminating {
 			v.CurrentHealthy++
+		}
+		if p.CrashLooping && !p.Terminating {
+			v.CrashLoopingPods++
 		}
 	}
 	scale := func() (int, bool) {

@@ -245,3 +245,66 @@ func TestBudgetLoss(t *testing.T) {
 		t.Errorf("zone loss %v, want %v", r.ZoneLoss, want)
 	}
 }
+
+// The eviction API's rules for one PDB, pod by pod: a ready pod needs a
+// disruption allowed; a pod that is not ready is evicted when the policy
+// is AlwaysAllow or the budget is met, and blocks otherwise (its own
+// reason); a Pending pod is deleted whatever the PDB says.
+func TestDrainPreflightUnhealthyPods(t *testing.T) {
+	t.Parallel()
+	always := policyv1.AlwaysAllow
+	one, two := intstr.FromInt32(1), intstr.FromInt32(2)
+	nodes := []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, {ObjectMeta: metav1.ObjectMeta{Name: "n2"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "n3"}}, {ObjectMeta: metav1.ObjectMeta{Name: "n4"}}}
+	set := func(ps []*cluster.Pod, node string, ready, crash bool, phase corev1.PodPhase) []*cluster.Pod {
+		for _, p := range ps {
+			p.NodeName, p.Ready, p.CrashLooping, p.Phase = node, ready, crash, phase
+		}
+		return ps
+	}
+	// flaky: 2 pods crash-looping on n1, minAvailable 1, default policy:
+	// 0 healthy of 1 desired, blocked.
+	flaky, flakyRS := deployment("flaky", 2)
+	// tolerant: the same under AlwaysAllow, on n2: evicted.
+	tolerant, tolerantRS := deployment("tolerant", 2)
+	// web: 3 pods, minAvailable 2, one not ready on n3 (budget met, 0
+	// disruptions allowed: the unready one goes, the ready ones block n4).
+	web, webRS := deployment("web", 3)
+	webPods := pods(webRS, "web", 3)
+	set(webPods[:1], "n3", false, false, corev1.PodRunning)
+	set(webPods[1:], "n4", true, false, corev1.PodRunning)
+	// pending: a Pending pod under a blocking PDB on n3: ignored.
+	pending, pendingRS := deployment("pending", 1)
+	tolerantPDB := pdb("tolerant", map[string]string{"app": "tolerant"}, &one, nil)
+	tolerantPDB.Spec.UnhealthyPodEvictionPolicy = &always
+	s := &cluster.Snapshot{Nodes: nodes,
+		Deployments: []*appsv1.Deployment{flaky, tolerant, web, pending}, ReplicaSets: []*appsv1.ReplicaSet{flakyRS, tolerantRS, webRS, pendingRS},
+		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
+			pdb("flaky", map[string]string{"app": "flaky"}, &one, nil), tolerantPDB,
+			pdb("web", map[string]string{"app": "web"}, &two, nil), pdb("pending", map[string]string{"app": "pending"}, &one, nil),
+		}}
+	s.Pods = append(s.Pods, set(pods(flakyRS, "flaky", 2), "n1", false, true, corev1.PodRunning)...)
+	s.Pods = append(s.Pods, set(pods(tolerantRS, "tolerant", 2), "n2", false, true, corev1.PodRunning)...)
+	s.Pods = append(s.Pods, webPods...)
+	s.Pods = append(s.Pods, set(pods(pendingRS, "pending", 1), "n3", false, false, corev1.PodPending)...)
+	r := Analyze(s)
+	want := []Node{
+		{Name: "n1", Known: true, Blocked: true, Blocking: []Blocking{{"ns", "flaky", UnhealthyPodGuarded}}},
+		{Name: "n2", Known: true},
+		{Name: "n3", Known: true},
+		{Name: "n4", Known: true, Blocked: true, Blocking: []Blocking{{"ns", "web", NoDisruptionsAllowed}}},
+	}
+	if !reflect.DeepEqual(r.Nodes, want) {
+		t.Errorf("nodes\n%+v\nwant\n%+v", r.Nodes, want)
+	}
+	guards := map[string]bool{}
+	for _, p := range r.PDBs {
+		guards[p.Name] = p.GuardsCrashLooping()
+		if p.Name == "flaky" && p.CrashLoopingPods != 2 {
+			t.Errorf("flaky: %d crash-looping pods, want 2", p.CrashLoopingPods)
+		}
+	}
+	if want := map[string]bool{"flaky": true, "tolerant": false, "web": false, "pending": false}; !reflect.DeepEqual(guards, want) {
+		t.Errorf("guards crash-looping pods: %v, want %v", guards, want)
+	}
+}

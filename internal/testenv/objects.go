@@ -268,6 +268,22 @@ func (e *Env) SetPodStatus(p *corev1.Pod, ready bool, podIP string) *corev1.Pod 
 	return p
 }
 
+// SetPodCrashLooping reports the pod Running, not ready, its container
+// waiting in CrashLoopBackOff after 5 restarts, as the kubelet does.
+func (e *Env) SetPodCrashLooping(p *corev1.Pod) *corev1.Pod {
+	e.t.Helper()
+	p = e.SetPodStatus(p, false, "").DeepCopy()
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+		Name: p.Spec.Containers[0].Name, Image: p.Spec.Containers[0].Image, RestartCount: 5,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 2m40s restarting failed container"}},
+	}}
+	p, err := e.Client.CoreV1().Pods(p.Namespace).UpdateStatus(context.Background(), p, metav1.UpdateOptions{})
+	if err != nil {
+		e.t.Fatalf("testenv: set pod %s/%s crash-looping: %v", p.Namespace, p.Name, err)
+	}
+	return p
+}
+
 // DeletePod deletes the pod at once (grace period 0), as a kubelet
 // confirming termination would finish it.
 func (e *Env) DeletePod(namespace, name string) {
