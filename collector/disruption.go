@@ -38,7 +38,7 @@ var disruptionSpec = Spec{
 		{Name: "kube_reliability_nodes_drain_blocked", Type: Gauge, Stability: Experimental,
 			Help: "Nodes whose drain would hang right now (kube_reliability_node_drain_blocked == 1).", Bound: "one series"},
 		{Name: "kube_reliability_pdb_blocks_drain_at_autoscaler_min", Type: Gauge, Stability: Experimental,
-			Help: "1 for a PodDisruptionBudget whose minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in. Absent otherwise.", Labels: pdbLabels, Bound: "one series per such PDB"},
+			Help: "1 for a PodDisruptionBudget whose minAvailable is at least the replicas its workloads keep at their autoscalers' minimum (HorizontalPodAutoscaler minReplicas, KEDA ScaledObject minReplicaCount): every drain of their nodes hangs whenever they scale in. Absent otherwise.", Labels: pdbLabels, Bound: "one series per such PDB"},
 		{Name: "kube_reliability_pdb_crashlooping_pods", Type: Gauge, Stability: Experimental,
 			Help: "Pods in CrashLoopBackOff that a PodDisruptionBudget with the default unhealthyPodEvictionPolicy (IfHealthyBudget) selects: the eviction API refuses them while the budget is not met, so drains hang on pods that serve nothing; unhealthyPodEvictionPolicy: AlwaysAllow lets them go. Absent for PDBs with AlwaysAllow or no crash-looping pod.", Labels: pdbLabels, Bound: "one series per such PDB"},
 		{Name: "kube_reliability_node_loss_pdbs_below_desired", Type: Gauge, Stability: Experimental,

@@ -22,7 +22,7 @@ var lossSpec = Spec{
 		{Name: "kube_reliability_workload_single_replica", Type: Gauge, Stability: Experimental,
 			Help: "1 for a workload that asks for a single replica, and for a bare pod, that is ready: any loss of its node, and every rollout or eviction, takes it down.", Labels: workloadLabels, Bound: "one series per single-replica workload or bare pod"},
 		{Name: "kube_reliability_workload_autoscaled_to_one", Type: Gauge, Stability: Experimental,
-			Help: "1 for a workload whose HorizontalPodAutoscaler has minReplicas 1: it may scale down to a single replica, and then a node loss, rollout or eviction takes it down.", Labels: workloadLabels, Bound: "one series per such workload"},
+			Help: "1 for a workload whose HorizontalPodAutoscaler has minReplicas 1, or whose KEDA ScaledObject has minReplicaCount 1 or 0: it may scale down to a single replica (or none while idle), and then a node loss, rollout or eviction takes it down.", Labels: workloadLabels, Bound: "one series per such workload"},
 		{Name: "kube_reliability_workload_recreate_behind_service", Type: Gauge, Stability: Experimental,
 			Help: "1 for a Deployment with the Recreate strategy whose pods a Service selects: every rollout stops all its pods before starting new ones, an outage each time.", Labels: workloadLabels, Bound: "one series per such Deployment"},
 		{Name: "kube_reliability_node_loss_workloads_lost", Type: Gauge, Stability: Experimental,

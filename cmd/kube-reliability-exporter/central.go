@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -78,21 +79,27 @@ func runCentral(ctx context.Context, e *environment) error {
 		go storage.Run(ctx)
 		deps.Storage = storage
 	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes dynamic client: %w", err)
+	}
+	disc, err := discoveryClient(rc)
+	if err != nil {
+		return err
+	}
+	// CRDs (Gateway API, KEDA) may be installed at any time: look for
+	// them every 30s (discovery is one cheap request).
 	if collector.Uses(specs, collector.GatewayAPI) {
-		dyn, err := dynamic.NewForConfig(rc)
-		if err != nil {
-			return fmt.Errorf("kubernetes dynamic client: %w", err)
-		}
-		disc, err := discoveryClient(rc)
-		if err != nil {
-			return err
-		}
-		// Gateway API CRDs may be installed at any time: look for them
-		// every 30s (discovery is one cheap request).
 		gw := kube.NewGatewayWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "gateway"))
 		go gw.Run(ctx)
 		watches.Add(gw)
 		deps.Gateway = gw
+	}
+	if slices.Contains(collector.Reads(specs), "horizontalpodautoscalers") {
+		// KEDA's ScaledObjects set replica floors as HPAs do.
+		so := inf.WatchScaledObjects(disc, dyn, 30*time.Second)
+		go so.Run(ctx)
+		watches.Add(so)
 	}
 	defer inf.Start(ctx)()
 	go waitForSync(ctx, e, inf)

@@ -208,8 +208,12 @@ func Disruption(res disruption.Result) []Finding {
 func Autoscaling(snap *cluster.Snapshot, res loss.Result) []Finding {
 	var out []Finding
 	for _, r := range res.AutoscaledToOne {
-		out = append(out, Finding{Rule: "autoscaling/min-one", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
-			Message: "its HorizontalPodAutoscaler's minReplicas is 1: it may scale down to a single replica, which one node loss, rollout or eviction takes down"})
+		msg := fmt.Sprintf("its HorizontalPodAutoscaler %s has minReplicas %d: it may scale down to a single replica, which one node loss, rollout or eviction takes down", r.By.Name, r.By.Min)
+		if r.By.Kind == cluster.KindScaledObject {
+			msg = fmt.Sprintf("its ScaledObject %s has minReplicaCount %d: it may scale down to %s, which one node loss, rollout or eviction takes down", r.By.Name, r.By.Min,
+				map[bool]string{true: "no replica at all while idle (the first request waits for a pod)", false: "a single replica"}[r.By.Min == 0])
+		}
+		out = append(out, Finding{Rule: "autoscaling/min-one", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Message: msg})
 	}
 	for _, r := range res.RecreateBehindService {
 		out = append(out, Finding{Rule: "rollout/recreate-behind-service", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
@@ -231,6 +235,12 @@ func Autoscaling(snap *cluster.Snapshot, res loss.Result) []Finding {
 		if static[[3]string{ref.Kind, h.Namespace, ref.Name}] {
 			out = append(out, Finding{Rule: "autoscaling/static-replicas", Severity: Warning, Kind: ref.Kind, Namespace: h.Namespace, Name: ref.Name,
 				Message: fmt.Sprintf("sets spec.replicas while HorizontalPodAutoscaler %s scales it: every apply of this manifest resets the replicas the autoscaler chose", h.Name)})
+		}
+	}
+	for _, so := range snap.ScaledObjects {
+		if static[[3]string{so.TargetKind, so.Namespace, so.TargetName}] {
+			out = append(out, Finding{Rule: "autoscaling/static-replicas", Severity: Warning, Kind: so.TargetKind, Namespace: so.Namespace, Name: so.TargetName,
+				Message: fmt.Sprintf("sets spec.replicas while ScaledObject %s scales it: every apply of this manifest resets the replicas KEDA chose", so.Name)})
 		}
 	}
 	return out

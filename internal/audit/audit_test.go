@@ -401,3 +401,85 @@ func auditYAML(t *testing.T, input string) Report {
 	}
 	return Run([]string{dir}, nil, healthcheck.Config{})
 }
+
+// kube-linter's false positive, reproduced: a Deployment with replicas
+// unset (1) and a 50% PDB looks like it blocks every drain (50% of 1 is
+// 1); its KEDA ScaledObject keeps at least 4 replicas, 2 of which may go.
+// A second ScaledObject scales to zero; a third targets a Deployment that
+// sets replicas (every apply resets KEDA's choice).
+func TestAuditKEDAScaledObjects(t *testing.T) {
+	t.Parallel()
+	input := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: jobs}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template: {metadata: {labels: {app: worker}}, spec: {containers: [{name: app, image: i}]}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: worker, namespace: jobs}
+spec: {minAvailable: 50%, selector: {matchLabels: {app: worker}}}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: jobs}
+spec:
+  scaleTargetRef: {name: worker}
+  minReplicaCount: 4
+  maxReplicaCount: 20
+  triggers: [{type: cpu, metricType: Utilization, metadata: {value: "60"}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: idle, namespace: jobs}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: idle}}
+  template: {metadata: {labels: {app: idle}}, spec: {containers: [{name: app, image: i}]}}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: idle, namespace: jobs}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: idle}
+  triggers: [{type: kafka, metadata: {topic: t}}]
+`
+	r := auditYAML(t, input)
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "disruption/") || strings.HasPrefix(f.Rule, "autoscaling/") || f.Rule == "placement/single-replica" {
+			got = append(got, f.Kind+"/"+f.Name+":"+f.Rule+": "+f.Message)
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"Deployment/idle:autoscaling/min-one: its ScaledObject idle has minReplicaCount 0: it may scale down to no replica at all while idle (the first request waits for a pod), which one node loss, rollout or eviction takes down",
+		"Deployment/idle:autoscaling/static-replicas: sets spec.replicas while ScaledObject idle scales it: every apply of this manifest resets the replicas KEDA chose",
+		"Deployment/idle:disruption/no-pdb: 2 replicas and no PodDisruptionBudget: a node drain may evict them all at once",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Without the ScaledObject, the same PDB blocks every drain.
+	r = auditYAML(t, input[:strings.Index(input, "---\napiVersion: keda.sh")])
+	blocks := false
+	for _, f := range r.Findings {
+		blocks = blocks || (f.Rule == "disruption/pdb-blocks-drain" && f.Name == "worker")
+	}
+	if !blocks {
+		t.Error("without its ScaledObject, worker's 50% PDB of 1 replica does not block drains")
+	}
+}
+
+// A ScaledObject without a target, or with a negative minimum, is an error
+// naming the file and line; the rest of the input is still audited.
+func TestAuditBadScaledObject(t *testing.T) {
+	t.Parallel()
+	r := auditYAML(t, "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: a}\nspec: {scaleTargetRef: {kind: Deployment}}\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: b}\nspec: {scaleTargetRef: {name: x}, minReplicaCount: -1}\n")
+	errs := r.Errors
+	want := []string{"decode ScaledObject: spec.scaleTargetRef.name is required", "decode ScaledObject: spec.minReplicaCount -1 is negative"}
+	if len(errs) != 2 || !strings.Contains(errs[0], want[0]) || !strings.Contains(errs[1], want[1]) || !strings.Contains(errs[1], "app.yaml:6") {
+		t.Errorf("errors %q, want %q at app.yaml:1 and :6", errs, want)
+	}
+}

@@ -51,6 +51,8 @@ type Snapshot struct {
 	// HorizontalPodAutoscalers set the floor of their targets' replicas
 	// (cluster.Workloads).
 	HorizontalPodAutoscalers []*autoscalingv2.HorizontalPodAutoscaler
+	// ScaledObjects are KEDA's autoscalers, where that CRD exists.
+	ScaledObjects []ScaledObject
 
 	// Unsynced names the resources whose caches have not synced (a
 	// forbidden resource never does): their lists above are empty, and
@@ -60,6 +62,16 @@ type Snapshot struct {
 	// memo, when set (a source that hands one snapshot to several
 	// analyses), keeps what every analysis derives first: Workloads.
 	memo *memo
+}
+
+// ScaledObject is what analysis reads of a KEDA ScaledObject.
+type ScaledObject struct {
+	Namespace, Name string
+	// TargetKind (Deployment when unset) and TargetName: scaleTargetRef.
+	TargetKind, TargetName string
+	// MinReplicaCount is the fewest replicas KEDA keeps (0, the default:
+	// none while no trigger is active).
+	MinReplicaCount int32
 }
 
 type memo struct {

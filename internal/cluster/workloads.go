@@ -25,10 +25,10 @@ type Workload struct {
 	Kind     string
 	Meta     *metav1.ObjectMeta
 	Replicas int32 // desired; DaemonSets report 0 (one per eligible node)
-	// Autoscaler is the HorizontalPodAutoscaler scaling the workload, if
-	// any: Replicas is then at least its minReplicas (a manifest may leave
-	// replicas unset; the autoscaler never goes below its minimum).
-	Autoscaler *autoscalingv2.HorizontalPodAutoscaler
+	// Autoscaler is what scales the workload, if anything: Replicas is
+	// then at least its minimum (a manifest may leave replicas unset; the
+	// autoscaler never goes below its minimum).
+	Autoscaler *Autoscaler
 	Template   *corev1.PodTemplateSpec
 	// Pods are the workload's pods, terminating ones included, attributed
 	// through controller owner references by UID (a Deployment's through
@@ -36,6 +36,20 @@ type Workload struct {
 	// inherits its predecessor's pods.
 	Pods []*Pod
 }
+
+// Autoscaler is a HorizontalPodAutoscaler or a KEDA ScaledObject.
+type Autoscaler struct {
+	Kind, Name string
+	// Min is the fewest replicas it keeps: an HPA's minReplicas, a
+	// ScaledObject's minReplicaCount (0: scaled to zero when idle).
+	Min int32
+}
+
+// Autoscaler kinds.
+const (
+	KindHPA          = "HorizontalPodAutoscaler"
+	KindScaledObject = "ScaledObject"
+)
 
 // Workloads returns every workload of the snapshot with its pods, sorted by
 // namespace, kind and name. A ReplicaSet owned by anything but a
@@ -83,17 +97,24 @@ func workloads(s *Snapshot) []*Workload {
 		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, &rs.Spec.Template)
 		rsOwner[rs.UID] = byUID[rs.UID]
 	}
-	if len(s.HorizontalPodAutoscalers) > 0 {
+	if len(s.HorizontalPodAutoscalers)+len(s.ScaledObjects) > 0 {
 		byName := make(map[[3]string]*Workload, len(out))
 		for _, w := range out {
 			byName[[3]string{w.Kind, w.Meta.Namespace, w.Meta.Name}] = w
 		}
-		for _, h := range s.HorizontalPodAutoscalers {
-			ref := h.Spec.ScaleTargetRef
-			if w := byName[[3]string{ref.Kind, h.Namespace, ref.Name}]; w != nil && w.Kind != KindDaemonSet {
-				w.Autoscaler = h
-				w.Replicas = max(w.Replicas, HPAMin(h))
+		scale := func(a *Autoscaler, kind, namespace, name string) {
+			if w := byName[[3]string{kind, namespace, name}]; w != nil && w.Kind != KindDaemonSet {
+				w.Autoscaler = a
+				w.Replicas = max(w.Replicas, a.Min)
 			}
+		}
+		for _, h := range s.HorizontalPodAutoscalers {
+			scale(&Autoscaler{Kind: KindHPA, Name: h.Name, Min: HPAMin(h)}, h.Spec.ScaleTargetRef.Kind, h.Namespace, h.Spec.ScaleTargetRef.Name)
+		}
+		// After the HPAs: a ScaledObject owns the HPA KEDA makes for it
+		// (keda-hpa-<name>), and its minReplicaCount is the one set.
+		for _, so := range s.ScaledObjects {
+			scale(&Autoscaler{Kind: KindScaledObject, Name: so.Name, Min: so.MinReplicaCount}, so.TargetKind, so.Namespace, so.TargetName)
 		}
 	}
 	for _, p := range s.Pods {

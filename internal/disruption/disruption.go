@@ -242,7 +242,7 @@ func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloads []*cluster.
 				}
 				if w.Autoscaler != nil {
 					autoscaled = true
-					floor += int(cluster.HPAMin(w.Autoscaler))
+					floor += int(w.Autoscaler.Min)
 				} else {
 					floor += int(w.Replicas)
 				}

@@ -44,6 +44,8 @@ type Informers struct {
 	mu      sync.Mutex
 	last    *cluster.Snapshot
 	lastGen uint64
+	// scaledObjects, when set, adds KEDA's ScaledObjects to snapshots.
+	scaledObjects *ScaledObjectWatcher
 }
 
 // Resources lists every resource New can watch.
@@ -247,6 +249,9 @@ func (i *Informers) list(unsynced []string) (*cluster.Snapshot, error) {
 	s.HorizontalPodAutoscalers, err = list[*autoscalingv2.HorizontalPodAutoscaler](i.stores["horizontalpodautoscalers"], err)
 	if err != nil {
 		return nil, err
+	}
+	if i.scaledObjects != nil {
+		s.ScaledObjects = i.scaledObjects.ScaledObjects()
 	}
 	return s, nil
 }

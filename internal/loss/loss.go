@@ -35,6 +35,12 @@ type Workload struct {
 // Ref names a workload.
 type Ref struct{ Kind, Namespace, Name string }
 
+// Autoscaled is a workload and what scales it.
+type Autoscaled struct {
+	Ref
+	By cluster.Autoscaler
+}
+
 // SingleReplica: the workload asks for one replica (or is a bare pod), a
 // single point of failure by construction.
 func (w Workload) SingleReplica() bool { return w.Desired == 1 }
@@ -57,9 +63,10 @@ type Result struct {
 	// then unknown).
 	Zones      []Domain
 	ZonesKnown bool
-	// AutoscaledToOne: workloads a HorizontalPodAutoscaler may scale down
-	// to a single replica (minReplicas 1), ready or not.
-	AutoscaledToOne []Ref
+	// AutoscaledToOne: workloads a HorizontalPodAutoscaler or a KEDA
+	// ScaledObject may scale down to a single replica or none (minimum 1
+	// or 0), ready or not.
+	AutoscaledToOne []Autoscaled
 	// RecreateBehindService: Deployments with the Recreate strategy whose
 	// pods a Service selects: every rollout takes all of them down first.
 	RecreateBehindService []Ref
@@ -135,8 +142,8 @@ func Analyze(s *cluster.Snapshot) Result {
 			continue
 		}
 		ref := Ref{w.Kind, w.Meta.Namespace, w.Meta.Name}
-		if w.Autoscaler != nil && cluster.HPAMin(w.Autoscaler) <= 1 {
-			res.AutoscaledToOne = append(res.AutoscaledToOne, ref)
+		if w.Autoscaler != nil && w.Autoscaler.Min <= 1 {
+			res.AutoscaledToOne = append(res.AutoscaledToOne, Autoscaled{ref, *w.Autoscaler})
 		}
 		if recreate[w.Meta.UID] {
 			res.RecreateBehindService = append(res.RecreateBehindService, ref)

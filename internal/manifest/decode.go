@@ -61,6 +61,49 @@ var Analyzed = map[schema.GroupVersionKind]bool{
 	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  true,
 	corev1.SchemeGroupVersion.WithKind("Service"):                        true,
 	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): true,
+	ScaledObjectGVK: true,
+}
+
+// ScaledObjectGVK is KEDA's ScaledObject, decoded without KEDA's types.
+var ScaledObjectGVK = schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: "ScaledObject"}
+
+// ScaledObject is what analysis reads of a KEDA ScaledObject.
+type ScaledObject struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		ScaleTargetRef struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+		} `json:"scaleTargetRef"`
+		MinReplicaCount *int32 `json:"minReplicaCount"`
+	} `json:"spec"`
+}
+
+// DeepCopyObject makes ScaledObject a runtime.Object.
+func (s *ScaledObject) DeepCopyObject() runtime.Object {
+	c := *s
+	s.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	if s.Spec.MinReplicaCount != nil {
+		m := *s.Spec.MinReplicaCount
+		c.Spec.MinReplicaCount = &m
+	}
+	return &c
+}
+
+func decodeScaledObject(js []byte) (*ScaledObject, error) {
+	var so ScaledObject
+	if err := json.Unmarshal(js, &so); err != nil {
+		return nil, err
+	}
+	if so.Spec.ScaleTargetRef.Name == "" {
+		return nil, errors.New("spec.scaleTargetRef.name is required")
+	}
+	if m := so.Spec.MinReplicaCount; m != nil && *m < 0 {
+		return nil, fmt.Errorf("spec.minReplicaCount %d is negative", *m)
+	}
+	return &so, nil
 }
 
 var decoder = newDecoder()
@@ -205,7 +248,13 @@ func (r *Result) decodeJSON(file string, line int, js []byte, fail func(int, err
 			Namespace: head.Metadata.Namespace, Name: head.Metadata.Name})
 		return
 	}
-	obj, _, err := decoder.Decode(js, nil, nil)
+	var obj runtime.Object
+	var err error
+	if gvk == ScaledObjectGVK {
+		obj, err = decodeScaledObject(js)
+	} else {
+		obj, _, err = decoder.Decode(js, nil, nil)
+	}
 	if err != nil {
 		fail(line, fmt.Errorf("decode %s: %w", head.Kind, err))
 		return

@@ -125,6 +125,18 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			fill(&v.ObjectMeta, "HorizontalPodAutoscaler")
 			s.HorizontalPodAutoscalers = append(s.HorizontalPodAutoscalers, v)
+		case *ScaledObject:
+			fill(&v.ObjectMeta, "ScaledObject")
+			kind := v.Spec.ScaleTargetRef.Kind
+			if kind == "" {
+				kind = cluster.KindDeployment // KEDA's default
+			}
+			var minimum int32
+			if v.Spec.MinReplicaCount != nil {
+				minimum = *v.Spec.MinReplicaCount
+			}
+			s.ScaledObjects = append(s.ScaledObjects, cluster.ScaledObject{Namespace: v.Namespace, Name: v.Name,
+				TargetKind: kind, TargetName: v.Spec.ScaleTargetRef.Name, MinReplicaCount: minimum})
 		case *networkingv1.Ingress:
 			fill(&v.ObjectMeta, "Ingress")
 			s.Ingresses = append(s.Ingresses, v)

@@ -39,6 +39,9 @@ func ModuleDir(t testing.TB, module, version string) string {
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
+// KEDAVersion is the KEDA release whose ScaledObject CRD the tests install.
+const KEDAVersion = "v2.21.0"
+
 // InstallPrometheusOperatorCRDs installs prometheus-operator's CRDs and
 // waits until the API server serves them.
 func (e *Env) InstallPrometheusOperatorCRDs() {
@@ -48,6 +51,18 @@ func (e *Env) InstallPrometheusOperatorCRDs() {
 	if err != nil || len(files) == 0 {
 		e.t.Fatalf("testenv: no CRDs in %s: %v", dir, err)
 	}
+	e.installCRDs(files)
+}
+
+// InstallKEDAScaledObjectCRD installs KEDA's ScaledObject CRD, from KEDA's
+// Go module, and waits until the API server serves it.
+func (e *Env) InstallKEDAScaledObjectCRD() {
+	e.t.Helper()
+	e.installCRDs([]string{filepath.Join(ModuleDir(e.t, "github.com/kedacore/keda/v2", KEDAVersion), "config", "crd", "bases", "keda.sh_scaledobjects.yaml")})
+}
+
+func (e *Env) installCRDs(files []string) {
+	e.t.Helper()
 	dyn := dynamic.NewForConfigOrDie(e.Config)
 	ctx := context.Background()
 	var names []string
