@@ -25,7 +25,7 @@ var ingressSpec = Spec{
 			Labels: []string{"namespace", "ingress", "ingressclass"}, Bound: "one series per Ingress"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &ingressCollector{a: newAnalysis(d, d.Cluster, ingressclass.Analyze, ingressReads...)}, nil
+		return &ingressCollector{a: sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...)}, nil
 	},
 }
 

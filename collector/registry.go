@@ -15,6 +15,7 @@ var All = []*Spec{
 	&lossSpec,
 	&disruptionSpec,
 	&hypothesesSpec,
+	&scoreSpec,
 	&resourcesSpec,
 	&ingressSpec,
 	&gatewaySpec,

@@ -40,11 +40,16 @@ var resourcesSpec = Spec{
 			Labels: []string{"namespace", "resourcequota", "resource"}, Bound: "one series per resource listed in a ResourceQuota"},
 	},
 	New: func(d Deps) (Collector, error) {
-		excluded := d.ExcludedNamespaces
-		return &resourcesCollector{a: newAnalysis(d, d.Cluster, func(s *cluster.Snapshot) resources.Result {
-			return resources.Analyze(s, excluded)
-		}, resourcesReads...)}, nil
+		return &resourcesCollector{a: resourcesAnalysis(d)}, nil
 	},
+}
+
+// resourcesAnalysis is shared with the score.
+func resourcesAnalysis(d Deps) *analysis[resources.Result] {
+	excluded := d.ExcludedNamespaces
+	return sharedAnalysis(d, "resources", d.Cluster, func(s *cluster.Snapshot) resources.Result {
+		return resources.Analyze(s, excluded)
+	}, resourcesReads...)
 }
 
 type resourcesCollector struct {

@@ -47,6 +47,11 @@ def dashboard(uid, title, desc, panels):
 boards = []
 boards.append(dashboard("kre-overview", "Kube reliability: overview",
     "Will this cluster survive the next bad day? One number per failure mode of the field report; each links to its area.", [
+    panel("Reliability score (cluster)", "max(kube_reliability_cluster_score)", "stat", w=6,
+          desc="0-100: 100 × W / (W + P), W the workloads, P the findings' weights (info 0.25, warning 1, critical 4); the same as audit's score line (docs/score.md)."),
+    panel("Reliability score by namespace (trend)", "max by (namespace) (kube_reliability_namespace_score)", w=18, legend="{{namespace}}"),
+    panel("Lowest-scoring namespaces now", "bottomk(10, max by (namespace) (kube_reliability_namespace_score))", "table"),
+    panel("Findings by rule (what lowers the score)", "sort_desc(max by (rule, severity) (kube_reliability_findings))", "table"),
     panel("Workloads on a single node", "count(kube_reliability_workload_single_node == 1) or vector(0)", "stat", w=6),
     panel("Workloads in a single zone", "count(kube_reliability_workload_single_zone == 1) or vector(0)", "stat", w=6),
     panel("Workloads without a PDB", "count(kube_reliability_workload_pdb_covered == 0) or vector(0)", "stat", w=6),

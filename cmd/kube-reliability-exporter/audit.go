@@ -21,7 +21,7 @@ func runAudit(_ context.Context, e *environment) error {
 	if err := r.Write(e.stdout, e.cfg.AuditFormat); err != nil {
 		return err
 	}
-	if r.Failed(failOn) {
+	if r.Failed(failOn, e.cfg.AuditMinScore) {
 		return findingsError{}
 	}
 	return nil

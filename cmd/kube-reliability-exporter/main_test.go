@@ -325,6 +325,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		"kube_reliability_informer_synced": resources, "kube_reliability_source_errors_total": resources,
 		"kube_reliability_informer_last_success_timestamp_seconds": resources,
 		"kube_reliability_scrape_collector_success":                len(collector.All), "kube_reliability_collector_updates_total": len(collector.All),
+		// One per rule that fires, whatever the cluster's size.
+		"kube_reliability_findings": 40,
 	}
 	for name, n := range series {
 		limit, ok := budget[name]
@@ -410,6 +412,8 @@ func TestBadConfigurationExits2(t *testing.T) {
 		{"RELIABILITY_EXPORTER_METRICS", "maybe", "demo", `invalid RELIABILITY_EXPORTER_METRICS="maybe"`},
 		{"RELIABILITY_AUDIT_FAIL_ON", "sometimes", "audit", `invalid RELIABILITY_AUDIT_FAIL_ON="sometimes"`},
 		{"RELIABILITY_MAX_REQUESTS_IN_FLIGHT", "0", "demo", `invalid RELIABILITY_MAX_REQUESTS_IN_FLIGHT="0"`},
+		{"RELIABILITY_AUDIT_MIN_SCORE", "101", "audit", `invalid RELIABILITY_AUDIT_MIN_SCORE="101": must be between 0 and 100`},
+		{"RELIABILITY_AUDIT_MIN_SCORE", "high", "audit", `invalid RELIABILITY_AUDIT_MIN_SCORE="high"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -516,6 +520,21 @@ func TestAudit(t *testing.T) {
 	if strings.Join(rules, " ") != want {
 		t.Errorf("findings %v\nwant %s", rules, want)
 	}
+
+	// The score: shop (checkout, cart) 100×2/(2+6) = 25, payments
+	// (ledger) 100×1/(1+1.5) = 40, the cluster 100×3/(3+7.5) = 28.6; the
+	// minimum score alone decides the exit code with fail-on never.
+	t.Setenv("RELIABILITY_AUDIT_FORMAT", "text")
+	t.Setenv("RELIABILITY_AUDIT_FAIL_ON", "never")
+	for minScore, want := range map[string]int{"28.6": exitOK, "28.7": exitFailed, "0": exitOK} {
+		t.Setenv("RELIABILITY_AUDIT_MIN_SCORE", minScore)
+		code, out, _ = runCapture(t, "audit", "../../examples/manifests")
+		if code != want || !strings.HasSuffix(out, "score: 28.6/100 over 3 workloads; shop 25, payments 40\n") {
+			t.Errorf("min score %s: exit %d, want %d; output\n%s", minScore, code, want, out)
+		}
+	}
+	t.Setenv("RELIABILITY_AUDIT_MIN_SCORE", "0")
+	t.Setenv("RELIABILITY_AUDIT_FORMAT", "json")
 
 	// A kubectl dump with pods: single-node findings fail at warning.
 	t.Setenv("RELIABILITY_AUDIT_FAIL_ON", "warning")

@@ -6,60 +6,37 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
-
-	corev1 "k8s.io/api/core/v1"
+	"strconv"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
 )
 
-// Severity orders findings; audit fails on findings at or above a chosen one.
-type Severity int
+// The findings' types and rules live in internal/findings (the live
+// score applies them too); these names keep audit's API.
+type (
+	Severity = findings.Severity
+	Finding  = findings.Finding
+)
 
 // Severities, lowest first.
 const (
-	Info Severity = iota + 1
-	Warning
-	Critical
-	// Never is above every finding: audit reports but does not fail.
-	Never
+	Info     = findings.Info
+	Warning  = findings.Warning
+	Critical = findings.Critical
+	Never    = findings.Never
 )
 
-var severityNames = map[Severity]string{Info: "info", Warning: "warning", Critical: "critical", Never: "never"}
-
-func (s Severity) String() string { return severityNames[s] }
-
-// MarshalText writes the severity's name.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // ParseSeverity parses info, warning, critical or never.
-func ParseSeverity(name string) (Severity, error) {
-	for s, n := range severityNames {
-		if n == name {
-			return s, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown severity %q (info, warning, critical, never)", name)
-}
-
-// Finding is one problem found in the input.
-type Finding struct {
-	Rule      string   `json:"rule"`
-	Severity  Severity `json:"severity"`
-	Kind      string   `json:"kind"`
-	Namespace string   `json:"namespace"`
-	Name      string   `json:"name"`
-	File      string   `json:"file,omitempty"`
-	Line      int      `json:"line,omitempty"`
-	Message   string   `json:"message"`
-}
+func ParseSeverity(name string) (Severity, error) { return findings.ParseSeverity(name) }
 
 // Report is the outcome of one audit.
 type Report struct {
@@ -73,6 +50,24 @@ type Report struct {
 	// reads (ConfigMaps, CronJobs, CRDs…, and kinds in removed API
 	// versions, which are findings too): never silently dropped.
 	NotAnalysed []NotAnalysed `json:"not_analysed"`
+	// Score is the reliability score of the input (internal/score), as
+	// central exports it for a live cluster.
+	Score Score `json:"score"`
+}
+
+// Score is the reliability score in a report.
+type Score struct {
+	Cluster    float64          `json:"cluster"`
+	Workloads  int              `json:"workloads"`
+	Namespaces []NamespaceScore `json:"namespaces"`
+}
+
+// NamespaceScore is one namespace's score.
+type NamespaceScore struct {
+	Namespace string  `json:"namespace"`
+	Workloads int     `json:"workloads"`
+	Penalty   float64 `json:"penalty"`
+	Score     float64 `json:"score"`
 }
 
 // NotAnalysed is an object the audit read but did not analyse.
@@ -93,7 +88,7 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	for _, e := range dec.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
-	var findings []Finding
+	var found []Finding
 	for _, s := range dec.Skipped {
 		r.NotAnalysed = append(r.NotAnalysed, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
 		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
@@ -101,7 +96,7 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 			if rm.Use != "" {
 				use = "; use " + rm.Use
 			}
-			findings = append(findings, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+			found = append(found, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
 				File: s.File, Line: s.Line,
 				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
 		}
@@ -119,14 +114,14 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
 		}
 	}
-	findings = append(findings, Placement(placement.Analyze(snap))...)
-	findings = append(findings, Disruption(disruption.Analyze(snap))...)
-	findings = append(findings, Resources(resources.Analyze(snap, excluded))...)
-	findings = append(findings, Autoscaling(snap, loss.Analyze(snap))...)
-	findings = append(findings, Ingresses(ingressclass.Analyze(snap))...)
+	found = append(found, findings.Placement(placement.Analyze(snap))...)
+	found = append(found, findings.Disruption(disruption.Analyze(snap))...)
+	found = append(found, findings.Resources(resources.Analyze(snap, excluded))...)
+	found = append(found, findings.Autoscaling(snap, loss.Analyze(snap))...)
+	found = append(found, findings.Ingresses(ingressclass.Analyze(snap))...)
 	// Static: probe specs and annotations; no endpoint is read.
-	findings = append(findings, Health(healthcheck.Analyze(snap, health, nil))...)
-	for _, f := range findings {
+	found = append(found, findings.Health(healthcheck.Analyze(snap, health, nil))...)
+	for _, f := range found {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok && f.File == "" {
 			f.File, f.Line = o.File, o.Line
 		}
@@ -135,219 +130,19 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	slices.SortFunc(r.Findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
 	})
+	sc := score.Compute(score.Workloads(snap), r.Findings)
+	r.Score = Score{Cluster: sc.Cluster.Score, Workloads: sc.Cluster.Workloads, Namespaces: []NamespaceScore{}}
+	for _, n := range sc.Namespaces {
+		r.Score.Namespaces = append(r.Score.Namespaces, NamespaceScore{Namespace: n.Name, Workloads: n.Workloads, Penalty: n.Penalty, Score: n.Score})
+	}
 	return r
 }
 
-// Placement returns the placement findings: workloads of two or more
-// replicas without a spread policy (the scheduler may pack them on one
-// node), and, where the input holds pods, workloads whose ready replicas
-// all sit on one node or in one zone.
-func Placement(res placement.Result) []Finding {
-	var out []Finding
-	for _, w := range res.Workloads {
-		f := func(rule string, sev Severity, msg string) {
-			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
-		}
-		if w.DesiredReplicas == 1 {
-			f("placement/single-replica", Info, "one replica: its node's loss, every rollout and every eviction take it down")
-		}
-		if w.DesiredReplicas >= 2 && w.Policies == 0 {
-			f("placement/no-spread-policy", Warning, fmt.Sprintf(
-				"%d replicas and no pod anti-affinity or topologySpreadConstraints selecting its own pods: the scheduler may put them all on one node", w.DesiredReplicas))
-		}
-		if w.SingleNode {
-			f("placement/single-node", Warning, fmt.Sprintf("all %d ready replicas run on one node: one node failure takes the workload down", w.ReadyReplicas))
-		}
-		if w.SingleZone {
-			f("placement/single-zone", Warning, fmt.Sprintf("all %d ready replicas run in one zone while %d zones are eligible", w.ReadyReplicas, w.EligibleZones))
-		}
-	}
-	return out
-}
-
-// Disruption returns the PodDisruptionBudget findings: workloads of two or
-// more replicas no PDB covers, PDBs that block every drain, pods two PDBs
-// select (their evictions fail), PDBs that select nothing or do not parse.
-func Disruption(res disruption.Result) []Finding {
-	var out []Finding
-	for _, w := range res.Workloads {
-		f := func(rule string, sev Severity, msg string) {
-			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
-		}
-		if w.Replicas >= 2 && !w.Covered {
-			f("disruption/no-pdb", Warning, fmt.Sprintf("%d replicas and no PodDisruptionBudget: a node drain may evict them all at once", w.Replicas))
-		}
-		if w.PodsWithMultiplePDBs > 0 {
-			f("disruption/multiple-pdbs", Critical, fmt.Sprintf("%d pods are selected by more than one PodDisruptionBudget: the eviction API refuses them and drains hang", w.PodsWithMultiplePDBs))
-		}
-	}
-	for _, p := range res.PDBs {
-		f := func(rule string, sev Severity, msg string) {
-			out = append(out, Finding{Rule: rule, Severity: sev, Kind: "PodDisruptionBudget", Namespace: p.Namespace, Name: p.Name, Message: msg})
-		}
-		switch {
-		case p.Invalid != "":
-			f("disruption/pdb-invalid", Warning, "does not parse, so it protects nothing: "+p.Invalid)
-		case p.SelectedPods == 0:
-			f("disruption/pdb-selects-nothing", Info, "its selector matches no pod: it protects nothing")
-		case p.ExpectedKnown && p.AllowsAll:
-			f("disruption/pdb-allows-everything", Warning, "requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0 or maxUnavailable 100%): it allows every eviction and protects nothing")
-		case p.BlocksDrainAtAutoscalerMin && !p.BlocksDrain:
-			f("disruption/pdb-vs-autoscaler", Warning, "minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in")
-		case p.BlocksDrain:
-			f("disruption/pdb-blocks-drain", Warning, fmt.Sprintf("requires %d healthy of %d expected pods: it allows no disruption even when all are healthy, so every drain of their nodes hangs", p.DesiredHealthy, p.ExpectedPods))
-		}
-	}
-	return out
-}
-
-// Autoscaling returns the findings about how workloads scale and roll out:
-// an autoscaler that may go down to one replica, a replicas count fixed in
-// the manifest of an autoscaled workload (every apply resets what the
-// autoscaler chose), the Recreate strategy behind a Service.
-func Autoscaling(snap *cluster.Snapshot, res loss.Result) []Finding {
-	var out []Finding
-	for _, r := range res.AutoscaledToOne {
-		msg := fmt.Sprintf("its HorizontalPodAutoscaler %s has minReplicas %d: it may scale down to a single replica, which one node loss, rollout or eviction takes down", r.By.Name, r.By.Min)
-		if r.By.Kind == cluster.KindScaledObject {
-			msg = fmt.Sprintf("its ScaledObject %s has minReplicaCount %d: it may scale down to %s, which one node loss, rollout or eviction takes down", r.By.Name, r.By.Min,
-				map[bool]string{true: "no replica at all while idle (the first request waits for a pod)", false: "a single replica"}[r.By.Min == 0])
-		}
-		out = append(out, Finding{Rule: "autoscaling/min-one", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Message: msg})
-	}
-	for _, r := range res.RecreateBehindService {
-		out = append(out, Finding{Rule: "rollout/recreate-behind-service", Severity: Warning, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
-			Message: "strategy Recreate behind a Service: every rollout stops all pods before starting new ones, an outage each time"})
-	}
-	static := map[[3]string]bool{}
-	for _, d := range snap.Deployments {
-		if d.Spec.Replicas != nil {
-			static[[3]string{cluster.KindDeployment, d.Namespace, d.Name}] = true
-		}
-	}
-	for _, st := range snap.StatefulSets {
-		if st.Spec.Replicas != nil {
-			static[[3]string{cluster.KindStatefulSet, st.Namespace, st.Name}] = true
-		}
-	}
-	for _, h := range snap.HorizontalPodAutoscalers {
-		ref := h.Spec.ScaleTargetRef
-		if static[[3]string{ref.Kind, h.Namespace, ref.Name}] {
-			out = append(out, Finding{Rule: "autoscaling/static-replicas", Severity: Warning, Kind: ref.Kind, Namespace: h.Namespace, Name: ref.Name,
-				Message: fmt.Sprintf("sets spec.replicas while HorizontalPodAutoscaler %s scales it: every apply of this manifest resets the replicas the autoscaler chose", h.Name)})
-		}
-	}
-	for _, so := range snap.ScaledObjects {
-		if static[[3]string{so.TargetKind, so.Namespace, so.TargetName}] {
-			out = append(out, Finding{Rule: "autoscaling/static-replicas", Severity: Warning, Kind: so.TargetKind, Namespace: so.Namespace, Name: so.TargetName,
-				Message: fmt.Sprintf("sets spec.replicas while ScaledObject %s scales it: every apply of this manifest resets the replicas KEDA chose", so.Name)})
-		}
-	}
-	return out
-}
-
-// QuotaAlmostFull is the usage ratio from which a quota is a finding, as
-// the alert's threshold.
-const QuotaAlmostFull = 0.9
-
-// Resources returns the requests/limits and quota findings: containers
-// without requests where no LimitRange supplies a default, namespaces
-// without a ResourceQuota or LimitRange, quotas almost full.
-func Resources(res resources.Result) []Finding {
-	var out []Finding
-	defaults := map[string]resources.Namespace{}
-	for _, n := range res.Namespaces {
-		defaults[n.Name] = n
-		if n.ResourceQuotas == 0 {
-			out = append(out, Finding{Rule: "resources/no-resourcequota", Severity: Info, Kind: "Namespace", Name: n.Name,
-				Message: "no ResourceQuota: nothing caps what this namespace may consume"})
-		}
-		if n.LimitRanges == 0 {
-			out = append(out, Finding{Rule: "resources/no-limitrange", Severity: Info, Kind: "Namespace", Name: n.Name,
-				Message: "no LimitRange: containers get no default requests or limits"})
-		}
-	}
-	// Named per workload and container, as the fix is made (the live
-	// metrics count the same containers per namespace).
-	for _, m := range res.Missing {
-		d := defaults[m.Namespace]
-		if len(m.WithoutRequest) > 0 && !d.DefaultRequest[m.Resource] {
-			out = append(out, Finding{Rule: "resources/no-requests", Severity: Warning, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name,
-				Message: fmt.Sprintf("container(s) %s set no %s request and no LimitRange supplies one: the scheduler places them as if they needed none",
-					strings.Join(m.WithoutRequest, ", "), m.Resource)})
-		}
-		// CPU limits are a choice (throttling); a missing memory limit lets
-		// one container take the node's memory.
-		if m.Resource == string(corev1.ResourceMemory) && len(m.WithoutLimit) > 0 && !d.DefaultLimit[m.Resource] {
-			out = append(out, Finding{Rule: "resources/no-memory-limit", Severity: Warning, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name,
-				Message: fmt.Sprintf("container(s) %s set no memory limit and no LimitRange supplies one: one of them can use the node's memory until the kernel kills whatever it picks",
-					strings.Join(m.WithoutLimit, ", "))})
-		}
-	}
-	for _, q := range res.Quotas {
-		if q.Used/q.Hard >= QuotaAlmostFull {
-			out = append(out, Finding{Rule: "resources/quota-almost-full", Severity: Warning, Kind: "ResourceQuota", Namespace: q.Namespace, Name: q.Name,
-				Message: fmt.Sprintf("%s at %.0f%% of its hard limit", q.Resource, 100*q.Used/q.Hard)})
-		}
-	}
-	return out
-}
-
-// Ingresses returns Ingresses served by a retired controller.
-func Ingresses(res ingressclass.Result) []Finding {
-	var out []Finding
-	for _, i := range res.Ingresses {
-		if i.OnRetiredController {
-			out = append(out, Finding{Rule: "ingress/retired-controller", Severity: Warning, Kind: "Ingress", Namespace: i.Namespace, Name: i.Name,
-				Message: "served through IngressClass " + i.Class + " by a retired controller that gets no fixes"})
-		}
-	}
-	return out
-}
-
-// Health returns the health-check findings that specs and annotations
-// show: dependency cycles, liveness probes that target other services,
-// containers without probes, liveness identical to readiness.
-func Health(res healthcheck.Result) []Finding {
-	var out []Finding
-	for _, w := range res.Workloads {
-		f := func(rule string, sev Severity, msg string) {
-			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Key.Kind, Namespace: w.Key.Namespace, Name: w.Key.Name, Message: msg})
-		}
-		if w.InCycle {
-			var deps []string
-			for _, e := range w.Edges {
-				deps = append(deps, e.To.Namespace+"/"+e.To.Name+" ("+e.Source+")")
-			}
-			f("health/dependency-cycle", Critical, fmt.Sprintf("its health check depends, through other workloads', on itself (depends on %s): one failure fails the whole loop",
-				strings.Join(deps, ", ")))
-		}
-		if w.LivenessChecksDependencies {
-			f("health/liveness-checks-dependencies", Warning, "its liveness probe targets another service: when that fails, the kubelet restarts this workload")
-		}
-		for _, c := range w.Containers {
-			for _, p := range []string{healthcheck.Liveness, healthcheck.Readiness} {
-				if !c.Present[p] {
-					f("health/no-"+p+"-probe", Info, fmt.Sprintf("container %s has no %s probe", c.Name, p))
-				}
-			}
-			for _, p := range healthcheck.Probes {
-				if why, ok := c.PortInvalid[p]; ok {
-					f("health/probe-port-invalid", Critical, fmt.Sprintf("container %s's %s probe targets a port the kubelet cannot reach (%s): the probe fails every time", c.Name, p, why))
-				}
-			}
-			if c.LivenessSameAsReadiness {
-				f("health/liveness-same-as-readiness", Warning, fmt.Sprintf("container %s checks the same endpoint for liveness and readiness: not being ready restarts it", c.Name))
-			}
-		}
-	}
-	return out
-}
-
 // Failed reports whether the audit should exit non-zero: a finding at or
-// above failOn, or input that could not be decoded.
-func (r Report) Failed(failOn Severity) bool {
-	if len(r.Errors) > 0 {
+// above failOn, a score below minScore, or input that could not be
+// decoded.
+func (r Report) Failed(failOn Severity, minScore float64) bool {
+	if len(r.Errors) > 0 || r.Score.Cluster < minScore {
 		return true
 	}
 	for _, f := range r.Findings {
@@ -400,6 +195,22 @@ func (r Report) Write(w io.Writer, format string) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors))
+	if _, err := fmt.Fprintf(w, "%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors)); err != nil {
+		return err
+	}
+	// One line: the cluster's score, then each namespace's, lowest first.
+	ns := slices.Clone(r.Score.Namespaces)
+	slices.SortStableFunc(ns, func(a, b NamespaceScore) int { return cmp.Compare(a.Score, b.Score) })
+	line := fmt.Sprintf("score: %s/100 over %d workloads", formatScore(r.Score.Cluster), r.Score.Workloads)
+	for i, n := range ns {
+		sep := ", "
+		if i == 0 {
+			sep = "; "
+		}
+		line += sep + n.Namespace + " " + formatScore(n.Score)
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }
+
+func formatScore(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

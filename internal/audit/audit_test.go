@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
@@ -22,7 +24,7 @@ func TestPlacementFindings(t *testing.T) {
 		{Kind: "StatefulSet", Namespace: "a", Name: "packed", DesiredReplicas: 3, ReadyReplicas: 3, SingleNode: true, SingleZone: true, EligibleZones: 2, Policies: placement.PreferredAntiAffinity},
 	}}
 	var got []string
-	for _, f := range Placement(res) {
+	for _, f := range findings.Placement(res) {
 		got = append(got, f.Name+":"+f.Rule+":"+f.Severity.String())
 	}
 	want := "unspread:placement/no-spread-policy:warning single:placement/single-replica:info packed:placement/single-node:warning packed:placement/single-zone:warning"
@@ -42,14 +44,14 @@ func TestFailedAndSeverities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Failed(s) != tt.want {
+		if r.Failed(s, 0) != tt.want {
 			t.Errorf("fail-on %s: %v, want %v", tt.failOn, !tt.want, tt.want)
 		}
 	}
 	if _, err := ParseSeverity("loud"); err == nil {
 		t.Error("unknown severity accepted")
 	}
-	if !(Report{Errors: []string{"x"}}).Failed(Never) {
+	if !(Report{Errors: []string{"x"}}).Failed(Never, 0) {
 		t.Error("undecodable input must fail the audit even with fail-on never")
 	}
 	var b bytes.Buffer
@@ -191,7 +193,7 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 			}
 		}
 		slices.Sort(got)
-		return got, r.Failed(Critical)
+		return got, r.Failed(Critical, 0)
 	}
 	// The same objects as a kubectl get -A -o yaml dump: one List.
 	dump := "apiVersion: v1\nkind: List\nitems:\n"
@@ -481,5 +483,48 @@ func TestAuditBadScaledObject(t *testing.T) {
 	want := []string{"decode ScaledObject: spec.scaleTargetRef.name is required", "decode ScaledObject: spec.minReplicaCount -1 is negative"}
 	if len(errs) != 2 || !strings.Contains(errs[0], want[0]) || !strings.Contains(errs[1], want[1]) || !strings.Contains(errs[1], "app.yaml:6") {
 		t.Errorf("errors %q, want %q at app.yaml:1 and :6", errs, want)
+	}
+}
+
+// The score of an audit, exactly: shop holds web (2 replicas): no spread
+// policy, no PDB, no cpu and no memory request, no memory limit (5
+// warnings), no liveness probe, and the namespace has no quota and no
+// LimitRange (3 infos). W = 1, P = 5 + 0.75: 100 × 1/6.75 = 14.8. The same
+// line in text, and RELIABILITY_AUDIT_MIN_SCORE failing below it.
+func TestAuditScore(t *testing.T) {
+	t.Parallel()
+	r := auditYAML(t, `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: app, image: i, readinessProbe: {httpGet: {path: /ping, port: 8080}}}]}
+`)
+	count := map[Severity]int{}
+	for _, f := range r.Findings {
+		count[f.Severity]++
+	}
+	const want = 14.8
+	if count[Warning] != 5 || count[Info] != 3 || r.Score.Cluster != want || r.Score.Workloads != 1 ||
+		!reflect.DeepEqual(r.Score.Namespaces, []NamespaceScore{{Namespace: "shop", Workloads: 1, Penalty: 5.75, Score: want}}) {
+		t.Errorf("findings %v, score %+v; want 5 warnings, 3 infos, %v", count, r.Score, want)
+	}
+	var b bytes.Buffer
+	if err := r.Write(&b, "text"); err != nil {
+		t.Fatal(err)
+	}
+	const line = "score: 14.8/100 over 1 workloads; shop 14.8\n"
+	if !strings.HasSuffix(b.String(), line) {
+		t.Errorf("text report ends\n%s\nwant the line %q", b.String(), line)
+	}
+	if r.Failed(Never, want) || !r.Failed(Never, want+0.1) {
+		t.Errorf("min score: %v fails at %v, or passes at %v", want, want, want+0.1)
 	}
 }

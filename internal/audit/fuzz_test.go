@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
@@ -42,7 +43,7 @@ func FuzzAnalyzeManifest(f *testing.F) {
 				t.Errorf("inconsistent verdict %+v", w)
 			}
 		}
-		Placement(res)
+		findings.Placement(res)
 		snap := manifest.Snapshot(r.Objects)
 		d := disruption.Analyze(snap)
 		for _, p := range d.PDBs {
@@ -50,7 +51,7 @@ func FuzzAnalyzeManifest(f *testing.F) {
 				t.Errorf("inconsistent PDB verdict %+v", p)
 			}
 		}
-		Disruption(d)
-		Resources(resources.Analyze(snap, resources.DefaultExcludedNamespaces))
+		findings.Disruption(d)
+		findings.Resources(resources.Analyze(snap, resources.DefaultExcludedNamespaces))
 	})
 }

@@ -77,8 +77,9 @@ type Config struct {
 	NodeName               string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
 	EtcdDataDir            string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
-	AuditFormat string `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
-	AuditFailOn string `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
+	AuditFormat   string  `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
+	AuditFailOn   string  `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
+	AuditMinScore float64 `split_words:"true" default:"0" modes:"audit" desc:"exit 1 when the reliability score of the input (0-100, docs/score.md) is below this; 0: never"`
 
 	DemoSnapshot string `split_words:"true" modes:"demo" desc:"path of a manifest file or directory to serve instead of the bundled example cluster"`
 }
@@ -137,6 +138,9 @@ func (c *Config) Validate() error {
 		if err != nil {
 			return err
 		}
+	}
+	if c.AuditMinScore < 0 || c.AuditMinScore > 100 || c.AuditMinScore != c.AuditMinScore {
+		return &Error{Key("AUDIT_MIN_SCORE"), strconv.FormatFloat(c.AuditMinScore, 'g', -1, 64), errors.New("must be between 0 and 100")}
 	}
 	if c.CollectorTimeout <= 0 {
 		return &Error{Key("COLLECTOR_TIMEOUT"), c.CollectorTimeout.String(), errors.New("must be positive")}

@@ -1,0 +1,90 @@
+package collector
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
+)
+
+// The score weighs the findings of every analysis: it reads what they read.
+var scoreReads = reads("poddisruptionbudgets", "services", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses")
+
+var scoreSpec = Spec{
+	Name: "score", Modes: Central | Demo, DefaultEnabled: true, Reads: scoreReads,
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_cluster_score", Type: Gauge, Stability: Experimental,
+			Help: "Reliability score of the cluster, 0-100: 100 × W / (W + P), W its workloads, P the findings' weights (info 0.25, warning 1, critical 4), the same rules and formula as audit's score line. Absent while any analysis it weighs is unknown.", Bound: "one series"},
+		{Name: "kube_reliability_namespace_score", Type: Gauge, Stability: Experimental,
+			Help: "Reliability score of the namespace, 0-100, as kube_reliability_cluster_score over its workloads and findings.", Labels: []string{"namespace"}, Bound: "one series per namespace with a workload or a finding"},
+		{Name: "kube_reliability_findings", Type: Gauge, Stability: Experimental,
+			Help: "Findings of the rule in the cluster now, by severity: what lowers the score (rules as audit names them).", Labels: []string{"rule", "severity"}, Bound: "one series per rule that fires (about 30 rules)"},
+	},
+	New: func(d Deps) (Collector, error) {
+		return &scoreCollector{
+			src:        d.Cluster,
+			placement:  sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...),
+			disruption: sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...),
+			loss:       sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...),
+			resources:  resourcesAnalysis(d),
+			ingress:    sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...),
+			health:     healthAnalysis(d),
+		}, nil
+	},
+}
+
+type scoreCollector struct {
+	src        cluster.Source
+	placement  *analysis[placement.Result]
+	disruption *analysis[disruption.Result]
+	loss       *analysis[loss.Result]
+	resources  *analysis[resources.Result]
+	ingress    *analysis[ingressclass.Result]
+	health     *analysis[healthcheck.Result]
+}
+
+// Version changes with the cluster and the fetched health responses (the
+// health analysis's source covers both).
+func (c *scoreCollector) Version() uint64 { return c.health.version() }
+
+func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
+	snap, err := c.src.Snapshot()
+	if err != nil {
+		return err
+	}
+	pl, err1 := c.placement.get()
+	di, err2 := c.disruption.get()
+	lo, err3 := c.loss.get()
+	re, err4 := c.resources.get()
+	in, err5 := c.ingress.get()
+	he, err6 := c.health.get()
+	// One analysis unknown makes the score unknown: a score without, say,
+	// the PDB findings would read better than the cluster is.
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+		return err
+	}
+	var fs []findings.Finding
+	fs = append(fs, findings.Placement(pl)...)
+	fs = append(fs, findings.Disruption(di)...)
+	fs = append(fs, findings.Resources(re)...)
+	fs = append(fs, findings.Autoscaling(snap, lo)...)
+	fs = append(fs, findings.Ingresses(in)...)
+	fs = append(fs, findings.Health(he)...)
+	res := score.Compute(score.Workloads(snap), fs)
+	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)
+	for _, n := range res.Namespaces {
+		e.Gauge("kube_reliability_namespace_score", n.Score, n.Name)
+	}
+	for _, r := range res.Rules {
+		e.Gauge("kube_reliability_findings", float64(r.Count), r.Rule, r.Severity.String())
+	}
+	return nil
+}
