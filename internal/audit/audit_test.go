@@ -528,3 +528,32 @@ spec:
 		t.Errorf("min score: %v fails at %v, or passes at %v", want, want, want+0.1)
 	}
 }
+
+// From manifests alone: replicas pinned to one zone cannot survive it.
+func TestAuditPinnedToOneZone(t *testing.T) {
+	t.Parallel()
+	r := auditYAML(t, `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg, namespace: db}
+spec:
+  replicas: 3
+  serviceName: pg
+  selector: {matchLabels: {app: pg}}
+  template:
+    metadata: {labels: {app: pg}}
+    spec:
+      nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}
+      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: pg}}}]
+      containers: [{name: pg, image: postgres}]
+`)
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "placement/") {
+			got = append(got, f.Rule+": "+f.Message)
+		}
+	}
+	want := []string{"placement/pinned-to-one-zone: 3 replicas that may only run in zone eu-west-1a (nodeSelector or required node affinity): that zone's loss takes them all down"}
+	if !slices.Equal(got, want) {
+		t.Errorf("placement findings %q, want %q", got, want)
+	}
+}

@@ -83,6 +83,9 @@ func Placement(res placement.Result) []Finding {
 		if w.SingleZone {
 			f("placement/single-zone", Warning, fmt.Sprintf("all %d ready replicas run in one zone while %d zones are eligible", w.ReadyReplicas, w.EligibleZones))
 		}
+		if w.DesiredReplicas >= 2 && w.PinnedZone != "" {
+			f("placement/pinned-to-one-zone", Warning, fmt.Sprintf("%d replicas that may only run in zone %s (nodeSelector or required node affinity): that zone's loss takes them all down", w.DesiredReplicas, w.PinnedZone))
+		}
 	}
 	return out
 }

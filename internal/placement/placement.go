@@ -81,6 +81,10 @@ type Workload struct {
 	SingleZone bool
 
 	Policies Policy
+	// PinnedZone is the one zone the template's nodeSelector or required
+	// node affinity allows, if it allows only one: that zone's loss takes
+	// the workload down whatever its spread ("" when not pinned).
+	PinnedZone string
 }
 
 // Zone counts the nodes in one zone.
@@ -155,6 +159,7 @@ func Analyze(s *cluster.Snapshot) Result {
 				Kind: cw.Kind, Namespace: cw.Meta.Namespace, Name: cw.Meta.Name,
 				DesiredReplicas: cw.Replicas,
 				Policies:        policies(cw.Meta.Namespace, cw.Template),
+				PinnedZone:      pinnedZone(cw.Template),
 			},
 			template:  cw.Template,
 			nodeCount: map[string]int{},
@@ -315,4 +320,40 @@ func (e *eligibility) forTemplate(t *corev1.PodTemplateSpec) *eligibleSet {
 	}
 	e.cache[key] = set
 	return set
+}
+
+// zoneKeys are the node labels that name a zone: the current one and the
+// beta one older manifests still use.
+var zoneKeys = []string{corev1.LabelTopologyZone, corev1.LabelFailureDomainBetaZone}
+
+// pinnedZone returns the single zone t may run in, from its nodeSelector or
+// its required node affinity (every term must pin the same one zone: terms
+// are ORed), or "".
+func pinnedZone(t *corev1.PodTemplateSpec) string {
+	if t == nil {
+		return ""
+	}
+	for _, k := range zoneKeys {
+		if z := t.Spec.NodeSelector[k]; z != "" {
+			return z
+		}
+	}
+	a := t.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	zone := ""
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		z := ""
+		for _, e := range term.MatchExpressions {
+			if slices.Contains(zoneKeys, e.Key) && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
+				z = e.Values[0]
+			}
+		}
+		if z == "" || (zone != "" && z != zone) {
+			return ""
+		}
+		zone = z
+	}
+	return zone
 }

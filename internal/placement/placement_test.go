@@ -244,3 +244,37 @@ func TestNodeAffinityEligibility(t *testing.T) {
 	r := Analyze(&cluster.Snapshot{Nodes: nodes, Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rsFor(d)}, Pods: podsOf(d, "g1", "g1")})
 	check(t, r.Workloads[0], want{ready: 2, maxOnNode: 2, nodeSkew: 2, zoneSkew: 2, eligNodes: 2, eligZones: 2, nodeKnown: true, zoneKnown: true, singleNode: true, singleZone: true})
 }
+
+// A template pinned to one zone, by nodeSelector (either label) or by
+// required node affinity whose every term names the same single zone; two
+// zones, or terms naming different zones, are no pin.
+func TestPinnedZone(t *testing.T) {
+	t.Parallel()
+	aff := func(terms ...[]string) *corev1.Affinity {
+		var ts []corev1.NodeSelectorTerm
+		for _, vals := range terms {
+			ts = append(ts, corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{
+				{Key: "disktype", Operator: corev1.NodeSelectorOpExists},
+				{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: vals},
+			}})
+		}
+		return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: ts}}}
+	}
+	for _, tt := range []struct {
+		name string
+		spec corev1.PodSpec
+		want string
+	}{
+		{"nodeSelector", corev1.PodSpec{NodeSelector: map[string]string{corev1.LabelTopologyZone: "a"}}, "a"},
+		{"beta label", corev1.PodSpec{NodeSelector: map[string]string{corev1.LabelFailureDomainBetaZone: "b"}}, "b"},
+		{"affinity, one zone", corev1.PodSpec{Affinity: aff([]string{"a"})}, "a"},
+		{"affinity, same zone in every term", corev1.PodSpec{Affinity: aff([]string{"a"}, []string{"a"})}, "a"},
+		{"affinity, two zones", corev1.PodSpec{Affinity: aff([]string{"a", "b"})}, ""},
+		{"affinity, terms on different zones", corev1.PodSpec{Affinity: aff([]string{"a"}, []string{"b"})}, ""},
+		{"no constraint", corev1.PodSpec{}, ""},
+	} {
+		if got := pinnedZone(&corev1.PodTemplateSpec{Spec: tt.spec}); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
