@@ -10,7 +10,7 @@ var exporterSpec = Spec{
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_informer_synced", Type: Gauge, Stability: Stable,
 			Help:   "1 if the informer cache of the resource has completed its first list, else 0 (not yet, or forbidden: the error count says which); the collectors reading it export nothing until then, the others are not held back.",
-			Labels: []string{"resource"}, Bound: "one series per watched resource kind (Helm storages and Gateway API kinds included, once found)"},
+			Labels: []string{"resource"}, Bound: "one series per watched resource kind (Helm storages, Gateway API kinds and KEDA ScaledObjects included, once found)"},
 		{Name: "kube_reliability_source_errors_total", Type: Counter, Stability: Stable,
 			Help:   "List and watch errors seen by the source for the resource since the exporter started (a watch closing normally or expiring is not one).",
 			Labels: []string{"source", "resource"}, Bound: "one series per source and watched resource kind"},

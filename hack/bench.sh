@@ -16,9 +16,9 @@ if [ "${BENCH_ONLY:-}" != cost ]; then
   echo "# commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "# go: $(go version)"
-  echo "# command: go test -run '^\$' -bench . -benchmem -count $count ./internal/placement ./internal/healthgraph ./internal/healthcheck ./collector"
+  echo "# command: go test -run '^\$' -bench . -benchmem -count $count ./internal/placement ./internal/loss ./internal/capacity ./internal/disruption ./internal/healthgraph ./internal/healthcheck ./collector"
   echo
-  go test -run '^$' -bench . -benchmem -count "$count" ./internal/placement ./internal/healthgraph ./internal/healthcheck ./collector
+  go test -run '^$' -bench . -benchmem -count "$count" ./internal/placement ./internal/loss ./internal/capacity ./internal/disruption ./internal/healthgraph ./internal/healthcheck ./collector
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"

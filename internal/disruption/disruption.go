@@ -144,12 +144,31 @@ func Analyze(s *cluster.Snapshot) Result {
 			podOwner[p.UID] = w
 		}
 	}
-	podsByNS := map[string][]*cluster.Pod{}
+	podsByNS := map[string]*labelIndex[*cluster.Pod]{}
 	for _, p := range s.Pods {
-		podsByNS[p.Namespace] = append(podsByNS[p.Namespace], p)
+		ix := podsByNS[p.Namespace]
+		if ix == nil {
+			ix = newLabelIndex[*cluster.Pod]()
+			podsByNS[p.Namespace] = ix
+		}
+		ix.add(p, p.Labels)
+	}
+	workloadsByNS := map[string]*labelIndex[*cluster.Workload]{}
+	for _, w := range workloads {
+		if w.Kind == cluster.KindDaemonSet {
+			continue
+		}
+		ix := workloadsByNS[w.Meta.Namespace]
+		if ix == nil {
+			ix = newLabelIndex[*cluster.Workload]()
+			workloadsByNS[w.Meta.Namespace] = ix
+		}
+		ix.add(w, w.Template.Labels)
 	}
 
 	byNS := map[string][]parsed{}
+	// podPDBs lists, per pod, the valid PDBs that select it.
+	podPDBs := map[*cluster.Pod][]parsed{}
 	budgets := newBudgetLoss(s)
 	for _, pdb := range s.PodDisruptionBudgets {
 		v := PDB{Namespace: pdb.Namespace, Name: pdb.Name}
@@ -164,38 +183,47 @@ func Analyze(s *cluster.Snapshot) Result {
 			res.PDBs = append(res.PDBs, v)
 			continue
 		}
+		var candidates []*cluster.Pod
+		if ix := podsByNS[pdb.Namespace]; ix != nil {
+			candidates = ix.candidates(pdb.Spec.Selector)
+		}
 		var selected []*cluster.Pod
-		v, selected = fromPods(v, pdb, sel, podsByNS[pdb.Namespace], podOwner)
-		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], parsed{pdb, sel, !v.AllowsAll})
+		v, selected = fromPods(v, pdb, sel, candidates, podOwner)
+		p := parsed{pdb, sel, !v.AllowsAll}
+		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], p)
+		for _, pod := range selected {
+			podPDBs[pod] = append(podPDBs[pod], p)
+		}
 		budgets.add(v, selected)
 		res.PDBs = append(res.PDBs, v)
 	}
 
-	atAutoscalerMin(res.PDBs, byNS, workloads)
+	// Which PDBs select each workload's template.
+	type coverage struct{ selected, covered bool }
+	covers := map[*cluster.Workload]coverage{}
+	for ns, pdbs := range byNS {
+		ix := workloadsByNS[ns]
+		if ix == nil {
+			continue
+		}
+		for _, p := range pdbs {
+			for _, w := range ix.candidates(p.pdb.Spec.Selector) {
+				if p.selector.Matches(labels.Set(w.Template.Labels)) {
+					c := covers[w]
+					covers[w] = coverage{true, c.covered || p.protects}
+				}
+			}
+		}
+	}
+	atAutoscalerMin(res.PDBs, byNS, workloadsByNS, workloads)
 	for _, w := range workloads {
 		if w.Kind == cluster.KindDaemonSet {
 			continue
 		}
 		v := Workload{Kind: w.Kind, Namespace: w.Meta.Namespace, Name: w.Meta.Name, Replicas: w.Replicas}
-		pdbs := byNS[v.Namespace]
-		tmplLabels := labels.Set(w.Template.Labels)
-		for _, p := range pdbs {
-			if p.selector.Matches(tmplLabels) {
-				v.Selected = true
-				v.Covered = v.Covered || p.protects
-			}
-		}
+		v.Selected, v.Covered = covers[w].selected, covers[w].covered
 		for _, pod := range w.Pods {
-			if pod.Terminating {
-				continue
-			}
-			n := 0
-			for _, p := range pdbs {
-				if p.selector.Matches(labels.Set(pod.Labels)) {
-					n++
-				}
-			}
-			if n > 1 {
+			if !pod.Terminating && len(podPDBs[pod]) > 1 {
 				v.PodsWithMultiplePDBs++
 			}
 		}
@@ -204,7 +232,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	slices.SortFunc(res.PDBs, func(a, b PDB) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	res.Nodes = drainPreflight(s, byNS, res.PDBs)
+	res.Nodes = drainPreflight(s, podPDBs, res.PDBs)
 	res.NodeLoss, res.ZoneLoss = budgets.result()
 	return res
 }
@@ -212,42 +240,41 @@ func Analyze(s *cluster.Snapshot) Result {
 // atAutoscalerMin marks the PDBs whose integer minAvailable reaches the
 // replicas their workloads keep at their autoscalers' minimum (other
 // workloads they select at their replicas).
-func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloads []*cluster.Workload) {
+func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloadsByNS map[string]*labelIndex[*cluster.Workload], workloads []*cluster.Workload) {
 	index := map[[2]string]int{}
 	for i, p := range pdbs {
 		index[[2]string{p.Namespace, p.Name}] = i
 	}
 	// Only namespaces with an autoscaler can have such a PDB.
-	autoscaledNS := map[string][]*cluster.Workload{}
+	autoscaled := map[string]bool{}
 	for _, w := range workloads {
 		if w.Autoscaler != nil {
-			autoscaledNS[w.Meta.Namespace] = nil
+			autoscaled[w.Meta.Namespace] = true
 		}
 	}
-	for _, w := range workloads {
-		if ws, ok := autoscaledNS[w.Meta.Namespace]; ok && w.Kind != cluster.KindDaemonSet {
-			autoscaledNS[w.Meta.Namespace] = append(ws, w)
+	for ns := range autoscaled {
+		ix := workloadsByNS[ns]
+		if ix == nil {
+			continue
 		}
-	}
-	for ns, ws := range autoscaledNS {
 		for _, p := range byNS[ns] {
 			ma := p.pdb.Spec.MinAvailable
 			if ma == nil || ma.Type != intstr.Int {
 				continue
 			}
-			autoscaled, floor := false, 0
-			for _, w := range ws {
+			isAutoscaled, floor := false, 0
+			for _, w := range ix.candidates(p.pdb.Spec.Selector) {
 				if !p.selector.Matches(labels.Set(w.Template.Labels)) {
 					continue
 				}
 				if w.Autoscaler != nil {
-					autoscaled = true
+					isAutoscaled = true
 					floor += int(w.Autoscaler.Min)
 				} else {
 					floor += int(w.Replicas)
 				}
 			}
-			if i, ok := index[[2]string{ns, p.pdb.Name}]; ok && autoscaled && int(ma.IntVal) >= floor && floor > 0 {
+			if i, ok := index[[2]string{ns, p.pdb.Name}]; ok && isAutoscaled && int(ma.IntVal) >= floor && floor > 0 {
 				pdbs[i].BlocksDrainAtAutoscalerMin = true
 			}
 		}
@@ -260,7 +287,7 @@ func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloads []*cluster.
 // budget allows no disruption (the pod healthy or not: an unhealthy pod
 // is evictable only while the budget holds, under the default
 // unhealthyPodEvictionPolicy).
-func drainPreflight(s *cluster.Snapshot, byNS map[string][]parsed, pdbs []PDB) []Node {
+func drainPreflight(s *cluster.Snapshot, podPDBs map[*cluster.Pod][]parsed, pdbs []PDB) []Node {
 	verdict := map[[2]string]PDB{}
 	for _, p := range pdbs {
 		verdict[[2]string{p.Namespace, p.Name}] = p
@@ -274,12 +301,7 @@ func drainPreflight(s *cluster.Snapshot, byNS map[string][]parsed, pdbs []PDB) [
 		if n == nil || !drained(pod) {
 			continue
 		}
-		var matching []parsed
-		for _, p := range byNS[pod.Namespace] {
-			if p.selector.Matches(labels.Set(pod.Labels)) {
-				matching = append(matching, p)
-			}
-		}
+		matching := podPDBs[pod]
 		add := func(p parsed, reason string) {
 			b := Blocking{Namespace: p.pdb.Namespace, PDB: p.pdb.Name, Reason: reason}
 			if !slices.Contains(n.Blocking, b) {
