@@ -38,3 +38,15 @@ func BenchmarkAnalyze(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnalyzeNoPDBs: the same cluster without a PDB, as most
+// namespaces are: the drain pre-flight still visits every pod.
+func BenchmarkAnalyzeNoPDBs(b *testing.B) {
+	s := synthetic.Cluster(150_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Analyze(s); len(r.Nodes) != 5000 {
+			b.Fatalf("%d nodes", len(r.Nodes))
+		}
+	}
+}

@@ -138,23 +138,21 @@ type parsed struct {
 func Analyze(s *cluster.Snapshot) Result {
 	var res Result
 	workloads := cluster.Workloads(s)
+	// Only namespaces with a PDB need their pods and workloads indexed,
+	// and only their pods' owners known: most namespaces have none.
+	pdbNamespaces := map[string]bool{}
+	for _, pdb := range s.PodDisruptionBudgets {
+		pdbNamespaces[pdb.Namespace] = true
+	}
 	podOwner := map[types.UID]*cluster.Workload{}
+	workloadsByNS := map[string]*labelIndex[*cluster.Workload]{}
 	for _, w := range workloads {
+		if !pdbNamespaces[w.Meta.Namespace] {
+			continue
+		}
 		for _, p := range w.Pods {
 			podOwner[p.UID] = w
 		}
-	}
-	podsByNS := map[string]*labelIndex[*cluster.Pod]{}
-	for _, p := range s.Pods {
-		ix := podsByNS[p.Namespace]
-		if ix == nil {
-			ix = newLabelIndex[*cluster.Pod]()
-			podsByNS[p.Namespace] = ix
-		}
-		ix.add(p, p.Labels)
-	}
-	workloadsByNS := map[string]*labelIndex[*cluster.Workload]{}
-	for _, w := range workloads {
 		if w.Kind == cluster.KindDaemonSet {
 			continue
 		}
@@ -164,6 +162,18 @@ func Analyze(s *cluster.Snapshot) Result {
 			workloadsByNS[w.Meta.Namespace] = ix
 		}
 		ix.add(w, w.Template.Labels)
+	}
+	podsByNS := map[string]*labelIndex[*cluster.Pod]{}
+	for _, p := range s.Pods {
+		if !pdbNamespaces[p.Namespace] {
+			continue
+		}
+		ix := podsByNS[p.Namespace]
+		if ix == nil {
+			ix = newLabelIndex[*cluster.Pod]()
+			podsByNS[p.Namespace] = ix
+		}
+		ix.add(p, p.Labels)
 	}
 
 	byNS := map[string][]parsed{}

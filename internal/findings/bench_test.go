@@ -1,0 +1,29 @@
+package findings
+
+import (
+	"testing"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/synthetic"
+)
+
+// BenchmarkFindings: the rules over the analyses of the synthetic 150k-pod
+// cluster (the analyses run once, outside the loop), as the score
+// collector applies them on every change.
+func BenchmarkFindings(b *testing.B) {
+	s := synthetic.Cluster(150_000)
+	s.Memoize()
+	pl, di, lo := placement.Analyze(s), disruption.Analyze(s), loss.Analyze(s)
+	re := resources.Analyze(s, nil)
+	he := healthcheck.Analyze(s, healthcheck.Config{}, nil)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(Placement(pl)) + len(Disruption(di)) + len(Resources(re)) + len(Autoscaling(s, lo)) + len(Health(he))
+	}
+	b.ReportMetric(float64(n), "findings")
+}
