@@ -1,0 +1,102 @@
+// Package certs finds the TLS endpoints a cluster's objects name and
+// probes what each one serves (internal/tlsprobe), in the background and
+// bounded like the health fetcher.
+//
+// Discovery reads objects only, never a Secret: an Ingress's TLS hosts are
+// served at the addresses in its status.loadBalancer. Only IP addresses
+// are dialled: a load balancer known by a DNS name is reported as such and
+// not resolved (the exporter dials what the objects say, nothing it had to
+// look up). Wildcard hosts name no host to send as SNI and are left out.
+package certs
+
+import (
+	"cmp"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// Kinds of endpoint.
+const KindIngress = "Ingress"
+
+// Endpoint is one host served at one address.
+type Endpoint struct {
+	Kind, Namespace, Name string
+	Host                  string
+	// Address is ip:port, dialled as is.
+	Address string
+}
+
+// Skipped is a TLS host that cannot be probed, and why.
+type Skipped struct {
+	Kind, Namespace, Name, Host string
+	Reason                      string
+}
+
+// Why a host is not probed.
+const (
+	SkippedNoAddress  = "no_address"  // the object's status lists no address yet
+	SkippedDNSAddress = "dns_address" // only a load balancer host name, not resolved
+	SkippedWildcard   = "wildcard"    // *.example.com: no host to send as SNI
+	SkippedNoHosts    = "no_hosts"    // a TLS entry without hosts: the controller's default certificate serves it
+)
+
+// Discovery is one pass over the snapshot.
+type Discovery struct {
+	Endpoints []Endpoint
+	Skipped   []Skipped
+}
+
+// Discover lists the TLS endpoints of the snapshot's Ingresses, sorted.
+func Discover(s *cluster.Snapshot) Discovery {
+	var d Discovery
+	for _, ing := range s.Ingresses {
+		var addrs []string
+		dnsOnly := false
+		for _, lb := range ing.Status.LoadBalancer.Ingress {
+			if ip, err := netip.ParseAddr(lb.IP); err == nil {
+				addrs = append(addrs, net.JoinHostPort(ip.String(), "443"))
+			} else if lb.Hostname != "" {
+				dnsOnly = true
+			}
+		}
+		skip := func(host, reason string) {
+			d.Skipped = append(d.Skipped, Skipped{Kind: KindIngress, Namespace: ing.Namespace, Name: ing.Name, Host: host, Reason: reason})
+		}
+		for _, tls := range ing.Spec.TLS {
+			if len(tls.Hosts) == 0 {
+				skip("", SkippedNoHosts)
+			}
+			for _, host := range tls.Hosts {
+				switch {
+				case strings.HasPrefix(host, "*."):
+					skip(host, SkippedWildcard)
+				case len(addrs) == 0 && dnsOnly:
+					skip(host, SkippedDNSAddress)
+				case len(addrs) == 0:
+					skip(host, SkippedNoAddress)
+				}
+				if strings.HasPrefix(host, "*.") {
+					continue
+				}
+				for _, a := range addrs {
+					d.Endpoints = append(d.Endpoints, Endpoint{Kind: KindIngress, Namespace: ing.Namespace, Name: ing.Name, Host: host, Address: a})
+				}
+			}
+		}
+	}
+	slices.SortFunc(d.Endpoints, compareEndpoints)
+	d.Endpoints = slices.Compact(d.Endpoints)
+	slices.SortFunc(d.Skipped, func(a, b Skipped) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Reason, b.Reason))
+	})
+	return d
+}
+
+func compareEndpoints(a, b Endpoint) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Host, b.Host), cmp.Compare(a.Address, b.Address))
+}

@@ -1,0 +1,104 @@
+package certs
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"reflect"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
+)
+
+func ingress(name string, lb []networkingv1.IngressLoadBalancerIngress, tls ...networkingv1.IngressTLS) *networkingv1.Ingress {
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name},
+		Spec:   networkingv1.IngressSpec{TLS: tls},
+		Status: networkingv1.IngressStatus{LoadBalancer: networkingv1.IngressLoadBalancerStatus{Ingress: lb}}}
+}
+
+// Every TLS host at every IP of the Ingress's status; hosts that cannot
+// be probed are listed with why, never dropped.
+func TestDiscover(t *testing.T) {
+	t.Parallel()
+	ips := []networkingv1.IngressLoadBalancerIngress{{IP: "127.0.0.10"}, {IP: "127.0.0.11"}}
+	s := &cluster.Snapshot{Ingresses: []*networkingv1.Ingress{
+		ingress("web", ips, networkingv1.IngressTLS{Hosts: []string{"shop.example", "*.shop.example"}, SecretName: "web-tls"},
+			networkingv1.IngressTLS{SecretName: "default"}),
+		ingress("pending", nil, networkingv1.IngressTLS{Hosts: []string{"new.example"}}),
+		ingress("aws", []networkingv1.IngressLoadBalancerIngress{{Hostname: "lb-1.elb.example"}}, networkingv1.IngressTLS{Hosts: []string{"api.example"}}),
+		ingress("plain", ips), // no TLS
+	}}
+	d := Discover(s)
+	want := Discovery{
+		Endpoints: []Endpoint{
+			{KindIngress, "shop", "web", "shop.example", "127.0.0.10:443"},
+			{KindIngress, "shop", "web", "shop.example", "127.0.0.11:443"},
+		},
+		Skipped: []Skipped{
+			{KindIngress, "shop", "aws", "api.example", SkippedDNSAddress},
+			{KindIngress, "shop", "pending", "new.example", SkippedNoAddress},
+			{KindIngress, "shop", "web", "", SkippedNoHosts},
+			{KindIngress, "shop", "web", "*.shop.example", SkippedWildcard},
+		},
+	}
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", d, want)
+	}
+}
+
+// The prober against real TLS servers on loopback: a valid certificate,
+// nothing listening; an endpoint no longer listed is forgotten.
+func TestProber(t *testing.T) {
+	t.Parallel()
+	ca := testcerts.NewCA(t, "root")
+	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour), "shop.example")
+	cert := leaf.TLS()
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+
+	p := NewProber(Config{Timeout: 2 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	good := Endpoint{KindIngress, "shop", "web", "shop.example", l.Addr().String()}
+	bad := Endpoint{KindIngress, "shop", "old", "old.example", closedAddr}
+	p.ProbeAll(context.Background(), []Endpoint{good, bad})
+	r := p.Results()
+	if g := r[good]; g.Reason != "" || !g.LeafNotAfter.Equal(leaf.Cert.NotAfter) || !g.Verified || !g.CoversHost || g.Chain != nil {
+		t.Errorf("good: %+v", g)
+	}
+	if b := r[bad]; b.Reason != tlsprobe.ReasonRefused {
+		t.Errorf("bad: reason %q, want refused", b.Reason)
+	}
+	if f := p.Failures(); f[tlsprobe.ReasonRefused] != 1 {
+		t.Errorf("failures %v", f)
+	}
+	v := p.Version()
+	p.ProbeAll(context.Background(), []Endpoint{good})
+	if r := p.Results(); len(r) != 1 || p.Version() == v {
+		t.Errorf("after bad was dropped: %d results, version %d (was %d)", len(r), p.Version(), v)
+	}
+}

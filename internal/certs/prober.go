@@ -1,0 +1,131 @@
+package certs
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
+)
+
+// Config bounds the prober.
+type Config struct {
+	Interval    time.Duration // how often every endpoint is probed
+	Timeout     time.Duration // one handshake, connect included
+	MaxBytes    int64         // what one server may send
+	Concurrency int           // handshakes in flight
+	PerSecond   float64       // handshakes started per second
+	Roots       *x509.CertPool
+}
+
+// Probed is the last probe of one endpoint, without the chain (only what
+// the metrics read is kept: thousands of endpoints, each a few KiB of
+// certificates, would otherwise stay in memory).
+type Probed struct {
+	tlsprobe.Result
+	At time.Time
+}
+
+// Prober probes the endpoints in the background and keeps the last result
+// of each endpoint still listed.
+type Prober struct {
+	cfg     Config
+	limiter *rate.Limiter
+	logger  *slog.Logger
+
+	mu       sync.Mutex
+	results  map[Endpoint]Probed
+	version  uint64
+	failures map[string]uint64
+}
+
+// NewProber builds a prober.
+func NewProber(cfg Config, logger *slog.Logger) *Prober {
+	return &Prober{cfg: cfg, logger: logger, limiter: rate.NewLimiter(rate.Limit(cfg.PerSecond), 1),
+		results: map[Endpoint]Probed{}, failures: map[string]uint64{}}
+}
+
+// Run probes what endpoints() lists every Interval until ctx ends.
+func (p *Prober) Run(ctx context.Context, endpoints func() []Endpoint) {
+	poll.Every(ctx, p.cfg.Interval, func(ctx context.Context) { p.ProbeAll(ctx, endpoints()) })
+}
+
+// ProbeAll probes every endpoint once, Concurrency at a time and at most
+// PerSecond a second; endpoints no longer listed are forgotten.
+func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
+	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
+	var wg sync.WaitGroup
+	for _, ep := range eps {
+		if err := p.limiter.Wait(ctx); err != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := tlsprobe.Probe(ctx, tlsprobe.Target{Address: ep.Address, ServerName: ep.Host},
+				tlsprobe.Options{Timeout: p.cfg.Timeout, MaxBytes: p.cfg.MaxBytes, Roots: p.cfg.Roots})
+			if ctx.Err() != nil {
+				return // interrupted: not a result
+			}
+			r.Chain = nil
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if r.Reason != "" {
+				p.failures[r.Reason]++
+				p.logger.Debug("TLS probe failed", "kind", ep.Kind, "namespace", ep.Namespace, "name", ep.Name, "host", ep.Host, "reason", r.Reason, "err", r.Err)
+			}
+			p.results[ep] = Probed{Result: r, At: time.Now()}
+			p.version++
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	listed := make(map[Endpoint]bool, len(eps))
+	for _, ep := range eps {
+		listed[ep] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ep := range p.results {
+		if !listed[ep] {
+			delete(p.results, ep)
+			p.version++
+		}
+	}
+}
+
+// Results returns a copy of the last probe of every listed endpoint.
+func (p *Prober) Results() map[Endpoint]Probed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[Endpoint]Probed, len(p.results))
+	for k, v := range p.results {
+		out[k] = v
+	}
+	return out
+}
+
+// Version changes whenever a result does.
+func (p *Prober) Version() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.version
+}
+
+// Failures counts failed probes by reason since start.
+func (p *Prober) Failures() map[string]uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]uint64, len(p.failures))
+	for k, v := range p.failures {
+		out[k] = v
+	}
+	return out
+}
