@@ -19,6 +19,7 @@ var All = []*Spec{
 	&resourcesSpec,
 	&ingressSpec,
 	&gatewaySpec,
+	&certificatesSpec,
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,

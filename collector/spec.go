@@ -100,6 +100,7 @@ const (
 	EtcdMembers      Source = "etcd"
 	APIServerStorage Source = "apiserver_storage"
 	HealthEndpoints  Source = "health_endpoints"
+	TLSEndpoints     Source = "tls_endpoints"
 )
 
 // workloadReads are what every workload analysis reads (cluster.Workloads).
@@ -164,6 +165,9 @@ type Deps struct {
 	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
 	Disk        DiskSource
 	EtcdDataDir string
+	// Certs hands out the TLS probes of Ingress hosts (central); nil: not
+	// probed.
+	Certs CertSource
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
 	// AnalysisMinInterval is the least time between two analyses of a

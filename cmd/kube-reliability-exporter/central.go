@@ -106,6 +106,11 @@ func runCentral(ctx context.Context, e *environment) error {
 	if collector.Uses(specs, collector.HealthEndpoints) {
 		deps.Health = startHealthFetcher(ctx, e, inf)
 	}
+	if collector.Uses(specs, collector.TLSEndpoints) {
+		if deps.Certs, err = startCertProber(ctx, e, inf); err != nil {
+			return err
+		}
+	}
 	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, deps, inf.Ready)
 }
 

@@ -34,6 +34,16 @@ type NginxSpec struct {
 	Cgroup string
 	// WorkerConnections defaults to 4096.
 	WorkerConnections int
+	// TLS adds HTTPS servers (port 443 of their IP: run as root), each
+	// answering 200 to any request.
+	TLS []NginxTLS
+}
+
+// NginxTLS is one HTTPS server block: ServerName ("" for the default
+// server of its address, which serves unknown names) with a certificate.
+type NginxTLS struct {
+	IP, ServerName    string
+	CertFile, KeyFile string
 }
 
 // Nginx is a running nginx.
@@ -100,6 +110,17 @@ func StartNginx(t testing.TB, s NginxSpec) *Nginx {
 	if s.StubStatus {
 		location = append(location, "location = /nginx_status { stub_status; }")
 	}
+	var tlsServers []string
+	for _, v := range s.TLS {
+		listen := "listen " + v.IP + ":443 ssl"
+		name := v.ServerName
+		if name == "" {
+			listen += " default_server"
+			name = "_"
+		}
+		tlsServers = append(tlsServers, fmt.Sprintf("server { %s; server_name %s; ssl_certificate %s; ssl_certificate_key %s; location / { return 200; } }",
+			listen, name, v.CertFile, v.KeyFile))
+	}
 	conf := fmt.Sprintf(`worker_processes %[1]d;
 worker_rlimit_nofile %[2]d;
 pid %[3]s/nginx.pid;
@@ -114,8 +135,9 @@ http {
     listen 127.0.0.1:%[6]d;
     %[7]s
   }
+  %[8]s
 }
-`, workers, 2*conns+64, dir, strings.Join(global, "\n"), conns, n.Port, strings.Join(location, "\n    "))
+`, workers, 2*conns+64, dir, strings.Join(global, "\n"), conns, n.Port, strings.Join(location, "\n    "), strings.Join(tlsServers, "\n  "))
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

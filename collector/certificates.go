@@ -1,0 +1,154 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
+)
+
+// CertSource hands out the TLS probes of the endpoints the objects name.
+type CertSource interface {
+	Results() map[certs.Endpoint]certs.Probed
+	Failures() map[string]uint64
+	// Version changes whenever Results does.
+	Version() uint64
+}
+
+var (
+	certLabels = []string{"kind", "namespace", "name", "host"}
+	certBound  = "one series per TLS host of each object (an Ingress's hosts), whatever its number of addresses"
+	certReads  = []string{"ingresses"}
+)
+
+var certificatesSpec = Spec{
+	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints},
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_certificate_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
+			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the object's status; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_chain_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
+			Help: "Soonest not-after of any certificate the endpoint presents (leaf and intermediates): an intermediate that lapses first breaks the chain as surely.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_covers_host", Type: Gauge, Stability: Experimental,
+			Help: "1 if the served certificate's names cover the host at every address, else 0 (browsers and clients refuse it).", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_verified", Type: Gauge, Stability: Experimental,
+			Help: "1 if the served chain verifies for the host against the configured CA bundle (default: the system's roots) at every address, else 0. Reported, not required: private CAs verify only with their bundle.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_self_signed", Type: Gauge, Stability: Experimental,
+			Help: "1 if the served certificate signed itself, at any address, else 0.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_controller_default", Type: Gauge, Stability: Experimental,
+			Help: "1 if an ingress controller's built-in default certificate is served for the host (ingress-nginx's fake certificate, Traefik's default): its Secret is missing or invalid.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_probe_error", Type: Gauge, Stability: Experimental,
+			Help: "1 while the last handshake with the host failed at some address, by reason: timeout, refused, reset, not_tls, chain_too_large, unreachable, handshake, no_certificate.", Labels: append(append([]string{}, certLabels...), "reason"), Bound: "one series per failing host"},
+		{Name: "kube_reliability_certificate_probe_failures_total", Type: Counter, Stability: Experimental,
+			Help: "Failed TLS handshakes since start, by reason.", Labels: []string{"reason"}, Bound: "8 series"},
+		{Name: "kube_reliability_certificate_hosts_not_probed", Type: Gauge, Stability: Experimental,
+			Help: "TLS hosts the objects name that are not probed, by reason: no_address (the status lists none yet), dns_address (a load balancer known only by DNS name: not resolved), wildcard (no host to send as SNI), no_hosts (a TLS entry without hosts).", Labels: []string{"reason"}, Bound: "4 series"},
+	},
+	New: func(d Deps) (Collector, error) {
+		if d.Certs == nil {
+			return &certificatesCollector{}, nil
+		}
+		return &certificatesCollector{src: d.Certs, discovery: newAnalysis(d, d.Cluster, certs.Discover, certReads...)}, nil
+	},
+}
+
+type certificatesCollector struct {
+	src       CertSource
+	discovery *analysis[certs.Discovery]
+}
+
+// Version changes with the probes and the objects.
+func (c *certificatesCollector) Version() uint64 {
+	if c.src == nil {
+		return 0
+	}
+	return c.src.Version()<<20 ^ c.discovery.version()
+}
+
+// hostKey is one host of one object, over all its addresses.
+type hostKey struct{ kind, namespace, name, host string }
+
+func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
+	if c.src == nil {
+		return cluster.ErrNoData
+	}
+	d, err := c.discovery.get()
+	if err != nil {
+		return err
+	}
+	skipped := map[string]int{}
+	for _, s := range d.Skipped {
+		skipped[s.Reason]++
+	}
+	for _, r := range []string{certs.SkippedNoAddress, certs.SkippedDNSAddress, certs.SkippedWildcard, certs.SkippedNoHosts} {
+		e.Gauge("kube_reliability_certificate_hosts_not_probed", float64(skipped[r]), r)
+	}
+	failures := c.src.Failures()
+	for _, r := range tlsprobe.Reasons {
+		e.Counter("kube_reliability_certificate_probe_failures_total", float64(failures[r]), r)
+	}
+	// Only what discovery lists now: a probe of a host since removed is
+	// not reported.
+	results := c.src.Results()
+	type agg struct {
+		ok                                  int
+		leaf, chain                         float64
+		covers, verified, selfSigned, deflt bool
+		reason                              string
+	}
+	hosts := map[hostKey]*agg{}
+	var order []hostKey
+	for _, ep := range d.Endpoints {
+		p, probed := results[ep]
+		if !probed {
+			continue // not probed yet: unknown
+		}
+		k := hostKey{ep.Kind, ep.Namespace, ep.Name, ep.Host}
+		a := hosts[k]
+		if a == nil {
+			a = &agg{covers: true, verified: true}
+			hosts[k] = a
+			order = append(order, k)
+		}
+		if p.Reason != "" {
+			if a.reason == "" || p.Reason < a.reason {
+				a.reason = p.Reason
+			}
+			continue
+		}
+		leaf, chain := float64(p.LeafNotAfter.Unix()), float64(p.EarliestNotAfter.Unix())
+		if a.ok == 0 || leaf < a.leaf {
+			a.leaf = leaf
+		}
+		if a.ok == 0 || chain < a.chain {
+			a.chain = chain
+		}
+		a.ok++
+		a.covers = a.covers && p.CoversHost
+		a.verified = a.verified && p.Verified
+		a.selfSigned = a.selfSigned || p.SelfSigned
+		a.deflt = a.deflt || p.ControllerDefault
+	}
+	slices.SortFunc(order, func(x, y hostKey) int {
+		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.namespace, y.namespace), cmp.Compare(x.name, y.name), cmp.Compare(x.host, y.host))
+	})
+	for _, k := range order {
+		a := hosts[k]
+		l := []string{k.kind, k.namespace, k.name, k.host}
+		if a.reason != "" {
+			e.Gauge("kube_reliability_certificate_probe_error", 1, k.kind, k.namespace, k.name, k.host, a.reason)
+		}
+		if a.ok == 0 {
+			continue // no handshake succeeded: nothing known of the certificate
+		}
+		e.Gauge("kube_reliability_certificate_expiry_timestamp_seconds", a.leaf, l...)
+		e.Gauge("kube_reliability_certificate_chain_expiry_timestamp_seconds", a.chain, l...)
+		e.Bool("kube_reliability_certificate_covers_host", a.covers, l...)
+		e.Bool("kube_reliability_certificate_verified", a.verified, l...)
+		e.Bool("kube_reliability_certificate_self_signed", a.selfSigned, l...)
+		e.Bool("kube_reliability_certificate_controller_default", a.deflt, l...)
+	}
+	return nil
+}
