@@ -16,6 +16,8 @@ type CertSource interface {
 	Failures() map[string]uint64
 	// Version changes whenever Results does.
 	Version() uint64
+	// Rounds counts the completed rounds of probes.
+	Rounds() uint64
 }
 
 var (

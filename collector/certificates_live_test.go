@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +83,8 @@ func TestCertificatesLive(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	inf := liveInformers(t, client, logger)
 	prober := certs.NewProber(certs.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100, Roots: ca.Pool()}, logger)
-	reg := registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober}, "certificates")
+	deps := collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober}
+	reg := registry(t, deps, "certificates")
 
 	key := func(name, ing, host string) string {
 		return fmt.Sprintf(`kube_reliability_certificate_%s{host=%q,kind="Ingress",name=%q,namespace="shop"}`, name, host, ing)
@@ -125,8 +128,24 @@ func TestCertificatesLive(t *testing.T) {
 		}
 		return nil
 	})
+	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "hypotheses")}, deps, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := set.Hypotheses().Get("no-certificate-expiring"); a.Holds != nil || !strings.Contains(a.Reason, "first round of TLS probes") {
+		t.Errorf("before any probe: %+v, want unknown", a)
+	}
 	prober.ProbeAll(ctx, d.Endpoints)
 	if err := expectation(t, reg, want)(); err != nil {
 		t.Error(err)
+	}
+	// The built-in hypothesis names the two hosts within 14 days.
+	a, _ := set.Hypotheses().Get("no-certificate-expiring")
+	wantEvidence := []string{
+		"Ingress shop/old expired.example: expires " + certs_["expired.example"].Cert.NotAfter.UTC().Format(time.RFC3339),
+		"Ingress shop/web soon.example: expires " + certs_["soon.example"].Cert.NotAfter.UTC().Format(time.RFC3339),
+	}
+	if a.Holds == nil || *a.Holds || *a.Observed != 2 || !slices.Equal(a.Evidence, wantEvidence) {
+		t.Errorf("no-certificate-expiring: %+v, want not holding with %v", a, wantEvidence)
 	}
 }

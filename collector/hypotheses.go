@@ -18,6 +18,10 @@ import (
 // maxEvidence bounds what an answer lists: a chaos tool wants a small body.
 const maxEvidence = 20
 
+// certificateHorizonDays is how soon an expiry breaks no-certificate-expiring,
+// as the warning alert's threshold.
+const certificateHorizonDays = 14
+
 // Answer is the verdict on one steady-state hypothesis.
 type Answer struct {
 	Name        string `json:"name"`
@@ -168,6 +172,22 @@ func newHypotheses(d Deps) *Hypotheses {
 				return nil, fmt.Errorf("%w: %d of %d health endpoints not read yet", errUnknown, r.EndpointsExpected-r.EndpointsKnown, r.EndpointsExpected)
 			}
 			return out, nil
+		}})
+	}
+	if d.Certs != nil {
+		h.list = append(h.list, hypothesis{"no-certificate-expiring", fmt.Sprintf("No TLS host of an Ingress serves a certificate that expires within %d days (or has expired).", certificateHorizonDays), func() ([]string, error) {
+			if d.Certs.Rounds() == 0 {
+				return nil, fmt.Errorf("%w: the first round of TLS probes has not ended", errUnknown)
+			}
+			horizon := d.now().Add(certificateHorizonDays * 24 * time.Hour)
+			var out []string
+			for ep, p := range d.Certs.Results() {
+				if p.Reason == "" && p.LeafNotAfter.Before(horizon) {
+					out = append(out, fmt.Sprintf("%s %s/%s %s: expires %s", ep.Kind, ep.Namespace, ep.Name, ep.Host, p.LeafNotAfter.UTC().Format(time.RFC3339)))
+				}
+			}
+			slices.Sort(out)
+			return slices.Compact(out), nil
 		}})
 	}
 	if d.Etcd != nil && d.EtcdJudgement.Issues != nil {

@@ -63,6 +63,10 @@ boards.append(dashboard("kre-overview", "Kube reliability: overview",
     panel("Collectors failing", "count(kube_reliability_scrape_collector_success == 0) or vector(0)", "stat", w=12,
           desc="A failing collector exports nothing: its signals are unknown, not zero."),
     panel("Ingresses on a retired controller", "sum(kube_reliability_ingress_on_retired_controller) or vector(0)", "stat", w=12),
+    panel("Served certificates by days left (soonest first)", "sort((min by (kind, namespace, name, host) (kube_reliability_certificate_expiry_timestamp_seconds) - time()) / 86400)", "table",
+          desc="From TLS handshakes with each Ingress host at its status address, not from Secrets. Failing handshakes: kube_reliability_certificate_probe_error."),
+    panel("Certificate problems", ["sum by (reason) (kube_reliability_certificate_probe_error)", "count(kube_reliability_certificate_covers_host == 0) or vector(0)", "count(kube_reliability_certificate_controller_default == 1) or vector(0)"], "stat",
+          desc="Probe errors by reason, hosts served a certificate for another name, hosts served the controller's default certificate."),
 ]))
 boards.append(dashboard("kre-placement", "Kube reliability: placement and disruption",
     "Replicas packed on one node or zone, PodDisruptionBudget gaps.", [

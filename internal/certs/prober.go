@@ -42,6 +42,7 @@ type Prober struct {
 	results  map[Endpoint]Probed
 	version  uint64
 	failures map[string]uint64
+	rounds   uint64
 }
 
 // NewProber builds a prober.
@@ -99,6 +100,14 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 			p.version++
 		}
 	}
+	p.rounds++
+}
+
+// Rounds counts the rounds completed: 0 while the first one runs.
+func (p *Prober) Rounds() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rounds
 }
 
 // Results returns a copy of the last probe of every listed endpoint.
