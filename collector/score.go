@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
@@ -13,6 +14,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // The score weighs the findings of every analysis: it reads what they read.
@@ -37,6 +39,7 @@ var scoreSpec = Spec{
 			resources:  resourcesAnalysis(d),
 			ingress:    sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...),
 			health:     healthAnalysis(d),
+			now:        d.now,
 		}, nil
 	},
 }
@@ -49,6 +52,7 @@ type scoreCollector struct {
 	resources  *analysis[resources.Result]
 	ingress    *analysis[ingressclass.Result]
 	health     *analysis[healthcheck.Result]
+	now        func() time.Time
 }
 
 // Version changes with the cluster and the fetched health responses (the
@@ -77,6 +81,7 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	fs = append(fs, findings.Resources(re)...)
 	fs = append(fs, findings.Autoscaling(snap, lo)...)
 	fs = append(fs, findings.Ingresses(in)...)
+	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
 	fs = append(fs, findings.Health(he)...)
 	res := score.Compute(score.Workloads(snap), fs)
 	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)

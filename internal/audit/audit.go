@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
@@ -18,7 +19,11 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
+
+// now is the clock expiries are judged against (tests set it).
+var now = time.Now
 
 // The findings' types and rules live in internal/findings (the live
 // score applies them too); these names keep audit's API.
@@ -119,6 +124,7 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	found = append(found, findings.Resources(resources.Analyze(snap, excluded))...)
 	found = append(found, findings.Autoscaling(snap, loss.Analyze(snap))...)
 	found = append(found, findings.Ingresses(ingressclass.Analyze(snap))...)
+	found = append(found, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, now())...)
 	// Static: probe specs and annotations; no endpoint is read.
 	found = append(found, findings.Health(healthcheck.Analyze(snap, health, nil))...)
 	for _, f := range found {

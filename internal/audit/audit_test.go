@@ -2,6 +2,8 @@ package audit
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
@@ -555,5 +559,74 @@ spec:
 	want := []string{"placement/pinned-to-one-zone: 3 replicas that may only run in zone eu-west-1a (nodeSelector or required node affinity): that zone's loss takes them all down"}
 	if !slices.Equal(got, want) {
 		t.Errorf("placement findings %q, want %q", got, want)
+	}
+}
+
+// Certificates from manifests: a Fail webhook whose caBundle expires in 5
+// days is critical, an Ignore one a warning, an expired one critical, a
+// garbage bundle a warning; an Ingress TLS entry without hosts is noted.
+func TestAuditCertificates(t *testing.T) {
+	t.Parallel()
+	b64 := func(c testcerts.Cert) string {
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw}))
+	}
+	root := testcerts.NewCA(t, "root")
+	soon := root.Intermediate(t, "soon", time.Now().Add(5*24*time.Hour))
+	old := root.Intermediate(t, "old", time.Now().Add(-24*time.Hour))
+	r := auditYAML(t, fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: policy}
+webhooks:
+- name: strict.policy.example
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {service: {namespace: policy, name: webhook}, caBundle: %[1]s}
+- name: lenient.policy.example
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Ignore
+  clientConfig: {service: {namespace: policy, name: webhook}, caBundle: %[1]s}
+- name: fine.policy.example
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {service: {namespace: policy, name: webhook}, caBundle: %[2]s}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: inject}
+webhooks:
+- name: old.inject.example
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "https://127.0.0.1:9443/", caBundle: %[3]s}
+- name: garbage.inject.example
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "https://127.0.0.1:9443/", caBundle: %[4]s}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec:
+  ingressClassName: nginx
+  tls: [{secretName: web-tls}]
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+`, b64(soon.Cert), b64(root.Cert), b64(old.Cert), base64.StdEncoding.EncodeToString([]byte("garbage"))))
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "certificates/") || f.Rule == "ingress/tls-without-hosts" {
+			got = append(got, f.Severity.String()+" "+f.Rule+" "+f.Kind+"/"+f.Name+": "+strings.SplitN(f.Message, ":", 2)[0])
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"critical certificates/webhook-ca-expired MutatingWebhookConfiguration/inject: webhook old.inject.example",
+		"critical certificates/webhook-ca-expiring ValidatingWebhookConfiguration/policy: webhook strict.policy.example",
+		"info ingress/tls-without-hosts Ingress/web: a TLS entry (secret \"web-tls\") names no host",
+		"warning certificates/webhook-ca-expiring ValidatingWebhookConfiguration/policy: webhook lenient.policy.example",
+		"warning certificates/webhook-ca-invalid MutatingWebhookConfiguration/inject: webhook garbage.inject.example",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s\nerrors %v", strings.Join(got, "\n"), strings.Join(want, "\n"), r.Errors)
 	}
 }

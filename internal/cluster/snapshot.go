@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -53,6 +54,11 @@ type Snapshot struct {
 	HorizontalPodAutoscalers []*autoscalingv2.HorizontalPodAutoscaler
 	// ScaledObjects are KEDA's autoscalers, where that CRD exists.
 	ScaledObjects []ScaledObject
+
+	// Admission webhooks carry the CA bundle their serving certificate
+	// must chain to (audit reads them from manifests).
+	ValidatingWebhookConfigurations []*admissionregistrationv1.ValidatingWebhookConfiguration
+	MutatingWebhookConfigurations   []*admissionregistrationv1.MutatingWebhookConfiguration
 
 	// Unsynced names the resources whose caches have not synced (a
 	// forbidden resource never does): their lists above are empty, and

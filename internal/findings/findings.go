@@ -7,8 +7,10 @@ package findings
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
@@ -17,6 +19,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // Severity orders findings; audit fails on findings at or above a chosen one.
@@ -267,4 +270,53 @@ func Health(res healthcheck.Result) []Finding {
 		}
 	}
 	return out
+}
+
+// CertificateHorizon is how soon an expiring CA bundle is a finding, as
+// the certificate alerts' warning threshold.
+const CertificateHorizon = 14 * 24 * time.Hour
+
+// Certificates returns what the objects say of certificates without a
+// handshake: webhooks whose CA bundle expires within CertificateHorizon or
+// has expired (critical when their failurePolicy is Fail: every matching
+// write is refused once calls fail), or does not parse, and Ingress TLS
+// entries without hosts (served the controller's default certificate).
+func Certificates(hooks []webhooks.Webhook, ingresses []*networkingv1.Ingress, now time.Time) []Finding {
+	var out []Finding
+	for _, w := range hooks {
+		f := func(rule string, sev Severity, msg string) {
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Name: w.Configuration, Message: msg})
+		}
+		switch {
+		case w.CAError != "" && !strings.Contains(w.CAError, webhooks.ErrEmptyBundle.Error()):
+			f("certificates/webhook-ca-invalid", Warning, fmt.Sprintf("webhook %s: %s", w.Name, w.CAError))
+		case w.CAError != "":
+		case !w.CANotAfter.After(now):
+			f("certificates/webhook-ca-expired", Critical, fmt.Sprintf("webhook %s: its caBundle expired on %s: every call to it fails%s",
+				w.Name, w.CANotAfter.UTC().Format("2006-01-02"), failEffect(w)))
+		case w.CANotAfter.Before(now.Add(CertificateHorizon)):
+			sev := Warning
+			if w.Fail() {
+				sev = Critical
+			}
+			f("certificates/webhook-ca-expiring", sev, fmt.Sprintf("webhook %s: its caBundle expires on %s, within 14 days: then every call to it fails%s",
+				w.Name, w.CANotAfter.UTC().Format("2006-01-02"), failEffect(w)))
+		}
+	}
+	for _, ing := range ingresses {
+		for _, tls := range ing.Spec.TLS {
+			if len(tls.Hosts) == 0 {
+				out = append(out, Finding{Rule: "ingress/tls-without-hosts", Severity: Info, Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name,
+					Message: fmt.Sprintf("a TLS entry (secret %q) names no host: controllers serve their default certificate for it", tls.SecretName)})
+			}
+		}
+	}
+	return out
+}
+
+func failEffect(w webhooks.Webhook) string {
+	if w.Fail() {
+		return ", and with failurePolicy Fail every request it matches is refused"
+	}
+	return " (failurePolicy Ignore: requests pass unchecked)"
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -62,6 +63,8 @@ var Analyzed = map[schema.GroupVersionKind]bool{
 	corev1.SchemeGroupVersion.WithKind("Service"):                        true,
 	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): true,
 	ScaledObjectGVK: true,
+	admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"): true,
+	admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"):   true,
 }
 
 // ScaledObjectGVK is KEDA's ScaledObject, decoded without KEDA's types.
@@ -112,7 +115,7 @@ func newDecoder() runtime.Decoder {
 	s := runtime.NewScheme()
 	// AddToScheme fails only on conflicting registrations of constant type
 	// tables, a programming error caught by every test run.
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme, autoscalingv2.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme, autoscalingv2.AddToScheme, admissionregistrationv1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -125,6 +126,10 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			fill(&v.ObjectMeta, "HorizontalPodAutoscaler")
 			s.HorizontalPodAutoscalers = append(s.HorizontalPodAutoscalers, v)
+		case *admissionregistrationv1.ValidatingWebhookConfiguration:
+			s.ValidatingWebhookConfigurations = append(s.ValidatingWebhookConfigurations, v)
+		case *admissionregistrationv1.MutatingWebhookConfiguration:
+			s.MutatingWebhookConfigurations = append(s.MutatingWebhookConfigurations, v)
 		case *ScaledObject:
 			fill(&v.ObjectMeta, "ScaledObject")
 			kind := v.Spec.ScaleTargetRef.Kind

@@ -1,0 +1,121 @@
+// Package webhooks reads the admission webhooks' CA bundles: the public
+// certificates (carried in the configuration objects, not Secrets) that a
+// webhook's serving certificate must chain to. A bundle that expires breaks
+// every call to the webhook, and with failurePolicy Fail every write the
+// webhook matches is refused, cluster-wide.
+package webhooks
+
+import (
+	"cmp"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// Kinds of configuration.
+const (
+	KindValidating = "ValidatingWebhookConfiguration"
+	KindMutating   = "MutatingWebhookConfiguration"
+)
+
+// Webhook is one webhook of a configuration.
+type Webhook struct {
+	Kind, Configuration, Name string
+	// FailurePolicy is Fail (the API's default) or Ignore.
+	FailurePolicy string
+	// CANotAfter is the soonest expiry of the certificates in caBundle;
+	// zero with CAError set when the bundle is empty or does not parse
+	// (an empty bundle means the API server's own trust roots).
+	CANotAfter time.Time
+	CAError    string
+	// Service names the webhook's Service (namespace/name:port), or URL
+	// its fixed address.
+	Service, URL string
+}
+
+// Fail: a call that fails refuses the request.
+func (w Webhook) Fail() bool { return w.FailurePolicy == string(admissionregistrationv1.Fail) }
+
+// Analyze lists every webhook of the snapshot, sorted.
+func Analyze(s *cluster.Snapshot) []Webhook {
+	var out []Webhook
+	add := func(kind, config, name string, policy *admissionregistrationv1.FailurePolicyType, cc admissionregistrationv1.WebhookClientConfig) {
+		w := Webhook{Kind: kind, Configuration: config, Name: name, FailurePolicy: string(admissionregistrationv1.Fail)}
+		if policy != nil {
+			w.FailurePolicy = string(*policy)
+		}
+		if cc.URL != nil {
+			w.URL = *cc.URL
+		}
+		if svc := cc.Service; svc != nil {
+			port := int32(443)
+			if svc.Port != nil {
+				port = *svc.Port
+			}
+			w.Service = svc.Namespace + "/" + svc.Name + ":" + strconv.Itoa(int(port))
+		}
+		if t, err := EarliestExpiry(cc.CABundle); err != nil {
+			w.CAError = err.Error()
+		} else {
+			w.CANotAfter = t
+		}
+		out = append(out, w)
+	}
+	for _, c := range s.ValidatingWebhookConfigurations {
+		for _, h := range c.Webhooks {
+			add(KindValidating, c.Name, h.Name, h.FailurePolicy, h.ClientConfig)
+		}
+	}
+	for _, c := range s.MutatingWebhookConfigurations {
+		for _, h := range c.Webhooks {
+			add(KindMutating, c.Name, h.Name, h.FailurePolicy, h.ClientConfig)
+		}
+	}
+	slices.SortFunc(out, func(a, b Webhook) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Configuration, b.Configuration), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// Errors of EarliestExpiry.
+var (
+	ErrEmptyBundle = errors.New("caBundle is empty: the API server's own roots verify the webhook")
+	ErrNoPEM       = errors.New("caBundle holds no PEM certificate")
+)
+
+// EarliestExpiry parses a PEM bundle and returns its soonest not-after.
+func EarliestExpiry(bundle []byte) (time.Time, error) {
+	if len(bundle) == 0 {
+		return time.Time{}, ErrEmptyBundle
+	}
+	var soonest time.Time
+	found := false
+	for rest := bundle; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !found || c.NotAfter.Before(soonest) {
+			soonest, found = c.NotAfter, true
+		}
+	}
+	if !found {
+		return time.Time{}, ErrNoPEM
+	}
+	return soonest, nil
+}
