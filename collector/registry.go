@@ -20,6 +20,7 @@ var All = []*Spec{
 	&ingressSpec,
 	&gatewaySpec,
 	&certificatesSpec,
+	&webhooksSpec,
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,

@@ -313,7 +313,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	// Watched resource kinds: 14 core, 3 Helm storages, 3 Gateway API.
+	// Watched resource kinds: 14 core, 3 Helm storages, 3 Gateway API (webhooks: central only).
 	const workloads, zones, resources = 13, 3, 20
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -51,24 +52,26 @@ type Informers struct {
 // Resources lists every resource New can watch.
 var Resources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets",
 	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services",
-	"horizontalpodautoscalers"}
+	"horizontalpodautoscalers", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
 
 // resourceGVRs are the API paths of Resources.
 var resourceGVRs = map[string]schema.GroupVersionResource{
-	"nodes":                    {Version: "v1", Resource: "nodes"},
-	"pods":                     {Version: "v1", Resource: "pods"},
-	"deployments":              {Group: "apps", Version: "v1", Resource: "deployments"},
-	"statefulsets":             {Group: "apps", Version: "v1", Resource: "statefulsets"},
-	"replicasets":              {Group: "apps", Version: "v1", Resource: "replicasets"},
-	"daemonsets":               {Group: "apps", Version: "v1", Resource: "daemonsets"},
-	"poddisruptionbudgets":     {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	"namespaces":               {Version: "v1", Resource: "namespaces"},
-	"resourcequotas":           {Version: "v1", Resource: "resourcequotas"},
-	"limitranges":              {Version: "v1", Resource: "limitranges"},
-	"ingressclasses":           {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
-	"ingresses":                {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-	"services":                 {Version: "v1", Resource: "services"},
-	"horizontalpodautoscalers": {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+	"nodes":                           {Version: "v1", Resource: "nodes"},
+	"pods":                            {Version: "v1", Resource: "pods"},
+	"deployments":                     {Group: "apps", Version: "v1", Resource: "deployments"},
+	"statefulsets":                    {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"replicasets":                     {Group: "apps", Version: "v1", Resource: "replicasets"},
+	"daemonsets":                      {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	"poddisruptionbudgets":            {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	"namespaces":                      {Version: "v1", Resource: "namespaces"},
+	"resourcequotas":                  {Version: "v1", Resource: "resourcequotas"},
+	"limitranges":                     {Version: "v1", Resource: "limitranges"},
+	"ingressclasses":                  {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
+	"ingresses":                       {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+	"services":                        {Version: "v1", Resource: "services"},
+	"horizontalpodautoscalers":        {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+	"validatingwebhookconfigurations": {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"},
+	"mutatingwebhookconfigurations":   {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"},
 }
 
 // New builds the informers of resources (see Resources) on client.
@@ -103,6 +106,12 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger,
 		"services":             func() cache.SharedIndexInformer { return core.Services().Informer() },
 		"horizontalpodautoscalers": func() cache.SharedIndexInformer {
 			return f.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
+		},
+		"validatingwebhookconfigurations": func() cache.SharedIndexInformer {
+			return f.Admissionregistration().V1().ValidatingWebhookConfigurations().Informer()
+		},
+		"mutatingwebhookconfigurations": func() cache.SharedIndexInformer {
+			return f.Admissionregistration().V1().MutatingWebhookConfigurations().Informer()
 		},
 	}
 	for _, r := range resources {
@@ -247,6 +256,8 @@ func (i *Informers) list(unsynced []string) (*cluster.Snapshot, error) {
 	s.Ingresses, err = list[*networkingv1.Ingress](i.stores["ingresses"], err)
 	s.Services, err = list[*corev1.Service](i.stores["services"], err)
 	s.HorizontalPodAutoscalers, err = list[*autoscalingv2.HorizontalPodAutoscaler](i.stores["horizontalpodautoscalers"], err)
+	s.ValidatingWebhookConfigurations, err = list[*admissionregistrationv1.ValidatingWebhookConfiguration](i.stores["validatingwebhookconfigurations"], err)
+	s.MutatingWebhookConfigurations, err = list[*admissionregistrationv1.MutatingWebhookConfiguration](i.stores["mutatingwebhookconfigurations"], err)
 	if err != nil {
 		return nil, err
 	}
