@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -114,11 +115,7 @@ func (p *Prober) Rounds() uint64 {
 func (p *Prober) Results() map[Endpoint]Probed {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[Endpoint]Probed, len(p.results))
-	for k, v := range p.results {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.results)
 }
 
 // Version changes whenever a result does.
@@ -132,9 +129,5 @@ func (p *Prober) Version() uint64 {
 func (p *Prober) Failures() map[string]uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]uint64, len(p.failures))
-	for k, v := range p.failures {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.failures)
 }

@@ -5,21 +5,16 @@ package kube
 import (
 	"context"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
 
 // GatewayGroupVersion is the Gateway API version watched.
@@ -60,102 +55,30 @@ func trimGatewayObject(field string) cache.TransformFunc {
 	}
 }
 
-// GatewayWatcher watches the Gateway API objects once their CRDs exist:
-// it checks discovery every interval (absent CRDs are not an error, and
-// not logged above debug), and starts informers when all three resources
-// are served — CRDs installed after start-up are picked up.
-type GatewayWatcher struct {
-	disc     discovery.DiscoveryInterface
-	dyn      dynamic.Interface
-	interval time.Duration
-	logger   *slog.Logger
-
-	mu        sync.Mutex
-	informers map[string]cache.SharedIndexInformer
-	watches   []*watch
-	started   atomic.Bool
-}
+// GatewayWatcher watches the Gateway API objects once their CRDs exist
+// (all three resources served; see crdWatch).
+type GatewayWatcher struct{ *crdWatch }
 
 // NewGatewayWatcher builds the watcher.
 func NewGatewayWatcher(disc discovery.DiscoveryInterface, dyn dynamic.Interface, interval time.Duration, logger *slog.Logger) *GatewayWatcher {
-	return &GatewayWatcher{disc: disc, dyn: dyn, interval: interval, logger: logger}
-}
-
-// Run checks for the CRDs every interval until they are served, then
-// runs the informers until ctx is done.
-func (g *GatewayWatcher) Run(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	poll.Every(ctx, g.interval, func(ctx context.Context) {
-		if g.started.Load() || !g.served() {
-			return
-		}
-		f := dynamicinformer.NewDynamicSharedInformerFactory(g.dyn, 0)
-		infs := map[string]cache.SharedIndexInformer{}
-		var watches []*watch
-		for name, gvr := range gatewayResources {
-			infs[name] = f.ForResource(gvr).Informer()
-			if err := infs[name].SetTransform(trimGatewayObject(gatewayKept[name])); err != nil {
-				g.logger.Error("gateway API informer", "err", err)
-				return
-			}
-			w, err := newWatch("kubernetes", name, collection(gvr, "", ""), infs[name], g.logger)
-			if err != nil {
-				g.logger.Error("gateway API informer", "err", err)
-				return
-			}
-			watches = append(watches, w)
-		}
-		g.mu.Lock()
-		g.informers, g.watches = infs, watches
-		g.mu.Unlock()
-		f.Start(ctx.Done())
-		g.started.Store(true)
-		g.logger.Info("gateway API found, watching it", "kind", "gatewayclasses,gateways,httproutes")
-	})
-}
-
-func (g *GatewayWatcher) served() bool {
-	list, err := g.disc.ServerResourcesForGroupVersion(GatewayGroupVersion)
-	if err != nil {
-		if !apierrors.IsNotFound(err) {
-			g.logger.Debug("gateway API discovery failed", "err", err)
-		}
-		return false
+	trim := map[string]cache.TransformFunc{}
+	for name := range gatewayResources {
+		trim[name] = trimGatewayObject(gatewayKept[name])
 	}
-	found := 0
-	for _, r := range list.APIResources {
-		if _, ok := gatewayResources[r.Name]; ok {
-			found++
-		}
-	}
-	return found == len(gatewayResources)
-}
-
-// Status reports the Gateway API informers once the CRDs are found.
-func (g *GatewayWatcher) Status() []cluster.ResourceStatus {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []cluster.ResourceStatus
-	for _, w := range g.watches {
-		out = append(out, w.status())
-	}
-	return out
+	return &GatewayWatcher{&crdWatch{disc: disc, dyn: dyn, interval: interval, logger: logger,
+		gv: schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}, resources: gatewayResources, trim: trim,
+		found: "gateway API found, watching it"}}
 }
 
 // Objects returns the Gateway API objects: gateway.ErrAbsent while the
 // CRDs are absent, cluster.ErrNotSynced until the caches have synced.
 func (g *GatewayWatcher) Objects() (gateway.Objects, error) {
-	g.mu.Lock()
-	infs := g.informers
-	g.mu.Unlock()
+	infs, ok := g.synced()
 	if infs == nil {
 		return gateway.Objects{}, gateway.ErrAbsent
 	}
-	for _, inf := range infs {
-		if !inf.HasSynced() {
-			return gateway.Objects{}, cluster.ErrNotSynced
-		}
+	if !ok {
+		return gateway.Objects{}, cluster.ErrNotSynced
 	}
 	o := gateway.Objects{Classes: map[string]string{}}
 	for _, obj := range infs["gatewayclasses"].GetStore().List() {

@@ -102,7 +102,8 @@ func leafTemplate(notAfter time.Time, hosts ...string) *x509.Certificate {
 		Subject:   pkix.Name{CommonName: first(hosts)},
 		NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Clients too: etcd's peers and clients present these.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
