@@ -101,7 +101,7 @@ func leafTemplate(notAfter time.Time, hosts ...string) *x509.Certificate {
 	tmpl := &x509.Certificate{
 		Subject:   pkix.Name{CommonName: first(hosts)},
 		NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage:    x509.KeyUsageDigitalSignature,
+		KeyUsage: x509.KeyUsageDigitalSignature,
 		// Clients too: etcd's peers and clients present these.
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
