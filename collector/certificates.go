@@ -22,15 +22,15 @@ type CertSource interface {
 
 var (
 	certLabels = []string{"kind", "namespace", "name", "host"}
-	certBound  = "one series per TLS host of each object (an Ingress's hosts), whatever its number of addresses"
+	certBound  = "one series per TLS host of each object (an Ingress's hosts, a Gateway's HTTPS and TLS listeners), whatever its number of addresses"
 	certReads  = []string{"ingresses"}
 )
 
 var certificatesSpec = Spec{
-	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints},
+	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_certificate_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
-			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the object's status; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
+			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the Ingress's or Gateway's status; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_chain_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
 			Help: "Soonest not-after of any certificate the endpoint presents (leaf and intermediates): an intermediate that lapses first breaks the chain as surely.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_covers_host", Type: Gauge, Stability: Experimental,
@@ -52,12 +52,13 @@ var certificatesSpec = Spec{
 		if d.Certs == nil {
 			return &certificatesCollector{}, nil
 		}
-		return &certificatesCollector{src: d.Certs, discovery: newAnalysis(d, d.Cluster, certs.Discover, certReads...)}, nil
+		return &certificatesCollector{src: d.Certs, gateways: d.Gateway, discovery: newAnalysis(d, d.Cluster, certs.Discover, certReads...)}, nil
 	},
 }
 
 type certificatesCollector struct {
 	src       CertSource
+	gateways  GatewaySource // nil, or where the Gateway API is absent: Ingresses only
 	discovery *analysis[certs.Discovery]
 }
 
@@ -79,6 +80,11 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	d, err := c.discovery.get()
 	if err != nil {
 		return err
+	}
+	if c.gateways != nil {
+		if o, err := c.gateways.Objects(); err == nil {
+			d = d.Merge(certs.Gateways(o.TLSListeners))
+		}
 	}
 	skipped := map[string]int{}
 	for _, s := range d.Skipped {

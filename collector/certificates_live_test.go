@@ -12,9 +12,14 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
@@ -80,10 +85,34 @@ func TestCertificatesLive(t *testing.T) {
 	mkIngress("gone", "127.0.14.2", "gone.example") // nothing listens there
 	mkIngress("pending", "", "new.example")         // no address yet
 
+	// A Gateway with an HTTPS listener for valid.example at the same nginx.
+	admin := dynamic.NewForConfigOrDie(env.Config)
+	installGatewayCRD(t, admin, "gatewayclasses", "GatewayClass", false)
+	installGatewayCRD(t, admin, "gateways", "Gateway", true)
+	installGatewayCRD(t, admin, "httproutes", "HTTPRoute", true)
+	env.EnsureNamespace("edge")
+	testenv.Eventually(t, 30*time.Second, func() error {
+		_, err := admin.Resource(schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}).Namespace("edge").Create(ctx,
+			&unstructured.Unstructured{Object: map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+				"metadata": map[string]any{"name": "public", "namespace": "edge"},
+				"spec": map[string]any{"gatewayClassName": "nginx", "listeners": []any{
+					map[string]any{"name": "https", "hostname": "valid.example", "port": int64(443), "protocol": "HTTPS"},
+					map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP"},
+				}},
+				"status": map[string]any{"addresses": []any{map[string]any{"type": "IPAddress", "value": ip}}},
+			}}, metav1.CreateOptions{})
+		return err // the CRD may take a moment to be served
+	})
+
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	inf := liveInformers(t, client, logger)
+	sa := env.ServiceAccountConfig("kube-reliability", "exporter")
+	gw := kube.NewGatewayWatcher(discovery.NewDiscoveryClientForConfigOrDie(sa), dynamic.NewForConfigOrDie(sa), 200*time.Millisecond, logger)
+	gwCtx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	go gw.Run(gwCtx)
 	prober := certs.NewProber(certs.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100, Roots: ca.Pool()}, logger)
-	deps := collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober}
+	deps := collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober, Gateway: gw}
 	reg := registry(t, deps, "certificates")
 
 	key := func(name, ing, host string) string {
@@ -114,6 +143,9 @@ func TestCertificatesLive(t *testing.T) {
 		key("controller_default", "nosecret", "missing.example"):       1,
 		key("self_signed", "nosecret", "missing.example"):              1,
 		key("covers_host", "nosecret", "missing.example"):              0,
+		// The Gateway's HTTPS listener, at the address in its status.
+		`kube_reliability_certificate_expiry_timestamp_seconds{host="valid.example",kind="Gateway",name="public",namespace="edge"}`: float64(certs_["valid.example"].Cert.NotAfter.Unix()),
+		`kube_reliability_certificate_verified{host="valid.example",kind="Gateway",name="public",namespace="edge"}`:                 1,
 	}
 	// Discovery through the watch path (the statuses come after the
 	// objects), then one round of handshakes.
@@ -123,8 +155,12 @@ func TestCertificatesLive(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if d = certs.Discover(snap); len(d.Endpoints) != 6 {
-			return fmt.Errorf("%d endpoints discovered, want 6: %+v", len(d.Endpoints), d.Endpoints)
+		o, err := gw.Objects()
+		if err != nil {
+			return err
+		}
+		if d = certs.Discover(snap).Merge(certs.Gateways(o.TLSListeners)); len(d.Endpoints) != 7 {
+			return fmt.Errorf("%d endpoints discovered, want 7: %+v", len(d.Endpoints), d.Endpoints)
 		}
 		return nil
 	})

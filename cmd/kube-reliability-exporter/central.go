@@ -107,7 +107,7 @@ func runCentral(ctx context.Context, e *environment) error {
 		deps.Health = startHealthFetcher(ctx, e, inf)
 	}
 	if collector.Uses(specs, collector.TLSEndpoints) {
-		if deps.Certs, err = startCertProber(ctx, e, inf); err != nil {
+		if deps.Certs, err = startCertProber(ctx, e, inf, deps.Gateway); err != nil {
 			return err
 		}
 	}

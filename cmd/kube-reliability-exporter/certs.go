@@ -18,7 +18,7 @@ import (
 // startCertProber probes the TLS hosts the cluster's objects name in the
 // background, starting once the caches have synced (discovery needs
 // them); nil when RELIABILITY_TLS_PROBE is off.
-func startCertProber(ctx context.Context, e *environment, src cluster.Source) (collector.CertSource, error) {
+func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw collector.GatewaySource) (collector.CertSource, error) {
 	if !e.cfg.TLSProbe {
 		return nil, nil
 	}
@@ -56,7 +56,13 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source) (c
 			if err != nil {
 				return nil
 			}
-			return certs.Discover(snap).Endpoints
+			d := certs.Discover(snap)
+			if gw != nil {
+				if o, err := gw.Objects(); err == nil {
+					d = d.Merge(certs.Gateways(o.TLSListeners))
+				}
+			}
+			return d.Endpoints
 		})
 	}()
 	return p, nil

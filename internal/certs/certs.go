@@ -3,7 +3,8 @@
 // bounded like the health fetcher.
 //
 // Discovery reads objects only, never a Secret: an Ingress's TLS hosts are
-// served at the addresses in its status.loadBalancer. Only IP addresses
+// served at the addresses in its status.loadBalancer, a Gateway's HTTPS
+// and TLS listeners at the addresses in its status. Only IP addresses
 // are dialled: a load balancer known by a DNS name is reported as such and
 // not resolved (the exporter dials what the objects say, nothing it had to
 // look up). Wildcard hosts name no host to send as SNI and are left out.
@@ -14,13 +15,18 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
 )
 
 // Kinds of endpoint.
-const KindIngress = "Ingress"
+const (
+	KindIngress = "Ingress"
+	KindGateway = "Gateway"
+)
 
 // Endpoint is one host served at one address.
 type Endpoint struct {
@@ -50,7 +56,8 @@ type Discovery struct {
 	Skipped   []Skipped
 }
 
-// Discover lists the TLS endpoints of the snapshot's Ingresses, sorted.
+// Discover lists the TLS endpoints of the snapshot's Ingresses, sorted
+// (port 443 of each address).
 func Discover(s *cluster.Snapshot) Discovery {
 	var d Discovery
 	for _, ing := range s.Ingresses {
@@ -88,10 +95,56 @@ func Discover(s *cluster.Snapshot) Discovery {
 			}
 		}
 	}
+	return d.sorted()
+}
+
+// Gateways lists the TLS endpoints of Gateway API listeners (HTTPS and
+// TLS): each listener's hostname at each IP address of its Gateway's
+// status, on the listener's port.
+func Gateways(listeners []gateway.TLSListener) Discovery {
+	var d Discovery
+	for _, l := range listeners {
+		skip := func(reason string) {
+			d.Skipped = append(d.Skipped, Skipped{Kind: KindGateway, Namespace: l.Namespace, Name: l.Gateway, Host: l.Hostname, Reason: reason})
+		}
+		switch {
+		case l.Hostname == "":
+			skip(SkippedNoHosts)
+			continue
+		case strings.HasPrefix(l.Hostname, "*."):
+			skip(SkippedWildcard)
+			continue
+		}
+		n := 0
+		for _, a := range l.Addresses {
+			ip, err := netip.ParseAddr(a)
+			if err != nil {
+				continue
+			}
+			d.Endpoints = append(d.Endpoints, Endpoint{Kind: KindGateway, Namespace: l.Namespace, Name: l.Gateway, Host: l.Hostname,
+				Address: net.JoinHostPort(ip.String(), strconv.FormatInt(l.Port, 10))})
+			n++
+		}
+		switch {
+		case n == 0 && len(l.HostnameAddresses) > 0:
+			skip(SkippedDNSAddress)
+		case n == 0:
+			skip(SkippedNoAddress)
+		}
+	}
+	return d.sorted()
+}
+
+// Merge adds o's endpoints and skipped hosts to d's.
+func (d Discovery) Merge(o Discovery) Discovery {
+	return Discovery{Endpoints: append(slices.Clone(d.Endpoints), o.Endpoints...), Skipped: append(slices.Clone(d.Skipped), o.Skipped...)}.sorted()
+}
+
+func (d Discovery) sorted() Discovery {
 	slices.SortFunc(d.Endpoints, compareEndpoints)
 	d.Endpoints = slices.Compact(d.Endpoints)
 	slices.SortFunc(d.Skipped, func(a, b Skipped) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Reason, b.Reason))
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Reason, b.Reason))
 	})
 	return d
 }

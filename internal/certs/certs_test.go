@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
@@ -100,5 +101,31 @@ func TestProber(t *testing.T) {
 	p.ProbeAll(context.Background(), []Endpoint{good})
 	if r := p.Results(); len(r) != 1 || p.Version() == v {
 		t.Errorf("after bad was dropped: %d results, version %d (was %d)", len(r), p.Version(), v)
+	}
+}
+
+// Gateway listeners: the hostname at each IP of the Gateway's status, on
+// the listener's port; a listener without hostname, a wildcard, a Gateway
+// known only by DNS name or without address are skipped with why.
+func TestGateways(t *testing.T) {
+	t.Parallel()
+	d := Gateways([]gateway.TLSListener{
+		{Namespace: "edge", Gateway: "public", Listener: "https", Hostname: "shop.example", Port: 8443, Addresses: []string{"127.0.0.20", "not-an-ip"}},
+		{Namespace: "edge", Gateway: "public", Listener: "any", Port: 443, Addresses: []string{"127.0.0.20"}},
+		{Namespace: "edge", Gateway: "public", Listener: "wild", Hostname: "*.shop.example", Port: 443, Addresses: []string{"127.0.0.20"}},
+		{Namespace: "edge", Gateway: "cloud", Listener: "https", Hostname: "api.example", Port: 443, HostnameAddresses: []string{"lb.example"}},
+		{Namespace: "edge", Gateway: "new", Listener: "https", Hostname: "new.example", Port: 443},
+	})
+	want := Discovery{
+		Endpoints: []Endpoint{{KindGateway, "edge", "public", "shop.example", "127.0.0.20:8443"}},
+		Skipped: []Skipped{
+			{KindGateway, "edge", "cloud", "api.example", SkippedDNSAddress},
+			{KindGateway, "edge", "new", "new.example", SkippedNoAddress},
+			{KindGateway, "edge", "public", "", SkippedNoHosts},
+			{KindGateway, "edge", "public", "*.shop.example", SkippedWildcard},
+		},
+	}
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", d, want)
 	}
 }

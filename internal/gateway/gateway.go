@@ -36,6 +36,20 @@ type Objects struct {
 	// GatewayClassOf lists each Gateway's spec.gatewayClassName.
 	GatewayClassOf []string
 	HTTPRoutes     int
+	// TLSListeners are the Gateways' HTTPS and TLS listeners, with the
+	// addresses in the Gateway's status.
+	TLSListeners []TLSListener
+}
+
+// TLSListener is one HTTPS or TLS listener of a Gateway.
+type TLSListener struct {
+	Namespace, Gateway, Listener string
+	// Hostname is empty for a listener that takes every name.
+	Hostname string
+	Port     int64
+	// Addresses are status.addresses of type IPAddress (or unset);
+	// HostnameAddresses those of type Hostname (not resolved).
+	Addresses, HostnameAddresses []string
 }
 
 // Class is one GatewayClass's summary.

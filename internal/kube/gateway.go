@@ -55,6 +55,39 @@ func trimGatewayObject(field string) cache.TransformFunc {
 	}
 }
 
+// trimGateway keeps a Gateway's class, its listeners' name, hostname,
+// port and protocol, and its status addresses: what the summary and the
+// TLS probes read.
+func trimGateway(obj any) (any, error) {
+	o, err := trimGatewayObject("gatewayClassName")(obj)
+	u, ok := obj.(*unstructured.Unstructured)
+	out, ok2 := o.(*unstructured.Unstructured)
+	if err != nil || !ok || !ok2 {
+		return o, err
+	}
+	if ls, found, _ := unstructured.NestedSlice(u.Object, "spec", "listeners"); found {
+		var kept []any
+		for _, l := range ls {
+			m, ok := l.(map[string]any)
+			if !ok {
+				continue
+			}
+			k := map[string]any{}
+			for _, f := range []string{"name", "hostname", "port", "protocol"} {
+				if v, ok := m[f]; ok {
+					k[f] = v
+				}
+			}
+			kept = append(kept, k)
+		}
+		_ = unstructured.SetNestedSlice(out.Object, kept, "spec", "listeners")
+	}
+	if as, found, _ := unstructured.NestedSlice(u.Object, "status", "addresses"); found {
+		_ = unstructured.SetNestedSlice(out.Object, as, "status", "addresses")
+	}
+	return out, nil
+}
+
 // GatewayWatcher watches the Gateway API objects once their CRDs exist
 // (all three resources served; see crdWatch).
 type GatewayWatcher struct{ *crdWatch }
@@ -65,6 +98,7 @@ func NewGatewayWatcher(disc discovery.DiscoveryInterface, dyn dynamic.Interface,
 	for name := range gatewayResources {
 		trim[name] = trimGatewayObject(gatewayKept[name])
 	}
+	trim["gateways"] = trimGateway
 	return &GatewayWatcher{&crdWatch{disc: disc, dyn: dyn, interval: interval, logger: logger,
 		gv: schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}, resources: gatewayResources, trim: trim,
 		found: "gateway API found, watching it"}}
@@ -91,6 +125,7 @@ func (g *GatewayWatcher) Objects() (gateway.Objects, error) {
 		if u, ok := obj.(*unstructured.Unstructured); ok {
 			class, _, _ := unstructured.NestedString(u.Object, "spec", "gatewayClassName")
 			o.GatewayClassOf = append(o.GatewayClassOf, class)
+			o.TLSListeners = append(o.TLSListeners, tlsListeners(u)...)
 		}
 	}
 	o.HTTPRoutes = len(infs["httproutes"].GetStore().List())
@@ -112,4 +147,34 @@ func (g *GatewayWatcher) WaitForSync(ctx context.Context) bool {
 		case <-t.C:
 		}
 	}
+}
+
+// tlsListeners reads a trimmed Gateway's HTTPS and TLS listeners.
+func tlsListeners(u *unstructured.Unstructured) []gateway.TLSListener {
+	var ips, names []string
+	as, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
+	for _, a := range as {
+		m, _ := a.(map[string]any)
+		v, _ := m["value"].(string)
+		switch t, _ := m["type"].(string); t {
+		case "", "IPAddress":
+			ips = append(ips, v)
+		case "Hostname":
+			names = append(names, v)
+		}
+	}
+	var out []gateway.TLSListener
+	ls, _, _ := unstructured.NestedSlice(u.Object, "spec", "listeners")
+	for _, l := range ls {
+		m, _ := l.(map[string]any)
+		if p, _ := m["protocol"].(string); p != "HTTPS" && p != "TLS" {
+			continue
+		}
+		name, _ := m["name"].(string)
+		host, _ := m["hostname"].(string)
+		port, _ := m["port"].(int64)
+		out = append(out, gateway.TLSListener{Namespace: u.GetNamespace(), Gateway: u.GetName(), Listener: name, Hostname: host, Port: port,
+			Addresses: ips, HostnameAddresses: names})
+	}
+	return out
 }
