@@ -21,6 +21,7 @@ var All = []*Spec{
 	&gatewaySpec,
 	&certificatesSpec,
 	&webhooksSpec,
+	&apiservicesSpec,
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,

@@ -101,6 +101,7 @@ const (
 	APIServerStorage Source = "apiserver_storage"
 	HealthEndpoints  Source = "health_endpoints"
 	TLSEndpoints     Source = "tls_endpoints"
+	APIServices      Source = "apiservices"
 )
 
 // workloadReads are what every workload analysis reads (cluster.Workloads).
@@ -168,6 +169,8 @@ type Deps struct {
 	// Certs hands out the TLS probes of Ingress hosts (central); nil: not
 	// probed.
 	Certs CertSource
+	// APIServices hands out the aggregated APIs (central); nil: not watched.
+	APIServices APIServiceSource
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
 	// AnalysisMinInterval is the least time between two analyses of a

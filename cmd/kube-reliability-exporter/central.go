@@ -95,6 +95,12 @@ func runCentral(ctx context.Context, e *environment) error {
 		watches.Add(gw)
 		deps.Gateway = gw
 	}
+	if collector.Uses(specs, collector.APIServices) {
+		as := kube.NewAPIServiceWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "apiservices"))
+		go as.Run(ctx)
+		watches.Add(as)
+		deps.APIServices = as
+	}
 	if slices.Contains(collector.Reads(specs), "horizontalpodautoscalers") {
 		// KEDA's ScaledObjects set replica floors as HPAs do.
 		so := inf.WatchScaledObjects(disc, dyn, 30*time.Second)

@@ -119,3 +119,17 @@ func EarliestExpiry(bundle []byte) (time.Time, error) {
 	}
 	return soonest, nil
 }
+
+// APIService is what analysis reads of an aggregated API's APIService:
+// its CA bundle (a public certificate in the object) and where it is
+// served. Once the bundle lapses the aggregator cannot reach it: the API
+// (metrics.k8s.io, and with it every HPA on CPU) is unavailable.
+type APIService struct {
+	Name string
+	// Local: served by the API server itself (no service): nothing to
+	// verify.
+	Local              bool
+	InsecureSkipVerify bool
+	CABundle           []byte
+	Service            string // namespace/name:port
+}
