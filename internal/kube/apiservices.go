@@ -33,22 +33,10 @@ func NewAPIServiceWatcher(disc discovery.DiscoveryInterface, dyn dynamic.Interfa
 }
 
 func trimAPIService(obj any) (any, error) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return obj, nil
+	if out, ok := trimUnstructured(obj, []string{"spec", "caBundle"}, []string{"spec", "service"}, []string{"spec", "insecureSkipTLSVerify"}); ok {
+		return out, nil
 	}
-	out := &unstructured.Unstructured{Object: map[string]any{}}
-	out.SetAPIVersion(u.GetAPIVersion())
-	out.SetKind(u.GetKind())
-	out.SetName(u.GetName())
-	out.SetUID(u.GetUID())
-	out.SetResourceVersion(u.GetResourceVersion())
-	for _, f := range []string{"caBundle", "service", "insecureSkipTLSVerify"} {
-		if v, found, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", f); found {
-			_ = unstructured.SetNestedField(out.Object, v, "spec", f)
-		}
-	}
-	return out, nil
+	return obj, nil
 }
 
 // APIServices lists them: cluster.ErrNotSynced until the cache has synced.

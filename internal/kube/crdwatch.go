@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -134,4 +135,27 @@ func (c *crdWatch) synced() (infs map[string]cache.SharedIndexInformer, ok bool)
 		}
 	}
 	return infs, true
+}
+
+// trimUnstructured keeps an object's identity and the fields at paths
+// (each a path of keys), dropping the rest before it is cached: custom
+// resources can be large, and analysis reads a few fields.
+func trimUnstructured(obj any, paths ...[]string) (*unstructured.Unstructured, bool) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, false
+	}
+	out := &unstructured.Unstructured{Object: map[string]any{}}
+	out.SetAPIVersion(u.GetAPIVersion())
+	out.SetKind(u.GetKind())
+	out.SetNamespace(u.GetNamespace())
+	out.SetName(u.GetName())
+	out.SetUID(u.GetUID())
+	out.SetResourceVersion(u.GetResourceVersion())
+	for _, p := range paths {
+		if v, found, _ := unstructured.NestedFieldNoCopy(u.Object, p...); found {
+			_ = unstructured.SetNestedField(out.Object, v, p...)
+		}
+	}
+	return out, true
 }

@@ -35,23 +35,14 @@ var gatewayKept = map[string]string{"gatewayclasses": "controllerName", "gateway
 // would otherwise hold every one whole.
 func trimGatewayObject(field string) cache.TransformFunc {
 	return func(obj any) (any, error) {
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			return obj, nil
-		}
-		out := &unstructured.Unstructured{Object: map[string]any{}}
-		out.SetAPIVersion(u.GetAPIVersion())
-		out.SetKind(u.GetKind())
-		out.SetNamespace(u.GetNamespace())
-		out.SetName(u.GetName())
-		out.SetUID(u.GetUID())
-		out.SetResourceVersion(u.GetResourceVersion())
+		var paths [][]string
 		if field != "" {
-			if v, found, _ := unstructured.NestedString(u.Object, "spec", field); found {
-				_ = unstructured.SetNestedField(out.Object, v, "spec", field)
-			}
+			paths = append(paths, []string{"spec", field})
 		}
-		return out, nil
+		if out, ok := trimUnstructured(obj, paths...); ok {
+			return out, nil
+		}
+		return obj, nil
 	}
 }
 
@@ -59,13 +50,13 @@ func trimGatewayObject(field string) cache.TransformFunc {
 // port and protocol, and its status addresses: what the summary and the
 // TLS probes read.
 func trimGateway(obj any) (any, error) {
-	o, err := trimGatewayObject("gatewayClassName")(obj)
-	u, ok := obj.(*unstructured.Unstructured)
-	out, ok2 := o.(*unstructured.Unstructured)
-	if err != nil || !ok || !ok2 {
-		return o, err
+	out, ok := trimUnstructured(obj, []string{"spec", "gatewayClassName"}, []string{"status", "addresses"})
+	if !ok {
+		return obj, nil
 	}
-	if ls, found, _ := unstructured.NestedSlice(u.Object, "spec", "listeners"); found {
+	// Of the listeners, only what the TLS probes read: routes and
+	// certificate references can be many.
+	if ls, found, _ := unstructured.NestedSlice(obj.(*unstructured.Unstructured).Object, "spec", "listeners"); found {
 		var kept []any
 		for _, l := range ls {
 			m, ok := l.(map[string]any)
@@ -81,9 +72,6 @@ func trimGateway(obj any) (any, error) {
 			kept = append(kept, k)
 		}
 		_ = unstructured.SetNestedSlice(out.Object, kept, "spec", "listeners")
-	}
-	if as, found, _ := unstructured.NestedSlice(u.Object, "status", "addresses"); found {
-		_ = unstructured.SetNestedSlice(out.Object, as, "status", "addresses")
 	}
 	return out, nil
 }

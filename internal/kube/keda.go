@@ -38,26 +38,11 @@ func (i *Informers) WatchScaledObjects(disc discovery.DiscoveryInterface, dyn dy
 // trimScaledObject keeps identity, spec.scaleTargetRef's kind and name and
 // spec.minReplicaCount: triggers can be large.
 func trimScaledObject(obj any) (any, error) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return obj, nil
+	if out, ok := trimUnstructured(obj, []string{"spec", "scaleTargetRef", "kind"}, []string{"spec", "scaleTargetRef", "name"},
+		[]string{"spec", "minReplicaCount"}); ok {
+		return out, nil
 	}
-	out := &unstructured.Unstructured{Object: map[string]any{}}
-	out.SetAPIVersion(u.GetAPIVersion())
-	out.SetKind(u.GetKind())
-	out.SetNamespace(u.GetNamespace())
-	out.SetName(u.GetName())
-	out.SetUID(u.GetUID())
-	out.SetResourceVersion(u.GetResourceVersion())
-	for _, f := range []string{"kind", "name"} {
-		if v, found, _ := unstructured.NestedString(u.Object, "spec", "scaleTargetRef", f); found {
-			_ = unstructured.SetNestedField(out.Object, v, "spec", "scaleTargetRef", f)
-		}
-	}
-	if v, found, _ := unstructured.NestedInt64(u.Object, "spec", "minReplicaCount"); found {
-		_ = unstructured.SetNestedField(out.Object, v, "spec", "minReplicaCount")
-	}
-	return out, nil
+	return obj, nil
 }
 
 // ScaledObjects lists them: none while the CRD is absent or the cache has
