@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -62,8 +63,13 @@ func runDemo(ctx context.Context, e *environment) error {
 	}
 	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, e.logger)
 	gwCtx, stopGateway := context.WithCancel(ctx)
+	// The background parts log: they end before demo returns, so nothing
+	// writes to the log after run has written its last line (an early
+	// error, say, a bad hypotheses file).
+	var background sync.WaitGroup
+	defer background.Wait()
 	defer stopGateway()
-	go gw.Run(gwCtx)
+	background.Go(func() { gw.Run(gwCtx) })
 	// The demo cluster's health endpoints, at loopback pod IPs.
 	if err := demo.ServeHealth(gwCtx); err != nil {
 		e.logger.Warn("some demo health endpoints could not be served", "err", err)
@@ -71,7 +77,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	// The agent's part of the demo: nginx on this machine, if any runs.
 	tracker := ingress.NewTracker("/proc", nil)
 	_ = tracker.Sample() // known before the first scrape
-	go tracker.Run(gwCtx, time.Second)
+	background.Go(func() { tracker.Run(gwCtx, time.Second) })
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
 	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) {
