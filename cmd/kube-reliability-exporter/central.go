@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -79,6 +80,13 @@ func runCentral(ctx context.Context, e *environment) error {
 		go storage.Run(ctx)
 		deps.Storage = storage
 	}
+	// Watchers that start informers end, informers included, before
+	// central returns.
+	var background sync.WaitGroup
+	defer background.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground() // first: central may return early, on an error
+
 	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("kubernetes dynamic client: %w", err)
@@ -91,20 +99,20 @@ func runCentral(ctx context.Context, e *environment) error {
 	// them every 30s (discovery is one cheap request).
 	if collector.Uses(specs, collector.GatewayAPI) {
 		gw := kube.NewGatewayWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "gateway"))
-		go gw.Run(ctx)
+		background.Go(func() { gw.Run(bgCtx) })
 		watches.Add(gw)
 		deps.Gateway = gw
 	}
 	if collector.Uses(specs, collector.APIServices) {
 		as := kube.NewAPIServiceWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "apiservices"))
-		go as.Run(ctx)
+		background.Go(func() { as.Run(bgCtx) })
 		watches.Add(as)
 		deps.APIServices = as
 	}
 	if slices.Contains(collector.Reads(specs), "horizontalpodautoscalers") {
 		// KEDA's ScaledObjects set replica floors as HPAs do.
 		so := inf.WatchScaledObjects(disc, dyn, 30*time.Second)
-		go so.Run(ctx)
+		background.Go(func() { so.Run(bgCtx) })
 		watches.Add(so)
 	}
 	defer inf.Start(ctx)()

@@ -50,7 +50,14 @@ type crdWatch struct {
 // the informers until ctx is done.
 func (c *crdWatch) Run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var factory dynamicinformer.DynamicSharedInformerFactory
+	defer func() {
+		// Run returns once its informers have stopped too.
+		cancel()
+		if factory != nil {
+			factory.Shutdown()
+		}
+	}()
 	poll.Every(ctx, c.interval, func(ctx context.Context) {
 		if c.started.Load() || !c.served() {
 			return
@@ -87,6 +94,7 @@ func (c *crdWatch) Run(ctx context.Context) {
 		c.informers, c.watches = infs, watches
 		c.mu.Unlock()
 		f.Start(ctx.Done())
+		factory = f
 		c.started.Store(true)
 		c.logger.Info(c.found, "group_version", c.gv.String())
 	})
