@@ -40,13 +40,13 @@ func (c *apiservicesCollector) Update(_ context.Context, e *Emitter) error {
 		switch {
 		case a.Local:
 		case a.InsecureSkipVerify:
-			e.Gauge("kube_reliability_apiservice_insecure_skip_tls_verify", 1, a.Name, a.Service)
+			e.Gauge("kube_reliability_apiservice_insecure_skip_tls_verify", 1, a.Name, a.Service.String())
 		case len(a.CABundle) == 0:
 		default:
 			if t, err := webhooks.EarliestExpiry(a.CABundle); err != nil {
-				e.Gauge("kube_reliability_apiservice_ca_invalid", 1, a.Name, a.Service)
+				e.Gauge("kube_reliability_apiservice_ca_invalid", 1, a.Name, a.Service.String())
 			} else {
-				e.Gauge("kube_reliability_apiservice_ca_expiry_timestamp_seconds", float64(t.Unix()), a.Name, a.Service)
+				e.Gauge("kube_reliability_apiservice_ca_expiry_timestamp_seconds", float64(t.Unix()), a.Name, a.Service.String())
 			}
 		}
 	}

@@ -18,25 +18,31 @@ type CertSource interface {
 	Version() uint64
 	// Rounds counts the completed rounds of probes.
 	Rounds() uint64
+	// Discovered is what the last round set out to probe (the control
+	// plane's endpoints come from there: resolving them takes API calls).
+	Discovered() certs.Discovery
 }
 
 var (
 	certLabels = []string{"kind", "namespace", "name", "host"}
-	certBound  = "one series per TLS host of each object (an Ingress's hosts, a Gateway's HTTPS and TLS listeners), whatever its number of addresses"
-	certReads  = []string{"ingresses"}
+	certBound  = "one series per TLS host of each object (an Ingress's hosts, a Gateway's HTTPS and TLS listeners, a webhook configuration's or an APIService's Service, the API server), whatever its number of addresses"
+	certReads  = []string{"ingresses", "services", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
+	// The kinds discovered from the snapshot at each scrape; the others
+	// as of the last round of probes.
+	certSnapshotKinds = []string{certs.KindIngress, certs.KindGateway}
 )
 
 var certificatesSpec = Spec{
-	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI},
+	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI, APIServices},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_certificate_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
-			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the Ingress's or Gateway's status; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
+			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the Ingress's or Gateway's status, at a webhook's URL, at the ready EndpointSlice addresses of a webhook's, an APIService's or the API server's Service — never a ClusterIP; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_chain_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
 			Help: "Soonest not-after of any certificate the endpoint presents (leaf and intermediates): an intermediate that lapses first breaks the chain as surely.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_covers_host", Type: Gauge, Stability: Experimental,
 			Help: "1 if the served certificate's names cover the host at every address, else 0 (browsers and clients refuse it).", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_verified", Type: Gauge, Stability: Experimental,
-			Help: "1 if the served chain verifies for the host against the configured CA bundle (default: the system's roots) at every address, else 0. Reported, not required: private CAs verify only with their bundle.", Labels: certLabels, Bound: certBound},
+			Help: "1 if the served chain verifies for the host at every address, else 0: against the object's caBundle for webhooks and APIServices (a 0 is a certificate its clients refuse: renewed without the bundle updated), the cluster CA for the API server, the configured CA bundle (default: the system's roots) for Ingresses and Gateways (reported, not required: private CAs verify only with their bundle).", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_self_signed", Type: Gauge, Stability: Experimental,
 			Help: "1 if the served certificate signed itself, at any address, else 0.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_controller_default", Type: Gauge, Stability: Experimental,
@@ -46,7 +52,7 @@ var certificatesSpec = Spec{
 		{Name: "kube_reliability_certificate_probe_failures_total", Type: Counter, Stability: Experimental,
 			Help: "Failed TLS handshakes since start, by reason.", Labels: []string{"reason"}, Bound: "8 series"},
 		{Name: "kube_reliability_certificate_hosts_not_probed", Type: Gauge, Stability: Experimental,
-			Help: "TLS hosts the objects name that are not probed, by reason: no_address (the status lists none yet), dns_address (a load balancer known only by DNS name: not resolved), wildcard (no host to send as SNI), no_hosts (a TLS entry without hosts).", Labels: []string{"reason"}, Bound: "4 series"},
+			Help: "TLS hosts the objects name that are not probed, by reason: no_address (the status lists none yet), dns_address (a load balancer known only by DNS name: not resolved), wildcard (no host to send as SNI), no_hosts (a TLS entry without hosts), no_endpoints (a webhook's, APIService's or the API server's Service is missing or has no ready endpoint), resolve_error (its EndpointSlices could not be listed).", Labels: []string{"reason"}, Bound: "6 series"},
 	},
 	New: func(d Deps) (Collector, error) {
 		if d.Certs == nil {
@@ -81,6 +87,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	if err != nil {
 		return err
 	}
+	d = d.Merge(c.src.Discovered().Without(certSnapshotKinds...))
 	if c.gateways != nil {
 		if o, err := c.gateways.Objects(); err == nil {
 			d = d.Merge(certs.Gateways(o.TLSListeners))
@@ -90,7 +97,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	for _, s := range d.Skipped {
 		skipped[s.Reason]++
 	}
-	for _, r := range []string{certs.SkippedNoAddress, certs.SkippedDNSAddress, certs.SkippedWildcard, certs.SkippedNoHosts} {
+	for _, r := range []string{certs.SkippedNoAddress, certs.SkippedDNSAddress, certs.SkippedWildcard, certs.SkippedNoHosts, certs.SkippedNoEndpoints, certs.SkippedResolveError} {
 		e.Gauge("kube_reliability_certificate_hosts_not_probed", float64(skipped[r]), r)
 	}
 	failures := c.src.Failures()

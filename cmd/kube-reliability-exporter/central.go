@@ -16,6 +16,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 )
@@ -121,7 +122,12 @@ func runCentral(ctx context.Context, e *environment) error {
 		deps.Health = startHealthFetcher(ctx, e, inf)
 	}
 	if collector.Uses(specs, collector.TLSEndpoints) {
-		if deps.Certs, err = startCertProber(ctx, e, inf, deps.Gateway); err != nil {
+		ca, err := clusterCA(base)
+		if err != nil {
+			return err
+		}
+		if deps.Certs, err = startCertProber(ctx, e, inf, deps.Gateway, deps.APIServices, client,
+			certs.APIServer(e.cfg.Kubeconfig == "", base.Host, ca)); err != nil {
 			return err
 		}
 	}

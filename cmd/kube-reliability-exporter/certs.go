@@ -9,16 +9,22 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // startCertProber probes the TLS hosts the cluster's objects name in the
 // background, starting once the caches have synced (discovery needs
 // them); nil when RELIABILITY_TLS_PROBE is off.
-func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw collector.GatewaySource) (collector.CertSource, error) {
+func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw collector.GatewaySource, as collector.APIServiceSource,
+	client kubernetes.Interface, apiServer certs.Target) (collector.CertSource, error) {
 	if !e.cfg.TLSProbe {
 		return nil, nil
 	}
@@ -33,10 +39,11 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 			return nil, &config.Error{Key: config.Key("TLS_PROBE_CA_FILE"), Value: f, Err: fmt.Errorf("no PEM certificate in it")}
 		}
 	}
+	logger := e.logger.With("collector", "certificates")
 	p := certs.NewProber(certs.Config{
 		Interval: e.cfg.TLSProbeInterval, Timeout: e.cfg.TLSProbeTimeout,
 		Concurrency: e.cfg.TLSProbeConcurrency, PerSecond: e.cfg.TLSProbesPerSecond, Roots: roots,
-	}, e.logger.With("collector", "certificates"))
+	}, logger)
 	go func() {
 		// The first round waits for the caches, not a whole interval.
 		t := time.NewTicker(time.Second)
@@ -51,10 +58,10 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 			case <-t.C:
 			}
 		}
-		p.Run(ctx, func() []certs.Endpoint {
+		p.Run(ctx, func(ctx context.Context) certs.Discovery {
 			snap, err := src.Snapshot()
 			if err != nil {
-				return nil
+				return certs.Discovery{}
 			}
 			d := certs.Discover(snap)
 			if gw != nil {
@@ -62,8 +69,29 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 					d = d.Merge(certs.Gateways(o.TLSListeners))
 				}
 			}
-			return d.Endpoints
+			var apis []webhooks.APIService
+			if as != nil {
+				apis, _ = as.APIServices() // not synced yet: the next round has them
+			}
+			cp, errs := certs.ControlPlane(ctx, certs.Targets(webhooks.Analyze(snap), apis, apiServer), kube.NewServiceEndpoints(client, snap))
+			for ref, err := range errs {
+				logger.Warn("cannot resolve the endpoints of a TLS server", "service", ref.String(), "err", err)
+			}
+			return d.Merge(cp)
 		})
 	}()
 	return p, nil
+}
+
+// clusterCA is the CA the API client trusts: the API server's certificate
+// is verified against it. Nil without one (the configured roots then).
+func clusterCA(rc *rest.Config) ([]byte, error) {
+	if len(rc.CAData) > 0 || rc.CAFile == "" {
+		return rc.CAData, nil
+	}
+	b, err := os.ReadFile(rc.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("cluster CA: %w", err)
+	}
+	return b, nil
 }

@@ -4,7 +4,9 @@
 //
 // Discovery reads objects only, never a Secret: an Ingress's TLS hosts are
 // served at the addresses in its status.loadBalancer, a Gateway's HTTPS
-// and TLS listeners at the addresses in its status. Only IP addresses
+// and TLS listeners at the addresses in its status; admission webhooks,
+// aggregated APIs and the API server at their URL or at the ready
+// addresses of their Service's EndpointSlices. Only IP addresses
 // are dialled: a load balancer known by a DNS name is reported as such and
 // not resolved (the exporter dials what the objects say, nothing it had to
 // look up). Wildcard hosts name no host to send as SNI and are left out.
@@ -34,6 +36,10 @@ type Endpoint struct {
 	Host                  string
 	// Address is ip:port, dialled as is.
 	Address string
+	// CABundle is the PEM bundle the chain is verified with (a webhook's
+	// or an APIService's caBundle, the cluster CA for the API server);
+	// empty: the configured roots.
+	CABundle string
 }
 
 // Skipped is a TLS host that cannot be probed, and why.
@@ -135,6 +141,22 @@ func Gateways(listeners []gateway.TLSListener) Discovery {
 	return d.sorted()
 }
 
+// Without returns d without the endpoints and skipped hosts of kinds.
+func (d Discovery) Without(kinds ...string) Discovery {
+	var out Discovery
+	for _, e := range d.Endpoints {
+		if !slices.Contains(kinds, e.Kind) {
+			out.Endpoints = append(out.Endpoints, e)
+		}
+	}
+	for _, s := range d.Skipped {
+		if !slices.Contains(kinds, s.Kind) {
+			out.Skipped = append(out.Skipped, s)
+		}
+	}
+	return out
+}
+
 // Merge adds o's endpoints and skipped hosts to d's.
 func (d Discovery) Merge(o Discovery) Discovery {
 	return Discovery{Endpoints: append(slices.Clone(d.Endpoints), o.Endpoints...), Skipped: append(slices.Clone(d.Skipped), o.Skipped...)}.sorted()
@@ -151,5 +173,5 @@ func (d Discovery) sorted() Discovery {
 
 func compareEndpoints(a, b Endpoint) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
-		cmp.Compare(a.Host, b.Host), cmp.Compare(a.Address, b.Address))
+		cmp.Compare(a.Host, b.Host), cmp.Compare(a.Address, b.Address), cmp.Compare(a.CABundle, b.CABundle))
 }

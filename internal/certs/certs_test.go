@@ -40,8 +40,8 @@ func TestDiscover(t *testing.T) {
 	d := Discover(s)
 	want := Discovery{
 		Endpoints: []Endpoint{
-			{KindIngress, "shop", "web", "shop.example", "127.0.0.10:443"},
-			{KindIngress, "shop", "web", "shop.example", "127.0.0.11:443"},
+			{KindIngress, "shop", "web", "shop.example", "127.0.0.10:443", ""},
+			{KindIngress, "shop", "web", "shop.example", "127.0.0.11:443", ""},
 		},
 		Skipped: []Skipped{
 			{KindIngress, "shop", "aws", "api.example", SkippedDNSAddress},
@@ -84,8 +84,8 @@ func TestProber(t *testing.T) {
 	closed.Close()
 
 	p := NewProber(Config{Timeout: 2 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	good := Endpoint{KindIngress, "shop", "web", "shop.example", l.Addr().String()}
-	bad := Endpoint{KindIngress, "shop", "old", "old.example", closedAddr}
+	good := Endpoint{KindIngress, "shop", "web", "shop.example", l.Addr().String(), ""}
+	bad := Endpoint{KindIngress, "shop", "old", "old.example", closedAddr, ""}
 	p.ProbeAll(context.Background(), []Endpoint{good, bad})
 	r := p.Results()
 	if g := r[good]; g.Reason != "" || !g.LeafNotAfter.Equal(leaf.Cert.NotAfter) || !g.Verified || !g.CoversHost || g.Chain != nil {
@@ -117,7 +117,7 @@ func TestGateways(t *testing.T) {
 		{Namespace: "edge", Gateway: "new", Listener: "https", Hostname: "new.example", Port: 443},
 	})
 	want := Discovery{
-		Endpoints: []Endpoint{{KindGateway, "edge", "public", "shop.example", "127.0.0.20:8443"}},
+		Endpoints: []Endpoint{{KindGateway, "edge", "public", "shop.example", "127.0.0.20:8443", ""}},
 		Skipped: []Skipped{
 			{KindGateway, "edge", "cloud", "api.example", SkippedDNSAddress},
 			{KindGateway, "edge", "new", "new.example", SkippedNoAddress},

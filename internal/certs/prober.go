@@ -39,11 +39,12 @@ type Prober struct {
 	limiter *rate.Limiter
 	logger  *slog.Logger
 
-	mu       sync.Mutex
-	results  map[Endpoint]Probed
-	version  uint64
-	failures map[string]uint64
-	rounds   uint64
+	mu         sync.Mutex
+	discovered Discovery
+	results    map[Endpoint]Probed
+	version    uint64
+	failures   map[string]uint64
+	rounds     uint64
 }
 
 // NewProber builds a prober.
@@ -52,15 +53,32 @@ func NewProber(cfg Config, logger *slog.Logger) *Prober {
 		results: map[Endpoint]Probed{}, failures: map[string]uint64{}}
 }
 
-// Run probes what endpoints() lists every Interval until ctx ends.
-func (p *Prober) Run(ctx context.Context, endpoints func() []Endpoint) {
-	poll.Every(ctx, p.cfg.Interval, func(ctx context.Context) { p.ProbeAll(ctx, endpoints()) })
+// Run probes what discover() finds every Interval until ctx ends.
+func (p *Prober) Run(ctx context.Context, discover func(context.Context) Discovery) {
+	poll.Every(ctx, p.cfg.Interval, func(ctx context.Context) { p.Probe(ctx, discover(ctx)) })
+}
+
+// Probe keeps d (Discovered) and probes its endpoints once.
+func (p *Prober) Probe(ctx context.Context, d Discovery) {
+	p.mu.Lock()
+	p.discovered = d
+	p.version++
+	p.mu.Unlock()
+	p.ProbeAll(ctx, d.Endpoints)
+}
+
+// Discovered is what the last round set out to probe.
+func (p *Prober) Discovered() Discovery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.discovered
 }
 
 // ProbeAll probes every endpoint once, Concurrency at a time and at most
 // PerSecond a second; endpoints no longer listed are forgotten.
 func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
+	pools := bundlePools(eps, p.cfg.Roots)
 	var wg sync.WaitGroup
 	for _, ep := range eps {
 		if err := p.limiter.Wait(ctx); err != nil {
@@ -70,7 +88,7 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			r := tlsprobe.Probe(ctx, tlsprobe.Target{Address: ep.Address, ServerName: ep.Host},
-				tlsprobe.Options{Timeout: p.cfg.Timeout, MaxBytes: p.cfg.MaxBytes, Roots: p.cfg.Roots})
+				tlsprobe.Options{Timeout: p.cfg.Timeout, MaxBytes: p.cfg.MaxBytes, Roots: pools[ep.CABundle]})
 			if ctx.Err() != nil {
 				return // interrupted: not a result
 			}
@@ -102,6 +120,21 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 		}
 	}
 	p.rounds++
+}
+
+// bundlePools parses each distinct CA bundle once; "" is the configured
+// roots. A bundle without a certificate verifies nothing (an empty pool),
+// as the API server would find.
+func bundlePools(eps []Endpoint, roots *x509.CertPool) map[string]*x509.CertPool {
+	pools := map[string]*x509.CertPool{"": roots}
+	for _, ep := range eps {
+		if _, ok := pools[ep.CABundle]; !ok {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM([]byte(ep.CABundle))
+			pools[ep.CABundle] = pool
+		}
+	}
+	return pools
 }
 
 // Rounds counts the rounds completed: 0 while the first one runs.

@@ -5,7 +5,6 @@ package kube
 import (
 	"encoding/base64"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,7 +60,7 @@ func (w *APIServiceWatcher) APIServices() ([]webhooks.APIService, error) {
 			if !ok {
 				port = 443
 			}
-			a.Service = ns + "/" + name + ":" + strconv.FormatInt(port, 10)
+			a.Service = &webhooks.ServiceRef{Namespace: ns, Name: name, Port: int32(port)}
 		}
 		a.InsecureSkipVerify, _, _ = unstructured.NestedBool(u.Object, "spec", "insecureSkipTLSVerify")
 		if b64, _, _ := unstructured.NestedString(u.Object, "spec", "caBundle"); b64 != "" {

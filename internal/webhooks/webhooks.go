@@ -35,10 +35,32 @@ type Webhook struct {
 	// (an empty bundle means the API server's own trust roots).
 	CANotAfter time.Time
 	CAError    string
-	// Service names the webhook's Service (namespace/name:port), or URL
-	// its fixed address.
-	Service, URL string
+	// CABundle is the PEM bundle the webhook's serving certificate must
+	// chain to.
+	CABundle []byte
+	// Service names the webhook's Service, or URL its fixed address.
+	Service *ServiceRef
+	URL     string
 }
+
+// ServiceRef is the Service port a webhook or an aggregated API is
+// reached at.
+type ServiceRef struct {
+	Namespace, Name string
+	Port            int32
+}
+
+// String is namespace/name:port ("" for nil).
+func (r *ServiceRef) String() string {
+	if r == nil {
+		return ""
+	}
+	return r.Namespace + "/" + r.Name + ":" + strconv.Itoa(int(r.Port))
+}
+
+// Host is the name the API server sends as SNI and checks the serving
+// certificate against: name.namespace.svc.
+func (r ServiceRef) Host() string { return r.Name + "." + r.Namespace + ".svc" }
 
 // Fail: a call that fails refuses the request.
 func (w Webhook) Fail() bool { return w.FailurePolicy == string(admissionregistrationv1.Fail) }
@@ -47,7 +69,7 @@ func (w Webhook) Fail() bool { return w.FailurePolicy == string(admissionregistr
 func Analyze(s *cluster.Snapshot) []Webhook {
 	var out []Webhook
 	add := func(kind, config, name string, policy *admissionregistrationv1.FailurePolicyType, cc admissionregistrationv1.WebhookClientConfig) {
-		w := Webhook{Kind: kind, Configuration: config, Name: name, FailurePolicy: string(admissionregistrationv1.Fail)}
+		w := Webhook{Kind: kind, Configuration: config, Name: name, FailurePolicy: string(admissionregistrationv1.Fail), CABundle: cc.CABundle}
 		if policy != nil {
 			w.FailurePolicy = string(*policy)
 		}
@@ -59,7 +81,7 @@ func Analyze(s *cluster.Snapshot) []Webhook {
 			if svc.Port != nil {
 				port = *svc.Port
 			}
-			w.Service = svc.Namespace + "/" + svc.Name + ":" + strconv.Itoa(int(port))
+			w.Service = &ServiceRef{Namespace: svc.Namespace, Name: svc.Name, Port: port}
 		}
 		if t, err := EarliestExpiry(cc.CABundle); err != nil {
 			w.CAError = err.Error()
@@ -131,5 +153,5 @@ type APIService struct {
 	Local              bool
 	InsecureSkipVerify bool
 	CABundle           []byte
-	Service            string // namespace/name:port
+	Service            *ServiceRef
 }

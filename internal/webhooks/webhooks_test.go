@@ -46,9 +46,9 @@ func TestAnalyze(t *testing.T) {
 		}},
 	}
 	want := []Webhook{
-		{Kind: KindMutating, Configuration: "inject", Name: "sidecar.example", FailurePolicy: "Fail", CAError: ErrEmptyBundle.Error(), Service: "mesh/injector:8443"},
-		{Kind: KindValidating, Configuration: "policy", Name: "garbage.policy.example", FailurePolicy: "Ignore", CAError: ErrNoPEM.Error(), URL: url},
-		{Kind: KindValidating, Configuration: "policy", Name: "pods.policy.example", FailurePolicy: "Fail", CANotAfter: soon.Cert.Cert.NotAfter, Service: "policy/webhook:443"},
+		{Kind: KindMutating, Configuration: "inject", Name: "sidecar.example", FailurePolicy: "Fail", CAError: ErrEmptyBundle.Error(), Service: &ServiceRef{"mesh", "injector", 8443}},
+		{Kind: KindValidating, Configuration: "policy", Name: "garbage.policy.example", FailurePolicy: "Ignore", CAError: ErrNoPEM.Error(), URL: url, CABundle: []byte("not pem")},
+		{Kind: KindValidating, Configuration: "policy", Name: "pods.policy.example", FailurePolicy: "Fail", CANotAfter: soon.Cert.Cert.NotAfter, Service: &ServiceRef{"policy", "webhook", 443}, CABundle: pemOf(later.Cert, soon.Cert)},
 	}
 	if got := Analyze(s); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", got, want)

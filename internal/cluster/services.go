@@ -1,0 +1,87 @@
+package cluster
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// ServiceBackends lists ip:port of the ready pods behind a Service port
+// with a selector, as the EndpointSlice controller would publish them
+// (publishNotReadyAddresses includes pods not ready yet), sorted. A named
+// target port is looked up in the pod's containers (its workload's
+// template, or a bare pod's own spec); a pod without it is left out, as
+// the controller leaves it out. ok is false for a Service without
+// selector: its endpoints are written by hand or by another controller
+// (the API server's own), and only its EndpointSlices know them.
+func ServiceBackends(s *Snapshot, svc *corev1.Service, port int32) (addrs []string, ok bool) {
+	if len(svc.Spec.Selector) == 0 {
+		return nil, false
+	}
+	i := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == port })
+	if i < 0 {
+		return nil, true
+	}
+	target := svc.Spec.Ports[i].TargetPort
+	if target.Type == intstr.Int && target.IntVal == 0 {
+		target = intstr.FromInt32(port) // unset: the Service port
+	}
+	selector := labels.SelectorFromSet(svc.Spec.Selector)
+	var templates map[*Pod]*corev1.PodSpec
+	if target.Type == intstr.String {
+		templates = map[*Pod]*corev1.PodSpec{}
+		for _, w := range Workloads(s) {
+			if w.Meta.Namespace != svc.Namespace {
+				continue
+			}
+			for _, p := range w.Pods {
+				templates[p] = &w.Template.Spec
+			}
+		}
+	}
+	for _, p := range s.Pods {
+		if p.Namespace != svc.Namespace || p.Terminating || !selector.Matches(labels.Set(p.Labels)) {
+			continue
+		}
+		if !PodReady(p) && !(svc.Spec.PublishNotReadyAddresses && p.Phase != corev1.PodSucceeded && p.Phase != corev1.PodFailed) {
+			continue
+		}
+		ip, err := netip.ParseAddr(p.PodIP)
+		if err != nil {
+			continue
+		}
+		n := target.IntVal
+		if target.Type == intstr.String {
+			spec := p.BareSpec
+			if spec == nil {
+				spec = templates[p]
+			}
+			if n = namedPort(spec, target.StrVal); n == 0 {
+				continue
+			}
+		}
+		addrs = append(addrs, net.JoinHostPort(ip.String(), strconv.Itoa(int(n))))
+	}
+	slices.Sort(addrs)
+	return slices.Compact(addrs), true
+}
+
+// namedPort is the container port of that name, 0 without one.
+func namedPort(spec *corev1.PodSpec, name string) int32 {
+	if spec == nil {
+		return 0
+	}
+	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
+		for _, p := range c.Ports {
+			if p.Name == name {
+				return p.ContainerPort
+			}
+		}
+	}
+	return 0
+}
