@@ -3,10 +3,13 @@ package collector
 import (
 	"cmp"
 	"context"
+	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
@@ -23,6 +26,14 @@ type CertSource interface {
 	Discovered() certs.Discovery
 }
 
+// CertManagerSource hands out what cert-manager issued:
+// certs.ErrNoCertManager while its CRD is absent.
+type CertManagerSource interface {
+	Certificates() ([]certs.Issued, error)
+	// Version changes whenever a Certificate does.
+	Version() uint64
+}
+
 var (
 	certLabels = []string{"kind", "namespace", "name", "host"}
 	certBound  = "one series per TLS host of each object (an Ingress's hosts, a Gateway's HTTPS and TLS listeners, a webhook configuration's or an APIService's Service, the API server), whatever its number of addresses"
@@ -33,7 +44,7 @@ var (
 )
 
 var certificatesSpec = Spec{
-	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI, APIServices},
+	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI, APIServices, CertManager},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_certificate_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
 			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the Ingress's or Gateway's status, at a webhook's URL, at the ready EndpointSlice addresses of a webhook's, an APIService's or the API server's Service — never a ClusterIP; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},
@@ -47,6 +58,12 @@ var certificatesSpec = Spec{
 			Help: "1 if the served certificate signed itself, at any address, else 0.", Labels: certLabels, Bound: certBound},
 		{Name: "kube_reliability_certificate_controller_default", Type: Gauge, Stability: Experimental,
 			Help: "1 if an ingress controller's built-in default certificate is served for the host (ingress-nginx's fake certificate, Traefik's default): its Secret is missing or invalid.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_issued_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
+			Help: "Not-after of the certificate cert-manager last issued into the Secret the Ingress TLS entry or Gateway listener names (the status of the Certificate whose secretName it is; the Secret is never read). Absent without cert-manager, without such a Certificate, before its first issuance, or while no handshake succeeded.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certificate_stale_after_renewal", Type: Gauge, Stability: Experimental,
+			Help: "1 if some address serves a certificate that expires before the one cert-manager issued into the host's Secret: renewed, but the server has not loaded it (it will expire all the same). 0 if every address serves the issued one or a later one. Absent where issued_expiry_timestamp_seconds is.", Labels: certLabels, Bound: certBound},
+		{Name: "kube_reliability_certmanager_certificate_ready", Type: Gauge, Stability: Experimental,
+			Help: "cert-manager Certificate's Ready condition: 1 True, 0 False (issuance failing: the log gives its reason); absent while Unknown or unset, or without cert-manager.", Labels: []string{"namespace", "certificate"}, Bound: "one series per cert-manager Certificate"},
 		{Name: "kube_reliability_certificate_probe_error", Type: Gauge, Stability: Experimental,
 			Help: "1 while the last handshake with the host failed at some address, by reason: timeout, refused, reset, not_tls, chain_too_large, unreachable, handshake, no_certificate.", Labels: append(append([]string{}, certLabels...), "reason"), Bound: "one series per failing host"},
 		{Name: "kube_reliability_certificate_probe_failures_total", Type: Counter, Stability: Experimental,
@@ -58,41 +75,61 @@ var certificatesSpec = Spec{
 		if d.Certs == nil {
 			return &certificatesCollector{}, nil
 		}
-		return &certificatesCollector{src: d.Certs, gateways: d.Gateway, discovery: newAnalysis(d, d.Cluster, certs.Discover, certReads...)}, nil
+		return &certificatesCollector{src: d.Certs, gateways: d.Gateway, certManager: d.CertManager, logger: d.Logger,
+			discovery: newAnalysis(d, d.Cluster, discoverIngressCerts, certReads...)}, nil
 	},
 }
 
-type certificatesCollector struct {
-	src       CertSource
-	gateways  GatewaySource // nil, or where the Gateway API is absent: Ingresses only
-	discovery *analysis[certs.Discovery]
+// ingressCerts is what the snapshot says of Ingress TLS: the hosts to
+// probe and the Secret each is served from.
+type ingressCerts struct {
+	certs.Discovery
+	secrets map[certs.ObjectHost]string
 }
 
-// Version changes with the probes and the objects.
+func discoverIngressCerts(s *cluster.Snapshot) ingressCerts {
+	return ingressCerts{certs.Discover(s), certs.Secrets(s, nil)}
+}
+
+type certificatesCollector struct {
+	src         CertSource
+	gateways    GatewaySource     // nil, or where the Gateway API is absent: Ingresses only
+	certManager CertManagerSource // nil: issued vs served is not compared
+	logger      *slog.Logger
+	discovery   *analysis[ingressCerts]
+	notReady    map[[2]string]string // Certificates not Ready, and the reason last logged
+}
+
+// Version changes with the probes, the objects and cert-manager's
+// Certificates.
 func (c *certificatesCollector) Version() uint64 {
 	if c.src == nil {
 		return 0
 	}
-	return c.src.Version()<<20 ^ c.discovery.version()
+	v := c.src.Version()<<20 ^ c.discovery.version()
+	if c.certManager != nil {
+		v ^= c.certManager.Version() << 40
+	}
+	return v
 }
-
-// hostKey is one host of one object, over all its addresses.
-type hostKey struct{ kind, namespace, name, host string }
 
 func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	if c.src == nil {
 		return cluster.ErrNoData
 	}
-	d, err := c.discovery.get()
+	ic, err := c.discovery.get()
 	if err != nil {
 		return err
 	}
-	d = d.Merge(c.src.Discovered().Without(certSnapshotKinds...))
+	d := ic.Discovery.Merge(c.src.Discovered().Without(certSnapshotKinds...))
+	var listeners []gateway.TLSListener
 	if c.gateways != nil {
 		if o, err := c.gateways.Objects(); err == nil {
-			d = d.Merge(certs.Gateways(o.TLSListeners))
+			listeners = o.TLSListeners
+			d = d.Merge(certs.Gateways(listeners))
 		}
 	}
+	issued := c.issued(e)
 	skipped := map[string]int{}
 	for _, s := range d.Skipped {
 		skipped[s.Reason]++
@@ -113,14 +150,14 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 		covers, verified, selfSigned, deflt bool
 		reason                              string
 	}
-	hosts := map[hostKey]*agg{}
-	var order []hostKey
+	hosts := map[certs.ObjectHost]*agg{}
+	var order []certs.ObjectHost
 	for _, ep := range d.Endpoints {
 		p, probed := results[ep]
 		if !probed {
 			continue // not probed yet: unknown
 		}
-		k := hostKey{ep.Kind, ep.Namespace, ep.Name, ep.Host}
+		k := certs.ObjectHost{Kind: ep.Kind, Namespace: ep.Namespace, Name: ep.Name, Host: ep.Host}
 		a := hosts[k]
 		if a == nil {
 			a = &agg{covers: true, verified: true}
@@ -146,14 +183,22 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 		a.selfSigned = a.selfSigned || p.SelfSigned
 		a.deflt = a.deflt || p.ControllerDefault
 	}
-	slices.SortFunc(order, func(x, y hostKey) int {
-		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.namespace, y.namespace), cmp.Compare(x.name, y.name), cmp.Compare(x.host, y.host))
+	slices.SortFunc(order, func(x, y certs.ObjectHost) int {
+		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Host, y.Host))
 	})
+	var secrets map[certs.ObjectHost]string
+	if issued != nil {
+		secrets = ic.secrets
+		if len(listeners) > 0 {
+			secrets = maps.Clone(secrets)
+			maps.Copy(secrets, certs.Secrets(&cluster.Snapshot{}, listeners))
+		}
+	}
 	for _, k := range order {
 		a := hosts[k]
-		l := []string{k.kind, k.namespace, k.name, k.host}
+		l := []string{k.Kind, k.Namespace, k.Name, k.Host}
 		if a.reason != "" {
-			e.Gauge("kube_reliability_certificate_probe_error", 1, k.kind, k.namespace, k.name, k.host, a.reason)
+			e.Gauge("kube_reliability_certificate_probe_error", 1, k.Kind, k.Namespace, k.Name, k.Host, a.reason)
 		}
 		if a.ok == 0 {
 			continue // no handshake succeeded: nothing known of the certificate
@@ -164,6 +209,42 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 		e.Bool("kube_reliability_certificate_verified", a.verified, l...)
 		e.Bool("kube_reliability_certificate_self_signed", a.selfSigned, l...)
 		e.Bool("kube_reliability_certificate_controller_default", a.deflt, l...)
+		if is, ok := issued[secrets[k]]; ok && !is.NotAfter.IsZero() {
+			e.Gauge("kube_reliability_certificate_issued_expiry_timestamp_seconds", float64(is.NotAfter.Unix()), l...)
+			e.Bool("kube_reliability_certificate_stale_after_renewal", a.leaf < float64(is.NotAfter.Unix()), l...)
+		}
 	}
 	return nil
+}
+
+// issued exports cert-manager's Certificates' readiness and indexes them
+// by Secret; nil without cert-manager (or before its cache synced).
+func (c *certificatesCollector) issued(e *Emitter) map[string]certs.Issued {
+	if c.certManager == nil {
+		return nil
+	}
+	list, err := c.certManager.Certificates()
+	if err != nil {
+		return nil // absent or not synced: nothing known, nothing exported
+	}
+	slices.SortFunc(list, func(a, b certs.Issued) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	notReady := map[[2]string]string{}
+	for _, is := range list {
+		if is.Ready == nil {
+			continue
+		}
+		e.Bool("kube_reliability_certmanager_certificate_ready", *is.Ready, is.Namespace, is.Name)
+		if !*is.Ready {
+			k := [2]string{is.Namespace, is.Name}
+			notReady[k] = is.Reason
+			if prev, was := c.notReady[k]; !was || prev != is.Reason {
+				c.logger.Warn("cert-manager Certificate not ready", "namespace", is.Namespace, "certificate", is.Name,
+					"secret", is.Secret, "reason", is.Reason, "message", is.Message)
+			}
+		}
+	}
+	c.notReady = notReady
+	return certs.BySecret(list)
 }

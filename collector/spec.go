@@ -102,6 +102,7 @@ const (
 	HealthEndpoints  Source = "health_endpoints"
 	TLSEndpoints     Source = "tls_endpoints"
 	APIServices      Source = "apiservices"
+	CertManager      Source = "cert_manager"
 )
 
 // workloadReads are what every workload analysis reads (cluster.Workloads).
@@ -171,6 +172,9 @@ type Deps struct {
 	Certs CertSource
 	// APIServices hands out the aggregated APIs (central); nil: not watched.
 	APIServices APIServiceSource
+	// CertManager hands out cert-manager's Certificates where its CRD is
+	// installed (central); nil: not watched.
+	CertManager CertManagerSource
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
 	// AnalysisMinInterval is the least time between two analyses of a

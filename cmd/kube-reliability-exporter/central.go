@@ -110,6 +110,12 @@ func runCentral(ctx context.Context, e *environment) error {
 		watches.Add(as)
 		deps.APIServices = as
 	}
+	if collector.Uses(specs, collector.CertManager) {
+		cm := kube.NewCertManagerWatcher(disc, dyn, 30*time.Second, e.logger.With("collector", "certificates"))
+		background.Go(func() { cm.Run(bgCtx) })
+		watches.Add(cm)
+		deps.CertManager = cm
+	}
 	if slices.Contains(collector.Reads(specs), "horizontalpodautoscalers") {
 		// KEDA's ScaledObjects set replica floors as HPAs do.
 		so := inf.WatchScaledObjects(disc, dyn, 30*time.Second)

@@ -129,3 +129,34 @@ func TestGateways(t *testing.T) {
 		t.Errorf("got\n%+v\nwant\n%+v", d, want)
 	}
 }
+
+// Which Secret each host is served from: an Ingress's TLS entries (the
+// first naming a host wins, as controllers do), a Gateway listener's
+// first certificate reference; BySecret keeps the later issuance of two
+// Certificates writing one Secret.
+func TestSecrets(t *testing.T) {
+	t.Parallel()
+	s := &cluster.Snapshot{Ingresses: []*networkingv1.Ingress{
+		ingress("web", nil, networkingv1.IngressTLS{Hosts: []string{"a.example", "b.example"}, SecretName: "web-tls"},
+			networkingv1.IngressTLS{Hosts: []string{"b.example"}, SecretName: "other-tls"},
+			networkingv1.IngressTLS{Hosts: []string{"c.example"}}),
+	}}
+	got := Secrets(s, []gateway.TLSListener{
+		{Namespace: "edge", Gateway: "public", Hostname: "a.example", Secret: "certs/a-tls"},
+		{Namespace: "edge", Gateway: "public", Hostname: "", Secret: "certs/any-tls"},
+		{Namespace: "edge", Gateway: "public", Hostname: "d.example"},
+	})
+	want := map[ObjectHost]string{
+		{KindIngress, "shop", "web", "a.example"}:    "shop/web-tls",
+		{KindIngress, "shop", "web", "b.example"}:    "shop/web-tls",
+		{KindGateway, "edge", "public", "a.example"}: "certs/a-tls",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	early, late := time.Now(), time.Now().Add(time.Hour)
+	by := BySecret([]Issued{{Namespace: "shop", Name: "x", Secret: "web-tls", NotAfter: late}, {Namespace: "shop", Name: "y", Secret: "web-tls", NotAfter: early}})
+	if len(by) != 1 || by["shop/web-tls"].Name != "x" {
+		t.Errorf("BySecret: %+v", by)
+	}
+}

@@ -50,6 +50,9 @@ type TLSListener struct {
 	// Addresses are status.addresses of type IPAddress (or unset);
 	// HostnameAddresses those of type Hostname (not resolved).
 	Addresses, HostnameAddresses []string
+	// Secret is namespace/name of the Secret its first certificate
+	// reference names ("" for none or another kind).
+	Secret string
 }
 
 // Class is one GatewayClass's summary.

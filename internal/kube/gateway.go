@@ -47,15 +47,16 @@ func trimGatewayObject(field string) cache.TransformFunc {
 }
 
 // trimGateway keeps a Gateway's class, its listeners' name, hostname,
-// port and protocol, and its status addresses: what the summary and the
-// TLS probes read.
+// port, protocol and first certificate reference, and its status
+// addresses: what the summary and the TLS probes read.
 func trimGateway(obj any) (any, error) {
 	out, ok := trimUnstructured(obj, []string{"spec", "gatewayClassName"}, []string{"status", "addresses"})
 	if !ok {
 		return obj, nil
 	}
 	// Of the listeners, only what the TLS probes read: routes and
-	// certificate references can be many.
+	// certificate references can be many (the first is the one served
+	// for the listener's hostname, matched with cert-manager's).
 	if ls, found, _ := unstructured.NestedSlice(obj.(*unstructured.Unstructured).Object, "spec", "listeners"); found {
 		var kept []any
 		for _, l := range ls {
@@ -68,6 +69,9 @@ func trimGateway(obj any) (any, error) {
 				if v, ok := m[f]; ok {
 					k[f] = v
 				}
+			}
+			if refs, _, _ := unstructured.NestedSlice(m, "tls", "certificateRefs"); len(refs) > 0 {
+				k["tls"] = map[string]any{"certificateRefs": refs[:1]}
 			}
 			kept = append(kept, k)
 		}
@@ -162,7 +166,27 @@ func tlsListeners(u *unstructured.Unstructured) []gateway.TLSListener {
 		host, _ := m["hostname"].(string)
 		port, _ := m["port"].(int64)
 		out = append(out, gateway.TLSListener{Namespace: u.GetNamespace(), Gateway: u.GetName(), Listener: name, Hostname: host, Port: port,
-			Addresses: ips, HostnameAddresses: names})
+			Addresses: ips, HostnameAddresses: names, Secret: certificateSecret(m, u.GetNamespace())})
 	}
 	return out
+}
+
+// certificateSecret is namespace/name of a listener's first certificate
+// reference when it is a Secret (the default kind), else "".
+func certificateSecret(listener map[string]any, namespace string) string {
+	refs, _, _ := unstructured.NestedSlice(listener, "tls", "certificateRefs")
+	if len(refs) == 0 {
+		return ""
+	}
+	ref, _ := refs[0].(map[string]any)
+	group, _ := ref["group"].(string)
+	kind, _ := ref["kind"].(string)
+	name, _ := ref["name"].(string)
+	if group != "" || kind != "" && kind != "Secret" || name == "" {
+		return ""
+	}
+	if ns, _ := ref["namespace"].(string); ns != "" {
+		namespace = ns
+	}
+	return namespace + "/" + name
 }

@@ -100,3 +100,15 @@ func (e *Env) installCRDs(files []string) {
 		return nil
 	})
 }
+
+// CertManagerVersion is the cert-manager release whose Certificate CRD
+// the tests install.
+const CertManagerVersion = "v1.21.2"
+
+// InstallCertManagerCertificateCRD installs cert-manager's Certificate
+// CRD, from cert-manager's Go module, and waits until the API server
+// serves it.
+func (e *Env) InstallCertManagerCertificateCRD() {
+	e.t.Helper()
+	e.installCRDs([]string{filepath.Join(ModuleDir(e.t, "github.com/cert-manager/cert-manager", CertManagerVersion), "deploy", "crds", "cert-manager.io_certificates.yaml")})
+}
