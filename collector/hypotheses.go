@@ -175,15 +175,33 @@ func newHypotheses(d Deps) *Hypotheses {
 		}})
 	}
 	if d.Certs != nil {
-		h.list = append(h.list, hypothesis{"no-certificate-expiring", fmt.Sprintf("No TLS host of an Ingress serves a certificate that expires within %d days (or has expired).", certificateHorizonDays), func() ([]string, error) {
+		h.list = append(h.list, hypothesis{"no-certificate-expiring", fmt.Sprintf("No TLS endpoint the exporter probes (Ingress and Gateway hosts, admission webhooks, aggregated APIs, the API server, etcd members) serves a certificate that expires within %d days (or has expired).", certificateHorizonDays), func() ([]string, error) {
 			if d.Certs.Rounds() == 0 {
 				return nil, fmt.Errorf("%w: the first round of TLS probes has not ended", errUnknown)
 			}
 			horizon := d.now().Add(certificateHorizonDays * 24 * time.Hour)
+			expires := func(t time.Time) string { return "expires " + t.UTC().Format(time.RFC3339) }
 			var out []string
 			for ep, p := range d.Certs.Results() {
 				if p.Reason == "" && p.LeafNotAfter.Before(horizon) {
-					out = append(out, fmt.Sprintf("%s %s/%s %s: expires %s", ep.Kind, ep.Namespace, ep.Name, ep.Host, p.LeafNotAfter.UTC().Format(time.RFC3339)))
+					obj := ep.Name
+					if ep.Namespace != "" {
+						obj = ep.Namespace + "/" + ep.Name
+					}
+					out = append(out, fmt.Sprintf("%s %s %s: %s", ep.Kind, obj, ep.Host, expires(p.LeafNotAfter)))
+				}
+			}
+			// etcd members' served certificates, from the etcd poller: one
+			// model for every certificate the cluster depends on.
+			if d.Etcd != nil {
+				st, ok := d.Etcd.Latest()
+				if !ok {
+					return nil, fmt.Errorf("%w: etcd members not polled yet", errUnknown)
+				}
+				for _, m := range st {
+					if !m.CertNotAfter.IsZero() && m.CertNotAfter.Before(horizon) {
+						out = append(out, fmt.Sprintf("etcd member %s: %s", m.Name, expires(m.CertNotAfter)))
+					}
 				}
 			}
 			slices.Sort(out)
