@@ -44,7 +44,7 @@ var (
 )
 
 var certificatesSpec = Spec{
-	Name: "certificates", Modes: Central, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI, APIServices, CertManager},
+	Name: "certificates", Modes: Central | Demo, DefaultEnabled: true, Reads: certReads, Uses: []Source{TLSEndpoints, GatewayAPI, APIServices, CertManager},
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_certificate_expiry_timestamp_seconds", Type: Gauge, Stability: Experimental,
 			Help: "Not-after of the certificate the endpoint serves for the host (a TLS handshake with SNI, at the addresses in the Ingress's or Gateway's status, at a webhook's URL, at the ready EndpointSlice addresses of a webhook's, an APIService's or the API server's Service — never a ClusterIP; the soonest over its addresses). Seconds left: this minus time(). Absent while no handshake succeeded.", Labels: certLabels, Bound: certBound},

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes grafana/*.json, the dashboards (one per area: overview, placement,
-etcd, ingress, health checks) and deploy/kustomize/base/dashboards.yaml, the
+etcd, ingress, health checks, certificates) and deploy/kustomize/base/dashboards.yaml, the
 ConfigMap Grafana's sidecar loads (label grafana_dashboard). Run it after
 editing; grafana/dashboards_test.go checks every query against the
 metrics the exporter declares and against promtool."""
@@ -112,6 +112,42 @@ boards.append(dashboard("kre-health", "Kube reliability: health checks",
     panel("Dependency edges", "kube_reliability_health_dependency_edge", "table", w=24),
     panel("Liveness probes checking dependencies", "kube_reliability_health_liveness_checks_dependencies == 1", "table"),
     panel("Health endpoint read failures", "sum by (reason) (rate(kube_reliability_health_fetch_failures_total[15m]))", legend="{{reason}}"),
+]))
+
+CONTROL_PLANE = 'kind=~"ValidatingWebhookConfiguration|MutatingWebhookConfiguration|APIService|APIServer"'
+DAYS_LEFT = "(min by (kind, namespace, name, host) (kube_reliability_certificate_expiry_timestamp_seconds) - time()) / 86400"
+boards.append(dashboard("kre-certificates", "Kube reliability: certificates",
+    "What every TLS endpoint really serves — Ingress and Gateway hosts, admission webhooks, aggregated APIs, the API server, etcd — "
+    "from TLS handshakes, never Secrets; failing ones first, then by days left.", [
+    panel("Handshakes failing", "count(kube_reliability_certificate_probe_error == 1) or vector(0)", "stat", w=4),
+    panel("Expired", "count(" + DAYS_LEFT + " < 0) or vector(0)", "stat", w=4),
+    panel("Expiring within 14 days", "count(" + DAYS_LEFT + " >= 0 < 14) or vector(0)", "stat", w=4),
+    panel("Wrong host or default certificate", "count(kube_reliability_certificate_covers_host == 0) or vector(0)", "stat", w=4),
+    panel("Renewed, not served", "count(kube_reliability_certificate_stale_after_renewal == 1) or vector(0)", "stat", w=4),
+    panel("Control plane untrusted", "count(kube_reliability_certificate_verified{" + CONTROL_PLANE + "} == 0) or vector(0)", "stat", w=4,
+          desc="Webhooks and APIServices whose served certificate their caBundle refuses; the API server against the cluster CA."),
+    panel("Failing: what fails and why", [
+        "kube_reliability_certificate_probe_error == 1",
+        "kube_reliability_certificate_covers_host == 0",
+        "kube_reliability_certificate_controller_default == 1",
+        "kube_reliability_certificate_stale_after_renewal == 1",
+        "kube_reliability_certificate_verified{" + CONTROL_PLANE + "} == 0",
+        "kube_reliability_certmanager_certificate_ready == 0"], "table", w=24,
+          desc="Every failing host, one row per problem (the metric name says which): handshakes that fail, names not covered, the controller's default, renewed but not reloaded, control-plane certificates their clients refuse, cert-manager Certificates not Ready."),
+    panel("Served certificates by days left (soonest first)", "sort(" + DAYS_LEFT + ")", "table", w=24,
+          desc="The leaf's not-after minus now, the soonest over each host's addresses; negative: expired."),
+    panel("Soonest expiry per kind (days left)", "min by (kind) (kube_reliability_certificate_expiry_timestamp_seconds - time()) / 86400", legend="{{kind}}",
+          desc="Ingress, Gateway, ValidatingWebhookConfiguration, MutatingWebhookConfiguration, APIService, APIServer."),
+    panel("Soonest in the chain vs leaf (days left)", "sort((min by (kind, namespace, name, host) (kube_reliability_certificate_chain_expiry_timestamp_seconds) - time()) / 86400)", "table",
+          desc="An intermediate that expires before the leaf breaks the chain as surely."),
+    panel("etcd members' served certificates (days left)", "sort(kube_reliability_etcd_member_certificate_expiry_seconds / 86400)", "table"),
+    panel("Webhook CA bundles (days left)", "sort((kube_reliability_webhook_ca_expiry_timestamp_seconds - time()) / 86400)", "table",
+          desc="failure_policy Fail: once the bundle lapses every request the webhook matches is refused."),
+    panel("APIService CA bundles (days left)", "sort((kube_reliability_apiservice_ca_expiry_timestamp_seconds - time()) / 86400)", "table"),
+    panel("Issued by cert-manager vs served (days)", "(max by (kind, namespace, name, host) (kube_reliability_certificate_issued_expiry_timestamp_seconds) - min by (kind, namespace, name, host) (kube_reliability_certificate_expiry_timestamp_seconds)) / 86400 > 0", "table",
+          desc="How much later the issued certificate expires than the one served: the server has not reloaded it."),
+    panel("Hosts not probed, by reason", "kube_reliability_certificate_hosts_not_probed", "table"),
+    panel("Handshake failures by reason", "sum by (reason) (rate(kube_reliability_certificate_probe_failures_total[30m]))", legend="{{reason}}"),
 ]))
 
 # The ConfigMap Grafana's dashboard sidecar picks up.

@@ -280,10 +280,27 @@ ingress("shop", "legacy-admin", "haproxy-old", "admin")
 objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
              "metadata": {"name": "nginx-gateway", "uid": "gc-nginx"},
              "spec": {"controllerName": "gateway.nginx.org/nginx-gateway-controller"}})
+# Its HTTPS listeners are served by demo itself on loopback
+# (internal/demo/tls.go): shop is fine, cart expires in two days (renewed
+# by cert-manager, not reloaded), search serves www's certificate, admin
+# gets the controller's default. The legacy Gateway's address answers
+# nothing: a failing probe.
+TLS_IP, TLS_PORT = "127.0.0.61", 18443
+def https(host, secret):
+    return {"name": "https-" + host.split(".")[0], "hostname": host, "port": TLS_PORT, "protocol": "HTTPS",
+            "tls": {"mode": "Terminate", "certificateRefs": [{"name": secret}]}}
 objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
              "metadata": {"name": "public", "namespace": "shop", "uid": "gw-public"},
              "spec": {"gatewayClassName": "nginx-gateway",
-                      "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})
+                      "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"},
+                                    https("shop.demo.example", "shop-tls"), https("cart.demo.example", "cart-tls"),
+                                    https("search.demo.example", "search-tls"), https("admin.demo.example", "admin-tls")]},
+             "status": {"addresses": [{"type": "IPAddress", "value": TLS_IP}]}})
+objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "legacy", "namespace": "shop", "uid": "gw-legacy"},
+             "spec": {"gatewayClassName": "nginx-gateway",
+                      "listeners": [https("old.demo.example", "old-tls")]},
+             "status": {"addresses": [{"type": "IPAddress", "value": "127.0.0.62"}]}})
 for r in ["cart", "search"]:
     objs.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
                  "metadata": {"name": r, "namespace": "shop", "uid": "route-" + r},

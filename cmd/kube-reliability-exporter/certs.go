@@ -63,12 +63,7 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 			if err != nil {
 				return certs.Discovery{}
 			}
-			d := certs.Discover(snap)
-			if gw != nil {
-				if o, err := gw.Objects(); err == nil {
-					d = d.Merge(certs.Gateways(o.TLSListeners))
-				}
-			}
+			d := discoverObjects(snap, gw)
 			var apis []webhooks.APIService
 			if as != nil {
 				apis, _ = as.APIServices() // not synced yet: the next round has them
@@ -94,4 +89,16 @@ func clusterCA(rc *rest.Config) ([]byte, error) {
 		return nil, fmt.Errorf("cluster CA: %w", err)
 	}
 	return b, nil
+}
+
+// discoverObjects lists the TLS hosts of Ingresses and, where the Gateway
+// API is watched, of Gateways.
+func discoverObjects(snap *cluster.Snapshot, gw collector.GatewaySource) certs.Discovery {
+	d := certs.Discover(snap)
+	if gw != nil {
+		if o, err := gw.Objects(); err == nil {
+			d = d.Merge(certs.Gateways(o.TLSListeners))
+		}
+	}
+	return d
 }

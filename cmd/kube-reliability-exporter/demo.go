@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
@@ -57,19 +59,27 @@ func runDemo(ctx context.Context, e *environment) error {
 		return err
 	}
 	defer stopEtcd()
-	disc, dyn, err := demo.GatewayClients()
-	if err != nil {
-		return err
-	}
-	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, e.logger)
-	gwCtx, stopGateway := context.WithCancel(ctx)
 	// The background parts log: they end before demo returns, so nothing
 	// writes to the log after run has written its last line (an early
 	// error, say, a bad hypotheses file).
 	var background sync.WaitGroup
 	defer background.Wait()
+	gwCtx, stopGateway := context.WithCancel(ctx)
 	defer stopGateway()
+	// The demo Gateway's HTTPS hosts, on loopback, and what cert-manager
+	// would say it issued for them.
+	hosts, err := demo.ServeTLS(gwCtx)
+	if err != nil {
+		e.logger.Warn("the demo TLS hosts could not be served", "err", err)
+	}
+	disc, dyn, err := demo.CRDClients(hosts.Certificates)
+	if err != nil {
+		return err
+	}
+	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, e.logger)
 	background.Go(func() { gw.Run(gwCtx) })
+	cm := kube.NewCertManagerWatcher(disc, dyn, time.Second, e.logger)
+	background.Go(func() { cm.Run(gwCtx) })
 	// The demo cluster's health endpoints, at loopback pod IPs.
 	if err := demo.ServeHealth(gwCtx); err != nil {
 		e.logger.Warn("some demo health endpoints could not be served", "err", err)
@@ -80,13 +90,14 @@ func runDemo(ctx context.Context, e *environment) error {
 	background.Go(func() { tracker.Run(gwCtx, time.Second) })
 	defer inf.Start(ctx)()
 	defer helm.Start(ctx)()
-	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) {
+	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) || !waitForCertManager(ctx, cm) {
 		return ctx.Err()
 	}
 	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
 	watches.Add(helm)
 	watches.Add(gw)
+	watches.Add(cm)
 	address := e.cfg.ListenAddress
 	if _, set := os.LookupEnv("RELIABILITY_LISTEN_ADDRESS"); !set {
 		address = demoAddress
@@ -100,6 +111,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	}
 	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
 		Health: startDemoHealthFetcher(ctx, e, inf), HealthConfig: healthConfig(e),
+		Certs: startDemoCertProber(gwCtx, &background, e, inf, gw, hosts.Roots), CertManager: cm,
 		// The agent's part of the demo: this machine's own /proc and /sys,
 		// for the demo etcd's data directory.
 		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)
@@ -146,4 +158,48 @@ func startDemoHealthFetcher(ctx context.Context, e *environment, src cluster.Sou
 		time.Sleep(20 * time.Millisecond)
 	}
 	return f
+}
+
+// waitForCertManager waits until the demo's Certificates are cached.
+func waitForCertManager(ctx context.Context, cm *kube.CertManagerWatcher) bool {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := cm.Certificates(); err == nil {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// startDemoCertProber probes the demo's TLS hosts: one round before the
+// first scrape, then every RELIABILITY_TLS_PROBE_INTERVAL, verified with
+// the demo's own CA. Nil when RELIABILITY_TLS_PROBE is off.
+func startDemoCertProber(ctx context.Context, background *sync.WaitGroup, e *environment, src cluster.Source, gw collector.GatewaySource, roots *x509.CertPool) collector.CertSource {
+	if !e.cfg.TLSProbe {
+		return nil
+	}
+	p := certs.NewProber(certs.Config{Interval: e.cfg.TLSProbeInterval, Timeout: e.cfg.TLSProbeTimeout,
+		Concurrency: e.cfg.TLSProbeConcurrency, PerSecond: e.cfg.TLSProbesPerSecond, Roots: roots}, e.logger.With("collector", "certificates"))
+	discover := func(context.Context) certs.Discovery {
+		snap, err := src.Snapshot()
+		if err != nil {
+			return certs.Discovery{}
+		}
+		return discoverObjects(snap, gw)
+	}
+	p.Probe(ctx, discover(ctx))
+	background.Go(func() {
+		select { // the first round is done
+		case <-ctx.Done():
+			return
+		case <-time.After(e.cfg.TLSProbeInterval):
+		}
+		p.Run(ctx, discover)
+	})
+	return p
 }

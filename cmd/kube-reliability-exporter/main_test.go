@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,7 +99,7 @@ func get(t testing.TB, url string) (int, string) {
 // its random loopback ports), and this machine's disk counters and nginx
 // processes (another test may be running one).
 // TestDemoEndToEnd checks those by range.
-var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_|kube_reliability_health_fetch_last_round_duration_seconds|kube_reliability_informer_last_success_timestamp_seconds)`)
+var volatile = regexp.MustCompile(`^(go_|process_|promhttp_|kube_reliability_scrape_collector_duration_seconds|kube_reliability_build_info|kube_reliability_etcd_member_db_size(_in_use)?_bytes|kube_reliability_etcd_member_info|kube_reliability_etcd_disk_|kube_reliability_nginx_|kube_reliability_health_fetch_last_round_duration_seconds|kube_reliability_informer_last_success_timestamp_seconds|kube_reliability_certificate_(chain_|issued_)?expiry_timestamp_seconds)`)
 
 // notInDemo are families the demo cannot show honestly: its etcd is the
 // current release (no known issue affects it) and serves plain HTTP on
@@ -225,6 +226,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 
+	checkDemoCertificates(t, body)
 	got := stable(body)
 	golden := filepath.Join("testdata", "demo.golden")
 	if *update {
@@ -313,8 +315,10 @@ func TestDemoEndToEnd(t *testing.T) {
 			series[strings.SplitN(strings.SplitN(l, "{", 2)[0], " ", 2)[0]]++
 		}
 	}
-	// Watched resource kinds: 14 core, 3 Helm storages, 3 Gateway API (webhooks: central only).
-	const workloads, zones, resources = 13, 3, 20
+	// Watched resource kinds: 14 core, 2 webhook configurations (the
+	// certificates collector reads them), 3 Helm storages, 3 Gateway API,
+	// cert-manager's Certificates.
+	const workloads, zones, resources = 13, 3, 23
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1
 	budget := map[string]int{
@@ -768,5 +772,46 @@ func checkChaosToolkitExperiment(t *testing.T, base string) {
 	}
 	if want := map[string]bool{"etcd-is-healthy": true, "no-node-drain-would-hang": false}; !maps.Equal(passed, want) {
 		t.Errorf("experiment probes passed %v, want %v", passed, want)
+	}
+}
+
+// checkDemoCertificates checks the demo's TLS hosts' dates, which move
+// with the clock (the golden file leaves them out): cart's certificate
+// expires two days from now and cert-manager issued one for 90 days;
+// shop's served and issued ones are the same 90-day certificate; the
+// controller's default lasts a year.
+func checkDemoCertificates(t *testing.T, body string) {
+	t.Helper()
+	value := func(family, host string) float64 {
+		prefix := fmt.Sprintf(`%s{host=%q,kind="Gateway",name="public",namespace="shop"} `, family, host)
+		for l := range strings.Lines(body) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), prefix); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", l, err)
+				}
+				return f
+			}
+		}
+		t.Errorf("no %s for %s", family, host)
+		return 0
+	}
+	now := float64(time.Now().Unix())
+	days := func(d float64) float64 { return now + d*86400 }
+	for _, c := range []struct {
+		family, host string
+		want         float64
+	}{
+		{"kube_reliability_certificate_expiry_timestamp_seconds", "cart.demo.example", days(2)},
+		{"kube_reliability_certificate_issued_expiry_timestamp_seconds", "cart.demo.example", days(90)},
+		{"kube_reliability_certificate_expiry_timestamp_seconds", "shop.demo.example", days(90)},
+		{"kube_reliability_certificate_issued_expiry_timestamp_seconds", "shop.demo.example", days(90)},
+		{"kube_reliability_certificate_chain_expiry_timestamp_seconds", "shop.demo.example", days(90)},
+		{"kube_reliability_certificate_expiry_timestamp_seconds", "admin.demo.example", float64(time.Now().AddDate(1, 0, 0).Unix())},
+	} {
+		// Made at demo start, truncated to the second: within a minute.
+		if got := value(c.family, c.host); math.Abs(got-c.want) > 60 {
+			t.Errorf("%s{host=%q} = %.0f, want %.0f (± 60 s)", c.family, c.host, got, c.want)
+		}
 	}
 }

@@ -66,12 +66,12 @@ type Config struct {
 	HealthFetchesPerSecond float64       `split_words:"true" default:"20" modes:"central,demo" desc:"health endpoint reads started per second, at most"`
 	HealthMaxBodyBytes     int64         `split_words:"true" default:"1048576" modes:"central,demo" desc:"largest health response read; a larger one is an error (too_large)"`
 	HealthMaxJsonDepth     int           `split_words:"true" default:"32" modes:"central,demo" desc:"deepest JSON nesting of a health response; deeper is an error (too_deep)"`
-	TLSProbe               bool          `split_words:"true" default:"true" modes:"central" desc:"handshake with the TLS hosts of Ingresses at the addresses in their status (SNI set, no request sent, no Secret read) to export what they serve; false: no certificate metrics"`
-	TLSProbeInterval       time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how often every TLS host is probed"`
-	TLSProbeTimeout        time.Duration `split_words:"true" default:"5s" modes:"central" desc:"deadline of one TLS handshake, connect included"`
-	TLSProbeConcurrency    int           `split_words:"true" default:"4" modes:"central" desc:"TLS handshakes in flight at once"`
-	TLSProbesPerSecond     float64       `split_words:"true" default:"10" modes:"central" desc:"TLS handshakes started per second, at most"`
-	TLSProbeCAFile         string        `split_words:"true" modes:"central" desc:"PEM bundle the served chains are verified against (kube_reliability_certificate_verified); empty: the system's roots"`
+	TLSProbe               bool          `split_words:"true" default:"true" modes:"central,demo" desc:"handshake with the TLS endpoints the objects name — Ingress and Gateway hosts at their status addresses, admission webhooks, aggregated APIs and the API server at their URL or their Service's ready pods or EndpointSlice addresses, never a ClusterIP (SNI set, no request sent, no Secret read) — to export what they serve; false: no certificate metrics"`
+	TLSProbeInterval       time.Duration `split_words:"true" default:"5m" modes:"central,demo" desc:"how often every TLS host is probed"`
+	TLSProbeTimeout        time.Duration `split_words:"true" default:"5s" modes:"central,demo" desc:"deadline of one TLS handshake, connect included"`
+	TLSProbeConcurrency    int           `split_words:"true" default:"4" modes:"central,demo" desc:"TLS handshakes in flight at once"`
+	TLSProbesPerSecond     float64       `split_words:"true" default:"10" modes:"central,demo" desc:"TLS handshakes started per second, at most"`
+	TLSProbeCAFile         string        `split_words:"true" modes:"central" desc:"PEM bundle the served chains of Ingress and Gateway hosts are verified against (kube_reliability_certificate_verified; webhooks and APIServices are verified with their caBundle, the API server with the cluster CA); empty: the system's roots"`
 	ClusterDomain          string        `split_words:"true" default:"cluster.local" modes:"central,audit,demo" desc:"DNS suffix of Services, to resolve names like svc.ns.svc.cluster.local in health checks"`
 
 	ProcRoot               string        `split_words:"true" default:"/proc" modes:"agent" desc:"the host's /proc as mounted in the agent (hostPID: /proc/1 is the host's init)"`

@@ -19,10 +19,14 @@ const gatewayGroupVersion = "gateway.networking.k8s.io/v1"
 
 var gatewayKinds = map[string]string{"GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes"}
 
-// GatewayClients returns a discovery client that serves the Gateway API and
-// a fake dynamic client holding the bundled snapshot's Gateway API objects,
-// so demo runs the same watcher central does.
-func GatewayClients() (discovery.DiscoveryInterface, dynamic.Interface, error) {
+var certificateGVR = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}
+
+// CRDClients returns a discovery client that serves the Gateway API and
+// cert-manager's Certificates, and a fake dynamic client holding the
+// bundled snapshot's Gateway API objects and the given Certificates (made
+// at start: their dates are relative to now), so demo runs the same
+// watchers central does.
+func CRDClients(certificates []*unstructured.Unstructured) (discovery.DiscoveryInterface, dynamic.Interface, error) {
 	var list struct {
 		Items []json.RawMessage `json:"items"`
 	}
@@ -47,9 +51,17 @@ func GatewayClients() (discovery.DiscoveryInterface, dynamic.Interface, error) {
 		listKinds[schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: plural}] = kind + "List"
 		resources = append(resources, metav1.APIResource{Name: plural, Kind: kind, Namespaced: kind != "GatewayClass", Verbs: metav1.Verbs{"list", "watch"}})
 	}
+	listKinds[certificateGVR] = "CertificateList"
 	disc := fake.NewClientset().Discovery().(*fakediscovery.FakeDiscovery)
-	disc.Resources = []*metav1.APIResourceList{{GroupVersion: gatewayGroupVersion, APIResources: resources}}
+	disc.Resources = []*metav1.APIResourceList{{GroupVersion: gatewayGroupVersion, APIResources: resources},
+		{GroupVersion: certificateGVR.GroupVersion().String(), APIResources: []metav1.APIResource{
+			{Name: "certificates", Kind: "Certificate", Namespaced: true, Verbs: metav1.Verbs{"list", "watch"}}}}}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	for _, c := range certificates {
+		if err := dyn.Tracker().Create(certificateGVR, c, c.GetNamespace()); err != nil {
+			return nil, nil, fmt.Errorf("demo certificate %s: %w", c.GetName(), err)
+		}
+	}
 	for _, o := range objs {
 		// Added under their real resource: the fake's guess from the kind
 		// would file a Gateway under "gatewaies".
