@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -158,5 +159,44 @@ func TestSecrets(t *testing.T) {
 	by := BySecret([]Issued{{Namespace: "shop", Name: "x", Secret: "web-tls", NotAfter: late}, {Namespace: "shop", Name: "y", Secret: "web-tls", NotAfter: early}})
 	if len(by) != 1 || by["shop/web-tls"].Name != "x" {
 		t.Errorf("BySecret: %+v", by)
+	}
+}
+
+// The prober among hostile endpoints — one that never answers, one that
+// sends a 10 MiB chain, one that speaks HTTP, one that resets — with a
+// good one: each hostile one is counted once with its reason, the good
+// one's values are exact, and the round reads within the cap.
+func TestProberHostile(t *testing.T) {
+	t.Parallel()
+	ca := testcerts.NewCA(t, "root")
+	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour).Truncate(time.Second), "shop.example")
+	good := testcerts.Serve(t, func(c net.Conn) {
+		defer c.Close()
+		_ = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{leaf.TLS()}}).Handshake()
+	})
+	h := testcerts.ServeHostile(t)
+	ep := func(name, addr string) Endpoint {
+		return Endpoint{Kind: KindIngress, Namespace: "shop", Name: name, Host: "shop.example", Address: addr}
+	}
+	eps := []Endpoint{ep("hang", h.Hang), ep("huge", h.Huge), ep("plain", h.Plain), ep("reset", h.Reset), ep("good", good)}
+	p := NewProber(Config{Timeout: 500 * time.Millisecond, MaxBytes: 64 << 10, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p.Probe(context.Background(), Discovery{Endpoints: eps})
+	runtime.ReadMemStats(&after)
+	want := map[string]uint64{tlsprobe.ReasonTimeout: 1, tlsprobe.ReasonChainTooLarge: 1, tlsprobe.ReasonNotTLS: 1, tlsprobe.ReasonReset: 1}
+	if f := p.Failures(); !reflect.DeepEqual(f, want) {
+		t.Errorf("failures %v, want %v", f, want)
+	}
+	r := p.Results()
+	if g := r[ep("good", good)]; g.Reason != "" || !g.LeafNotAfter.Equal(leaf.Cert.NotAfter) || !g.Verified || !g.CoversHost {
+		t.Errorf("good endpoint among hostile ones: %+v", g)
+	}
+	if len(r) != 5 || p.Rounds() != 1 {
+		t.Errorf("%d results after %d rounds, want 5 after 1", len(r), p.Rounds())
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("a round allocated %d bytes with a 10 MiB chain offered; the cap is 64 KiB per probe", alloc)
 	}
 }

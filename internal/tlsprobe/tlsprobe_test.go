@@ -3,7 +3,6 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -12,26 +11,6 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 )
-
-// serve accepts on 127.0.0.1 and hands each connection to handle.
-func serve(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go handle(c)
-		}
-	}()
-	return l.Addr().String()
-}
 
 // Real TLS servers on loopback, one per SNI name, exact values each: valid
 // through an intermediate that expires first, expiring in 2 days, expired,
@@ -56,7 +35,7 @@ func TestProbeServedCertificates(t *testing.T) {
 		tc := c.TLS()
 		return &tc, nil
 	}}
-	addr := serve(t, func(c net.Conn) {
+	addr := testcerts.Serve(t, func(c net.Conn) {
 		defer c.Close()
 		tc := tls.Server(c, cfg)
 		_ = tc.Handshake()
@@ -92,39 +71,8 @@ func TestProbeServedCertificates(t *testing.T) {
 // affected (they run concurrently here).
 func TestProbeFailures(t *testing.T) {
 	t.Parallel()
-	hang := serve(t, func(c net.Conn) {
-		defer c.Close()
-		time.Sleep(10 * time.Second) // never answers the ClientHello
-	})
-	huge := serve(t, func(c net.Conn) {
-		defer c.Close()
-		// 10 MiB of handshake records, opening a Certificate message as
-		// long as Go's client accepts (64 KiB): it keeps reading.
-		rec := make([]byte, 5+16384)
-		rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
-		first := append([]byte(nil), rec...)
-		first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
-		if _, err := c.Write(first); err != nil {
-			return
-		}
-		for range 639 {
-			if _, err := c.Write(rec); err != nil {
-				return
-			}
-		}
-	})
-	plain := serve(t, func(c net.Conn) {
-		defer c.Close()
-		buf := make([]byte, 512)
-		_, _ = c.Read(buf)
-		_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-	})
-	reset := serve(t, func(c net.Conn) {
-		buf := make([]byte, 512)
-		_, _ = c.Read(buf)
-		_ = c.(*net.TCPConn).SetLinger(0)
-		_ = c.Close()
-	})
+	h := testcerts.ServeHostile(t)
+	hang, huge, plain, reset := h.Hang, h.Huge, h.Plain, h.Reset
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,80 @@
+package testcerts
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// Serve runs handle for every connection to a loopback listener until the
+// test ends and returns its address.
+func Serve(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return l.Addr().String()
+}
+
+// Hostile TLS endpoints, each on its own loopback address.
+type Hostile struct {
+	// Hang accepts and never answers the ClientHello.
+	Hang string
+	// Huge sends 10 MiB of handshake records, opening a Certificate
+	// message as long as Go's client accepts (64 KiB): it keeps reading.
+	Huge string
+	// Plain speaks HTTP.
+	Plain string
+	// Reset reads the ClientHello and resets the connection.
+	Reset string
+}
+
+// ServeHostile starts the hostile endpoints.
+func ServeHostile(t testing.TB) Hostile {
+	t.Helper()
+	return Hostile{
+		Hang: Serve(t, func(c net.Conn) {
+			defer c.Close()
+			time.Sleep(10 * time.Second)
+		}),
+		Huge: Serve(t, func(c net.Conn) {
+			defer c.Close()
+			rec := make([]byte, 5+16384)
+			rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
+			first := append([]byte(nil), rec...)
+			first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
+			if _, err := c.Write(first); err != nil {
+				return
+			}
+			for range 639 {
+				if _, err := c.Write(rec); err != nil {
+					return
+				}
+			}
+		}),
+		Plain: Serve(t, func(c net.Conn) {
+			defer c.Close()
+			buf := make([]byte, 512)
+			_, _ = c.Read(buf)
+			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+		}),
+		Reset: Serve(t, func(c net.Conn) {
+			buf := make([]byte, 512)
+			_, _ = c.Read(buf)
+			_ = c.(*net.TCPConn).SetLinger(0)
+			_ = c.Close()
+		}),
+	}
+}
