@@ -2,7 +2,6 @@ package collector_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,27 +32,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
-
-// serveTLS runs a TLS server on addr (host:0) that completes handshakes
-// and closes; it returns the port.
-func serveTLS(t *testing.T, addr string, cert testcerts.Cert) int {
-	t.Helper()
-	l, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert.TLS()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestControlPlaneCertificatesLive: what the control plane's TLS servers
 // serve, found through the real API server as the shipped role sees it —
@@ -85,12 +64,20 @@ func TestControlPlaneCertificatesLive(t *testing.T) {
 		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
 	}
 
+	port := func(addr string) int {
+		_, p, _ := net.SplitHostPort(addr)
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	urlLeaf := soonCA.Leaf(t, now.Add(4*24*time.Hour).Truncate(time.Second), "127.0.15.1")
-	urlPort := serveTLS(t, "127.0.15.1:0", urlLeaf)
+	urlPort := port(testcerts.ServeTLS(t, "127.0.15.1:0", urlLeaf))
 	policyLeaf := rotated.Leaf(t, now.Add(60*24*time.Hour).Truncate(time.Second), "webhook.policy.svc")
-	policyPort := serveTLS(t, "127.0.15.2:0", policyLeaf)
+	policyPort := port(testcerts.ServeTLS(t, "127.0.15.2:0", policyLeaf))
 	metricsLeaf := root.Leaf(t, now.Add(30*24*time.Hour).Truncate(time.Second), "metrics-server.kube-system.svc")
-	metricsPort := serveTLS(t, "127.0.15.3:0", metricsLeaf)
+	metricsPort := port(testcerts.ServeTLS(t, "127.0.15.3:0", metricsLeaf))
 
 	// Headless Services (no ClusterIP anywhere) selecting pods that report
 	// loopback addresses. The webhook's pods belong to a Deployment whose

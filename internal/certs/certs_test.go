@@ -2,7 +2,6 @@ package certs
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -62,21 +61,7 @@ func TestProber(t *testing.T) {
 	t.Parallel()
 	ca := testcerts.NewCA(t, "root")
 	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour), "shop.example")
-	cert := leaf.TLS()
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
-		}
-	}()
+	addr := testcerts.ServeTLS(t, "127.0.0.1:0", leaf)
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +70,7 @@ func TestProber(t *testing.T) {
 	closed.Close()
 
 	p := NewProber(Config{Timeout: 2 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	good := Endpoint{KindIngress, "shop", "web", "shop.example", l.Addr().String(), ""}
+	good := Endpoint{KindIngress, "shop", "web", "shop.example", addr, ""}
 	bad := Endpoint{KindIngress, "shop", "old", "old.example", closedAddr, ""}
 	p.ProbeAll(context.Background(), []Endpoint{good, bad})
 	r := p.Results()
@@ -170,10 +155,7 @@ func TestProberHostile(t *testing.T) {
 	t.Parallel()
 	ca := testcerts.NewCA(t, "root")
 	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour).Truncate(time.Second), "shop.example")
-	good := testcerts.Serve(t, func(c net.Conn) {
-		defer c.Close()
-		_ = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{leaf.TLS()}}).Handshake()
-	})
+	good := testcerts.ServeTLS(t, "127.0.0.1:0", leaf)
 	h := testcerts.ServeHostile(t)
 	ep := func(name, addr string) Endpoint {
 		return Endpoint{Kind: KindIngress, Namespace: "shop", Name: name, Host: "shop.example", Address: addr}

@@ -40,16 +40,12 @@ func trimAPIService(obj any) (any, error) {
 
 // APIServices lists them: cluster.ErrNotSynced until the cache has synced.
 func (w *APIServiceWatcher) APIServices() ([]webhooks.APIService, error) {
-	infs, ok := w.synced()
-	if !ok {
-		return nil, cluster.ErrNotSynced
+	objs, err := w.objects("apiservices")
+	if err != nil {
+		return nil, cluster.ErrNotSynced // absent counts as not synced: the API always serves it
 	}
 	var out []webhooks.APIService
-	for _, obj := range infs["apiservices"].GetStore().List() {
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			continue
-		}
+	for _, u := range objs {
 		a := webhooks.APIService{Name: u.GetName()}
 		svc, found, _ := unstructured.NestedMap(u.Object, "spec", "service")
 		a.Local = !found || svc == nil

@@ -3,6 +3,7 @@
 package kube
 
 import (
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 // CertManagerCertificateGVR is cert-manager's Certificate.
@@ -52,19 +52,15 @@ func (w *CertManagerWatcher) Version() uint64 { return w.changes.Load() }
 // while the CRD is absent, cluster.ErrNotSynced until the cache has
 // synced.
 func (w *CertManagerWatcher) Certificates() ([]certs.Issued, error) {
-	infs, ok := w.synced()
-	if infs == nil {
+	objs, err := w.objects("certificates")
+	if errors.Is(err, errCRDAbsent) {
 		return nil, certs.ErrNoCertManager
 	}
-	if !ok {
-		return nil, cluster.ErrNotSynced
+	if err != nil {
+		return nil, err
 	}
 	var out []certs.Issued
-	for _, obj := range infs["certificates"].GetStore().List() {
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			continue
-		}
+	for _, u := range objs {
 		c := certs.Issued{Namespace: u.GetNamespace(), Name: u.GetName()}
 		c.Secret, _, _ = unstructured.NestedString(u.Object, "spec", "secretName")
 		if s, _, _ := unstructured.NestedString(u.Object, "status", "notAfter"); s != "" {

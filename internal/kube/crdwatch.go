@@ -4,6 +4,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,29 @@ func (c *crdWatch) synced() (infs map[string]cache.SharedIndexInformer, ok bool)
 		}
 	}
 	return infs, true
+}
+
+// errCRDAbsent: the CRDs are not served (yet).
+var errCRDAbsent = errors.New("CRD not installed")
+
+// objects lists a resource's cached objects: errCRDAbsent while the CRDs
+// are absent, cluster.ErrNotSynced until every cache has synced.
+func (c *crdWatch) objects(resource string) ([]*unstructured.Unstructured, error) {
+	infs, ok := c.synced()
+	switch {
+	case infs == nil:
+		return nil, errCRDAbsent
+	case !ok:
+		return nil, cluster.ErrNotSynced
+	}
+	list := infs[resource].GetStore().List()
+	out := make([]*unstructured.Unstructured, 0, len(list))
+	for _, obj := range list {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 // trimUnstructured keeps an object's identity and the fields at paths

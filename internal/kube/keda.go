@@ -48,16 +48,12 @@ func trimScaledObject(obj any) (any, error) {
 // ScaledObjects lists them: none while the CRD is absent or the cache has
 // not synced (the HPAs KEDA makes still set floors meanwhile).
 func (w *ScaledObjectWatcher) ScaledObjects() []cluster.ScaledObject {
-	infs, ok := w.synced()
-	if !ok {
+	objs, err := w.objects("scaledobjects")
+	if err != nil {
 		return nil
 	}
 	var out []cluster.ScaledObject
-	for _, obj := range infs["scaledobjects"].GetStore().List() {
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			continue
-		}
+	for _, u := range objs {
 		so := cluster.ScaledObject{Namespace: u.GetNamespace(), Name: u.GetName(), TargetKind: cluster.KindDeployment}
 		if k, _, _ := unstructured.NestedString(u.Object, "spec", "scaleTargetRef", "kind"); k != "" {
 			so.TargetKind = k

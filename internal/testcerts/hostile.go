@@ -1,6 +1,7 @@
 package testcerts
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"testing"
@@ -77,4 +78,25 @@ func ServeHostile(t testing.TB) Hostile {
 			_ = c.Close()
 		}),
 	}
+}
+
+// ServeTLS serves c on addr (host:0 for any port): every connection
+// completes a handshake and closes. It returns the address.
+func ServeTLS(t testing.TB, addr string, c Cert) string {
+	t.Helper()
+	l, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{c.TLS()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer conn.Close(); _ = conn.(*tls.Conn).Handshake() }()
+		}
+	}()
+	return l.Addr().String()
 }
