@@ -45,7 +45,7 @@ func TestServiceBackends(t *testing.T) {
 	}}
 	check := func(port int32, want []string) {
 		t.Helper()
-		got, ok := ServiceBackends(s, svc, port)
+		got, ok := NewServiceIndex(s).Backends(svc, port)
 		if !ok || !reflect.DeepEqual(got, want) {
 			t.Errorf("port %d: %v %v, want %v", port, got, ok, want)
 		}
@@ -56,7 +56,7 @@ func TestServiceBackends(t *testing.T) {
 	svc.Spec.PublishNotReadyAddresses = true
 	check(443, []string{"127.0.0.1:8443", "127.0.0.2:8443", "127.0.0.3:8443"})
 	svc.Spec.Selector = nil
-	if _, ok := ServiceBackends(s, svc, 443); ok {
+	if _, ok := NewServiceIndex(s).Backends(svc, 443); ok {
 		t.Error("a Service without selector was resolved from pods")
 	}
 }

@@ -20,20 +20,20 @@ import (
 
 // ServiceEndpoints resolves a Service port to the ready addresses behind
 // it. A Service with a selector is resolved from the snapshot's pods
-// (cluster.ServiceBackends: what its EndpointSlices would say, without an
+// (cluster.ServiceIndex: what its EndpointSlices would say, without an
 // API call); one without (the API server's own default/kubernetes, and
 // endpoints written by hand) from its EndpointSlices, listed on demand by
 // the service-name label: a handful of Services every few minutes costs
 // less than watching every EndpointSlice of a large cluster.
 type ServiceEndpoints struct {
 	client   kubernetes.Interface
-	snap     *cluster.Snapshot
+	index    *cluster.ServiceIndex
 	services map[[2]string]*corev1.Service
 }
 
 // NewServiceEndpoints resolves against the snapshot's Services.
 func NewServiceEndpoints(client kubernetes.Interface, snap *cluster.Snapshot) *ServiceEndpoints {
-	r := &ServiceEndpoints{client: client, snap: snap, services: make(map[[2]string]*corev1.Service, len(snap.Services))}
+	r := &ServiceEndpoints{client: client, index: cluster.NewServiceIndex(snap), services: make(map[[2]string]*corev1.Service, len(snap.Services))}
 	for _, s := range snap.Services {
 		r.services[[2]string{s.Namespace, s.Name}] = s
 	}
@@ -47,7 +47,7 @@ func (r *ServiceEndpoints) Resolve(ctx context.Context, ref webhooks.ServiceRef)
 	if svc == nil {
 		return nil, nil
 	}
-	if addrs, ok := cluster.ServiceBackends(r.snap, svc, ref.Port); ok {
+	if addrs, ok := r.index.Backends(svc, ref.Port); ok {
 		return addrs, nil
 	}
 	i := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == ref.Port })
