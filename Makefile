@@ -75,4 +75,6 @@ generate:
 	$(GO) test ./collector -run TestMetricsDoc -update
 	$(GO) test ./internal/config -run TestConfigurationDoc -update
 	$(GO) test ./alerts -run TestPrometheusRuleRendered -update
+	python3 hack/gen-dashboards.py
+	$(GO) test ./deploy -run TestChartGeneratedFilesCurrent -update
 	$(GO) test ./cmd/kube-reliability-exporter -run TestDemoEndToEnd -update

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,6 +124,14 @@ func Load() (*Config, error) {
 	return &c, nil
 }
 
+// Enums are the variables that take one of a few values.
+var Enums = map[string][]string{
+	Key("LOG_LEVEL"):     {"debug", "info", "warn", "error"},
+	Key("LOG_FORMAT"):    {"", "json", "text"},
+	Key("AUDIT_FORMAT"):  {"text", "json"},
+	Key("AUDIT_FAIL_ON"): {"info", "warning", "critical", "never"},
+}
+
 // Validate checks values envconfig cannot: enums, addresses, ranges.
 func (c *Config) Validate() error {
 	oneOf := func(key, v string, allowed ...string) error {
@@ -135,10 +144,10 @@ func (c *Config) Validate() error {
 		return &Error{Key("LISTEN_ADDRESS"), c.ListenAddress, err}
 	}
 	checks := []error{
-		oneOf(Key("LOG_LEVEL"), c.LogLevel, "debug", "info", "warn", "error"),
-		oneOf(Key("LOG_FORMAT"), c.LogFormat, "", "json", "text"),
-		oneOf(Key("AUDIT_FORMAT"), c.AuditFormat, "text", "json"),
-		oneOf(Key("AUDIT_FAIL_ON"), c.AuditFailOn, "info", "warning", "critical", "never"),
+		oneOf(Key("LOG_LEVEL"), c.LogLevel, Enums[Key("LOG_LEVEL")]...),
+		oneOf(Key("LOG_FORMAT"), c.LogFormat, Enums[Key("LOG_FORMAT")]...),
+		oneOf(Key("AUDIT_FORMAT"), c.AuditFormat, Enums[Key("AUDIT_FORMAT")]...),
+		oneOf(Key("AUDIT_FAIL_ON"), c.AuditFailOn, Enums[Key("AUDIT_FAIL_ON")]...),
 	}
 	for _, err := range checks {
 		if err != nil {
@@ -242,6 +251,36 @@ const usageFormat = `Environment variables ({{.Mode}}):
       {{.Desc}}
 {{- end}}
 `
+
+// Var is one environment variable: what the chart's values schema and the
+// docs are made from.
+type Var struct {
+	Key, Default, Desc string
+	// Modes the variable applies to (empty: all).
+	Modes []string
+	// Type is the Go type it parses into: bool, int, int64, float32,
+	// float64, string, []string, time.Duration.
+	Type string
+}
+
+// Vars lists every variable, in the order of the Config struct.
+func Vars() ([]Var, error) {
+	var out []Var
+	collect := template.Must(template.New("collect").Funcs(template.FuncMap{
+		"add": func(key, modes, def, desc string, field reflect.Value) string {
+			v := Var{Key: key, Default: def, Desc: desc, Type: field.Type().String()}
+			if modes != "" {
+				v.Modes = strings.Split(modes, ",")
+			}
+			out = append(out, v)
+			return ""
+		},
+	}).Parse(`{{range .}}{{add .Key (.Tags.Get "modes") (.Tags.Get "default") (.Tags.Get "desc") .Field}}{{end}}`))
+	if err := envconfig.Usaget(Prefix, &Config{}, io.Discard, collect); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // Usage writes every variable that applies to mode ("" for all) with its
 // default and meaning.

@@ -19,7 +19,7 @@ import (
 
 // PrometheusOperatorVersion is the prometheus-operator release whose CRDs
 // (ServiceMonitor, PodMonitor, PrometheusRule…) the tests install.
-const PrometheusOperatorVersion = "v0.80.1"
+const PrometheusOperatorVersion = "v0.85.0"
 
 // ModuleDir downloads module@version through the Go module proxy (the
 // same one builds use) and returns its directory: upstream CRDs ship in

@@ -1,0 +1,378 @@
+package deploy
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	"helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/lint"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/engine"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+// chartNamespace is where the tests install the chart: the kustomize
+// base's namespace, so the two render alike.
+const chartNamespace = "kube-reliability"
+
+// renderChart renders the chart with vals as helm template would (values
+// schema included) and returns its objects, sorted by kind and name.
+func renderChart(t *testing.T, vals map[string]any) ([]*unstructured.Unstructured, error) {
+	t.Helper()
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatalf("load chart: %v", err)
+	}
+	rv, err := util.ToRenderValuesWithSchemaValidation(ch, vals,
+		common.ReleaseOptions{Name: "kre", Namespace: chartNamespace, IsInstall: true}, common.DefaultCapabilities, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := engine.Render(ch, rv)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	for _, name := range slices.Sorted(maps.Keys(out)) {
+		if !strings.HasSuffix(name, ".yaml") {
+			continue // NOTES.txt, helpers
+		}
+		for doc := range strings.SplitSeq(out[name], "\n---") {
+			var o map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+				return nil, fmt.Errorf("%s: %w\n%s", name, err, doc)
+			}
+			if len(o) > 0 {
+				objs = append(objs, &unstructured.Unstructured{Object: o})
+			}
+		}
+	}
+	slices.SortFunc(objs, func(a, b *unstructured.Unstructured) int {
+		return cmp.Or(cmp.Compare(a.GetKind(), b.GetKind()), cmp.Compare(a.GetName(), b.GetName()))
+	})
+	return objs, nil
+}
+
+func mustRender(t *testing.T, vals map[string]any) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := renderChart(t, vals)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return objs
+}
+
+// fullValues sets every switch the other way and every list and map.
+var fullValues = map[string]any{
+	"namespace":  map[string]any{"create": true},
+	"collectors": map[string]any{"enabled": []any{"placement_detail"}, "disabled": []any{"health_fetch"}},
+	"central": map[string]any{
+		"config":            map[string]any{"RELIABILITY_TLS_PROBE_INTERVAL": "10m", "RELIABILITY_HEALTH_FETCH": false, "RELIABILITY_KUBE_API_QPS": 50, "RELIABILITY_LOG_LEVEL": "debug"},
+		"nodeSelector":      map[string]any{"kubernetes.io/os": "linux"},
+		"tolerations":       []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "monitoring", "effect": "NoSchedule"}},
+		"affinity":          map[string]any{"nodeAffinity": map[string]any{}},
+		"podAnnotations":    map[string]any{"example.com/team": "sre"},
+		"priorityClassName": "system-cluster-critical",
+	},
+	"agent": map[string]any{
+		"config":            map[string]any{"RELIABILITY_NGINX_SAMPLE_INTERVAL": "500ms", "RELIABILITY_ETCD_DATA_DIR": "/var/lib/etcd-data"},
+		"priorityClassName": "system-node-critical",
+	},
+	"imagePullSecrets": []any{map[string]any{"name": "registry"}},
+	"rbac":             map[string]any{"helmHistory": true},
+	"serviceMonitor":   map[string]any{"labels": map[string]any{"release": "kube-prometheus-stack"}, "interval": "30s", "scrapeTimeout": "25s"},
+	"podMonitor":       map[string]any{"labels": map[string]any{"release": "kube-prometheus-stack"}},
+	"prometheusRule":   map[string]any{"labels": map[string]any{"release": "kube-prometheus-stack"}},
+	"dashboards":       map[string]any{"folder": "Reliability"},
+	"networkPolicy":    map[string]any{"enabled": true},
+}
+
+// helm lint passes with the defaults and with every value set.
+func TestChartLint(t *testing.T) {
+	for name, vals := range map[string]map[string]any{"defaults": nil, "full": fullValues} {
+		res := lint.RunAll(chartDir, vals, chartNamespace)
+		for _, m := range res.Messages {
+			if m.Severity >= 2 { // warning and error; info is advice
+				t.Errorf("%s: helm lint: %s", name, m)
+			}
+		}
+	}
+}
+
+// helmLabels are what the chart adds to every object and the kustomize
+// base has no reason to carry.
+var helmLabels = []string{"helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "app.kubernetes.io/version"}
+
+// normalized drops Helm's labels and reads a ClusterRole's rules as a set
+// of (group, resource, verb) grants, however they are grouped.
+func normalized(o *unstructured.Unstructured) map[string]any {
+	c := o.DeepCopy()
+	labels := c.GetLabels()
+	for _, l := range helmLabels {
+		delete(labels, l)
+	}
+	c.SetLabels(labels)
+	if c.GetKind() == "ClusterRole" {
+		var grants []string
+		rules, _, _ := unstructured.NestedSlice(c.Object, "rules")
+		for _, r := range rules {
+			m := r.(map[string]any)
+			for _, v := range strs(m["verbs"]) {
+				for _, u := range strs(m["nonResourceURLs"]) {
+					grants = append(grants, u+" "+v)
+				}
+				for _, g := range strs(m["apiGroups"]) {
+					for _, res := range strs(m["resources"]) {
+						grants = append(grants, g+"/"+res+" "+v)
+					}
+				}
+			}
+		}
+		slices.Sort(grants)
+		c.Object["rules"] = grants
+	}
+	if c.GetKind() == "Deployment" || c.GetKind() == "DaemonSet" {
+		// The chart pins the image to its appVersion and says how to pull it.
+		cs, _, _ := unstructured.NestedSlice(c.Object, "spec", "template", "spec", "containers")
+		for _, x := range cs {
+			m := x.(map[string]any)
+			m["image"] = "IMAGE"
+			delete(m, "imagePullPolicy")
+		}
+		_ = unstructured.SetNestedSlice(c.Object, cs, "spec", "template", "spec", "containers")
+	}
+	// Numbers as JSON reads them: the two decoders type them differently.
+	b, _ := json.Marshal(c.Object)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, x := range asSlice(v) {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// One source of truth: the chart with namespace.create (the base creates
+// its namespace) and the helm-history role (an overlay of the base) renders
+// the kustomize base plus that overlay, object by object — the same
+// objects, the same fields, the same grants — apart from Helm's labels
+// and the image tag.
+func TestChartMatchesKustomize(t *testing.T) {
+	chart := mustRender(t, map[string]any{"namespace": map[string]any{"create": true}, "rbac": map[string]any{"helmHistory": true}})
+	kust := append(build(t, base), build(t, "kustomize/helm-history")...)
+	index := func(objs []*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+		m := map[string]*unstructured.Unstructured{}
+		for _, o := range objs {
+			m[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = o
+		}
+		return m
+	}
+	c, k := index(chart), index(kust)
+	for _, key := range slices.Sorted(maps.Keys(k)) {
+		co, ok := c[key]
+		if !ok {
+			t.Errorf("%s: in the kustomize base, not rendered by the chart", key)
+			continue
+		}
+		if got, want := normalized(co), normalized(k[key]); !reflect.DeepEqual(got, want) {
+			gy, _ := yaml.Marshal(got)
+			wy, _ := yaml.Marshal(want)
+			t.Errorf("%s differs:\n--- chart\n%s\n--- kustomize\n%s", key, gy, wy)
+		}
+	}
+	for key := range c {
+		if _, ok := k[key]; !ok {
+			t.Errorf("%s: rendered by the chart, not in the kustomize base", key)
+		}
+	}
+}
+
+// A wrong value fails the render with the path and what is wrong.
+func TestChartSchemaRefusesWrongValues(t *testing.T) {
+	for _, c := range []struct {
+		vals map[string]any
+		want string
+	}{
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_TLS_PROBE": "maybe"}}}, "RELIABILITY_TLS_PROBE"},
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_TLS_PROBE_INTERVAL": "5 minutes"}}}, "RELIABILITY_TLS_PROBE_INTERVAL"},
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_NO_SUCH_THING": "1"}}}, "RELIABILITY_NO_SUCH_THING"},
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_LOG_LEVEL": "verbose"}}}, "RELIABILITY_LOG_LEVEL"},
+		// The agent's own variables are not central's, and the reverse.
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_NGINX_SAMPLE_INTERVAL": "1s"}}}, "RELIABILITY_NGINX_SAMPLE_INTERVAL"},
+		{map[string]any{"agent": map[string]any{"config": map[string]any{"RELIABILITY_ETCD_ENDPOINTS": "https://127.0.0.1:2379"}}}, "RELIABILITY_ETCD_ENDPOINTS"},
+		// What the chart sets itself.
+		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_COLLECTORS_DISABLED": "health"}}}, "RELIABILITY_COLLECTORS_DISABLED"},
+		{map[string]any{"collectors": map[string]any{"disabled": []any{"nginx"}}}, "collectors"},
+		{map[string]any{"serviceMonitor": map[string]any{"interval": "often"}}, "interval"},
+		{map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "pullPolicy"},
+		{map[string]any{"servicemonitor": map[string]any{"enabled": false}}, "servicemonitor"},
+	} {
+		_, err := renderChart(t, c.vals)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("values %v: error %v, want one naming %q", c.vals, err, c.want)
+		}
+	}
+	// And the values a user would set pass, typed as YAML types them.
+	if _, err := renderChart(t, fullValues); err != nil {
+		t.Errorf("full values refused: %v", err)
+	}
+}
+
+// find returns the rendered object of that kind and name.
+func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s %s rendered", kind, name)
+	return nil
+}
+
+// grants lists a ClusterRole's (group/resource verb) grants.
+func grants(t *testing.T, objs []*unstructured.Unstructured, name string) []string {
+	t.Helper()
+	return strs(normalized(find(t, objs, "ClusterRole", name))["rules"])
+}
+
+// A disabled collector needs no rule: with the Gateway API, certificate
+// and webhook collectors off, their resources leave the ClusterRole and
+// central is told to skip them; resources another collector still reads
+// stay. Every value lands where it should.
+func TestChartValues(t *testing.T) {
+	off := mustRender(t, map[string]any{"collectors": map[string]any{"disabled": []any{"gateway", "certificates", "webhooks", "apiservices"}}})
+	g := grants(t, off, "kube-reliability-exporter")
+	for _, gone := range []string{"gateway.networking.k8s.io/gateways list", "discovery.k8s.io/endpointslices list", "cert-manager.io/certificates list",
+		"admissionregistration.k8s.io/validatingwebhookconfigurations list", "apiregistration.k8s.io/apiservices list"} {
+		if slices.Contains(g, gone) {
+			t.Errorf("%s granted with every collector that reads it disabled", gone)
+		}
+	}
+	for _, kept := range []string{"/pods list", "/services watch", "networking.k8s.io/ingresses list", "/metrics get"} {
+		if !slices.Contains(g, kept) {
+			t.Errorf("%s not granted though enabled collectors read it", kept)
+		}
+	}
+	env := func(objs []*unstructured.Unstructured, kind, name string) map[string]string {
+		cs, _, _ := unstructured.NestedSlice(find(t, objs, kind, name).Object, "spec", "template", "spec", "containers")
+		out := map[string]string{}
+		for _, e := range asSlice(cs[0].(map[string]any)["env"]) {
+			m := e.(map[string]any)
+			out[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
+		}
+		return out
+	}
+	if got := env(off, "Deployment", "kube-reliability-exporter")["RELIABILITY_COLLECTORS_DISABLED"]; got != "gateway,certificates,webhooks,apiservices" {
+		t.Errorf("RELIABILITY_COLLECTORS_DISABLED %q", got)
+	}
+
+	full := mustRender(t, fullValues)
+	ce := env(full, "Deployment", "kube-reliability-exporter")
+	for k, want := range map[string]string{"RELIABILITY_TLS_PROBE_INTERVAL": "10m", "RELIABILITY_HEALTH_FETCH": "false", "RELIABILITY_KUBE_API_QPS": "50",
+		"RELIABILITY_COLLECTORS_ENABLED": "placement_detail", "RELIABILITY_COLLECTORS_DISABLED": "health_fetch", "RELIABILITY_LISTEN_ADDRESS": ":9759"} {
+		if ce[k] != want {
+			t.Errorf("central %s = %q, want %q", k, ce[k], want)
+		}
+	}
+	if ae := env(full, "DaemonSet", "kube-reliability-agent"); ae["RELIABILITY_NGINX_SAMPLE_INTERVAL"] != "500ms" || ae["RELIABILITY_PROC_ROOT"] != "/host/proc" {
+		t.Errorf("agent env %v", ae)
+	}
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
+		if l := find(t, full, kind, "kube-reliability-exporter").GetLabels()["release"]; l != "kube-prometheus-stack" {
+			t.Errorf("%s release label %q", kind, l)
+		}
+	}
+	if l := find(t, full, "PodMonitor", "kube-reliability-agent").GetLabels()["release"]; l != "kube-prometheus-stack" {
+		t.Errorf("PodMonitor release label %q", l)
+	}
+	cm := find(t, full, "ConfigMap", "kube-reliability-dashboards")
+	if cm.GetAnnotations()["grafana_folder"] != "Reliability" || cm.GetLabels()["grafana_dashboard"] != "1" {
+		t.Errorf("dashboards ConfigMap labels %v annotations %v", cm.GetLabels(), cm.GetAnnotations())
+	}
+	if data, _, _ := unstructured.NestedMap(cm.Object, "data"); len(data) != 6 {
+		t.Errorf("%d dashboards in the ConfigMap, want 6", len(data))
+	}
+	find(t, full, "NetworkPolicy", "kube-reliability-exporter")
+	find(t, full, "ClusterRole", "kube-reliability-exporter-helm-history")
+	// Switched off: no monitors, rules, dashboards, agent.
+	none := mustRender(t, map[string]any{"serviceMonitor": map[string]any{"enabled": false}, "podMonitor": map[string]any{"enabled": false},
+		"prometheusRule": map[string]any{"enabled": false}, "dashboards": map[string]any{"enabled": false}, "agent": map[string]any{"enabled": false}})
+	for _, o := range none {
+		switch o.GetKind() {
+		case "ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap", "DaemonSet":
+			t.Errorf("%s %s rendered though switched off", o.GetKind(), o.GetName())
+		}
+		if strings.Contains(o.GetName(), "agent") {
+			t.Errorf("%s %s rendered with the agent off", o.GetKind(), o.GetName())
+		}
+	}
+}
+
+// The chart installs on the real API server with prometheus-operator's
+// CRDs (server-side apply, dry run, strict field validation: every field
+// checked against the real schemas), with the defaults and with every
+// value set; so does the kustomize base.
+func TestChartInstallsOnAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	env.InstallPrometheusOperatorCRDs()
+	env.EnsureNamespace(chartNamespace)
+	dc := discovery.NewDiscoveryClientForConfigOrDie(env.Config)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn := dynamic.NewForConfigOrDie(env.Config)
+	apply := func(set string, objs []*unstructured.Unstructured) {
+		for _, o := range objs {
+			gvk := o.GroupVersionKind()
+			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if err != nil {
+				t.Errorf("%s: %s: %v", set, gvk, err)
+				continue
+			}
+			var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
+			if o.GetNamespace() != "" {
+				ri = dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+			}
+			b, err := o.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			force := true
+			if _, err := ri.Patch(context.Background(), o.GetName(), types.ApplyPatchType, b, metav1.PatchOptions{
+				FieldManager: "kre-chart-test", DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict", Force: &force}); err != nil {
+				t.Errorf("%s: %s %s refused: %v", set, o.GetKind(), o.GetName(), err)
+			}
+		}
+	}
+	apply("chart defaults", mustRender(t, nil))
+	apply("chart, every value", mustRender(t, fullValues))
+	apply("kustomize base", build(t, base))
+}
