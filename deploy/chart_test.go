@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,11 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v4/pkg/chart/common"
-	"helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/chart/v2/lint"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"helm.sh/helm/v4/pkg/engine"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,6 +20,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -36,38 +32,7 @@ const chartNamespace = "kube-reliability"
 // schema included) and returns its objects, sorted by kind and name.
 func renderChart(t *testing.T, vals map[string]any) ([]*unstructured.Unstructured, error) {
 	t.Helper()
-	ch, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatalf("load chart: %v", err)
-	}
-	rv, err := util.ToRenderValuesWithSchemaValidation(ch, vals,
-		common.ReleaseOptions{Name: "kre", Namespace: chartNamespace, IsInstall: true}, common.DefaultCapabilities, false)
-	if err != nil {
-		return nil, err
-	}
-	out, err := engine.Render(ch, rv)
-	if err != nil {
-		return nil, err
-	}
-	var objs []*unstructured.Unstructured
-	for _, name := range slices.Sorted(maps.Keys(out)) {
-		if !strings.HasSuffix(name, ".yaml") {
-			continue // NOTES.txt, helpers
-		}
-		for doc := range strings.SplitSeq(out[name], "\n---") {
-			var o map[string]any
-			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
-				return nil, fmt.Errorf("%s: %w\n%s", name, err, doc)
-			}
-			if len(o) > 0 {
-				objs = append(objs, &unstructured.Unstructured{Object: o})
-			}
-		}
-	}
-	slices.SortFunc(objs, func(a, b *unstructured.Unstructured) int {
-		return cmp.Or(cmp.Compare(a.GetKind(), b.GetKind()), cmp.Compare(a.GetName(), b.GetName()))
-	})
-	return objs, nil
+	return chart.Objects(chartDir, chart.Release{Name: "kre", Namespace: chartNamespace}, vals)
 }
 
 func mustRender(t *testing.T, vals map[string]any) []*unstructured.Unstructured {
