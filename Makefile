@@ -77,4 +77,5 @@ generate:
 	$(GO) test ./alerts -run TestPrometheusRuleRendered -update
 	python3 hack/gen-dashboards.py
 	$(GO) test ./deploy -run TestChartGeneratedFilesCurrent -update
+	$(GO) test ./internal/findings -run TestFindingsDoc -update
 	$(GO) test ./cmd/kube-reliability-exporter -run TestDemoEndToEnd -update

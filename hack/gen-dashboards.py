@@ -4,26 +4,84 @@ etcd, ingress, health checks, certificates) and deploy/kustomize/base/dashboards
 ConfigMap Grafana's sidecar loads (label grafana_dashboard). Run it after
 editing; grafana/dashboards_test.go checks every query against the
 metrics the exporter declares and against promtool."""
-import json, os
+import json, os, re
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DS = {"type": "prometheus", "uid": "${datasource}"}
 
+# Every metric's labels and help, from docs/metrics.md (generated from the
+# collectors' specs): which queries take the namespace variable, and what
+# a panel without its own description says.
+LABELS, HELP = {}, {}
+for line in open(os.path.join(root, "docs", "metrics.md")):
+    m = re.match(r"^\| `(kube_reliability_[a-z0-9_]+)` \| \w+ \| ([^|]*) \|[^|]*\|[^|]*\| (.*) \|$", line)
+    if m:
+        LABELS[m.group(1)] = set(re.findall(r"`([a-z_]+)`", m.group(2)))
+        HELP[m.group(1)] = m.group(3).replace("\\|", "|")
+
+METRIC = re.compile(r"\b(kube_reliability_[a-z0-9_]+)(\{[^}]*\})?")
+
+def scoped(expr):
+    """Adds the cluster (and, where the metric has the label, namespace)
+    variables to every kube_reliability_ selector: one dashboard for many
+    clusters. An absent cluster label matches (the variables' All is .*)."""
+    def sub(m):
+        name, sel = m.group(1), m.group(2)
+        matchers = [sel[1:-1]] if sel and sel != "{}" else []
+        matchers.append('cluster=~"$cluster"')
+        if "namespace" in LABELS.get(name, ()):
+            matchers.append('namespace=~"$namespace"')
+        return name + "{" + ",".join(matchers) + "}"
+    return METRIC.sub(sub, expr)
+
+def unit_for(exprs, title):
+    """The unit a panel's values are in, from its metric's name."""
+    e = exprs[0]
+    if "/ 86400" in e or "days left" in title.lower():
+        return "d"
+    names = METRIC.findall(e)
+    n = names[0][0] if names else ""
+    if n.endswith("_ratio") or ("/" in e and n.endswith("_bytes")):
+        return "percentunit"
+    if n.endswith("_seconds_total") and "rate(" in e:
+        return "percentunit"
+    if n.endswith("_timestamp_seconds"):
+        return "dateTimeAsIso"
+    if n.endswith("_seconds"):
+        return "s"
+    if n.endswith("_bytes"):
+        return "bytes"
+    if "rate(" in e:
+        return "ops"
+    return "none"
+
+def describe(exprs):
+    """What the panel shows (its metric's help) and where to act."""
+    names = [n for n, _ in METRIC.findall(exprs[0])]
+    what = HELP.get(names[0], "") if names else ""
+    return (what + " What to do: the runbook of the alert on this signal (docs/runbooks.md).").strip()
+
 def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, legend=None):
     targets = []
-    for i, e in enumerate(exprs if isinstance(exprs, list) else [exprs]):
-        t = {"datasource": DS, "expr": e, "refId": chr(65 + i)}
+    exprs = exprs if isinstance(exprs, list) else [exprs]
+    for i, e in enumerate(exprs):
+        t = {"datasource": DS, "expr": scoped(e), "refId": chr(65 + i)}
         if kind == "table":
             t.update({"format": "table", "instant": True})
         if legend:
             t["legendFormat"] = legend
         targets.append(t)
-    p = {"type": kind, "title": title, "datasource": DS, "targets": targets, "gridPos": {"w": w, "h": h}}
-    if desc:
-        p["description"] = desc
-    if unit:
-        p["fieldConfig"] = {"defaults": {"unit": unit}, "overrides": []}
+    p = {"type": kind, "title": title, "datasource": DS, "targets": targets, "gridPos": {"w": w, "h": h},
+         "description": desc or describe(exprs),
+         "fieldConfig": {"defaults": {"unit": unit or unit_for(exprs, title)}, "overrides": []}}
     return p
+
+def variable(name, label, query):
+    """A multi-value query variable whose All matches every value, and the
+    absence of the label (single-cluster setups have no cluster label)."""
+    return {"name": name, "label": label, "type": "query", "datasource": DS, "refresh": 2, "sort": 1,
+            "query": {"query": query, "refId": name}, "definition": query,
+            "multi": True, "includeAll": True, "allValue": ".*", "current": {"text": "All", "value": "$__all"}}
 
 def dashboard(uid, title, desc, panels):
     x = y = 0
@@ -37,7 +95,16 @@ def dashboard(uid, title, desc, panels):
     d = {"uid": uid, "title": title, "description": desc, "tags": ["kube-reliability"],
          "schemaVersion": 39, "version": 1, "editable": True, "time": {"from": "now-24h", "to": "now"},
          "refresh": "1m",
-         "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source"}]},
+         "templating": {"list": [
+             {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source"},
+             variable("cluster", "Cluster", "label_values(kube_reliability_build_info, cluster)"),
+             variable("namespace", "Namespace", 'label_values(kube_reliability_namespace_score{cluster=~"$cluster"}, namespace)'),
+         ]},
+         # Every dashboard links to the others, carrying the variables.
+         "links": [{"type": "dashboards", "tags": ["kube-reliability"], "title": "Kube reliability", "asDropdown": False,
+                    "includeVars": True, "keepTime": True, "icon": "external link", "tooltip": "", "targetBlank": False, "url": ""}],
+         "annotations": {"list": [{"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+                                   "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"}]},
          "panels": panels}
     with open(os.path.join(root, "grafana", uid + ".json"), "w") as f:
         json.dump(d, f, indent=1, sort_keys=True)
@@ -47,6 +114,8 @@ def dashboard(uid, title, desc, panels):
 boards = []
 boards.append(dashboard("kre-overview", "Kube reliability: overview",
     "Will this cluster survive the next bad day? One number per failure mode of the field report; each links to its area.", [
+    panel("Reliability score by cluster (compare)", "sort(max by (cluster) (kube_reliability_cluster_score))", "table", w=24, unit="none",
+          desc="One row per cluster (the cluster label: an external label or remote-write label per Prometheus), lowest first; pick one in the cluster variable, then open an area's dashboard from the links above: they keep the selection."),
     panel("Reliability score (cluster)", "max(kube_reliability_cluster_score)", "stat", w=6,
           desc="0-100: 100 × W / (W + P), W the workloads, P the findings' weights (info 0.25, warning 1, critical 4); the same as audit's score line (docs/score.md)."),
     panel("Reliability score by namespace (trend)", "max by (namespace) (kube_reliability_namespace_score)", w=18, legend="{{namespace}}"),

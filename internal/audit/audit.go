@@ -159,8 +159,15 @@ func (r Report) Failed(failOn Severity, minScore float64) bool {
 	return false
 }
 
-// Write prints the report as "text" or "json".
-func (r Report) Write(w io.Writer, format string) error {
+// Write prints the report as "text", "json" or "sarif" (SARIF 2.1.0, for
+// code scanning; version names the tool's version in it).
+func (r Report) Write(w io.Writer, format string) error { return r.WriteVersion(w, format, "") }
+
+// WriteVersion is Write with the tool's version for SARIF.
+func (r Report) WriteVersion(w io.Writer, format, version string) error {
+	if format == "sarif" {
+		return r.writeSARIF(w, version)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

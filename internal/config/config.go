@@ -84,9 +84,12 @@ type Config struct {
 	NodeName               string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
 	EtcdDataDir            string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
-	AuditFormat   string  `split_words:"true" default:"text" modes:"audit" desc:"report format: text or json"`
-	AuditFailOn   string  `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
-	AuditMinScore float64 `split_words:"true" default:"0" modes:"audit" desc:"exit 1 when the reliability score of the input (0-100, docs/score.md) is below this; 0: never"`
+	AuditFormat        string   `split_words:"true" default:"text" modes:"audit" desc:"report format: text, json or sarif (SARIF 2.1.0, for code scanning)"`
+	AuditFailOn        string   `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
+	AuditHelmValues    []string `split_words:"true" modes:"audit" desc:"comma-separated values files a Helm chart directory is rendered with (as helm template -f, later files win)"`
+	AuditHelmRelease   string   `split_words:"true" default:"release" modes:"audit" desc:"release name a Helm chart directory is rendered as"`
+	AuditHelmNamespace string   `split_words:"true" default:"default" modes:"audit" desc:"namespace a Helm chart directory is rendered into"`
+	AuditMinScore      float64  `split_words:"true" default:"0" modes:"audit" desc:"exit 1 when the reliability score of the input (0-100, docs/score.md) is below this; 0: never"`
 
 	DemoSnapshot string `split_words:"true" modes:"demo" desc:"path of a manifest file or directory to serve instead of the bundled example cluster"`
 }
@@ -128,7 +131,7 @@ func Load() (*Config, error) {
 var Enums = map[string][]string{
 	Key("LOG_LEVEL"):     {"debug", "info", "warn", "error"},
 	Key("LOG_FORMAT"):    {"", "json", "text"},
-	Key("AUDIT_FORMAT"):  {"text", "json"},
+	Key("AUDIT_FORMAT"):  {"text", "json", "sarif"},
 	Key("AUDIT_FAIL_ON"): {"info", "warning", "critical", "never"},
 }
 

@@ -169,7 +169,9 @@ func splitDocuments(data []byte) []document {
 			l = data[i:]
 		}
 		trimmed := bytes.TrimRight(l, " \t\r")
-		if bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) {
+		// "---", or "---" followed by spaces or a comment, as kubectl's
+		// reader splits (Helm charts write "---# comment").
+		if rest, ok := bytes.CutPrefix(trimmed, []byte("---")); ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '#') {
 			docs = append(docs, document{startLine, data[start:i]})
 			start, startLine = next, line+1
 		}

@@ -17,24 +17,64 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 // MaxFileBytes bounds one input file.
 const MaxFileBytes = 256 << 20
 
+// Stdin is what the path "-" reads (helm template … | audit -).
+var Stdin io.Reader = os.Stdin
+
+// HelmValues are the values files a chart directory is rendered with (as
+// helm template -f), and HelmRelease its release.
+var (
+	HelmValues  []string
+	HelmRelease = chart.Release{Name: "release", Namespace: "default"}
+)
+
 // DecodePaths decodes every .yaml, .yml and .json file named or found
-// under the given directories. An unreadable path is an error of its own;
-// decoding goes on with the rest.
+// under the given directories, standard input for "-", a Helm chart
+// directory (a Chart.yaml) as helm template renders it and a kustomization
+// directory as kustomize builds it, wherever they are found. An
+// unreadable path is an error of its own; decoding goes on with the rest.
 func DecodePaths(paths []string) Result {
 	var all Result
+	add := func(r Result) {
+		all.Objects = append(all.Objects, r.Objects...)
+		all.Errors = append(all.Errors, r.Errors...)
+		all.Skipped = append(all.Skipped, r.Skipped...)
+	}
 	for _, p := range paths {
+		if p == "-" {
+			data, err := io.ReadAll(io.LimitReader(Stdin, MaxFileBytes+1))
+			switch {
+			case err != nil:
+				all.Errors = append(all.Errors, &DecodeError{File: "-", Err: fmt.Errorf("read standard input: %w", err)})
+			case len(data) > MaxFileBytes:
+				all.Errors = append(all.Errors, &DecodeError{File: "-", Err: fmt.Errorf("standard input is larger than %d bytes", MaxFileBytes)})
+			default:
+				add(Decode("-", data))
+			}
+			continue
+		}
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				all.Errors = append(all.Errors, &DecodeError{File: path, Line: 0, Err: err})
 				return nil
 			}
 			if d.IsDir() {
+				if chart.IsChart(path) {
+					add(renderChart(path))
+					return filepath.SkipDir
+				}
+				if found, component := isKustomization(path); found {
+					if !component {
+						add(buildKustomization(path))
+					}
+					return filepath.SkipDir
+				}
 				return nil
 			}
 			// Files named explicitly are read whatever their extension.

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,12 +21,19 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
@@ -175,23 +184,136 @@ func TestAlertsReachOnCall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// etcd: the API server's member, and one that is gone.
+	// etcd: the API server's member, one that is gone, one serving TLS
+	// and Debian's 3.4 (end of life: a known issue).
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	gone := closed.Addr().String()
 	closed.Close()
+	root := testcerts.NewCA(t, "chain root")
+	dir := t.TempDir()
+	etcdCert, etcdKey := root.Leaf(t, time.Now().Add(200*24*time.Hour), "127.0.0.1").WriteFiles(t, dir, "etcd")
+	rootFile := dir + "/root.pem"
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Cert.Cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secure := testenv.StartEtcdTLS(t, etcdCert, etcdKey)
+	old := testenv.StartEtcdMixed(t, []testenv.EtcdMemberSpec{{Binary: "/usr/bin/etcd"}})
+
+	// More for the dashboards: a PDB that blocks every drain, health
+	// checks in a cycle (one liveness probe on the other's Service), and
+	// TLS hosts: served at 127.0.17.1:443 — one fine, one for another
+	// name, one answered by the controller's default — renewed by
+	// cert-manager without a reload, a Certificate not Ready, a webhook
+	// whose bundle refuses what it serves, an aggregated API's bundle.
+	api := env.CreateDeployment("shop", "api", 2, nil)
+	apiRS := env.CreateReplicaSet("shop", "api-1", 2, api, nil)
+	env.PodsOn("shop", "api-1", "ReplicaSet", &apiRS.ObjectMeta, map[string]string{"app": "api"}, "node-b", "node-b")
+	two := intstr.FromInt(2)
+	if _, err := env.Client.PolicyV1().PodDisruptionBudgets("shop").Create(ctx, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "api"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &two, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, other := range map[string]string{"orders": "billing", "billing": "orders"} {
+		if _, err := env.Client.CoreV1().Services("shop").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 8080}}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		dep := env.CreateDeployment("shop", name, 1, func(d *appsv1.Deployment) {
+			d.Annotations = map[string]string{healthcheck.DependsOnAnnotation: other}
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+				Host: other + ".shop.svc", Path: "/health", Port: intstr.FromInt(8080)}}}
+		})
+		rs := env.CreateReplicaSet("shop", name+"-1", 1, dep, nil)
+		env.PodsOn("shop", name+"-1", "ReplicaSet", &rs.ObjectMeta, map[string]string{"app": name}, "node-b")
+	}
+	now := time.Now().Truncate(time.Second)
+	good := root.Leaf(t, now.Add(30*24*time.Hour), "good.example")
+	typo := root.Leaf(t, now.Add(90*24*time.Hour), "other.example")
+	fake := testcerts.SelfSigned(t, "Kubernetes Ingress Controller Fake Certificate", now.Add(365*24*time.Hour), "ingress.local")
+	bySNI := map[string]tls.Certificate{"good.example": good.TLS(), "typo.example": typo.TLS()}
+	tl, err := tls.Listen("tcp", "127.0.17.1:443", &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if c, ok := bySNI[h.ServerName]; ok {
+			return &c, nil
+		}
+		c := fake.TLS()
+		return &c, nil
+	}})
+	if err != nil {
+		t.Fatalf("serve TLS hosts on 127.0.17.1:443 (needs root, as the nginx tests): %v", err)
+	}
+	t.Cleanup(func() { tl.Close() })
+	go func() {
+		for {
+			c, err := tl.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
+		}
+	}()
+	ing, err := env.Client.NetworkingV1().Ingresses("shop").Create(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "secure"},
+		Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{Hosts: []string{"good.example", "typo.example", "missing.example"}, SecretName: "shop-tls"}},
+			DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}},
+		metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "127.0.17.1"}}
+	if _, err := env.Client.NetworkingV1().Ingresses("shop").UpdateStatus(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.InstallCertManagerCertificateCRD()
+	certsAPI := dynamic.NewForConfigOrDie(env.Config).Resource(schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}).Namespace("shop")
+	for name, st := range map[string]map[string]any{
+		"shop":   {"notAfter": now.Add(90 * 24 * time.Hour).UTC().Format(time.RFC3339), "conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "Ready", "lastTransitionTime": now.UTC().Format(time.RFC3339)}}},
+		"broken": {"conditions": []any{map[string]any{"type": "Ready", "status": "False", "reason": "Failed", "lastTransitionTime": now.UTC().Format(time.RFC3339)}}},
+	} {
+		c, err := certsAPI.Create(ctx, &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"name": name, "namespace": "shop"},
+			"spec":     map[string]any{"secretName": name + "-tls", "dnsNames": []any{"good.example"}, "issuerRef": map[string]any{"name": "ca"}}}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Object["status"] = st
+		if _, err := certsAPI.UpdateStatus(ctx, c, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	otherCA := testcerts.NewCA(t, "rotated")
+	untrustedAddr := testcerts.ServeTLS(t, "127.0.17.2:0", otherCA.Leaf(t, now.Add(60*24*time.Hour), "127.0.17.2"))
+	untrustedURL := "https://" + untrustedAddr + "/validate"
+	rootPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Cert.Cert.Raw})
+	if _, err := env.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "untrusted"},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{Name: "rotated.policy.example", FailurePolicy: &fail, SideEffects: &none, AdmissionReviewVersions: []string{"v1"},
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &untrustedURL, CABundle: rootPEM},
+			Rules: []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{"example.com"}, APIVersions: []string{"v1"}, Resources: []string{"gadgets"}}}}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Its Service does not exist: the aggregator dials nothing.
+	if _, err := dynamic.NewForConfigOrDie(env.Config).Resource(schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}).Create(ctx,
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": map[string]any{"name": "v1beta1.metrics.example.com"},
+			"spec": map[string]any{"group": "metrics.example.com", "version": "v1beta1", "groupPriorityMinimum": int64(100), "versionPriority": int64(100),
+				"service": map[string]any{"namespace": "kube-system", "name": "metrics-server"}, "caBundle": rootPEM}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	central, centralLog := startExporter(t, "central",
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
-		"RELIABILITY_ETCD_ENDPOINTS=main="+etcd.ClientURL+",gone=http://"+gone,
+		"RELIABILITY_ETCD_ENDPOINTS=main="+etcd.ClientURL+",gone=http://"+gone+",secure="+secure.ClientURL+",old="+old.ClientURLs[0],
+		"RELIABILITY_ETCD_CA_FILE="+rootFile,
 		"RELIABILITY_ETCD_POLL_INTERVAL=2s", "RELIABILITY_ETCD_TIMEOUT=1s")
 	// The agent, beside a real nginx reloaded twice.
-	nginx := testenv.StartNginx(t, testenv.NginxSpec{})
+	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true})
 	agent, agentLog := startExporter(t, "agent",
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, "kube-reliability-agent"),
-		"RELIABILITY_NODE_NAME=node-a", "RELIABILITY_HOST_PID=self", "RELIABILITY_NGINX_SAMPLE_INTERVAL=100ms")
+		"RELIABILITY_NODE_NAME=node-a", "RELIABILITY_HOST_PID=self", "RELIABILITY_NGINX_SAMPLE_INTERVAL=100ms",
+		fmt.Sprintf("RELIABILITY_NGINX_STUB_STATUS_URLS=http://127.0.0.1:%d/nginx_status", nginx.Port))
 	for range 2 {
 		time.Sleep(500 * time.Millisecond)
 		if err := syscall.Kill(nginx.PID, syscall.SIGHUP); err != nil {
@@ -309,6 +431,22 @@ scrape_configs:
 		}
 		return nil
 	})
+	// Every query of every dashboard panel answers with data from this
+	// Prometheus, the variables at All.
+	var empty []string
+	for _, q := range dashboardQueries(t) {
+		r, err := prom.Query(q.expr)
+		if err != nil {
+			t.Errorf("%s: %v", q.panel, err)
+			continue
+		}
+		if len(r) == 0 {
+			empty = append(empty, q.panel+": "+q.expr)
+		}
+	}
+	if len(empty) > 0 {
+		t.Errorf("%d dashboard queries return no data:\n%s", len(empty), strings.Join(empty, "\n"))
+	}
 	// The expositions pass promtool.
 	for name, base := range map[string]string{"central": central, "agent": agent} {
 		_, body, err := scrape(base)
@@ -321,4 +459,41 @@ scrape_configs:
 			t.Errorf("promtool check metrics on %s: %v\n%s", name, err, out)
 		}
 	}
+}
+
+type panelQuery struct{ panel, expr string }
+
+// dashboardQueries lists every panel query of grafana/*.json with the
+// variables as their All selects.
+func dashboardQueries(t *testing.T) []panelQuery {
+	t.Helper()
+	files, err := filepath.Glob("../../grafana/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	all := strings.NewReplacer(`"$cluster"`, `".*"`, `"$namespace"`, `".*"`)
+	var out []panelQuery
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Panels []struct {
+				Title   string `json:"title"`
+				Targets []struct {
+					Expr string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				out = append(out, panelQuery{filepath.Base(f) + " " + p.Title, all.Replace(tg.Expr)})
+			}
+		}
+	}
+	return out
 }
