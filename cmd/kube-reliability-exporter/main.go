@@ -50,7 +50,7 @@ var modes = []struct {
 }{
 	{"central", "watch the cluster through the API server and serve /metrics (a Deployment)", runCentral},
 	{"agent", "measure this node from the host's /proc and /sys and serve /metrics (a DaemonSet)", runAgent},
-	{"audit", "analyze manifest files, directories or kubectl dumps and print findings", runAudit},
+	{"audit", "analyze manifest files, directories, kubectl dumps, Helm charts, kustomizations or - (standard input) and print findings", runAudit},
 	{"demo", "serve /metrics for a bundled example cluster: no cluster needed", runDemo},
 	{"version", "print the version", runVersion},
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -308,18 +309,18 @@ func TestAlertsReachOnCall(t *testing.T) {
 		"RELIABILITY_ETCD_ENDPOINTS=main="+etcd.ClientURL+",gone=http://"+gone+",secure="+secure.ClientURL+",old="+old.ClientURLs[0],
 		"RELIABILITY_ETCD_CA_FILE="+rootFile,
 		"RELIABILITY_ETCD_POLL_INTERVAL=2s", "RELIABILITY_ETCD_TIMEOUT=1s")
-	// The agent, beside a real nginx reloaded twice.
-	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true})
+	// The agent, beside a real nginx reloaded twice under 20 held
+	// connections (an endless stream each; worker_shutdown_timeout 1s cuts
+	// them).
+	backend := streamingBackend(t)
+	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "1s"})
+	holdCtx, stopHolding := context.WithCancel(ctx)
+	drops, held := holdClients(holdCtx, nginx.Port, 20)
+	t.Cleanup(func() { stopHolding(); held() })
 	agent, agentLog := startExporter(t, "agent",
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, "kube-reliability-agent"),
 		"RELIABILITY_NODE_NAME=node-a", "RELIABILITY_HOST_PID=self", "RELIABILITY_NGINX_SAMPLE_INTERVAL=100ms",
 		fmt.Sprintf("RELIABILITY_NGINX_STUB_STATUS_URLS=http://127.0.0.1:%d/nginx_status", nginx.Port))
-	for range 2 {
-		time.Sleep(500 * time.Millisecond)
-		if err := syscall.Kill(nginx.PID, syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// On-call: a webhook receiver behind Alertmanager.
 	recv := &webhookReceiver{alerts: map[string]delivered{}}
@@ -369,16 +370,33 @@ scrape_configs:
         regex: namespace|pod|container
 `, hostPort(am.URL), hostPort(central), hostPort(agent)), map[string]string{"rules.yml": rulesWithoutWaiting(t)})
 
+	// Reload nginx once Prometheus has the agent's counters before the
+	// reloads (an increase needs the value it grew from).
+	testenv.Eventually(t, 30*time.Second, func() error {
+		r, err := prom.Query(`kube_reliability_nginx_reload_dropped_connections_total`)
+		if err != nil || len(r) == 0 {
+			return fmt.Errorf("no dropped-connections counter in Prometheus yet: %v", err)
+		}
+		return nil
+	})
+	for range 2 {
+		if err := syscall.Kill(nginx.PID, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond) // past worker_shutdown_timeout: the cuts happen
+	}
+
 	// One alert per rule file at least, each as on-call sees it.
 	want := map[string]map[string]string{
-		"KubeReliabilityWebhookCAExpiring":          {"severity": "critical", "configuration": "policy", "webhook": "strict.policy.example"},
-		"KubeReliabilityWorkloadWithoutPDB":         {"severity": "warning", "namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityEtcdMemberDown":             {"severity": "critical", "member": "gone"},
-		"KubeReliabilityContainerWithoutProbe":      {"namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityHelmHistoryTooLong":         {"namespace": "shop", "release": "shop"},
-		"KubeReliabilityIngressOnRetiredController": {"ingressclass": "nginx"},
-		"KubeReliabilityWorkloadSingleNode":         {"namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityNamespaceWithoutQuota":      {"namespace": "shop"},
+		"KubeReliabilityWebhookCAExpiring":           {"severity": "critical", "configuration": "policy", "webhook": "strict.policy.example"},
+		"KubeReliabilityWorkloadWithoutPDB":          {"severity": "warning", "namespace": "shop", "owner_name": "web"},
+		"KubeReliabilityEtcdMemberDown":              {"severity": "critical", "member": "gone"},
+		"KubeReliabilityContainerWithoutProbe":       {"namespace": "shop", "owner_name": "web"},
+		"KubeReliabilityHelmHistoryTooLong":          {"namespace": "shop", "release": "shop"},
+		"KubeReliabilityIngressOnRetiredController":  {"ingressclass": "nginx"},
+		"KubeReliabilityWorkloadSingleNode":          {"namespace": "shop", "owner_name": "web"},
+		"KubeReliabilityNamespaceWithoutQuota":       {"namespace": "shop"},
+		"KubeReliabilityNginxReloadsDropConnections": {"severity": "warning", "node": "node-a"},
 	}
 	anchors := runbookAnchors(t)
 	testenv.Eventually(t, 90*time.Second, func() error {
@@ -390,7 +408,14 @@ scrape_configs:
 		}
 		if len(missing) > 0 {
 			slices.Sort(missing)
-			return fmt.Errorf("not delivered yet: %v", missing)
+			_, body, _ := scrape(agent)
+			var nginxLines []string
+			for l := range strings.Lines(body) {
+				if strings.HasPrefix(l, "kube_reliability_nginx_reload") {
+					nginxLines = append(nginxLines, strings.TrimSpace(l))
+				}
+			}
+			return fmt.Errorf("not delivered yet: %v (agent: %v; clients saw %d drops)", missing, nginxLines, drops.Load())
 		}
 		return nil
 	})
@@ -420,6 +445,17 @@ scrape_configs:
 	slices.Sort(seen)
 	t.Logf("delivered through Alertmanager: %s", strings.Join(seen, ", "))
 
+	// Prometheus holds exactly the cuts the clients saw.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		r, err := prom.Query(`sum(kube_reliability_nginx_reload_dropped_connections_total)`)
+		if err != nil {
+			return err
+		}
+		if saw := drops.Load(); saw == 0 || len(r) != 1 || r[0].Value[1] != fmt.Sprint(saw) {
+			return fmt.Errorf("dropped connections in Prometheus %+v, clients saw %d", r, saw)
+		}
+		return nil
+	})
 	// The agent saw the reloads; Prometheus has them with the node label.
 	testenv.Eventually(t, 30*time.Second, func() error {
 		r, err := prom.Query(`sum by (node) (kube_reliability_nginx_reloads_total)`)
@@ -496,4 +532,56 @@ func dashboardQueries(t *testing.T) []panelQuery {
 		}
 	}
 	return out
+}
+
+// streamingBackend answers every request with an endless, slow stream.
+func streamingBackend(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write([]byte("x\n")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().String()
+}
+
+// holdClients keeps n connections reading through nginx; a response cut
+// before the test stops is a drop the client saw, and it reconnects.
+func holdClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait func()) {
+	drops = &atomic.Int64{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err != nil {
+					continue
+				}
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
+				_, _ = io.Copy(io.Discard, conn)
+				if stop() {
+					drops.Add(1)
+				}
+				conn.Close()
+			}
+		})
+	}
+	return drops, wg.Wait
 }
