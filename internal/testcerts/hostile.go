@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"testing"
-	"time"
 )
 
 // Serve runs handle for every connection to a loopback listener until the
@@ -31,7 +30,7 @@ func Serve(t testing.TB, handle func(net.Conn)) string {
 
 // Hostile TLS endpoints, each on its own loopback address.
 type Hostile struct {
-	// Hang accepts and never answers the ClientHello.
+	// Hang accepts and never answers the ClientHello (until the test ends).
 	Hang string
 	// Huge sends 10 MiB of handshake records, opening a Certificate
 	// message as long as Go's client accepts (64 KiB): it keeps reading.
@@ -45,10 +44,12 @@ type Hostile struct {
 // ServeHostile starts the hostile endpoints.
 func ServeHostile(t testing.TB) Hostile {
 	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
 	return Hostile{
 		Hang: Serve(t, func(c net.Conn) {
 			defer c.Close()
-			time.Sleep(10 * time.Second)
+			<-done // until the test ends
 		}),
 		Huge: Serve(t, func(c net.Conn) {
 			defer c.Close()
