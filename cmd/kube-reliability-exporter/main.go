@@ -56,6 +56,11 @@ var modes = []struct {
 }
 
 func main() {
+	// SIGHUP reloads nothing because nothing needs it: the hypotheses file
+	// and the web config are re-read when they change. Ignored rather than
+	// fatal (Go's default), so a stray HUP (a closed terminal, a reload
+	// habit) never takes the exporter down.
+	signal.Ignore(syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	stop()

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -185,4 +188,119 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+}
+
+// SIGHUP changes nothing: the exporter keeps serving (Go's default would
+// kill it); SIGTERM during a storm of scrapes then ends it with exit 0,
+// and every scrape either completes whole or is refused — none is cut.
+func TestSIGHUPIgnoredAndSIGTERMDuringScrapes(t *testing.T) {
+	cmd, base, stderr := startProcess(t, "demo")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatalf("after SIGHUP: %v\n%s", err, stderr.String())
+	}
+	resp.Body.Close()
+	var wg sync.WaitGroup
+	var complete, refused, cut atomic.Int64
+	stopScraping := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stopScraping:
+					return
+				default:
+				}
+				resp, err := http.Get(base + "/metrics")
+				if err != nil {
+					refused.Add(1)
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode == http.StatusOK && !strings.Contains(string(body), "kube_reliability_build_info") {
+					cut.Add(1)
+					continue
+				}
+				complete.Add(1)
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("exporter still running 20s after SIGTERM")
+	}
+	close(stopScraping)
+	wg.Wait()
+	if complete.Load() == 0 || cut.Load() != 0 {
+		t.Errorf("scrapes: %d complete, %d refused, %d cut; want some complete and none cut", complete.Load(), refused.Load(), cut.Load())
+	}
+}
+
+// SIGTERM while central's caches are still syncing (its API server
+// accepts connections and never answers) ends it with exit 0, promptly.
+func TestSIGTERMDuringStartUp(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // held open, never answered
+		}
+	}()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://`+l.Addr().String()+`"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, base, stderr := startProcess(t, "central", "RELIABILITY_KUBECONFIG="+kubeconfig)
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while syncing: %d, want 503", resp.StatusCode)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM during start-up: %v\n%s", err, stderr.String())
+		}
+		t.Logf("exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(20 * time.Second):
+		t.Fatalf("central still running 20s after SIGTERM during start-up:\n%s", stderr.String())
+	}
 }

@@ -60,7 +60,19 @@ func (c *crdWatch) Run(ctx context.Context) {
 		}
 	}()
 	poll.Every(ctx, c.interval, func(ctx context.Context) {
-		if c.started.Load() || !c.served() {
+		if c.started.Load() {
+			return
+		}
+		// Discovery takes no context: an API server that does not answer
+		// holds it for its 15 s timeout. Shutdown does not wait for it.
+		served := make(chan bool, 1)
+		go func() { served <- c.served() }()
+		select {
+		case ok := <-served:
+			if !ok {
+				return
+			}
+		case <-ctx.Done():
 			return
 		}
 		f := dynamicinformer.NewDynamicSharedInformerFactory(c.dyn, 0)
