@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,11 @@ type Env struct {
 	t       testing.TB
 	dir     string
 	etcd    *Etcd
+	bin     string
+	args    []string
+	cmd     *exec.Cmd // the running API server
+	stop    func()
+	exited  <-chan error
 	saKey   string
 	caFile  string
 	token   string
@@ -92,20 +98,10 @@ func StartOn(t testing.TB, etcd *Etcd) *Env {
 		"--etcd-db-metric-poll-interval=1s",
 		"--v=0",
 	}
-	logf, err := os.Create(env.logFile)
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = childAttrs()
+	env.bin, env.args = bin, args
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("testenv: start %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() { stopProcess(cmd, exited) })
+	exited := env.launch()
+	t.Cleanup(func() { env.stop() }) // whichever process runs then
 
 	env.URL = fmt.Sprintf("https://127.0.0.1:%d", port)
 	env.caFile = filepath.Join(certDir, "apiserver.crt")
@@ -253,6 +249,46 @@ func (e *Env) StartControllerManager() {
 
 // LogTail returns the API server log's last lines, for failure messages.
 func (e *Env) LogTail(n int) string { return tail(e.logFile, n) }
+
+// launch starts the API server process (its log appended to the same
+// file) and returns the channel its exit is sent on.
+func (e *Env) launch() <-chan error {
+	e.t.Helper()
+	logf, err := os.OpenFile(e.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		e.t.Fatalf("testenv: %v", err)
+	}
+	cmd := exec.Command(e.bin, e.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = childAttrs()
+	if err := cmd.Start(); err != nil {
+		e.t.Fatalf("testenv: start %s: %v", e.bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	e.cmd, e.exited = cmd, exited
+	e.stop = sync.OnceFunc(func() { stopProcess(cmd, exited) })
+	return exited
+}
+
+// KillAPIServer kills the API server (SIGKILL: an outage, not a clean
+// shutdown) and waits until it is gone; etcd and the files stay.
+func (e *Env) KillAPIServer() {
+	e.t.Helper()
+	_ = e.cmd.Process.Kill()
+	<-e.exited
+	e.stop = func() {}
+}
+
+// RestartAPIServer starts the API server again on the same port, etcd and
+// certificates, and waits until it is ready.
+func (e *Env) RestartAPIServer() {
+	e.t.Helper()
+	exited := e.launch()
+	if err := e.waitReady(exited, 90*time.Second); err != nil {
+		e.t.Fatalf("testenv: kube-apiserver not ready after restart: %v\n%s", err, tail(e.logFile, 30))
+	}
+}
 
 func stopProcess(cmd *exec.Cmd, exited <-chan error) {
 	if cmd.Process == nil {

@@ -1,0 +1,111 @@
+package chain
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+// sum adds a family's values.
+func sum(base, family string) (float64, error) {
+	fams, _, err := scrape(base)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, m := range fams[family].GetMetric() {
+		total += value(m)
+	}
+	return total, nil
+}
+
+// TestAPIServerOutage: the bad day's first event. Central runs with the
+// chart's account; the real API server is killed for 45 s and started
+// again on the same port and etcd. Meanwhile central stays alive
+// (/healthz 200), keeps serving the last state, counts and logs the
+// failures, and uses little CPU; after the API server returns, a
+// Deployment packed on one node — made after the outage — reaches the
+// metrics through the watch path, without a restart. The figures are
+// logged (recovery time, CPU, errors counted, log lines).
+func TestAPIServerOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
+	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
+		"RELIABILITY_ANALYSIS_MIN_INTERVAL=0s")
+	testenv.Eventually(t, 60*time.Second, func() error {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz %d", resp.StatusCode)
+		}
+		return nil
+	})
+	errorsBefore, err := sum(base, "kube_reliability_source_errors_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpuBefore, _ := sum(base, "process_cpu_seconds_total")
+	logBefore := len(log.String())
+
+	// As long as the outage the issue measured: the watches' backoff
+	// grows to its cap meanwhile.
+	const outage = 45 * time.Second
+	env.KillAPIServer()
+	killed := time.Now()
+	for time.Since(killed) < outage {
+		for _, path := range []string{"/healthz", "/metrics"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatalf("%s during the outage: %v", path, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s during the outage: %d", path, resp.StatusCode)
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	errorsDuring, _ := sum(base, "kube_reliability_source_errors_total")
+	cpuDuring, _ := sum(base, "process_cpu_seconds_total")
+	outageLog := log.String()[logBefore:]
+	logLines := strings.Count(outageLog, "\n")
+	if errorsDuring <= errorsBefore {
+		t.Errorf("source errors %v before, %v after the outage: it is not counted", errorsBefore, errorsDuring)
+	}
+	if !strings.Contains(outageLog, "list or watch failed") {
+		t.Errorf("the outage is not logged:\n%s", outageLog)
+	}
+
+	env.RestartAPIServer()
+	back := time.Now()
+	d := env.CreateDeployment("shop", "packed", 3, nil)
+	rs := env.CreateReplicaSet("shop", "packed-1", 3, d, nil)
+	env.PodsOn("shop", "packed-1", "ReplicaSet", &rs.ObjectMeta, map[string]string{"app": "packed"}, "node-a", "node-a", "node-a")
+	created := time.Since(back)
+	testenv.Eventually(t, 120*time.Second, func() error {
+		fams, _, err := scrape(base)
+		if err != nil {
+			return err
+		}
+		for _, m := range fams["kube_reliability_workload_single_node"].GetMetric() {
+			if label(m, "owner_name") == "packed" && value(m) == 1 {
+				return nil
+			}
+		}
+		return fmt.Errorf("the Deployment made after the outage is not in the metrics yet")
+	})
+	recovery := time.Since(back)
+	t.Logf("outage %v: %v source errors counted, %d log lines, %.2f s CPU; after restart: objects created in %v, visible in the metrics %v after the API server was back",
+		outage, errorsDuring-errorsBefore, logLines, cpuDuring-cpuBefore, created.Round(time.Millisecond), recovery.Round(time.Millisecond))
+}
