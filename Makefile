@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 30s
 
-.PHONY: build demo test test-deps testbins lint bench bench-scale fuzz generate
+.PHONY: build demo test test-deps testbins lint bench bench-scale fuzz fuzz-long generate
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags nodemo -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
@@ -53,6 +53,11 @@ bench:
 # KRE_SCALE_PROFILE_DIR=dir also saves central's heap profile per size.
 bench-scale: test-deps
 	$(GO) test ./test/scale -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 300m -v
+
+# fuzz-long: every Fuzz function of the module (found, not listed), 10
+# minutes each by default, results in bench/fuzz.txt.
+fuzz-long:
+	FUZZTIME=$(if $(filter command line environment,$(origin FUZZTIME)),$(FUZZTIME),10m) bash hack/fuzz-all.sh
 
 # Fuzzes every parser for FUZZTIME each; new failing inputs land in testdata/fuzz.
 fuzz:
