@@ -84,7 +84,7 @@ var certificatesSpec = Spec{
 // probe and the Secret each is served from.
 type ingressCerts struct {
 	certs.Discovery
-	secrets map[certs.ObjectHost]string
+	secrets map[certs.ObjectHost]certs.SecretRef
 }
 
 func discoverIngressCerts(s *cluster.Snapshot) ingressCerts {
@@ -186,7 +186,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	slices.SortFunc(order, func(x, y certs.ObjectHost) int {
 		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Host, y.Host))
 	})
-	var secrets map[certs.ObjectHost]string
+	var secrets map[certs.ObjectHost]certs.SecretRef
 	if issued != nil {
 		secrets = ic.secrets
 		if len(listeners) > 0 {
@@ -209,7 +209,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 		e.Bool("kube_reliability_certificate_verified", a.verified, l...)
 		e.Bool("kube_reliability_certificate_self_signed", a.selfSigned, l...)
 		e.Bool("kube_reliability_certificate_controller_default", a.deflt, l...)
-		if is, ok := issued[secrets[k]]; ok && !is.NotAfter.IsZero() {
+		if is, ok := issued[secrets[k]]; ok && !is.NotAfter.IsZero() && secrets[k] != (certs.SecretRef{}) {
 			e.Gauge("kube_reliability_certificate_issued_expiry_timestamp_seconds", float64(is.NotAfter.Unix()), l...)
 			e.Bool("kube_reliability_certificate_stale_after_renewal", a.leaf < float64(is.NotAfter.Unix()), l...)
 		}
@@ -219,7 +219,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 
 // issued exports cert-manager's Certificates' readiness and indexes them
 // by Secret; nil without cert-manager (or before its cache synced).
-func (c *certificatesCollector) issued(e *Emitter) map[string]certs.Issued {
+func (c *certificatesCollector) issued(e *Emitter) map[certs.SecretRef]certs.Issued {
 	if c.certManager == nil {
 		return nil
 	}

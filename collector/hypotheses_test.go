@@ -15,13 +15,14 @@ import (
 type fakeCerts struct {
 	results map[certs.Endpoint]certs.Probed
 	rounds  uint64
+	version uint64
 }
 
-func (f fakeCerts) Results() map[certs.Endpoint]certs.Probed { return f.results }
-func (f fakeCerts) Failures() map[string]uint64              { return nil }
-func (f fakeCerts) Version() uint64                          { return 1 }
-func (f fakeCerts) Rounds() uint64                           { return f.rounds }
-func (f fakeCerts) Discovered() certs.Discovery              { return certs.Discovery{} }
+func (f *fakeCerts) Results() map[certs.Endpoint]certs.Probed { return f.results }
+func (f *fakeCerts) Failures() map[string]uint64              { return nil }
+func (f *fakeCerts) Version() uint64                          { return f.version }
+func (f *fakeCerts) Rounds() uint64                           { return f.rounds }
+func (f *fakeCerts) Discovered() certs.Discovery              { return certs.Discovery{} }
 
 // no-certificate-expiring folds every certificate the exporter sees:
 // probed endpoints (a cluster-scoped webhook named without namespace) and
@@ -30,7 +31,7 @@ func TestCertificateHypothesisFoldsEtcd(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	soon, later := now.Add(5*24*time.Hour), now.Add(60*24*time.Hour)
-	src := fakeCerts{rounds: 1, results: map[certs.Endpoint]certs.Probed{
+	src := &fakeCerts{rounds: 1, results: map[certs.Endpoint]certs.Probed{
 		{Kind: "ValidatingWebhookConfiguration", Name: "policy", Host: "webhook.policy.svc", Address: "127.0.0.2:443"}: {Result: tlsprobe.Result{LeafNotAfter: soon}},
 		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "shop.example", Address: "127.0.0.3:443"}:              {Result: tlsprobe.Result{LeafNotAfter: later}},
 		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "gone.example", Address: "127.0.0.4:443"}:              {Result: tlsprobe.Result{Reason: tlsprobe.ReasonRefused}},

@@ -132,17 +132,17 @@ func TestSecrets(t *testing.T) {
 		{Namespace: "edge", Gateway: "public", Hostname: "", Secret: "certs/any-tls"},
 		{Namespace: "edge", Gateway: "public", Hostname: "d.example"},
 	})
-	want := map[ObjectHost]string{
-		{KindIngress, "shop", "web", "a.example"}:    "shop/web-tls",
-		{KindIngress, "shop", "web", "b.example"}:    "shop/web-tls",
-		{KindGateway, "edge", "public", "a.example"}: "certs/a-tls",
+	want := map[ObjectHost]SecretRef{
+		{KindIngress, "shop", "web", "a.example"}:    {"shop", "web-tls"},
+		{KindIngress, "shop", "web", "b.example"}:    {"shop", "web-tls"},
+		{KindGateway, "edge", "public", "a.example"}: {"certs", "a-tls"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 	early, late := time.Now(), time.Now().Add(time.Hour)
 	by := BySecret([]Issued{{Namespace: "shop", Name: "x", Secret: "web-tls", NotAfter: late}, {Namespace: "shop", Name: "y", Secret: "web-tls", NotAfter: early}})
-	if len(by) != 1 || by["shop/web-tls"].Name != "x" {
+	if len(by) != 1 || by[SecretRef{"shop", "web-tls"}].Name != "x" {
 		t.Errorf("BySecret: %+v", by)
 	}
 }

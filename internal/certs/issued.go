@@ -2,6 +2,7 @@ package certs
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -26,13 +27,16 @@ type Issued struct {
 	Reason, Message string
 }
 
+// SecretRef names a Secret.
+type SecretRef struct{ Namespace, Name string }
+
 // ObjectHost is one host of one object.
 type ObjectHost struct{ Kind, Namespace, Name, Host string }
 
 // Secrets maps each TLS host of an Ingress and each HTTPS/TLS listener of
-// a Gateway to the Secret (namespace/name) the object says to serve for it.
-func Secrets(s *cluster.Snapshot, listeners []gateway.TLSListener) map[ObjectHost]string {
-	out := map[ObjectHost]string{}
+// a Gateway to the Secret the object says to serve for it.
+func Secrets(s *cluster.Snapshot, listeners []gateway.TLSListener) map[ObjectHost]SecretRef {
+	out := map[ObjectHost]SecretRef{}
 	for _, ing := range s.Ingresses {
 		for _, tls := range ing.Spec.TLS {
 			if tls.SecretName == "" {
@@ -41,7 +45,7 @@ func Secrets(s *cluster.Snapshot, listeners []gateway.TLSListener) map[ObjectHos
 			for _, h := range tls.Hosts {
 				k := ObjectHost{KindIngress, ing.Namespace, ing.Name, h}
 				if _, dup := out[k]; !dup { // the first entry naming a host is the one served
-					out[k] = ing.Namespace + "/" + tls.SecretName
+					out[k] = SecretRef{ing.Namespace, tls.SecretName}
 				}
 			}
 		}
@@ -52,19 +56,19 @@ func Secrets(s *cluster.Snapshot, listeners []gateway.TLSListener) map[ObjectHos
 		}
 		k := ObjectHost{KindGateway, l.Namespace, l.Gateway, l.Hostname}
 		if _, dup := out[k]; !dup {
-			out[k] = l.Secret
+			ns, name, _ := strings.Cut(l.Secret, "/")
+			out[k] = SecretRef{ns, name}
 		}
 	}
 	return out
 }
 
-// BySecret indexes issued certificates by the Secret they write
-// (namespace/name); of two Certificates writing one Secret (a
+// BySecret indexes issued certificates by the Secret they write; of two Certificates writing one Secret (a
 // misconfiguration cert-manager itself flags), the later not-after wins.
-func BySecret(issued []Issued) map[string]Issued {
-	out := make(map[string]Issued, len(issued))
+func BySecret(issued []Issued) map[SecretRef]Issued {
+	out := make(map[SecretRef]Issued, len(issued))
 	for _, c := range issued {
-		k := c.Namespace + "/" + c.Secret
+		k := SecretRef{c.Namespace, c.Secret}
 		if prev, ok := out[k]; !ok || c.NotAfter.After(prev.NotAfter) {
 			out[k] = c
 		}
