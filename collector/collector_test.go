@@ -539,3 +539,41 @@ func withoutDurations(text string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+type switchable struct{ down *atomic.Bool }
+
+func (c switchable) Update(_ context.Context, e *Emitter) error {
+	if c.down.Load() {
+		return errors.New("source unreachable")
+	}
+	e.Gauge("kube_reliability_test_value", 1)
+	return nil
+}
+
+// A collector failing on every scrape (its source down for the length of
+// an outage) is logged when it starts failing and when it recovers, not
+// once per scrape.
+func TestSetLogsAFailingCollectorOncePerOutage(t *testing.T) {
+	var log bytes.Buffer
+	down := new(atomic.Bool)
+	spec := &Spec{Name: "flaky", Modes: Demo, Metrics: []MetricSpec{{Name: "kube_reliability_test_value", Type: Gauge, Help: "Test.", Bound: "one"}},
+		New: func(Deps) (Collector, error) { return switchable{down}, nil }}
+	s, err := NewSet([]*Spec{spec}, Deps{Logger: slog.New(slog.NewTextHandler(&log, nil))}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() { testutil.CollectAndCount(s) }
+	scrape()
+	down.Store(true)
+	for range 100 {
+		scrape()
+	}
+	down.Store(false)
+	scrape()
+	if n := strings.Count(log.String(), `msg="collector failed"`); n != 1 {
+		t.Errorf("%d lines for 100 failed scrapes in a row, want 1:\n%s", n, log.String())
+	}
+	if !strings.Contains(log.String(), `msg="collector succeeds again" collector=flaky failures_unlogged=99`) {
+		t.Errorf("recovery not logged with the 99 failures left out:\n%s", log.String())
+	}
+}

@@ -15,7 +15,7 @@ var exporterSpec = Spec{
 			Help:   "List and watch errors seen by the source for the resource since the exporter started (a watch closing normally or expiring is not one).",
 			Labels: []string{"source", "resource"}, Bound: "one series per source and watched resource kind"},
 		{Name: "kube_reliability_informer_last_success_timestamp_seconds", Type: Gauge, Stability: Stable,
-			Help:   "When a list or watch request of the informer last succeeded (Unix time). A healthy informer re-watches at least every 10 minutes, so an older value is a stuck or failing watch. Absent until one succeeds.",
+			Help:   "When the informer's cache was last known current (Unix time): the scrape's time while its watch is open, else when its last list succeeded or its last watch ended (a watch open past the timeout it asked for counts from its start: a hung connection). The scrape's time less this is how stale the exported picture of the resource is; during an API server outage the last state is served and this value stops. Absent until a list or watch succeeds.",
 			Labels: []string{"resource"}, Bound: "one series per watched resource kind"},
 	},
 	New: func(d Deps) (Collector, error) {

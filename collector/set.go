@@ -68,7 +68,18 @@ type running struct {
 	hints map[string]int
 	// updates counts runs of Update (under Set.mu).
 	updates uint64
+	// A collector failing on every scrape (its source down: the API
+	// server, etcd) is logged when it starts failing, then at most once
+	// per failureLogInterval with the failures left unlogged, and when it
+	// recovers (under Set.mu).
+	failing  bool
+	lastLog  time.Time
+	unlogged int
 }
+
+// failureLogInterval bounds a failing collector's log to a line a minute
+// however often it is scraped.
+const failureLogInterval = time.Minute
 
 // output is what one collector produced for a scrape. Its text is kept
 // until it is first compressed, then only its gzip member (a twentieth of
@@ -452,6 +463,12 @@ func (s *Set) run(r *running) *output {
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
+	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, cluster.ErrNotSynced) {
+		if r.failing {
+			r.logger.Info("collector succeeds again", "failures_unlogged", r.unlogged)
+			r.failing, r.unlogged = false, 0
+		}
+	}
 	switch {
 	case err == nil:
 		o := &output{ok: true, duration: d}
@@ -468,8 +485,11 @@ func (s *Set) run(r *running) *output {
 		return &output{duration: d, noData: true}
 	case errors.Is(err, cluster.ErrNotSynced):
 		r.logger.Debug("collector has no data", "err", err, "duration_seconds", d.Seconds())
+	case !r.failing || time.Since(r.lastLog) >= failureLogInterval:
+		r.logger.Error("collector failed", "err", err, "duration_seconds", d.Seconds(), "failures_unlogged", r.unlogged)
+		r.failing, r.lastLog, r.unlogged = true, time.Now(), 0
 	default:
-		r.logger.Error("collector failed", "err", err, "duration_seconds", d.Seconds())
+		r.unlogged++
 	}
 	return &output{duration: d}
 }

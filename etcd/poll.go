@@ -217,6 +217,21 @@ func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
 	st.Up = true
 	st.Version, st.ID, st.ClusterID, st.Leader = s.Version, s.Header.GetMemberId(), s.Header.GetClusterId(), s.Leader
 	st.IsLearner, st.DBSize, st.DBSizeInUse, st.RaftIndex, st.QuotaBytes = s.IsLearner, s.DbSize, s.DbSizeInUse, s.RaftIndex, s.DbSizeQuota
+	// Both at once: the alarm list goes through raft and waits for a
+	// leader (a whole timeout while the cluster elects one), which must
+	// not cost the quota read its time.
+	var quotaDone chan struct{}
+	var quota int64
+	var quotaErr error
+	if st.QuotaBytes == 0 {
+		// Status has carried the quota only since 3.6; older members
+		// export it on /metrics.
+		quotaDone = make(chan struct{})
+		go func() {
+			defer close(quotaDone)
+			quota, quotaErr = p.metricsQuota(ctx, m)
+		}()
+	}
 	if a, err := c.AlarmList(ctx); err == nil {
 		st.AlarmsKnown, st.Alarms = true, map[string]bool{}
 		for _, am := range a.Alarms {
@@ -224,15 +239,16 @@ func (p *Poller) pollMember(ctx context.Context, m Member) MemberStatus {
 				st.Alarms[am.Alarm.String()] = true
 			}
 		}
+	} else {
+		p.logger.Debug("etcd alarm list failed", "endpoint", m.Name, "err", err)
 	}
-	if st.QuotaBytes == 0 {
-		// Status has carried the quota only since 3.6; older members
-		// export it on /metrics.
-		if q, err := p.metricsQuota(ctx, m); err == nil {
-			st.QuotaBytes = q
+	if quotaDone != nil {
+		<-quotaDone
+		if quotaErr == nil {
+			st.QuotaBytes = quota
 		} else {
 			st.MetricsFailed = true
-			p.logger.Debug("etcd quota from /metrics failed", "endpoint", m.Name, "err", err)
+			p.logger.Debug("etcd quota from /metrics failed", "endpoint", m.Name, "err", quotaErr)
 		}
 	}
 	st.CertNotAfter = notAfter

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
@@ -55,7 +56,10 @@ func nodePods(e *environment, activity *kube.Activity) (*kube.NodePods, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc.Wrap(activity.WrapTransport)
+	// One agent per node: while the API server is down or refusing, each
+	// sends a request every 10–20 s, and 5,000 of them come back spread
+	// over those seconds rather than at once.
+	rc.Wrap(activity.WrapHeldTransport(kube.NewGate(time.Second, 20*time.Second), false))
 	client, err := kube.CoreV1Client(rc)
 	if err != nil {
 		return nil, err

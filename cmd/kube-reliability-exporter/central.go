@@ -33,12 +33,22 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	// Every client below shares this transport: it tells when each
+	// Every client below shares this recorder: it tells when each
 	// informer's list or watch last succeeded.
 	activity := kube.NewActivity(e.logger)
 	base := rest.CopyConfig(rc)
 	rc.Wrap(activity.WrapTransport)
-	client, err := typedClient(rc)
+	// The informers' requests are held while the API server is down or
+	// refusing, and answered within 5 s of its return (see kube.Gate);
+	// one-off requests, which have deadlines to keep, fail at once.
+	gate := kube.NewGate(500*time.Millisecond, 5*time.Second)
+	held := rest.CopyConfig(base)
+	held.Wrap(activity.WrapHeldTransport(gate, false))
+	client, err := typedClient(held)
+	if err != nil {
+		return err
+	}
+	oneOff, err := typedClient(rc)
 	if err != nil {
 		return err
 	}
@@ -58,7 +68,7 @@ func runCentral(ctx context.Context, e *environment) error {
 		// Helm's storages need an optional role: their failures are
 		// counted but not warned about (helm_storage_available says it).
 		hc := rest.CopyConfig(base)
-		hc.Wrap(activity.WrapQuietTransport)
+		hc.Wrap(activity.WrapHeldTransport(gate, true))
 		mc, err := metadata.NewForConfig(hc)
 		if err != nil {
 			return fmt.Errorf("kubernetes metadata client: %w", err)
@@ -77,7 +87,7 @@ func runCentral(ctx context.Context, e *environment) error {
 		}
 	}
 	if collector.Uses(specs, collector.APIServerStorage) {
-		storage := kube.NewStorageMonitor(client, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
+		storage := kube.NewStorageMonitor(oneOff, e.cfg.EtcdPollInterval, e.logger.With("collector", "apiserver_storage"))
 		go storage.Run(ctx)
 		deps.Storage = storage
 	}
@@ -88,7 +98,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground() // first: central may return early, on an error
 
-	dyn, err := dynamic.NewForConfig(rc)
+	dyn, err := dynamic.NewForConfig(held)
 	if err != nil {
 		return fmt.Errorf("kubernetes dynamic client: %w", err)
 	}
@@ -132,7 +142,7 @@ func runCentral(ctx context.Context, e *environment) error {
 		if err != nil {
 			return err
 		}
-		if deps.Certs, err = startCertProber(ctx, e, inf, deps.Gateway, deps.APIServices, client,
+		if deps.Certs, err = startCertProber(ctx, e, inf, deps.Gateway, deps.APIServices, oneOff,
 			certs.APIServer(e.cfg.Kubeconfig == "", base.Host, ca)); err != nil {
 			return err
 		}

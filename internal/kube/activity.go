@@ -1,9 +1,11 @@
 package kube
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +20,9 @@ import (
 // covers them all, and it sees what the informers' own error handlers do
 // not: client-go retries a failing streaming list (WatchList) inside the
 // reflector, so an unreachable or overloaded API server never reaches
-// the handler. A healthy informer re-watches at least every 10 minutes
-// (client-go's watch timeout), so an old success is a stuck informer.
+// the handler. While a watch stream is open its cache is current, so the
+// time a cache was last known current is now, or when its last watch
+// ended: its age is how stale the exporter's picture of it is.
 type Activity struct {
 	now    func() time.Time
 	logger *slog.Logger
@@ -31,7 +34,16 @@ type collectionState struct {
 	last    time.Time
 	errors  uint64
 	failing bool
+	// watches open now, and when the latest of them is due to end: a
+	// watch the server was asked to end by then and that is still open
+	// is a hung connection, not a current cache.
+	watches  int
+	watchEnd time.Time
 }
+
+// watchGrace is how long past its requested timeout an open watch still
+// counts: the server ends it at the timeout, give or take its clock.
+const watchGrace = 30 * time.Second
 
 // NewActivity returns an empty recorder; logger says when a collection's
 // requests start failing and when they recover (once each, not per retry).
@@ -47,11 +59,16 @@ func (a *Activity) WrapTransport(rt http.RoundTripper) http.RoundTripper {
 	return activityTransport{a: a, next: rt}
 }
 
-// WrapQuietTransport is WrapTransport for clients whose failures are
-// expected (Helm's storages, whose role is optional): they are counted,
-// and logged at debug only.
-func (a *Activity) WrapQuietTransport(rt http.RoundTripper) http.RoundTripper {
-	return activityTransport{a: a, next: rt, quiet: true}
+// WrapHeldTransport is WrapTransport with the requests held by g while the
+// API server is unreachable or refusing them: for informers' clients,
+// whose requests have no deadline. Every attempt that failed while held
+// is counted, and logged once per outage; at debug only if quiet (Helm's
+// storages, whose role is optional).
+func (a *Activity) WrapHeldTransport(g *Gate, quiet bool) func(http.RoundTripper) http.RoundTripper {
+	return func(rt http.RoundTripper) http.RoundTripper {
+		held := g.Wrap(rt, func(key, why string) { a.failed(key, why, quiet) })
+		return activityTransport{a: a, next: held, quiet: quiet}
+	}
 }
 
 type activityTransport struct {
@@ -75,9 +92,13 @@ func (t activityTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		if req.Context().Err() == nil {
 			t.a.failed(key, err.Error(), t.quiet)
 		}
+	case resp.StatusCode == http.StatusOK && isWatch(req.URL):
+		// A watch succeeds when its stream opens, and keeps the cache
+		// current for as long as it stays open.
+		t.a.succeeded(key)
+		resp.Body = t.a.watchOpened(key, req.URL)(resp.Body)
 	case resp.StatusCode == http.StatusOK:
-		// A watch succeeds when its stream opens; a list, when its (possibly
-		// paged) response is 200.
+		// A list, when its (possibly paged) response is 200.
 		t.a.succeeded(key)
 	case resp.StatusCode == http.StatusGone:
 		// "Too old resource version": the informer re-lists, as designed.
@@ -129,13 +150,85 @@ func (a *Activity) Succeeded(gvr schema.GroupVersionResource, labelSelector, fie
 	a.succeeded(collection(gvr, labelSelector, fieldSelector))
 }
 
-// Last is when a list or watch of collection (see collection) last
-// succeeded; false if never.
+// isWatch reports whether u asks for a watch stream (a streaming list
+// included).
+func isWatch(u *url.URL) bool {
+	w := u.Query().Get("watch")
+	return w == "true" || w == "1"
+}
+
+// watchOpened counts an open watch of key until its body is closed or
+// fails, and returns the wrapper of that body.
+func (a *Activity) watchOpened(key string, u *url.URL) func(io.ReadCloser) io.ReadCloser {
+	now := a.now()
+	// client-go asks for 5 to 10 minutes; without a timeout the server
+	// picks one of up to an hour (its --min-request-timeout, doubled).
+	end := now.Add(time.Hour)
+	if s, err := strconv.Atoi(u.Query().Get("timeoutSeconds")); err == nil && s > 0 {
+		end = now.Add(time.Duration(s) * time.Second)
+	}
+	end = end.Add(watchGrace)
+	a.mu.Lock()
+	st := a.entry(key)
+	st.watches++
+	st.watchEnd = later(st.watchEnd, end)
+	a.mu.Unlock()
+	return func(body io.ReadCloser) io.ReadCloser {
+		return &watchBody{ReadCloser: body, closed: func() { a.watchClosed(key) }}
+	}
+}
+
+func (a *Activity) watchClosed(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.entry(key)
+	st.watches--
+	// The cache was current up to this moment.
+	st.last = later(st.last, a.now())
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// watchBody tells once when its watch ends: closed by the reader, or
+// broken (the server gone, the connection reset).
+type watchBody struct {
+	io.ReadCloser
+	once   sync.Once
+	closed func()
+}
+
+func (b *watchBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.closed)
+	}
+	return n, err
+}
+
+func (b *watchBody) Close() error {
+	b.once.Do(b.closed)
+	return b.ReadCloser.Close()
+}
+
+// Last is when the cache of collection (see collection) was last known
+// current: now while one of its watches is open, else when its last list
+// or watch succeeded or its last watch ended; false if never.
 func (a *Activity) Last(collection string) (time.Time, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.state[collection]
-	if st == nil || st.last.IsZero() {
+	if st == nil {
+		return time.Time{}, false
+	}
+	if now := a.now(); st.watches > 0 && now.Before(st.watchEnd) {
+		return now, true
+	}
+	if st.last.IsZero() {
 		return time.Time{}, false
 	}
 	return st.last, true

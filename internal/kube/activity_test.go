@@ -93,3 +93,47 @@ func TestActivityCountsUnreachableServerOncePerRequest(t *testing.T) {
 		t.Errorf("recovery not logged:\n%s", log.String())
 	}
 }
+
+// A cache is current while its watch is open: Last is the scrape's time
+// then, the watch's end once it ends, and its start once it has stayed
+// open past the timeout it asked the server for (a hung connection).
+func TestActivityWatchKeepsTheCacheCurrent(t *testing.T) {
+	a := NewActivity(nil)
+	at := time.Unix(1700000000, 0)
+	a.now = func() time.Time { return at }
+	pods := collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
+	u, _ := url.Parse("https://h/api/v1/pods?watch=true&timeoutSeconds=300&allowWatchBookmarks=true")
+	watch := func() *http.Response {
+		resp, err := a.WrapTransport(status(200)).RoundTrip(&http.Request{Method: "GET", URL: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := watch()
+	at = at.Add(4 * time.Minute)
+	if got, _ := a.Last(pods); !got.Equal(at) {
+		t.Errorf("open watch: last %v, want now %v", got, at)
+	}
+	at = at.Add(time.Minute)
+	if _, err := resp.Body.Read(make([]byte, 1)); err == nil {
+		t.Fatal("empty body read without error")
+	}
+	_ = resp.Body.Close() // counted once, not twice
+	ended := at
+	at = at.Add(time.Minute)
+	if got, _ := a.Last(pods); !got.Equal(ended) {
+		t.Errorf("ended watch: last %v, want its end %v", got, ended)
+	}
+
+	opened := at
+	watch()
+	at = opened.Add(300*time.Second + watchGrace - time.Second)
+	if got, _ := a.Last(pods); !got.Equal(at) {
+		t.Errorf("watch within its timeout: last %v, want now", got)
+	}
+	at = opened.Add(300*time.Second + watchGrace + time.Second)
+	if got, _ := a.Last(pods); !got.Equal(opened) {
+		t.Errorf("watch open past its timeout: last %v, want its start %v", got, opened)
+	}
+}

@@ -63,7 +63,7 @@ func Handler(o Options) (http.Handler, error) {
 		Links: []web.LandingLinks{
 			{Address: "/metrics", Text: "Metrics"},
 			{Address: "/healthz", Text: "Liveness", Description: "the process answers; never checks dependencies"},
-			{Address: "/readyz", Text: "Readiness", Description: "503 until the informer caches have synced"},
+			{Address: "/readyz", Text: "Readiness", Description: "503 until the informer caches have first synced, then 200: the last state is served through API server outages"},
 		},
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,6 +95,7 @@ func mustURL(t testing.TB, s string) url.URL {
 type EtcdCluster struct {
 	members []*embed.Etcd
 	stops   []func()
+	procs   []*etcdProcess // StartEtcdMixed's members run from a binary; nil for embedded ones
 	// ClientURLs are the members' client URLs, in member order.
 	ClientURLs []string
 	// Names are the members' names (etcd-0, etcd-1, …).
@@ -169,28 +171,18 @@ func StartEtcdMixed(t testing.TB, specs []EtcdMemberSpec) *EtcdCluster {
 		c.Names = append(c.Names, p.name)
 	}
 	cluster := strings.Join(initial, ",")
-	for _, p := range plan {
+	c.procs = make([]*etcdProcess, len(plan))
+	for i, p := range plan {
 		if p.binary != "" {
-			cmd := exec.Command(p.binary,
-				"--name="+p.name, "--data-dir="+p.dir,
-				"--listen-client-urls="+p.client.String(), "--advertise-client-urls="+p.client.String(),
-				"--listen-peer-urls="+p.peer.String(), "--initial-advertise-peer-urls="+p.peer.String(),
-				"--initial-cluster="+cluster, "--initial-cluster-state=new", "--log-level=error")
-			logPath := filepath.Join(p.dir, "..", p.name+".log")
-			logf, err := os.Create(logPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stdout, cmd.Stderr = logf, logf
-			cmd.SysProcAttr = childAttrs()
-			if err := cmd.Start(); err != nil {
-				t.Fatalf("testenv: start %s: %v", p.binary, err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait(); logf.Close() }()
-			stop := sync.OnceFunc(func() { stopProcess(cmd, exited) })
-			c.stops = append(c.stops, stop)
-			t.Cleanup(stop)
+			proc := &etcdProcess{t: t, name: p.name, binary: p.binary, logPath: filepath.Join(p.dir, "..", p.name+".log"), args: []string{
+				"--name=" + p.name, "--data-dir=" + p.dir,
+				"--listen-client-urls=" + p.client.String(), "--advertise-client-urls=" + p.client.String(),
+				"--listen-peer-urls=" + p.peer.String(), "--initial-advertise-peer-urls=" + p.peer.String(),
+				"--initial-cluster=" + cluster, "--initial-cluster-state=new", "--log-level=error"}}
+			proc.start()
+			c.procs[i] = proc
+			c.stops = append(c.stops, proc.stop)
+			t.Cleanup(proc.stop)
 			continue
 		}
 		cfg := memberConfig(p.name, p.dir, p.client, p.peer)
@@ -234,4 +226,91 @@ func StartEtcdTLS(t testing.TB, certFile, keyFile string) *Etcd {
 	t.Cleanup(sync.OnceFunc(e.Close))
 	waitReady(t, e, cfg.Name)
 	return &Etcd{e: e, ClientURL: client.String()}
+}
+
+// etcdProcess is a member run from a binary, which a test can kill, pause
+// and start again on its data.
+type etcdProcess struct {
+	t               testing.TB
+	name, binary    string
+	args            []string
+	logPath         string
+	mu              sync.Mutex
+	cmd             *exec.Cmd
+	exited          chan error
+	paused, running bool
+}
+
+func (p *etcdProcess) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(p.binary, p.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = childAttrs()
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("testenv: start %s: %v", p.binary, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	p.cmd, p.exited, p.running, p.paused = cmd, exited, true, false
+}
+
+func (p *etcdProcess) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running {
+		return
+	}
+	if p.paused {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	}
+	stopProcess(p.cmd, p.exited)
+	p.running = false
+}
+
+func (c *EtcdCluster) process(i int) *etcdProcess {
+	if i >= len(c.procs) || c.procs[i] == nil {
+		panic(fmt.Sprintf("testenv: etcd member %d is not a process of its own (StartEtcdMixed with a Binary)", i))
+	}
+	return c.procs[i]
+}
+
+// Kill kills member i with SIGKILL, as a crash or an OOM kill does.
+func (c *EtcdCluster) Kill(i int) {
+	p := c.process(i)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		p.running = false
+	}
+}
+
+// Restart starts member i again on its data directory: it rejoins the
+// cluster.
+func (c *EtcdCluster) Restart(i int) { c.process(i).start() }
+
+// Pause stops member i with SIGSTOP: its sockets stay open and the kernel
+// still accepts connections, but nothing answers (a hung process, not a
+// refusing one).
+func (c *EtcdCluster) Pause(i int) {
+	p := c.process(i)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.cmd.Process.Signal(syscall.SIGSTOP)
+	p.paused = true
+}
+
+// Resume continues a paused member with SIGCONT.
+func (c *EtcdCluster) Resume(i int) {
+	p := c.process(i)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	p.paused = false
 }
