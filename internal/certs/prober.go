@@ -24,6 +24,12 @@ type Config struct {
 	Roots       *x509.CertPool
 }
 
+// RoundBound is the longest a round over n endpoints can take, whatever
+// they do (see poll.RoundBound).
+func (c Config) RoundBound(n int) time.Duration {
+	return poll.RoundBound(n, c.PerSecond, c.Concurrency, c.Timeout)
+}
+
 // Probed is the last probe of one endpoint, without the chain (only what
 // the metrics read is kept: thousands of endpoints, each a few KiB of
 // certificates, would otherwise stay in memory).

@@ -58,6 +58,12 @@ type Config struct {
 	PublishEvery time.Duration
 }
 
+// RoundBound is the longest a round over n endpoints can take, whatever
+// they do (see poll.RoundBound).
+func (c Config) RoundBound(n int) time.Duration {
+	return poll.RoundBound(n, c.PerSecond, c.Concurrency, c.Timeout)
+}
+
 // Fetcher reads the endpoints in the background and keeps the last result
 // of each.
 type Fetcher struct {

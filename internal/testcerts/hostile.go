@@ -11,7 +11,13 @@ import (
 // test ends and returns its address.
 func Serve(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return ServeOn(t, "127.0.0.1", handle)
+}
+
+// ServeOn is Serve on a port of ip (a loopback address: a test's pod).
+func ServeOn(t testing.TB, ip string, handle func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}

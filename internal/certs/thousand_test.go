@@ -1,0 +1,193 @@
+package certs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"reflect"
+	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
+)
+
+// tlsHostile are the ways a TLS endpoint can misbehave, from raw TCP, with
+// the reason a probe of it must end with.
+var tlsHostile = []struct {
+	name, reason string
+	handle       func(c net.Conn)
+}{
+	// Never answers the ClientHello; ends when the prober gives up.
+	{"hang", tlsprobe.ReasonTimeout, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64<<10))
+		_, _ = c.Read(make([]byte, 1))
+	}},
+	// A handshake record announced whole, then a byte every 50 ms.
+	{"trickle", tlsprobe.ReasonTimeout, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64<<10))
+		if _, err := c.Write([]byte{0x16, 0x03, 0x03, 0x40, 0x00}); err != nil {
+			return
+		}
+		for range 400 {
+			time.Sleep(50 * time.Millisecond)
+			if _, err := c.Write([]byte{0}); err != nil {
+				return
+			}
+		}
+	}},
+	// 10 MiB of handshake records opening a Certificate message.
+	{"huge", tlsprobe.ReasonChainTooLarge, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64<<10))
+		rec := make([]byte, 5+16384)
+		rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
+		first := append([]byte(nil), rec...)
+		first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
+		if _, err := c.Write(first); err != nil {
+			return
+		}
+		for range 639 {
+			if _, err := c.Write(rec); err != nil {
+				return
+			}
+		}
+	}},
+	{"plain", tlsprobe.ReasonNotTLS, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64<<10))
+		_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+	}},
+	{"reset", tlsprobe.ReasonReset, func(c net.Conn) {
+		_, _ = c.Read(make([]byte, 64<<10))
+		_ = c.(*net.TCPConn).SetLinger(0)
+	}},
+}
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestThousandHostileTLSEndpoints (issue 16): 1,000 TLS endpoints, each on
+// its own loopback address, five in six hostile in one of the known ways
+// and one in six serving its own certificate, probed for four rounds.
+// Each round ends within Config.RoundBound, each probe with its reason,
+// every good endpoint's certificate is exact, the heap peak during a round
+// stays within the probes' cap and nothing piles up from round to round.
+func TestThousandHostileTLSEndpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a thousand listeners, four rounds")
+	}
+	const n, rounds = 1000, 4
+	ca := testcerts.NewCA(t, "root")
+	want := map[Endpoint]string{}
+	notAfter := map[Endpoint]time.Time{}
+	var eps []Endpoint
+	now := time.Now().Truncate(time.Second)
+	for i := range n {
+		ip := fmt.Sprintf("127.2.%d.%d", i/200, 1+i%200)
+		ep := Endpoint{Kind: KindIngress, Namespace: "shop", Name: fmt.Sprintf("ing-%d", i), Host: "shop.example"}
+		kind := i % (len(tlsHostile) + 1)
+		if kind == len(tlsHostile) {
+			na := now.Add(time.Duration(i+1) * time.Hour)
+			ep.Address = testcerts.ServeTLS(t, net.JoinHostPort(ip, "0"), ca.Leaf(t, na, "shop.example"))
+			notAfter[ep] = na
+		} else {
+			h := tlsHostile[kind]
+			ep.Address = testcerts.ServeOn(t, ip, func(c net.Conn) {
+				defer c.Close()
+				h.handle(c)
+			})
+			want[ep] = h.reason
+		}
+		eps = append(eps, ep)
+	}
+	cfg := Config{Timeout: 500 * time.Millisecond, MaxBytes: 64 << 10, Concurrency: 64, PerSecond: 2000, Roots: ca.Pool()}
+	p := NewProber(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	bound := cfg.RoundBound(n)
+	// A probe holds at most MaxBytes of what the server sent, the TLS
+	// client's record buffers and the parsed chain.
+	peakBound := uint64(cfg.Concurrency) * (4*uint64(cfg.MaxBytes) + 128<<10)
+
+	runtime.GC()
+	base := heapObjects()
+	var peaks, after []uint64
+	var durations []time.Duration
+	for range rounds {
+		var peak atomic.Uint64
+		stop, sampled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sampled)
+			for {
+				if h := heapObjects(); h > peak.Load() {
+					peak.Store(h)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}()
+		start := time.Now()
+		p.ProbeAll(context.Background(), eps)
+		took := time.Since(start)
+		close(stop)
+		<-sampled
+		durations = append(durations, took.Round(time.Millisecond))
+		peaks = append(peaks, peak.Load()-min(base, peak.Load()))
+		runtime.GC()
+		after = append(after, heapObjects())
+		if took > bound {
+			t.Errorf("a round took %v, over its bound %v", took, bound)
+		}
+	}
+
+	r := p.Results()
+	if len(r) != n {
+		t.Fatalf("%d results, want %d", len(r), n)
+	}
+	wrong := 0
+	for ep, got := range r {
+		if na, good := notAfter[ep]; good {
+			if got.Reason != "" || !got.LeafNotAfter.Equal(na) || !got.Verified || !got.CoversHost {
+				t.Errorf("%s: %+v, want its certificate (not after %v), verified", ep.Address, got.Result, na)
+			}
+			continue
+		}
+		if got.Reason != want[ep] {
+			if wrong++; wrong <= 10 {
+				t.Errorf("%s: reason %q, want %q", ep.Address, got.Reason, want[ep])
+			}
+		}
+	}
+	expected := map[string]uint64{}
+	for _, reason := range want {
+		expected[reason] += rounds
+	}
+	if failures := p.Failures(); !reflect.DeepEqual(failures, expected) {
+		t.Errorf("failures %v, want %v", failures, expected)
+	}
+	for i, pk := range peaks {
+		if pk > peakBound {
+			t.Errorf("round %d: heap peak %d MiB over the start, bound %d MiB", i+1, pk>>20, peakBound>>20)
+		}
+	}
+	if growth := int64(after[rounds-1]) - int64(after[1]); growth > 512<<10 {
+		t.Errorf("heap after each round %v: grew %d KiB from round 2 to %d", after, growth>>10, rounds)
+	}
+	kib := func(v []uint64, shift uint) []uint64 {
+		out := make([]uint64, len(v))
+		for i, x := range v {
+			out[i] = x >> shift
+		}
+		return out
+	}
+	t.Logf("%d TLS endpoints (%d good), %d rounds: durations %v (bound %v); heap peak over the start per round %v MiB (bound %d MiB); live heap after each round %v KiB (start %d KiB)",
+		n, len(notAfter), rounds, durations, bound, kib(peaks, 20), peakBound>>20, kib(after, 10), base>>10)
+}

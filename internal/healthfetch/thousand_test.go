@@ -1,0 +1,246 @@
+package healthfetch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
+)
+
+// hostileKinds are the ways a health endpoint can misbehave, each served
+// from raw TCP (nothing in net/http smooths them), with the reason a read
+// of it must end with.
+var hostileKinds = []struct {
+	name, reason string
+	handle       func(c net.Conn, done <-chan struct{})
+}{
+	{"hang", ReasonTimeout, func(c net.Conn, done <-chan struct{}) {
+		// Never answers; ends when the reader gives up and closes (the
+		// heap measured is the fetcher's, not held connections').
+		_, _ = c.Read(make([]byte, 64<<10))
+		_, _ = c.Read(make([]byte, 1))
+	}},
+	{"trickle", ReasonTimeout, func(c net.Conn, done <-chan struct{}) {
+		respond(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := c.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}},
+	{"huge", ReasonTooLarge, func(c net.Conn, done <-chan struct{}) {
+		respond(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+		chunk := bytes.Repeat([]byte(" "), 64<<10)
+		for range 1600 { // 100 MiB unless the reader stops
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}},
+	{"deep", ReasonTooDeep, func(c net.Conn, done <-chan struct{}) {
+		body := strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000)
+		respond(c, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+	}},
+	{"invalid", ReasonInvalidJSON, func(c net.Conn, done <-chan struct{}) {
+		body := `{"checks": {"db:x": [{`
+		respond(c, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+	}},
+	{"redirect", ReasonRedirect, func(c net.Conn, done <-chan struct{}) {
+		respond(c, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.99:1/elsewhere\r\nContent-Length: 0\r\n\r\n")
+	}},
+	{"reset", ReasonUnreachable, func(c net.Conn, done <-chan struct{}) {
+		readRequest(c)
+		_ = c.(*net.TCPConn).SetLinger(0)
+	}},
+}
+
+// readRequest reads a request's head (bounded) off c.
+func readRequest(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = http.ReadRequest(bufio.NewReaderSize(c, 4096))
+}
+
+func respond(c net.Conn, s string) {
+	readRequest(c)
+	_, _ = c.Write([]byte(s))
+}
+
+// healthyBody lists one dependency named after the endpoint, so that each
+// well-behaved endpoint's result is its own.
+func healthyBody(i int) string {
+	return fmt.Sprintf(`{"status":"pass","checks":{"dep-%d:responseTime":[{"componentType":"component"}]}}`, i)
+}
+
+// heapBytes is the live and not yet collected heap, read without stopping
+// the world.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	return heapBytes()
+}
+
+// TestThousandHostileEndpoints (issue 16): 1,000 health endpoints, each on
+// its own loopback address (a pod's), seven in eight hostile in one of the
+// known ways and one in eight well-behaved, read for five rounds. Each
+// round ends within Config.RoundBound, every read ends with its reason,
+// every well-behaved endpoint's dependency is exact, the heap peak during
+// a round stays within the reads' bound (Concurrency bodies of MaxBody)
+// and the heap left after a round does not grow from round to round.
+func TestThousandHostileEndpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a thousand listeners, five rounds")
+	}
+	const n, rounds = 1000, 5
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	want := map[string]string{} // URL → reason
+	var eps []healthcheck.Endpoint
+	for i := range n {
+		ip := fmt.Sprintf("127.1.%d.%d", i/200, 1+i%200)
+		kind := i % (len(hostileKinds) + 1)
+		var addr, reason string
+		if kind == len(hostileKinds) {
+			body := healthyBody(i)
+			addr = testcerts.ServeOn(t, ip, func(c net.Conn) {
+				defer c.Close()
+				respond(c, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/health+json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+			})
+		} else {
+			k := hostileKinds[kind]
+			addr = testcerts.ServeOn(t, ip, func(c net.Conn) {
+				defer c.Close()
+				k.handle(c, done)
+			})
+			reason = k.reason
+		}
+		url := "http://" + addr + "/health"
+		want[url] = reason
+		eps = append(eps, healthcheck.Endpoint{Key: healthcheck.Key{Namespace: "ns", Kind: "Deployment", Name: fmt.Sprintf("w%d", i)},
+			Probe: healthcheck.Readiness, URL: url})
+	}
+	cfg := Config{Interval: time.Minute, Timeout: 500 * time.Millisecond, MaxBody: 1 << 20, MaxDepth: 32, Concurrency: 64, PerSecond: 2000}
+	f := New(cfg, nil)
+	bound := cfg.RoundBound(n)
+	// Every read holds at most MaxBody (+1) of body, read by io.ReadAll
+	// (which may hold twice that while it grows), and its connection's
+	// buffers.
+	peakBound := uint64(cfg.Concurrency) * (2*uint64(cfg.MaxBody) + 256<<10)
+
+	base := liveHeap()
+	var after []uint64
+	var peaks []uint64
+	var durations []time.Duration
+	for range rounds {
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			for {
+				if h := heapBytes(); h > peak.Load() {
+					peak.Store(h)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+		}()
+		start := time.Now()
+		f.FetchAll(context.Background(), eps)
+		took := time.Since(start)
+		close(stop)
+		<-sampled
+		durations = append(durations, took.Round(time.Millisecond))
+		peaks = append(peaks, peak.Load()-min(base, peak.Load()))
+		after = append(after, liveHeap())
+		if took > bound {
+			t.Errorf("a round took %v, over its bound %v", took, bound)
+		}
+	}
+
+	results := f.Results()
+	if len(results) != n {
+		t.Fatalf("%d results, want %d", len(results), n)
+	}
+	wrong := 0
+	for e, r := range results {
+		w := want[e.URL]
+		if r.Err != w {
+			if wrong++; wrong <= 10 {
+				t.Errorf("%s: reason %q, want %q", e.URL, r.Err, w)
+			}
+			continue
+		}
+		if w == "" {
+			var i int
+			fmt.Sscanf(e.Key.Name, "w%d", &i)
+			deps := r.Response.Dependencies()
+			if len(deps) != 1 || deps[0].Name != fmt.Sprintf("dep-%d", i) || !r.Known {
+				t.Errorf("%s: %+v, want its one dependency dep-%d", e.URL, r, i)
+			}
+		}
+	}
+	if wrong > 10 {
+		t.Errorf("%d endpoints with the wrong reason in all", wrong)
+	}
+	failures := f.Failures()
+	for _, k := range hostileKinds {
+		per := uint64(rounds * (n / (len(hostileKinds) + 1)))
+		if k.reason == ReasonTimeout {
+			per *= 2 // hang and trickle
+		}
+		if failures[k.reason] != per {
+			t.Errorf("failures[%s] = %d, want %d", k.reason, failures[k.reason], per)
+		}
+	}
+	for i, p := range peaks {
+		if p > peakBound {
+			t.Errorf("round %d: heap peak %d MiB over the start, bound %d MiB", i+1, p>>20, peakBound>>20)
+		}
+	}
+	// The first round builds the result maps; after it, nothing may pile up.
+	if growth := int64(after[rounds-1]) - int64(after[1]); growth > 512<<10 {
+		t.Errorf("heap after each round %v: grew %d KiB from round 2 to %d", after, growth>>10, rounds)
+	}
+	t.Logf("%d endpoints (%d well-behaved), %d rounds: durations %v (bound %v); heap peak over the start per round %v MiB (bound %d MiB); live heap after each round %v KiB (start %d KiB)",
+		n, n/(len(hostileKinds)+1), rounds, durations, bound, mib(peaks), peakBound>>20, kib(after), base>>10)
+}
+
+func mib(v []uint64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = x >> 20
+	}
+	return out
+}
+
+func kib(v []uint64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = x >> 10
+	}
+	return out
+}
