@@ -24,18 +24,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain lets a test run this very binary as the exporter: with
 // KRE_RUN_MAIN=1 the test binary is main, so signal handling is tested on
-// a real process without building another binary.
+// a real process without building another binary. Otherwise it fails the
+// package if a test leaves a goroutine running: the tests run every mode
+// in-process (central's informers, watchers, fetchers and probers on a
+// real API server) and each must end with its context.
 func TestMain(m *testing.M) {
 	if os.Getenv("KRE_RUN_MAIN") == "1" {
 		os.Args = append([]string{"kube-reliability-exporter"}, strings.Fields(os.Getenv("KRE_ARGS"))...)
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // servingLine finds the address in demo's "serving ... on http://…/metrics"
