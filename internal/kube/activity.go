@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,9 @@ type collectionState struct {
 	last    time.Time
 	errors  uint64
 	failing bool
+	// failingSince is when the current run of failures began; lastLog,
+	// when it was last logged.
+	failingSince, lastLog time.Time
 	// watches open now, and when the latest of them is due to end: a
 	// watch the server was asked to end by then and that is still open
 	// is a hung connection, not a current cache.
@@ -129,18 +133,36 @@ func (a *Activity) succeeded(key string) {
 	}
 }
 
+// stillFailingEvery is how often a collection that keeps failing is
+// logged again: an outage of hours leaves a line every few minutes, not
+// one per retry, and a reader of the log sees it has not ended.
+const stillFailingEvery = 5 * time.Minute
+
 func (a *Activity) failed(key, why string, quiet bool) {
 	a.mu.Lock()
 	st := a.entry(key)
 	st.errors++
+	now := a.now()
 	first := !st.failing
-	st.failing = true
+	if first {
+		st.failing, st.failingSince, st.lastLog = true, now, now
+	}
+	again := !first && now.Sub(st.lastLog) >= stillFailingEvery
+	if again {
+		st.lastLog = now
+	}
+	since, errs := st.failingSince, st.errors
 	a.mu.Unlock()
+	level := slog.LevelWarn
+	if quiet {
+		level = slog.LevelDebug
+	}
 	switch {
-	case first && quiet:
-		a.logger.Debug("list or watch failed; retrying with backoff", "collection", key, "err", why)
 	case first:
-		a.logger.Warn("list or watch failed; retrying with backoff", "collection", key, "err", why)
+		a.logger.Log(context.Background(), level, "list or watch failed; retrying with backoff", "collection", key, "err", why)
+	case again:
+		a.logger.Log(context.Background(), level, "list or watch still failing", "collection", key, "err", why,
+			"failing_for_seconds", now.Sub(since).Round(time.Second).Seconds(), "errors", errs)
 	}
 }
 

@@ -94,6 +94,27 @@ func TestActivityCountsUnreachableServerOncePerRequest(t *testing.T) {
 	}
 }
 
+// An outage of an hour, retried every 5 s, is logged when it starts,
+// every 5 minutes while it lasts (a reader of the log sees it has not
+// ended), and when it ends: 13 lines, not 720.
+func TestActivityLogsALongOutageAtABoundedRate(t *testing.T) {
+	var log bytes.Buffer
+	a := NewActivity(slog.New(slog.NewTextHandler(&log, nil)))
+	at := time.Unix(1700000000, 0)
+	a.now = func() time.Time { return at }
+	u, _ := url.Parse("https://h/api/v1/pods?watch=true")
+	for range 720 {
+		_, _ = a.WrapTransport(refused{}).RoundTrip(&http.Request{Method: "GET", URL: u})
+		at = at.Add(5 * time.Second)
+	}
+	_, _ = a.WrapTransport(status(200)).RoundTrip(&http.Request{Method: "GET", URL: u})
+	lines := strings.Count(log.String(), "\n")
+	again := strings.Count(log.String(), `msg="list or watch still failing"`)
+	if lines != 13 || again != 11 || !strings.Contains(log.String(), "failing_for_seconds=3300 errors=661") {
+		t.Errorf("%d lines (%d still failing), want 13 (11):\n%s", lines, again, log.String())
+	}
+}
+
 // A cache is current while its watch is open: Last is the scrape's time
 // then, the watch's end once it ends, and its start once it has stayed
 // open past the timeout it asked the server for (a hung connection).
