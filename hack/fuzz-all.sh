@@ -4,7 +4,9 @@
 # bench/fuzz.txt: per target the executions, the interesting inputs the
 # fuzzer holds (its corpus in GOCACHE), the failing inputs added under
 # testdata/fuzz (kept there, so a plain go test reproduces them) and each
-# failure's output. Exits 1 if a target failed.
+# failure's output. Then the interesting inputs are kept in testdata/fuzz
+# (hack/fuzz-keep-corpus.sh; FUZZ_KEEP_CORPUS=0 skips it). Exits 1 if a
+# target failed.
 #
 # FUZZ_JOBS targets run at once, each with FUZZ_PARALLEL workers (defaults:
 # one target with every core). Two jobs of one worker each halve the wall
@@ -60,6 +62,10 @@ xargs -P "$jobs" -L 1 bash -c 'fuzz_one "$@"' _ <"$work/targets"
   echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit: $(git rev-parse --short HEAD 2>/dev/null)  go: $(go env GOVERSION)  cores: $(nproc)  jobs: $jobs  workers per target: $parallel"
   echo "# target  result  wall  execs  interesting-inputs  new-failing-inputs-in-testdata"
   for f in $(cut -d' ' -f1 "$work/targets"); do cat "$work/$f.result"; done
+  if [ "${FUZZ_KEEP_CORPUS:-1}" = 1 ]; then
+    echo "# interesting inputs kept in testdata/fuzz (hack/fuzz-keep-corpus.sh)"
+    bash hack/fuzz-keep-corpus.sh
+  fi
 } >"$work/out"
 cp "$work/out" "$out"
 cat "$out"
