@@ -290,6 +290,23 @@ func (e *Env) RestartAPIServer() {
 	}
 }
 
+// PauseAPIServer stops the API server with SIGSTOP: its port still
+// accepts connections (the kernel's backlog) and the connections open
+// stay open, but nothing answers - a hung API server, not a refusing one.
+// ResumeAPIServer continues it; the test's end does too.
+func (e *Env) PauseAPIServer() {
+	e.t.Helper()
+	_ = e.cmd.Process.Signal(syscall.SIGSTOP)
+	cmd := e.cmd
+	e.t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// ResumeAPIServer continues a paused API server (SIGCONT).
+func (e *Env) ResumeAPIServer() {
+	e.t.Helper()
+	_ = e.cmd.Process.Signal(syscall.SIGCONT)
+}
+
 func stopProcess(cmd *exec.Cmd, exited <-chan error) {
 	if cmd.Process == nil {
 		return

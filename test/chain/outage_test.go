@@ -165,3 +165,65 @@ func cacheAges(base string) (map[string]float64, error) {
 	}
 	return ages, nil
 }
+
+// TestAPIServerHangs (issue 16): the real API server stopped with SIGSTOP
+// for 60 s - it accepts connections and answers nothing, which no refusal
+// reveals - then continued. Central keeps serving, its caches go stale
+// once the connection is found dead (HTTP/2 pings), and a change made
+// after the API server wakes is in the metrics within 30 s.
+func TestAPIServerHangs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
+	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
+		"RELIABILITY_ANALYSIS_MIN_INTERVAL=0s")
+	defer func() {
+		if t.Failed() {
+			t.Logf("central's log:\n%s", log.String())
+		}
+	}()
+	waitReady(t, base)
+	const hang = 60 * time.Second
+	env.PauseAPIServer()
+	paused := time.Now()
+	for time.Since(paused) < hang {
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatalf("%s while the API server hangs: %v", path, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s while the API server hangs: %d", path, resp.StatusCode)
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	ages, err := cacheAges(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The open connection goes silent; client-go's HTTP/2 health check
+	// (a ping after 30 s without a frame, 15 s to answer) finds it dead
+	// and the caches are stale from then: at least 10 s by the end.
+	for resource, age := range ages {
+		if age < 10 || age > hang.Seconds()+5 {
+			t.Errorf("%s: cache %.0f s old at the end of a %v hang, want stale since the connection was found dead", resource, age, hang)
+		}
+	}
+	env.ResumeAPIServer()
+	back := time.Now()
+	d := env.CreateDeployment("shop", "packed", 3, nil)
+	rs := env.CreateReplicaSet("shop", "packed-1", 3, d, nil)
+	env.PodsOn("shop", "packed-1", "ReplicaSet", &rs.ObjectMeta, map[string]string{"app": "packed"}, "node-a", "node-a", "node-a")
+	waitWorkload(t, base, "packed", 60*time.Second)
+	recovery := time.Since(back)
+	if recovery > 30*time.Second {
+		t.Errorf("the change took %v to show after the API server woke, want under 30 s", recovery)
+	}
+	t.Logf("hung %v: caches %v s old by their own account at its end (the connection found dead by HTTP/2 pings); change visible %v after SIGCONT",
+		hang, ages, recovery.Round(time.Millisecond))
+}
