@@ -186,6 +186,36 @@ func splitDocuments(data []byte) []document {
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
+// newlinesBefore maps the YAML parser's line n of body to the number of
+// "\n" before it, the file's lines. YAML also breaks lines at a lone CR,
+// NEL, LS and PS, which editors and this package's line numbers do not
+// all count (fuzzing found "-\r0" reported at line 3 of a one-line
+// file); a line past the end (an error at the end of input) is the last.
+func newlinesBefore(body []byte, n int) int {
+	breaks, newlines, i := 0, 0, 0
+	for ; i < len(body) && breaks < n-1; i++ {
+		switch {
+		case body[i] == '\n':
+			breaks++
+			newlines++
+		case body[i] == '\r':
+			breaks++
+			if i+1 < len(body) && body[i+1] == '\n' {
+				i++
+				newlines++
+			}
+		case bytes.HasPrefix(body[i:], []byte("\u0085")), bytes.HasPrefix(body[i:], []byte("\u2028")), bytes.HasPrefix(body[i:], []byte("\u2029")):
+			breaks++
+		}
+	}
+	if i == len(body) && newlines > 0 && body[len(body)-1] == '\n' {
+		// The (empty) line after the document's final newline, or past
+		// its end: its last line.
+		newlines--
+	}
+	return newlines
+}
+
 func (r *Result) decodeDocument(file string, line int, body []byte) {
 	fail := func(at int, err error) {
 		r.Errors = append(r.Errors, &DecodeError{File: file, Line: at, Err: err})
@@ -204,7 +234,7 @@ func (r *Result) decodeDocument(file string, line int, body []byte) {
 		at := line
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			if n, convErr := strconv.Atoi(m[1]); convErr == nil {
-				at = line + n - 1
+				at = line + newlinesBefore(body, n)
 			}
 		}
 		fail(at, fmt.Errorf("invalid YAML: %w", err))

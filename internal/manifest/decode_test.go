@@ -116,3 +116,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestNewlinesBefore(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		n    int
+		want int
+	}{
+		{"a: 1\nb: x: y\n", 2, 1},   // the error's own line
+		{"a: 1\nb: [\n", 3, 1},      // at the end of input: the last line
+		{"-\r0", 3, 0},              // a lone CR is a YAML line break, not a file line
+		{"a\r\nb\r\nc: d: e", 3, 2}, // CRLF is one of each
+		{"a\u2028b\nc: d: e", 3, 1}, // LS breaks YAML's lines only
+		{"", 5, 0},
+	} {
+		if got := newlinesBefore([]byte(c.body), c.n); got != c.want {
+			t.Errorf("newlinesBefore(%q, %d) = %d, want %d", c.body, c.n, got, c.want)
+		}
+	}
+}
