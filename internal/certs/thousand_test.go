@@ -44,18 +44,7 @@ var tlsHostile = []struct {
 	// 10 MiB of handshake records opening a Certificate message.
 	{"huge", tlsprobe.ReasonChainTooLarge, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
-		rec := make([]byte, 5+16384)
-		rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
-		first := append([]byte(nil), rec...)
-		first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
-		if _, err := c.Write(first); err != nil {
-			return
-		}
-		for range 639 {
-			if _, err := c.Write(rec); err != nil {
-				return
-			}
-		}
+		testcerts.WriteHugeChain(c)
 	}},
 	{"plain", tlsprobe.ReasonNotTLS, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))

@@ -106,17 +106,13 @@ func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.g.release(key, collectionProbe)
 			t.g.failed(serverKey, serverProbe, retryAfter(resp))
 			t.report(key, resp.Status)
-			// Drained so that the connection is reused.
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			_ = resp.Body.Close()
+			drain(resp)
 			continue
 		case retryLater(resp.StatusCode):
 			t.g.succeeded(serverKey, serverProbe)
 			t.g.failed(key, collectionProbe, retryAfter(resp))
 			t.report(key, resp.Status)
-			// Drained so that the connection is reused.
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			_ = resp.Body.Close()
+			drain(resp)
 			continue
 		default:
 			// Any other answer, an error too (403, 404), is the caller's:
@@ -126,6 +122,13 @@ func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
+}
+
+// drain reads a refusal's body (bounded) and closes it, so that its
+// connection is reused for the retry.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
 }
 
 // retryLater reports whether a status (other than 429) means "not now"

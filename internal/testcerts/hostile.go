@@ -47,6 +47,24 @@ type Hostile struct {
 	Reset string
 }
 
+// WriteHugeChain writes 10 MiB of TLS handshake records to c, opening a
+// Certificate message as long as Go's client accepts (64 KiB), or until a
+// write fails.
+func WriteHugeChain(c net.Conn) {
+	rec := make([]byte, 5+16384)
+	rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
+	first := append([]byte(nil), rec...)
+	first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
+	if _, err := c.Write(first); err != nil {
+		return
+	}
+	for range 639 {
+		if _, err := c.Write(rec); err != nil {
+			return
+		}
+	}
+}
+
 // ServeHostile starts the hostile endpoints.
 func ServeHostile(t testing.TB) Hostile {
 	t.Helper()
@@ -59,18 +77,7 @@ func ServeHostile(t testing.TB) Hostile {
 		}),
 		Huge: Serve(t, func(c net.Conn) {
 			defer c.Close()
-			rec := make([]byte, 5+16384)
-			rec[0], rec[1], rec[2], rec[3], rec[4] = 0x16, 0x03, 0x03, 0x40, 0x00
-			first := append([]byte(nil), rec...)
-			first[5], first[6], first[7], first[8] = 0x0b, 0x01, 0x00, 0x00
-			if _, err := c.Write(first); err != nil {
-				return
-			}
-			for range 639 {
-				if _, err := c.Write(rec); err != nil {
-					return
-				}
-			}
+			WriteHugeChain(c)
 		}),
 		Plain: Serve(t, func(c net.Conn) {
 			defer c.Close()

@@ -195,6 +195,12 @@ func (e *Env) ServiceAccountKubeconfig(namespace, name string) string {
 }
 
 func (e *Env) kubeconfig(file, token string) string {
+	return e.writeKubeconfig(file, e.URL, e.caFile, token)
+}
+
+// writeKubeconfig writes a kubeconfig for server (verified with the CA in
+// caFile) and token under the environment's directory.
+func (e *Env) writeKubeconfig(file, server, caFile, token string) string {
 	p := filepath.Join(e.dir, file)
 	writeFile(e.t, p, fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -208,7 +214,7 @@ contexts:
 - name: test
   context: {cluster: test, user: user}
 current-context: test
-`, e.URL, e.caFile, token))
+`, server, caFile, token))
 	return p
 }
 

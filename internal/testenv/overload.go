@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -178,19 +177,5 @@ func (o *Overload) Requests(from, to time.Time) []ProxiedRequest {
 // the proxy as the ServiceAccount namespace/name and returns its path.
 func (o *Overload) Kubeconfig(namespace, name string) string {
 	rc := o.env.ServiceAccountConfig(namespace, name)
-	p := filepath.Join(o.env.dir, "overload-"+namespace+"-"+name+".kubeconfig")
-	writeFile(o.env.t, p, fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster: {server: %q, certificate-authority: %q}
-users:
-- name: user
-  user: {token: %q}
-contexts:
-- name: test
-  context: {cluster: test, user: user}
-current-context: test
-`, o.URL, o.caFile, rc.BearerToken))
-	return p
+	return o.env.writeKubeconfig("overload-"+namespace+"-"+name+".kubeconfig", o.URL, o.caFile, rc.BearerToken)
 }

@@ -41,17 +41,7 @@ func TestAPIServerOutage(t *testing.T) {
 	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
 	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
 		"RELIABILITY_ANALYSIS_MIN_INTERVAL=0s")
-	testenv.Eventually(t, 60*time.Second, func() error {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/readyz %d", resp.StatusCode)
-		}
-		return nil
-	})
+	waitReady(t, base)
 	errorsBefore, err := sum(base, "kube_reliability_source_errors_total")
 	if err != nil {
 		t.Fatal(err)
@@ -63,22 +53,7 @@ func TestAPIServerOutage(t *testing.T) {
 	// grows to its cap meanwhile.
 	const outage = 45 * time.Second
 	env.KillAPIServer()
-	killed := time.Now()
-	for time.Since(killed) < outage {
-		// /readyz too: readiness is about the first sync (docs/architecture.md);
-		// the staleness is in the metrics.
-		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-			resp, err := http.Get(base + path)
-			if err != nil {
-				t.Fatalf("%s during the outage: %v", path, err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("%s during the outage: %d", path, resp.StatusCode)
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	keepsServing(t, base, "during the outage", outage)
 	staleness, err := cacheAges(base)
 	if err != nil {
 		t.Fatal(err)
@@ -189,19 +164,7 @@ func TestAPIServerHangs(t *testing.T) {
 	const hang = 60 * time.Second
 	env.PauseAPIServer()
 	paused := time.Now()
-	for time.Since(paused) < hang {
-		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-			resp, err := http.Get(base + path)
-			if err != nil {
-				t.Fatalf("%s while the API server hangs: %v", path, err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("%s while the API server hangs: %d", path, resp.StatusCode)
-			}
-		}
-		time.Sleep(time.Second)
-	}
+	keepsServing(t, base, "while the API server hangs", hang-time.Since(paused))
 	ages, err := cacheAges(base)
 	if err != nil {
 		t.Fatal(err)
@@ -226,4 +189,23 @@ func TestAPIServerHangs(t *testing.T) {
 	}
 	t.Logf("hung %v: caches %v s old by their own account at its end (the connection found dead by HTTP/2 pings); change visible %v after SIGCONT",
 		hang, ages, recovery.Round(time.Millisecond))
+}
+
+// keepsServing checks for d that central answers /healthz, /readyz and
+// /metrics with 200, twice a second: readiness is about the first sync
+// (docs/architecture.md), the staleness is in the metrics.
+func keepsServing(t *testing.T, base, while string, d time.Duration) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < d; time.Sleep(500 * time.Millisecond) {
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatalf("%s %s: %v", path, while, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s %s: %d", path, while, resp.StatusCode)
+			}
+		}
+	}
 }

@@ -42,19 +42,7 @@ func TestAPIServerOverload(t *testing.T) {
 	d := env.CreateDeployment("shop", "packed", 3, nil)
 	rs := env.CreateReplicaSet("shop", "packed-1", 3, d, nil)
 	env.PodsOn("shop", "packed-1", "ReplicaSet", &rs.ObjectMeta, map[string]string{"app": "packed"}, "node-a", "node-a", "node-a")
-	for time.Since(refused) < refusal {
-		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-			resp, err := http.Get(base + path)
-			if err != nil {
-				t.Fatalf("%s while refused: %v", path, err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("%s while refused: %d", path, resp.StatusCode)
-			}
-		}
-		time.Sleep(time.Second)
-	}
+	keepsServing(t, base, "while refused", refusal-time.Since(refused))
 	// The first seconds hold the retries of what was cut; the rate is
 	// taken over the rest.
 	window := proxy.Requests(refused.Add(5*time.Second), refused.Add(refusal))
