@@ -310,10 +310,12 @@ func TestAlertsReachOnCall(t *testing.T) {
 		"RELIABILITY_ETCD_CA_FILE="+rootFile,
 		"RELIABILITY_ETCD_POLL_INTERVAL=2s", "RELIABILITY_ETCD_TIMEOUT=1s")
 	// The agent, beside a real nginx reloaded twice under 20 held
-	// connections (an endless stream each; worker_shutdown_timeout 1s cuts
-	// them).
+	// connections (an endless stream each; worker_shutdown_timeout 3s cuts
+	// them: a window of three samples, so that a CI machine busy enough to
+	// delay one sample still sees the shutting worker - with 1s it
+	// once counted 37 of 40).
 	backend := streamingBackend(t)
-	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "1s"})
+	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "3s"})
 	holdCtx, stopHolding := context.WithCancel(ctx)
 	drops, held := holdClients(holdCtx, nginx.Port, 20)
 	t.Cleanup(func() { stopHolding(); held() })

@@ -44,11 +44,14 @@ func TestAgentUnderProcessChurn(t *testing.T) {
 		t.Skip("starts nginx and the agent; forks thousands of processes")
 	}
 	backend := streamingBackend(t)
-	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "1s"})
+	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "3s"})
 	holdCtx, stopHolding := context.WithCancel(context.Background())
 	drops, held := holdClients(holdCtx, nginx.Port, 200)
 	defer func() { stopHolding(); held() }()
-	agent, agentLog := startExporter(t, "agent",
+	// GOGC=10: the heap in use then stays within a tenth of the live heap,
+	// so that comparing it before and after the churn measures what is
+	// kept, not when the collector last ran.
+	agent, agentLog := startExporter(t, "agent", "GOGC=10",
 		fmt.Sprintf("RELIABILITY_NGINX_STUB_STATUS_URLS=http://127.0.0.1:%d/nginx_status", nginx.Port))
 	defer func() {
 		if t.Failed() {
@@ -105,7 +108,8 @@ func TestAgentUnderProcessChurn(t *testing.T) {
 	churned()
 	perSecond := float64(ran.Load()) / time.Since(start).Seconds()
 
-	// Every shutting worker has exited (1 s timeout) and been seen to.
+	// Every shutting worker has exited (3 s timeout: three samples of the
+	// shutting worker even on a busy machine) and been seen to.
 	var reloads, dropped float64
 	testenv.Eventually(t, 30*time.Second, func() error {
 		reloads, dropped = read("kube_reliability_nginx_reloads_total"), read("kube_reliability_nginx_reload_dropped_connections_total")
@@ -129,7 +133,7 @@ func TestAgentUnderProcessChurn(t *testing.T) {
 	if goroutines1 > goroutines0+3 {
 		t.Errorf("agent goroutines %v before the churn, %v after", goroutines0, goroutines1)
 	}
-	if heap1 > heap0+4<<20 {
+	if heap1 > heap0+2<<20 {
 		t.Errorf("agent heap in use %.1f MiB before the churn, %.1f MiB after", heap0/(1<<20), heap1/(1<<20))
 	}
 	t.Logf("%.0f processes/s for %v, nginx reloaded 4 times under 200 held connections: agent counted %v reloads and %v drops (clients saw %d); agent CPU %.3f s/s under churn, %.3f s/s idle; goroutines %v -> %v; heap in use %.1f -> %.1f MiB",
