@@ -2,12 +2,11 @@ package collector
 
 import (
 	"bytes"
-	"runtime"
-	"runtime/metrics"
 	"testing"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testheap"
 )
 
 // alternatingSource hands out one of two snapshots, the other one after
@@ -24,13 +23,6 @@ func (s *alternatingSource) Snapshot() (*cluster.Snapshot, error) {
 	return s.b, nil
 }
 func (s *alternatingSource) Generation() uint64 { return s.gen }
-
-func liveHeapBytes() uint64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
 
 // TestHeapStableOverAThousandCycles (issue 16): every central collector
 // that reads only the cluster, on a 3,000-pod cluster that changes
@@ -67,7 +59,7 @@ func TestHeapStableOverAThousandCycles(t *testing.T) {
 			families = bytes.Count(buf.Bytes(), []byte("# TYPE "))
 		}
 		if i+1 == warmUp || (i+1)%300 == 0 || i+1 == cycles {
-			heaps = append(heaps, liveHeapBytes())
+			heaps = append(heaps, testheap.Live())
 		}
 	}
 	if families < 20 {

@@ -1,15 +1,11 @@
 package ingress
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
 	"net"
-	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,75 +13,12 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
-// streamingBackend answers every request with a slow, endless stream and
-// counts the streams in flight.
-func streamingBackend(t *testing.T) (addr string, active *atomic.Int64) {
-	t.Helper()
-	active = &atomic.Int64{}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		active.Add(1)
-		defer active.Add(-1)
-		f := w.(http.Flusher)
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if _, err := w.Write([]byte("x\n")); err != nil {
-				return
-			}
-			f.Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-tick.C:
-			}
-		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String(), active
-}
-
 // startNginx runs Debian's nginx (master and workers as root, so this test
 // can read their fds without CAP_SYS_PTRACE) in front of backend.
 func startNginx(t *testing.T, backend string, shutdownTimeout string) (port int, pid int) {
 	t.Helper()
 	n := testenv.StartNginx(t, testenv.NginxSpec{Backend: backend, ShutdownTimeout: shutdownTimeout})
 	return n.Port, n.PID
-}
-
-// holdClients keeps n connections open through nginx, each reading an
-// endless response; a connection cut before the response ended is a drop
-// the client saw, and the client reconnects at once.
-func holdClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait func()) {
-	drops = &atomic.Int64{}
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
-				if err != nil {
-					continue
-				}
-				stop := context.AfterFunc(ctx, func() { conn.Close() })
-				_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
-				r := bufio.NewReader(conn)
-				for {
-					if _, err := r.ReadString('\n'); err != nil {
-						break
-					}
-				}
-				if stop() { // the read ended by itself, not by the test stopping
-					drops.Add(1)
-				}
-				conn.Close()
-			}
-		})
-	}
-	return drops, wg.Wait
 }
 
 // TestReloadDropsTruth: the truth test. 200 clients hold streaming
@@ -97,7 +30,7 @@ func TestReloadDropsTruth(t *testing.T) {
 		t.Skip("runs a real nginx with 200 clients")
 	}
 	const clients, reloads = 200, 4
-	backend, active := streamingBackend(t)
+	backend, active := testenv.StreamingBackend(t)
 	port, pid := startNginx(t, backend, "5s")
 	tr := NewTracker("/proc", nil)
 
@@ -116,7 +49,7 @@ func TestReloadDropsTruth(t *testing.T) {
 			}
 		}
 	}()
-	drops, wait := holdClients(ctx, port, clients)
+	drops, wait := testenv.HoldClients(ctx, port, clients)
 	defer func() { cancel(); wait(); <-sampling }()
 
 	instance := func() Instance {
@@ -181,15 +114,15 @@ func TestTwoInstancesCountedApart(t *testing.T) {
 		t.Skip("runs two real nginx instances")
 	}
 	const clients = 50
-	backend, active := streamingBackend(t)
+	backend, active := testenv.StreamingBackend(t)
 	portA, pidA := startNginx(t, backend, "5s")
 	portB, pidB := startNginx(t, backend, "5s")
 	tr := NewTracker("/proc", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sampling := make(chan struct{})
 	go func() { defer close(sampling); tr.Run(ctx, 250*time.Millisecond) }()
-	dropsA, waitA := holdClients(ctx, portA, clients)
-	dropsB, waitB := holdClients(ctx, portB, clients)
+	dropsA, waitA := testenv.HoldClients(ctx, portA, clients)
+	dropsB, waitB := testenv.HoldClients(ctx, portB, clients)
 	defer func() { cancel(); waitA(); waitB(); <-sampling }()
 
 	get := func(port int) Instance {

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"go.uber.org/goleak"
 )
 
@@ -120,19 +121,7 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("exporter still running 20s after SIGTERM")
-	}
+	terminate(t, cmd, stderr, "")
 }
 
 // TLS from the exporter-toolkit web config: https works with the CA, plain
@@ -237,19 +226,7 @@ func TestSIGHUPIgnoredAndSIGTERMDuringScrapes(t *testing.T) {
 		})
 	}
 	time.Sleep(500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("exporter still running 20s after SIGTERM")
-	}
+	terminate(t, cmd, stderr, "")
 	close(stopScraping)
 	wg.Wait()
 	if complete.Load() == 0 || cut.Load() != 0 {
@@ -260,24 +237,12 @@ func TestSIGHUPIgnoredAndSIGTERMDuringScrapes(t *testing.T) {
 // SIGTERM while central's caches are still syncing (its API server
 // accepts connections and never answers) ends it with exit 0, promptly.
 func TestSIGTERMDuringStartUp(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() }) // held open, never answered
-		}
-	}()
+	// Accepts, holds the connection open and never answers.
+	apiServer := testcerts.ServeHostile(t).Hang
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "http://`+l.Addr().String()+`"}}]
+clusters: [{name: c, cluster: {server: "http://`+apiServer+`"}}]
 users: [{name: u, user: {token: x}}]
 contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
@@ -293,6 +258,14 @@ current-context: c
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while syncing: %d, want 503", resp.StatusCode)
 	}
+	took := terminate(t, cmd, stderr, " during start-up")
+	t.Logf("exited %v after SIGTERM", took.Round(time.Millisecond))
+}
+
+// terminate sends cmd SIGTERM and waits for it to exit 0, within 20 s (the
+// grace period the chart gives); it returns how long that took.
+func terminate(t *testing.T, cmd *exec.Cmd, stderr fmt.Stringer, while string) time.Duration {
+	t.Helper()
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -302,10 +275,10 @@ current-context: c
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("exit after SIGTERM during start-up: %v\n%s", err, stderr.String())
+			t.Errorf("exit after SIGTERM%s: %v\n%s", while, err, stderr.String())
 		}
-		t.Logf("exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	case <-time.After(20 * time.Second):
-		t.Fatalf("central still running 20s after SIGTERM during start-up:\n%s", stderr.String())
+		t.Fatalf("exporter still running 20s after SIGTERM%s:\n%s", while, stderr.String())
 	}
+	return time.Since(start)
 }

@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"reflect"
-	"runtime"
-	"runtime/metrics"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testheap"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
@@ -54,12 +52,6 @@ var tlsHostile = []struct {
 		_, _ = c.Read(make([]byte, 64<<10))
 		_ = c.(*net.TCPConn).SetLinger(0)
 	}},
-}
-
-func heapObjects() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 // TestThousandHostileTLSEndpoints (issue 16): 1,000 TLS endpoints, each on
@@ -105,35 +97,19 @@ func TestThousandHostileTLSEndpoints(t *testing.T) {
 	// client's record buffers and the parsed chain.
 	peakBound := uint64(cfg.Concurrency) * (4*uint64(cfg.MaxBytes) + 128<<10)
 
-	runtime.GC()
-	base := heapObjects()
+	base := testheap.Live()
 	var peaks, after []uint64
 	var durations []time.Duration
 	for range rounds {
-		var peak atomic.Uint64
-		stop, sampled := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(sampled)
-			for {
-				if h := heapObjects(); h > peak.Load() {
-					peak.Store(h)
-				}
-				select {
-				case <-stop:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		}()
-		start := time.Now()
-		p.ProbeAll(context.Background(), eps)
-		took := time.Since(start)
-		close(stop)
-		<-sampled
+		var took time.Duration
+		peak := testheap.Peak(func() {
+			start := time.Now()
+			p.ProbeAll(context.Background(), eps)
+			took = time.Since(start)
+		})
 		durations = append(durations, took.Round(time.Millisecond))
-		peaks = append(peaks, peak.Load()-min(base, peak.Load()))
-		runtime.GC()
-		after = append(after, heapObjects())
+		peaks = append(peaks, peak-min(base, peak))
+		after = append(after, testheap.Live())
 		if took > bound {
 			t.Errorf("a round took %v, over its bound %v", took, bound)
 		}

@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testheap"
 )
 
 // hostileKinds are the ways a health endpoint can misbehave, each served
@@ -87,19 +85,6 @@ func healthyBody(i int) string {
 	return fmt.Sprintf(`{"status":"pass","checks":{"dep-%d:responseTime":[{"componentType":"component"}]}}`, i)
 }
 
-// heapBytes is the live and not yet collected heap, read without stopping
-// the world.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	return heapBytes()
-}
-
 // TestThousandHostileEndpoints (issue 16): 1,000 health endpoints, each on
 // its own loopback address (a pod's), seven in eight hostile in one of the
 // known ways and one in eight well-behaved, read for four rounds. Each
@@ -150,35 +135,20 @@ func TestThousandHostileEndpoints(t *testing.T) {
 	// buffers.
 	peakBound := uint64(cfg.Concurrency) * (2*uint64(cfg.MaxBody) + 256<<10)
 
-	base := liveHeap()
+	base := testheap.Live()
 	var after []uint64
 	var peaks []uint64
 	var durations []time.Duration
 	for range rounds {
-		var peak atomic.Uint64
-		stop := make(chan struct{})
-		sampled := make(chan struct{})
-		go func() {
-			defer close(sampled)
-			for {
-				if h := heapBytes(); h > peak.Load() {
-					peak.Store(h)
-				}
-				select {
-				case <-stop:
-					return
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-		}()
-		start := time.Now()
-		f.FetchAll(context.Background(), eps)
-		took := time.Since(start)
-		close(stop)
-		<-sampled
+		var took time.Duration
+		peak := testheap.Peak(func() {
+			start := time.Now()
+			f.FetchAll(context.Background(), eps)
+			took = time.Since(start)
+		})
 		durations = append(durations, took.Round(time.Millisecond))
-		peaks = append(peaks, peak.Load()-min(base, peak.Load()))
-		after = append(after, liveHeap())
+		peaks = append(peaks, peak-min(base, peak))
+		after = append(after, testheap.Live())
 		if took > bound {
 			t.Errorf("a round took %v, over its bound %v", took, bound)
 		}

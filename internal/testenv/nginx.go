@@ -1,11 +1,17 @@
 package testenv
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -207,4 +213,68 @@ func PodCgroup(t testing.TB, uid string) string {
 		}
 	})
 	return dir
+}
+
+// StreamingBackend answers every request with a slow, endless stream and
+// counts the streams in flight.
+func StreamingBackend(t testing.TB) (addr string, active *atomic.Int64) {
+	t.Helper()
+	active = &atomic.Int64{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		active.Add(1)
+		defer active.Add(-1)
+		f := w.(http.Flusher)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := w.Write([]byte("x\n")); err != nil {
+				return
+			}
+			f.Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().String(), active
+}
+
+// HoldClients keeps n connections open through nginx, each reading an
+// endless response; a connection cut before the response ended is a drop
+// the client saw, and the client reconnects at once. wait returns once
+// every client has stopped (after ctx ends).
+func HoldClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait func()) {
+	drops = &atomic.Int64{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err != nil {
+					continue
+				}
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
+				r := bufio.NewReader(conn)
+				for {
+					if _, err := r.ReadString('\n'); err != nil {
+						break
+					}
+				}
+				if stop() { // the read ended by itself, not by the test stopping
+					drops.Add(1)
+				}
+				conn.Close()
+			}
+		})
+	}
+	return drops, wg.Wait
 }

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -314,10 +313,10 @@ func TestAlertsReachOnCall(t *testing.T) {
 	// them: a window of three samples, so that a CI machine busy enough to
 	// delay one sample still sees the shutting worker - with 1s it
 	// once counted 37 of 40).
-	backend := streamingBackend(t)
+	backend, _ := testenv.StreamingBackend(t)
 	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "3s"})
 	holdCtx, stopHolding := context.WithCancel(ctx)
-	drops, held := holdClients(holdCtx, nginx.Port, 20)
+	drops, held := testenv.HoldClients(holdCtx, nginx.Port, 20)
 	t.Cleanup(func() { stopHolding(); held() })
 	agent, agentLog := startExporter(t, "agent",
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, "kube-reliability-agent"),
@@ -534,56 +533,4 @@ func dashboardQueries(t *testing.T) []panelQuery {
 		}
 	}
 	return out
-}
-
-// streamingBackend answers every request with an endless, slow stream.
-func streamingBackend(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if _, err := w.Write([]byte("x\n")); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-tick.C:
-			}
-		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
-}
-
-// holdClients keeps n connections reading through nginx; a response cut
-// before the test stops is a drop the client saw, and it reconnects.
-func holdClients(ctx context.Context, port, n int) (drops *atomic.Int64, wait func()) {
-	drops = &atomic.Int64{}
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
-				if err != nil {
-					continue
-				}
-				stop := context.AfterFunc(ctx, func() { conn.Close() })
-				_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
-				_, _ = io.Copy(io.Discard, conn)
-				if stop() {
-					drops.Add(1)
-				}
-				conn.Close()
-			}
-		})
-	}
-	return drops, wg.Wait
 }

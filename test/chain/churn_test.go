@@ -43,10 +43,10 @@ func TestAgentUnderProcessChurn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx and the agent; forks thousands of processes")
 	}
-	backend := streamingBackend(t)
+	backend, _ := testenv.StreamingBackend(t)
 	nginx := testenv.StartNginx(t, testenv.NginxSpec{StubStatus: true, Backend: backend, ShutdownTimeout: "3s"})
 	holdCtx, stopHolding := context.WithCancel(context.Background())
-	drops, held := holdClients(holdCtx, nginx.Port, 200)
+	drops, held := testenv.HoldClients(holdCtx, nginx.Port, 200)
 	defer func() { stopHolding(); held() }()
 	// GOGC=10: the heap in use then stays within a tenth of the live heap,
 	// so that comparing it before and after the churn measures what is
