@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the tests start (kube-apiserver and
-# kube-controller-manager from the k8s.io/kubernetes Go module) into a cache
+# Builds the real control-plane binaries the tests start (kube-apiserver,
+# kube-controller-manager and kube-scheduler from the k8s.io/kubernetes Go module) into a cache
 # outside the repository, keyed by version, so only the first run pays the
 # several-minute build. Prints the directory holding the binaries.
 #
@@ -25,7 +25,7 @@ minor=$(echo "${version#v}" | cut -d. -f2)
 pkg=k8s.io/component-base/version
 ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 
-for bin in kube-apiserver kube-controller-manager; do
+for bin in kube-apiserver kube-controller-manager kube-scheduler; do
   if [ -x "$out/$bin" ]; then
     continue
   fi

@@ -33,6 +33,9 @@ type Pod struct {
 	// CrashLooping: a container (init containers too) waits in
 	// CrashLoopBackOff.
 	CrashLooping bool
+	// Priority is the pod's resolved priority (admission sets it from its
+	// PriorityClass): the scheduler's queue order and preemption.
+	Priority int32
 	// BareSpec holds a bare pod's containers (names, resources, ports,
 	// probes): with no controller there is no template to read them from.
 	// Nil for pods with a controller.
@@ -47,6 +50,9 @@ func PodFrom(p *corev1.Pod) *Pod {
 		Labels: p.Labels, OwnerReferences: p.OwnerReferences,
 		NodeName: p.Spec.NodeName, PodIP: p.Status.PodIP, Phase: p.Status.Phase,
 		Terminating: p.DeletionTimestamp != nil,
+	}
+	if p.Spec.Priority != nil {
+		out.Priority = *p.Spec.Priority
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {

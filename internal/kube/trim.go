@@ -54,7 +54,13 @@ func Transform(obj any) (any, error) {
 	case *appsv1.StatefulSet:
 		trimMeta(&o.ObjectMeta)
 		trimTemplate(&o.Spec.Template)
+		// Only their names: a claim template means a volume whose
+		// topology the capacity simulation cannot know.
+		claims := o.Spec.VolumeClaimTemplates
 		o.Spec.VolumeClaimTemplates = nil
+		for _, c := range claims {
+			o.Spec.VolumeClaimTemplates = append(o.Spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: c.Name}})
+		}
 		o.Status = appsv1.StatefulSetStatus{}
 		return o, nil
 	case *appsv1.DaemonSet:
@@ -138,6 +144,15 @@ func trimTemplate(t *corev1.PodTemplateSpec) {
 		NodeSelector: s.NodeSelector, Affinity: s.Affinity, Tolerations: s.Tolerations,
 		TopologySpreadConstraints: s.TopologySpreadConstraints,
 		PriorityClassName:         s.PriorityClassName, Priority: s.Priority,
+		SchedulerName: s.SchedulerName, Overhead: s.Overhead,
+	}
+	// Claims only: a volume bound to a zone or node decides where a pod
+	// may run, and the capacity simulation says it cannot know it.
+	for _, v := range s.Volumes {
+		if v.PersistentVolumeClaim != nil || v.Ephemeral != nil {
+			t.Spec.Volumes = append(t.Spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: v.PersistentVolumeClaim, Ephemeral: v.Ephemeral}})
+		}
 	}
 }
 

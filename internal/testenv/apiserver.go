@@ -224,16 +224,7 @@ current-context: test
 // controller is left out, because no kubelet keeps node heartbeats fresh.
 func (e *Env) StartControllerManager() {
 	e.t.Helper()
-	bin, err := Binary("kube-controller-manager")
-	if err != nil {
-		e.t.Fatalf("testenv: %v", err)
-	}
-	logPath := filepath.Join(e.dir, "kube-controller-manager.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		e.t.Fatalf("testenv: %v", err)
-	}
-	cmd := exec.Command(bin,
+	e.runComponent("kube-controller-manager",
 		"--kubeconfig="+e.Kubeconfig(),
 		"--leader-elect=false",
 		"--secure-port=0",
@@ -243,6 +234,36 @@ func (e *Env) StartControllerManager() {
 		"--controllers=*,-node-lifecycle-controller",
 		"--v=0",
 	)
+}
+
+// StartScheduler runs kube-scheduler (its default profile, leader election
+// off) against the API server until the test ends: pods without a node are
+// bound by the real scheduler, and the ones it cannot place carry its own
+// reason in their PodScheduled condition.
+func (e *Env) StartScheduler() {
+	e.t.Helper()
+	e.runComponent("kube-scheduler",
+		"--kubeconfig="+e.Kubeconfig(),
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--v=0",
+	)
+}
+
+// runComponent starts a control-plane binary, its output in
+// <name>.log under the environment's directory, and stops it when the test
+// ends.
+func (e *Env) runComponent(name string, args ...string) {
+	e.t.Helper()
+	bin, err := Binary(name)
+	if err != nil {
+		e.t.Fatalf("testenv: %v", err)
+	}
+	logf, err := os.Create(filepath.Join(e.dir, name+".log"))
+	if err != nil {
+		e.t.Fatalf("testenv: %v", err)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = childAttrs()
 	if err := cmd.Start(); err != nil {
@@ -251,6 +272,12 @@ func (e *Env) StartControllerManager() {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logf.Close() }()
 	e.t.Cleanup(func() { stopProcess(cmd, exited) })
+}
+
+// ComponentLogTail returns the last n lines of a component's log
+// ("kube-scheduler", "kube-controller-manager"), for failure messages.
+func (e *Env) ComponentLogTail(name string, n int) string {
+	return tail(filepath.Join(e.dir, name+".log"), n)
 }
 
 // LogTail returns the API server log's last lines, for failure messages.

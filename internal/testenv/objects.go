@@ -27,6 +27,9 @@ type NodeSpec struct {
 	// CPU, Memory and Pods set capacity and allocatable; defaults 4, 16Gi, 110.
 	CPU, Memory string
 	Pods        int64
+	// Extended adds capacity and allocatable of extended resources
+	// (nvidia.com/gpu: 2), as a device plugin would.
+	Extended corev1.ResourceList
 }
 
 // CreateNode creates a Node and sets its status (capacity, allocatable,
@@ -56,6 +59,9 @@ func (e *Env) CreateNode(s NodeSpec) *corev1.Node {
 		corev1.ResourceCPU:    resource.MustParse(cpu),
 		corev1.ResourceMemory: resource.MustParse(mem),
 		corev1.ResourcePods:   *resource.NewQuantity(pods, resource.DecimalSI),
+	}
+	for name, q := range s.Extended {
+		res[name] = q
 	}
 	n.Status.Capacity, n.Status.Allocatable = res, res
 	n.Status.Conditions = []corev1.NodeCondition{{
