@@ -150,7 +150,7 @@ func newHypotheses(d Deps) *Hypotheses {
 		var out []string
 		for _, z := range r.Zones {
 			if z.Unschedulable > 0 {
-				out = append(out, fmt.Sprintf("zone %s: %d of %d pods unschedulable (%s)", z.Name, z.Unschedulable, z.Pods, strings.Join(z.Stranded, ", ")))
+				out = append(out, fmt.Sprintf("zone %s: %d of %d pods unschedulable (%s)", z.Name, z.Unschedulable, z.Pods, strings.Join(z.StrandedNames(), ", ")))
 			}
 		}
 		return out, nil

@@ -34,7 +34,7 @@ var lossSpec = Spec{
 		{Name: "kube_reliability_cluster_survives_zone_loss", Type: Gauge, Stability: Experimental,
 			Help: "1 if the loss of any one zone leaves every workload (bare pods included) with a ready replica, else 0. Absent while a ready replica runs on a node without a zone label.", Bound: "one series"},
 		{Name: "kube_reliability_node_loss_pods_unschedulable", Type: Gauge, Stability: Experimental,
-			Help: "Pods that controllers would re-create if this node were lost and that no remaining node could hold (requests against allocatable minus requests, nodeSelector, required node affinity, taints, cordon), for the nodes that strand the most.", Labels: []string{"node"}, Bound: "10 series at most"},
+			Help: "Pods that controllers would re-create if this node were lost and that the scheduler could place on no remaining node (its filters: cordon, taints, node selector and affinity, host ports, requests of every resource against allocatable, pod count, topology spread with DoNotSchedule, required pod affinity and anti-affinity; priority with preemption), for the nodes that strand the most. Pods whose fate cannot be known are not counted here.", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_zone_loss_pods_displaced", Type: Gauge, Stability: Experimental,
 			Help: "Pods that controllers would re-create elsewhere if this zone were lost (DaemonSet and bare pods left out).", Labels: []string{"zone"}, Bound: "one series per zone"},
 		{Name: "kube_reliability_zone_loss_pods_unschedulable", Type: Gauge, Stability: Experimental,

@@ -96,12 +96,12 @@ func TestAnalyze(t *testing.T) {
 	// both; mid fits on a1; db fits nowhere but c1.
 	want := Result{
 		Nodes: []Domain{
-			{Name: "c1", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/db"}},
+			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
 		},
 		Zones: []Domain{
-			{Name: "a", Pods: 2, Unschedulable: 1, Stranded: []string{"shop/Deployment/big"}},
+			{Name: "a", Pods: 2, Unschedulable: 1, Reasons: map[string]int{"insufficient_cpu": 1}, Stranded: []Stranded{{"shop/Deployment/big", 1, "insufficient_cpu"}}},
 			{Name: "b", Pods: 1, Unschedulable: 0},
-			{Name: "c", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/db"}},
+			{Name: "c", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
 		},
 		UnknownRequests: 1,
 	}
@@ -140,7 +140,7 @@ func TestMemoryAndPodSlots(t *testing.T) {
 	}
 	deployment(s, "filler", template("", ""), "p1")
 	r = Analyze(s)
-	want := []Domain{{Name: "m1", Pods: 1, Unschedulable: 1, Stranded: []string{"shop/Deployment/mem"}}}
+	want := []Domain{{Name: "m1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{"insufficient_memory": 1}, Stranded: []Stranded{{"shop/Deployment/mem", 1, "insufficient_memory"}}}}
 	if !reflect.DeepEqual(r.Nodes, want) {
 		t.Errorf("got %+v, want %+v (p1's only pod slot is taken, m2 lacks memory)", r.Nodes, want)
 	}

@@ -1,0 +1,435 @@
+package capacity
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+	"k8s.io/klog/v2"
+
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+)
+
+// node is a node's capacity and what it holds before any loss.
+type node struct {
+	name, zone string
+	labels     map[string]string
+	taints     []corev1.Taint
+	// target: new pods may be scheduled onto it (not cordoned, Ready).
+	target bool
+}
+
+// resident is a pod the simulation accounts for on a node: it uses
+// capacity, may match other pods' affinity and spread, and may be a
+// preemption victim.
+type resident struct {
+	workload int32 // index into state.workloads; -1: none known
+	priority int32
+	// matchable: not terminating (affinity and spread count it).
+	matchable bool
+	ns        string
+	labels    map[string]string
+	req       []int64
+	ports     []hostPort
+}
+
+// mover is a pod a controller re-creates when its node goes.
+type mover struct {
+	workload int32
+	// index of the resident it replaces on its lost node.
+	from int32
+}
+
+// workload is what the simulation reads of a workload's template.
+type workload struct {
+	name     string // namespace/Kind/name
+	ns       string
+	labels   map[string]string
+	req      []int64
+	class    int32
+	priority int32
+	// preempts: its pods may evict lower-priority pods.
+	preempts bool
+	ports    []hostPort
+	anti     []term // required pod anti-affinity
+	affinity []term // required pod affinity
+	spread   []*spread
+	// unknown, when set, is why its pods' fate cannot be known.
+	unknown string
+	// constrained: inter-pod rules or host ports decide where it goes, so
+	// every candidate node is checked, not only the freest.
+	constrained bool
+	// daemon: a DaemonSet's (never re-created elsewhere).
+	daemon bool
+	// spec is the template's pod spec (node affinity and tolerations),
+	// shared with the snapshot.
+	spec *corev1.PodSpec
+}
+
+type hostPort struct {
+	ip, protocol string
+	port         int32
+}
+
+type state struct {
+	nodes []node
+	// res names the resources compared (cpu, memory, pods first);
+	// alloc holds nodes' allocatable and base their free capacity after
+	// the residents, len(nodes)*len(res) each, in that order.
+	res         []corev1.ResourceName
+	alloc, base []int64
+	residents   [][]resident // by node
+	movers      [][]mover    // by node
+	workloads   []workload
+	// classes hold, per eligibility class (node selector, affinity,
+	// tolerations), the target nodes it may use, by free CPU, most first.
+	classes   [][]int32
+	classKeys map[string]int32
+	// classReasons hold, per class and node, why the node-level filters
+	// reject the node ("" for the class's nodes).
+	classReasons [][]string
+	// reasonNames: insufficient_<resource> per entry of res.
+	reasonNames []string
+	// free and lost are one simulation's working buffers (newSim).
+	free []int64
+	lost []bool
+	// antiOwners are the workloads with required anti-affinity: their
+	// pods repel incoming pods their terms select (symmetry).
+	antiOwners []int32
+	namespaces map[string]map[string]string // namespace labels
+	// samePriority: every pod has one priority; no preemption.
+	samePriority    bool
+	unknownRequests int
+	// counters are the per-domain pod counts inter-pod rules read,
+	// made on first use (counterFor).
+	counters map[any]*counter
+}
+
+func build(s *cluster.Snapshot) *state {
+	st := &state{classKeys: map[string]int32{}, namespaces: map[string]map[string]string{}, counters: map[any]*counter{}}
+	st.res = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods}
+	resIndex := map[corev1.ResourceName]int{}
+	for i, r := range st.res {
+		resIndex[r] = i
+	}
+	for _, n := range s.Nodes {
+		for r := range n.Status.Allocatable {
+			if _, ok := resIndex[r]; !ok && r != corev1.ResourceStorage {
+				resIndex[r] = len(st.res)
+				st.res = append(st.res, r)
+			}
+		}
+	}
+	for _, ns := range s.Namespaces {
+		st.namespaces[ns.Name] = ns.Labels
+	}
+	// Resources a pod requests that no node offers: the scheduler finds
+	// every node insufficient.
+	vector := func(rl corev1.ResourceList) []int64 {
+		v := make([]int64, len(st.res))
+		for r, q := range rl {
+			i, ok := resIndex[r]
+			if !ok {
+				if q.IsZero() {
+					continue
+				}
+				i = len(st.res)
+				resIndex[r] = i
+				st.res = append(st.res, r)
+				v = append(v, 0)
+			}
+			if r == corev1.ResourceCPU {
+				v[i] = q.MilliValue()
+			} else {
+				v[i] = q.Value()
+			}
+		}
+		v[2] = 1 // a pod slot
+		return v
+	}
+
+	index := make(map[string]int32, len(s.Nodes))
+	for _, n := range s.Nodes {
+		index[n.Name] = int32(len(st.nodes))
+		st.nodes = append(st.nodes, node{name: n.Name, zone: nodeZone(n), labels: n.Labels, taints: n.Spec.Taints, target: schedulable(n)})
+	}
+	st.residents = make([][]resident, len(st.nodes))
+	st.movers = make([][]mover, len(st.nodes))
+
+	placed := make(map[*cluster.Pod]bool, len(s.Pods))
+	prio := map[int32]bool{}
+	for _, w := range cluster.Workloads(s) {
+		var id int32 = -1
+		var wl *workload
+		for _, p := range w.Pods {
+			i, ok := index[p.NodeName]
+			if !ok || terminal(p) {
+				continue
+			}
+			placed[p] = true
+			if id < 0 {
+				id = int32(len(st.workloads))
+				st.workloads = append(st.workloads, st.workloadOf(w, s, vector))
+				wl = &st.workloads[id]
+				wl.priority = p.Priority
+			}
+			prio[p.Priority] = true
+			r := int32(len(st.residents[i]))
+			st.residents[i] = append(st.residents[i], resident{
+				workload: id, priority: p.Priority, matchable: !p.Terminating,
+				ns: p.Namespace, labels: p.Labels, req: wl.req, ports: wl.ports,
+			})
+			if w.Kind == cluster.KindDaemonSet || p.Terminating {
+				continue // dies with its node; a terminating pod is gone already
+			}
+			st.movers[i] = append(st.movers[i], mover{workload: id, from: r})
+		}
+	}
+	for _, p := range s.Pods {
+		i, ok := index[p.NodeName]
+		if !ok || placed[p] || terminal(p) {
+			continue
+		}
+		prio[p.Priority] = true
+		r := resident{workload: -1, priority: p.Priority, matchable: !p.Terminating, ns: p.Namespace, labels: p.Labels}
+		if p.BareSpec != nil {
+			r.req = vector(podRequest(p.BareSpec))
+			r.ports = portsOf(p.BareSpec)
+		} else {
+			st.unknownRequests++
+			r.req = vector(nil)
+		}
+		st.residents[i] = append(st.residents[i], r) // a bare pod is not re-created
+	}
+	st.samePriority = len(prio) <= 1
+
+	// Allocatable and free capacity, now that every resource is known.
+	R := len(st.res)
+	st.alloc = make([]int64, len(st.nodes)*R)
+	for i, n := range s.Nodes {
+		for r, q := range n.Status.Allocatable {
+			j, ok := resIndex[r]
+			if !ok {
+				continue
+			}
+			if r == corev1.ResourceCPU {
+				st.alloc[i*R+j] = q.MilliValue()
+			} else {
+				st.alloc[i*R+j] = q.Value()
+			}
+		}
+	}
+	for _, r := range st.res {
+		st.reasonNames = append(st.reasonNames, reasonFor(r))
+	}
+	st.base = slices.Clone(st.alloc)
+	for i, rs := range st.residents {
+		for k := range rs {
+			rs[k].req = st.widen(rs[k].req)
+			for j, v := range rs[k].req {
+				st.base[i*R+j] -= v
+			}
+		}
+	}
+	for k := range st.workloads {
+		st.workloads[k].req = st.widen(st.workloads[k].req)
+	}
+	for _, nodes := range st.classes {
+		slices.SortFunc(nodes, func(a, b int32) int {
+			return cmp.Or(cmp.Compare(st.base[int(b)*R], st.base[int(a)*R]), cmp.Compare(a, b))
+		})
+	}
+	return st
+}
+
+// widen pads a resource vector made before every resource was known.
+func (st *state) widen(v []int64) []int64 {
+	if len(v) < len(st.res) {
+		v = append(v, make([]int64, len(st.res)-len(v))...)
+	}
+	return v
+}
+
+// workloadOf reads w's template.
+func (st *state) workloadOf(w *cluster.Workload, s *cluster.Snapshot, vector func(corev1.ResourceList) []int64) workload {
+	spec := &corev1.PodSpec{}
+	var tmplLabels map[string]string
+	if w.Template != nil {
+		spec, tmplLabels = &w.Template.Spec, w.Template.Labels
+	}
+	out := workload{
+		name: w.Meta.Namespace + "/" + w.Kind + "/" + w.Meta.Name, ns: w.Meta.Namespace,
+		labels: tmplLabels, req: vector(podRequest(spec)), ports: portsOf(spec),
+		preempts: spec.PreemptionPolicy == nil || *spec.PreemptionPolicy != corev1.PreemptNever,
+		daemon:   w.Kind == cluster.KindDaemonSet, spec: spec,
+	}
+	out.class = st.classOf(spec)
+	if a := spec.Affinity; a != nil {
+		if a.PodAntiAffinity != nil {
+			out.anti = st.terms(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, w.Meta.Namespace, tmplLabels)
+		}
+		if a.PodAffinity != nil {
+			out.affinity = st.terms(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, w.Meta.Namespace, tmplLabels)
+		}
+	}
+	for _, c := range spec.TopologySpreadConstraints {
+		if c.WhenUnsatisfiable != corev1.DoNotSchedule {
+			continue
+		}
+		out.spread = append(out.spread, newSpread(c, tmplLabels))
+	}
+	if len(out.anti) > 0 {
+		st.antiOwners = append(st.antiOwners, int32(len(st.workloads)))
+	}
+	out.constrained = len(out.anti)+len(out.affinity)+len(out.spread)+len(out.ports) > 0
+	switch {
+	case spec.SchedulerName != "" && spec.SchedulerName != corev1.DefaultSchedulerName:
+		out.unknown = UnknownScheduler
+	case hasClaims(w, spec, s):
+		out.unknown = UnknownVolume
+	}
+	return out
+}
+
+// hasClaims: the pods mount a PersistentVolumeClaim (from the template or
+// a StatefulSet's claim templates).
+func hasClaims(w *cluster.Workload, spec *corev1.PodSpec, s *cluster.Snapshot) bool {
+	for _, v := range spec.Volumes {
+		if v.PersistentVolumeClaim != nil || v.Ephemeral != nil {
+			return true
+		}
+	}
+	if w.Kind == cluster.KindStatefulSet {
+		for _, ss := range s.StatefulSets {
+			if &ss.ObjectMeta == w.Meta {
+				return len(ss.Spec.VolumeClaimTemplates) > 0
+			}
+		}
+	}
+	return false
+}
+
+func portsOf(spec *corev1.PodSpec) []hostPort {
+	var out []hostPort
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range cs {
+			for _, p := range c.Ports {
+				if p.HostPort <= 0 {
+					continue
+				}
+				proto := string(p.Protocol)
+				if proto == "" {
+					proto = string(corev1.ProtocolTCP)
+				}
+				out = append(out, hostPort{ip: p.HostIP, protocol: proto, port: p.HostPort})
+			}
+		}
+	}
+	return out
+}
+
+// conflicts: two host ports cannot share a node (0.0.0.0 or empty takes
+// every address).
+func (a hostPort) conflicts(b hostPort) bool {
+	if a.port != b.port || a.protocol != b.protocol {
+		return false
+	}
+	any := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
+	return any(a.ip) || any(b.ip) || a.ip == b.ip
+}
+
+// classOf groups templates by what decides their eligible nodes, since
+// most workloads share one (usually: no constraint at all).
+func (st *state) classOf(spec *corev1.PodSpec) int32 {
+	key := ""
+	if len(spec.NodeSelector) > 0 || spec.Affinity != nil || len(spec.Tolerations) > 0 {
+		var required *corev1.NodeSelector
+		if spec.Affinity != nil && spec.Affinity.NodeAffinity != nil {
+			required = spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+		}
+		// Marshalling these plain structs cannot fail; a failure would
+		// only cost the cache hit.
+		b, _ := json.Marshal(struct {
+			S map[string]string
+			A *corev1.NodeSelector
+			T []corev1.Toleration
+		}{spec.NodeSelector, required, spec.Tolerations})
+		key = string(b)
+	}
+	if id, ok := st.classKeys[key]; ok {
+		return id
+	}
+	var eligible []int32
+	reasons := make([]string, len(st.nodes))
+	for i := range st.nodes {
+		reasons[i] = st.nodeReason(int32(i), spec)
+		if reasons[i] == "" {
+			eligible = append(eligible, int32(i))
+		}
+	}
+	id := int32(len(st.classes))
+	st.classes = append(st.classes, eligible)
+	st.classReasons = append(st.classReasons, reasons)
+	st.classKeys[key] = id
+	return id
+}
+
+// nodeReason is why the scheduler's node-level filters (cordon and
+// readiness, taints, node selector and affinity) reject node i for spec,
+// in the scheduler's order; "" when they pass.
+func (st *state) nodeReason(i int32, spec *corev1.PodSpec) string {
+	n := &st.nodes[i]
+	if !n.target {
+		return ReasonNodeUnschedulable
+	}
+	if _, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.taints, spec.Tolerations, blocksScheduling, false); untolerated {
+		return ReasonTaint
+	}
+	if !st.affinityMatches(i, spec) {
+		return ReasonNodeAffinity
+	}
+	return ""
+}
+
+// affinityMatches: the node selector and required node affinity select
+// node i. A malformed selector operator matches nothing, as the scheduler
+// treats it.
+func (st *state) affinityMatches(i int32, spec *corev1.PodSpec) bool {
+	if len(spec.NodeSelector) == 0 && (spec.Affinity == nil || spec.Affinity.NodeAffinity == nil) {
+		return true
+	}
+	match := nodeaffinity.GetRequiredNodeAffinity(&corev1.Pod{Spec: corev1.PodSpec{NodeSelector: spec.NodeSelector, Affinity: spec.Affinity}})
+	ok, err := match.Match(&corev1.Node{ObjectMeta: metaOf(st.nodes[i])})
+	return err == nil && ok
+}
+
+func tolerates(n *node, tolerations []corev1.Toleration) bool {
+	_, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.taints, tolerations, blocksScheduling, false)
+	return !untolerated
+}
+
+// schedulable: the scheduler would place new pods on n (cordon and the
+// Ready condition; the node-controller's NoSchedule taints are handled
+// with the other taints).
+func schedulable(n *corev1.Node) bool {
+	if n.Spec.Unschedulable || n.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && c.Status != corev1.ConditionTrue {
+			return false
+		}
+	}
+	return true
+}
+
+func blocksScheduling(t *corev1.Taint) bool {
+	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+}
+
+func metaOf(n node) metav1.ObjectMeta { return metav1.ObjectMeta{Name: n.name, Labels: n.labels} }
