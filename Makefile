@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 30s
 
-.PHONY: build demo test test-deps testbins lint bench bench-scale fuzz fuzz-long generate
+.PHONY: build demo test test-deps testbins lint bench bench-scale predictions fuzz fuzz-long generate
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags nodemo -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
@@ -53,6 +53,14 @@ bench:
 # KRE_SCALE_PROFILE_DIR=dir also saves central's heap profile per size.
 bench-scale: test-deps
 	$(GO) test ./test/scale -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 300m -v
+
+# The prediction battery in full: KRE_PREDICTIONS generated clusters
+# (default 210) on a real control plane, each prediction compared with the
+# experiment run for real; the agreement table goes to bench/predictions.txt.
+# make test runs the first 9 cases of the same battery.
+predictions: test-deps
+	KRE_PREDICTIONS=$${KRE_PREDICTIONS:-210} KRE_PREDICTIONS_OUT=$(CURDIR)/bench/predictions.txt \
+		$(GO) test ./test/predictions -run TestPredictions -count=1 -timeout 300m -v
 
 # fuzz-long: every Fuzz function of the module (found, not listed), 10
 # minutes each by default, results in bench/fuzz.txt.

@@ -147,11 +147,17 @@ func newHypotheses(d Deps) *Hypotheses {
 		if len(r.Zones) == 0 {
 			return nil, fmt.Errorf("%w: no node has a zone label", errUnknown)
 		}
-		var out []string
+		var out, undecided []string
 		for _, z := range r.Zones {
 			if z.Unschedulable > 0 {
-				out = append(out, fmt.Sprintf("zone %s: %d of %d pods unschedulable (%s)", z.Name, z.Unschedulable, z.Pods, strings.Join(z.StrandedNames(), ", ")))
+				out = append(out, fmt.Sprintf("zone %s: %d of %d pods unschedulable (%s)", z.Name, z.Unschedulable, z.Pods, strandedList(z.Stranded)))
 			}
+			if z.Unknown > 0 {
+				undecided = append(undecided, fmt.Sprintf("zone %s: %d of %d pods undecided (%s)", z.Name, z.Unknown, z.Pods, strandedList(z.Undecided)))
+			}
+		}
+		if len(out) == 0 && len(undecided) > 0 {
+			return nil, fmt.Errorf("%w: %s", errUnknown, strings.Join(undecided, "; "))
 		}
 		return out, nil
 	}})
@@ -346,4 +352,14 @@ func (c *hypothesesCollector) Update(_ context.Context, e *Emitter) error {
 		e.Bool("kube_reliability_hypotheses_file_valid", valid)
 	}
 	return nil
+}
+
+// strandedList names each workload with its pods and reason:
+// "shop/Deployment/cart 2 topology_spread".
+func strandedList(ss []capacity.Stranded) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = fmt.Sprintf("%s %d %s", s.Workload, s.Pods, s.Reason)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
@@ -25,6 +27,8 @@ var lossSpec = Spec{
 			Help: "1 for a workload whose HorizontalPodAutoscaler has minReplicas 1, or whose KEDA ScaledObject has minReplicaCount 1 or 0: it may scale down to a single replica (or none while idle), and then a node loss, rollout or eviction takes it down.", Labels: workloadLabels, Bound: "one series per such workload"},
 		{Name: "kube_reliability_workload_recreate_behind_service", Type: Gauge, Stability: Experimental,
 			Help: "1 for a Deployment with the Recreate strategy whose pods a Service selects: every rollout stops all its pods before starting new ones, an outage each time.", Labels: workloadLabels, Bound: "one series per such Deployment"},
+		{Name: "kube_reliability_workload_node_loss_replacement_delay_seconds", Type: Gauge, Stability: Experimental,
+			Help: "Seconds after a node stops answering (once the node lifecycle controller taints it unreachable, node-monitor-grace-period after its last heartbeat: 50 s by default) before the workload's pods on it are evicted and replaced, for workloads later than the default 300 s: the smallest tolerationSeconds of its tolerations of node.kubernetes.io/unreachable:NoExecute; +Inf when a toleration matches without tolerationSeconds (never evicted), and for StatefulSets (a pod of the same name is created only once the old one is gone: the Node deleted or the pod force-deleted). Those replicas stay unavailable that long.", Labels: workloadLabels, Bound: "one series per such workload"},
 		{Name: "kube_reliability_node_loss_workloads_lost", Type: Gauge, Stability: Experimental,
 			Help: "Workloads (bare pods included) that would lose every ready replica if this node were lost, for the nodes whose loss takes the most down.", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_zone_loss_workloads_lost", Type: Gauge, Stability: Experimental,
@@ -40,9 +44,23 @@ var lossSpec = Spec{
 		{Name: "kube_reliability_zone_loss_pods_unschedulable", Type: Gauge, Stability: Experimental,
 			Help: "Pods that controllers would re-create if this zone were lost and that the nodes of the other zones could not hold: the zone's loss cannot be absorbed.", Labels: []string{"zone"}, Bound: "one series per zone"},
 		{Name: "kube_reliability_cluster_absorbs_node_loss", Type: Gauge, Stability: Experimental,
-			Help: "1 if the remaining nodes could hold the re-created pods of any one lost node, else 0.", Bound: "one series"},
+			Help: "1 if the remaining nodes could hold the re-created pods of any one lost node, else 0. Absent when no node strands a pod but some leave pods undecided (kube_reliability_node_loss_pods_unknown).", Bound: "one series"},
 		{Name: "kube_reliability_cluster_absorbs_zone_loss", Type: Gauge, Stability: Experimental,
-			Help: "1 if the other zones could hold the re-created pods of any one lost zone, else 0. Absent without zone labels.", Bound: "one series"},
+			Help: "1 if the other zones could hold the re-created pods of any one lost zone, else 0. Absent without zone labels, and when no zone strands a pod but some leave pods undecided (kube_reliability_zone_loss_pods_unknown).", Bound: "one series"},
+		{Name: "kube_reliability_node_loss_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
+			Help: "kube_reliability_node_loss_pods_unschedulable by the scheduler filter that rejects the most nodes for each pod: insufficient_<resource> (cpu, memory, ephemeral_storage, extended resources such as nvidia_com_gpu), pod_count, host_port, topology_spread, pod_affinity, pod_anti_affinity, node_selector_or_affinity, taint, node_unschedulable, no_nodes.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
+		{Name: "kube_reliability_node_loss_pods_unknown", Type: Gauge, Stability: Experimental,
+			Help: "Pods that controllers would re-create if this node were lost whose fate the simulation cannot know, by reason: volume_topology (they mount a PersistentVolumeClaim), other_scheduler (spec.schedulerName is not the default scheduler), scheduling_order (whether they find room depends on the order in which the scheduler meets them and other pods of one priority), preemption_victim (a preemption may evict them or other pods of their priority: the scheduler decides by start times). Counted in neither placed nor unschedulable.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 3 reasons"},
+		{Name: "kube_reliability_zone_loss_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
+			Help: "kube_reliability_zone_loss_pods_unschedulable by the scheduler filter that rejects the most nodes for each pod (reasons as for kube_reliability_node_loss_pods_unschedulable_by_reason).", Labels: []string{"zone", "reason"}, Bound: "one series per zone and reason found"},
+		{Name: "kube_reliability_zone_loss_pods_unknown", Type: Gauge, Stability: Experimental,
+			Help: "Pods that controllers would re-create if this zone were lost whose fate the simulation cannot know, by reason (as for kube_reliability_node_loss_pods_unknown).", Labels: []string{"zone", "reason"}, Bound: "one series per zone and reason found"},
+		{Name: "kube_reliability_node_drain_pods_unschedulable", Type: Gauge, Stability: Experimental,
+			Help: "Pods that draining the node (cordon, evict every pod but DaemonSets') would leave Pending: their controllers re-create them and the scheduler finds no other node for them. A drain that evicts a pod under a PodDisruptionBudget whose replacement stays Pending also hangs once the budget is spent. For the nodes that strand the most.", Labels: []string{"node"}, Bound: "10 series at most"},
+		{Name: "kube_reliability_node_drain_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
+			Help: "kube_reliability_node_drain_pods_unschedulable by reason (as for kube_reliability_node_loss_pods_unschedulable_by_reason).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
+		{Name: "kube_reliability_node_drain_pods_unknown", Type: Gauge, Stability: Experimental,
+			Help: "Pods that draining the node would evict whose fate the simulation cannot know, by reason: those of kube_reliability_node_loss_pods_unknown, and drain_order (whether they find room depends on which pods are still on the draining node when they are scheduled: they count for spread and pod affinity).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 5 reasons"},
 		{Name: "kube_reliability_capacity_pods_unknown_requests", Type: Gauge, Stability: Experimental,
 			Help: "Pods on nodes whose requests the capacity simulation cannot know (their controller is no Deployment, StatefulSet, DaemonSet or ReplicaSet: Jobs, operators' resources), counted as requesting nothing: free capacity may be smaller than the simulation assumes.", Bound: "one series"},
 	},
@@ -80,6 +98,9 @@ func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
 	for _, r := range res.AutoscaledToOne {
 		e.Gauge("kube_reliability_workload_autoscaled_to_one", 1, r.Namespace, r.Kind, r.Name)
 	}
+	for _, r := range res.SlowReplacement {
+		e.Gauge("kube_reliability_workload_node_loss_replacement_delay_seconds", r.Seconds, r.Namespace, r.Kind, r.Name)
+	}
 	for _, r := range res.RecreateBehindService {
 		e.Gauge("kube_reliability_workload_recreate_behind_service", 1, r.Namespace, r.Kind, r.Name)
 	}
@@ -105,15 +126,38 @@ func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
 			break
 		}
 		e.Gauge("kube_reliability_node_loss_pods_unschedulable", float64(n.Unschedulable), n.Name)
+		byReason(e, "kube_reliability_node_loss_pods_unschedulable_by_reason", n.Reasons, n.Name)
+		byReason(e, "kube_reliability_node_loss_pods_unknown", n.UnknownReasons, n.Name)
 	}
 	for _, z := range room.Zones {
 		e.Gauge("kube_reliability_zone_loss_pods_displaced", float64(z.Pods), z.Name)
 		e.Gauge("kube_reliability_zone_loss_pods_unschedulable", float64(z.Unschedulable), z.Name)
+		byReason(e, "kube_reliability_zone_loss_pods_unschedulable_by_reason", z.Reasons, z.Name)
+		byReason(e, "kube_reliability_zone_loss_pods_unknown", z.UnknownReasons, z.Name)
 	}
-	e.Bool("kube_reliability_cluster_absorbs_node_loss", room.AbsorbsNodeLoss())
-	if len(room.Zones) > 0 {
-		e.Bool("kube_reliability_cluster_absorbs_zone_loss", room.AbsorbsZoneLoss())
+	for i, n := range room.Drains {
+		if i == maxLossNodes {
+			break
+		}
+		if n.Unschedulable > 0 {
+			e.Gauge("kube_reliability_node_drain_pods_unschedulable", float64(n.Unschedulable), n.Name)
+			byReason(e, "kube_reliability_node_drain_pods_unschedulable_by_reason", n.Reasons, n.Name)
+		}
+		byReason(e, "kube_reliability_node_drain_pods_unknown", n.UnknownReasons, n.Name)
+	}
+	if absorbs, known := room.AbsorbsNodeLoss(); known {
+		e.Bool("kube_reliability_cluster_absorbs_node_loss", absorbs)
+	}
+	if absorbs, known := room.AbsorbsZoneLoss(); known && len(room.Zones) > 0 {
+		e.Bool("kube_reliability_cluster_absorbs_zone_loss", absorbs)
 	}
 	e.Gauge("kube_reliability_capacity_pods_unknown_requests", float64(room.UnknownRequests))
 	return nil
+}
+
+// byReason emits one series per reason, in a stable order.
+func byReason(e *Emitter, name string, counts map[string]int, domain string) {
+	for _, r := range slices.Sorted(maps.Keys(counts)) {
+		e.Gauge(name, float64(counts[r]), domain, r)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
@@ -36,6 +37,7 @@ var scoreSpec = Spec{
 			placement:  sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...),
 			disruption: sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...),
 			loss:       sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...),
+			capacity:   sharedAnalysis(d, "capacity", d.Cluster, capacity.Analyze, lossReads...),
 			resources:  resourcesAnalysis(d),
 			ingress:    sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...),
 			health:     healthAnalysis(d),
@@ -49,6 +51,7 @@ type scoreCollector struct {
 	placement  *analysis[placement.Result]
 	disruption *analysis[disruption.Result]
 	loss       *analysis[loss.Result]
+	capacity   *analysis[capacity.Result]
 	resources  *analysis[resources.Result]
 	ingress    *analysis[ingressclass.Result]
 	health     *analysis[healthcheck.Result]
@@ -70,9 +73,10 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	re, err4 := c.resources.get()
 	in, err5 := c.ingress.get()
 	he, err6 := c.health.get()
+	ca, err7 := c.capacity.get()
 	// One analysis unknown makes the score unknown: a score without, say,
 	// the PDB findings would read better than the cluster is.
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return err
 	}
 	var fs []findings.Finding
@@ -83,6 +87,7 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	fs = append(fs, findings.Ingresses(in)...)
 	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
 	fs = append(fs, findings.Health(he)...)
+	fs = append(fs, findings.Capacity(ca)...)
 	res := score.Compute(score.Workloads(snap), fs)
 	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)
 	for _, n := range res.Namespaces {

@@ -70,12 +70,15 @@ def deployment(ns, name, replicas, nodes, spread=None, unready=()):
                  "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template(name, spread)}})
     pods(ns, rs, "ReplicaSet", rs, rs_uid, name, nodes, unready)
 
-def statefulset(ns, name, replicas, nodes, spread=None):
+def statefulset(ns, name, replicas, nodes, spread=None, claims=()):
     uid = "sts-%s-%s" % (ns, name)
+    spec = {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}},
+            "template": template(name, spread)}
+    if claims:
+        spec["volumeClaimTemplates"] = [{"metadata": {"name": c}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                         "resources": {"requests": {"storage": "10Gi"}}}} for c in claims]
     objs.append({"apiVersion": "apps/v1", "kind": "StatefulSet",
-                 "metadata": {"name": name, "namespace": ns, "uid": uid},
-                 "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}},
-                          "template": template(name, spread)}})
+                 "metadata": {"name": name, "namespace": ns, "uid": uid}, "spec": spec})
     pods(ns, name, "StatefulSet", name, uid, name, nodes)
 
 def bare_replicaset(ns, name, replicas, nodes):
@@ -127,7 +130,9 @@ for o in objs:
                                              "ready": False, "restartCount": 17,
                                              "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]
 # A stateful database with required anti-affinity: one per node.
-statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required")
+# Its volumes (one claim per replica) may live in one zone: where a lost
+# node's or zone's replicas could go is unknown without their topology.
+statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required", claims=["data"])
 # A bare ReplicaSet someone created by hand, both replicas on one node.
 bare_replicaset("payments", "legacy-worker", 2, ["node-b2", "node-b2"])
 # A DaemonSet's pods are not a placement problem: excluded.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
@@ -107,9 +108,14 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 		}
 	}
 	where := map[[3]string]manifest.Object{}
+	raw := manifest.Snapshot(dec.Objects)
+	if len(raw.Nodes) > 0 {
+		// A cluster dump: what its nodes hold now, not template pods.
+		found = append(found, findings.Capacity(capacity.Analyze(raw))...)
+	}
 	// A workload whose pods the input does not hold is analysed on the
 	// pods its template would make; each workload on its own.
-	snap := cluster.WithTemplatePods(manifest.Snapshot(dec.Objects))
+	snap := cluster.WithTemplatePods(raw)
 	for _, o := range dec.Objects {
 		m, ok := o.Obj.(interface {
 			GetNamespace() string

@@ -41,6 +41,13 @@ const (
 	// UnknownOrder: whether the pod finds room depends on the order in
 	// which the scheduler meets the re-created pods competing for it.
 	UnknownOrder = "scheduling_order"
+	// UnknownDrainOrder: during a drain, whether the pod finds room
+	// depends on which pods are still on the draining node when it is
+	// scheduled (they count for spread and pod affinity).
+	UnknownDrainOrder = "drain_order"
+	// UnknownPreemption: a preemption might evict the pod or another of
+	// the same priority; the scheduler decides by start times.
+	UnknownPreemption = "preemption_victim"
 )
 
 // Stranded is one workload's share of a domain's loss.
@@ -69,18 +76,12 @@ type Domain struct {
 	// Undecided names the workloads with pods the simulation cannot
 	// decide, by name, the first maxStranded.
 	Undecided []Stranded
+	// Unblocked names the workloads whose pending pods the loss lets in
+	// (its pods kept a spread or anti-affinity rule unmet), with how many.
+	Unblocked []Stranded
 	// Preempted counts the running pods the scheduler would evict to
 	// place higher-priority re-created pods (each re-created in turn).
 	Preempted int
-}
-
-// StrandedNames lists the stranded workloads' names.
-func (d Domain) StrandedNames() []string {
-	out := make([]string, len(d.Stranded))
-	for i, s := range d.Stranded {
-		out[i] = s.Workload
-	}
-	return out
 }
 
 // Result is one analysis.
@@ -90,6 +91,10 @@ type Result struct {
 	Nodes []Domain
 	// Zones: every zone (nodes' topology.kubernetes.io/zone), by name.
 	Zones []Domain
+	// Drains: nodes whose drain (cordon, then every pod but DaemonSets'
+	// evicted and re-created elsewhere) leaves a pod Pending or
+	// undecided, most first.
+	Drains []Domain
 	// UnknownRequests counts the pods on nodes whose requests are unknown
 	// (no workload template): they are taken as zero, so the free capacity
 	// may be smaller than computed.
@@ -97,41 +102,30 @@ type Result struct {
 }
 
 // AbsorbsNodeLoss: the loss of any one node leaves every re-created pod a
-// place.
-func (r Result) AbsorbsNodeLoss() bool {
-	for _, n := range r.Nodes {
-		if n.Unschedulable > 0 {
-			return false
-		}
-	}
-	return true
-}
+// place; known is false when no node strands a pod but some leave pods
+// undecided.
+func (r Result) AbsorbsNodeLoss() (absorbs, known bool) { return absorbsAll(r.Nodes) }
 
 // AbsorbsZoneLoss likewise for zones; meaningful only with zones.
-func (r Result) AbsorbsZoneLoss() bool {
-	for _, z := range r.Zones {
-		if z.Unschedulable > 0 {
-			return false
+func (r Result) AbsorbsZoneLoss() (absorbs, known bool) { return absorbsAll(r.Zones) }
+
+func absorbsAll(ds []Domain) (bool, bool) {
+	undecided := false
+	for _, d := range ds {
+		if d.Unschedulable > 0 {
+			return false, true
 		}
+		undecided = undecided || d.Unknown > 0
 	}
-	return true
+	return !undecided, !undecided
 }
 
-// Analyze simulates the loss of every node and every zone.
+// Analyze simulates the loss of every node and every zone, and the drain
+// of every node.
 func Analyze(s *cluster.Snapshot) Result {
 	st := build(s)
 	res := Result{UnknownRequests: st.unknownRequests}
-	for i := range st.nodes {
-		if len(st.movers[i]) == 0 {
-			continue
-		}
-		if d := st.simulate(st.nodes[i].name, []int32{int32(i)}); d.Unschedulable > 0 || d.Unknown > 0 {
-			res.Nodes = append(res.Nodes, d)
-		}
-	}
-	slices.SortFunc(res.Nodes, func(a, b Domain) int {
-		return cmp.Or(cmp.Compare(b.Unschedulable, a.Unschedulable), cmp.Compare(b.Unknown, a.Unknown), cmp.Compare(a.Name, b.Name))
-	})
+	res.Nodes = st.everyNode()
 	zones := map[string][]int32{}
 	for i, n := range st.nodes {
 		if n.zone != "" {
@@ -142,28 +136,14 @@ func Analyze(s *cluster.Snapshot) Result {
 		res.Zones = append(res.Zones, st.simulate(z, members))
 	}
 	slices.SortFunc(res.Zones, func(a, b Domain) int { return cmp.Compare(a.Name, b.Name) })
+	st.drain = true
+	res.Drains = st.everyNode()
 	return res
 }
 
-// Drain simulates draining node: its pods evicted (DaemonSet pods stay,
-// bare pods are gone) and re-created by their controllers while the node
-// is cordoned. Pods the rest of the cluster cannot hold are the pods the
-// drain leaves Pending.
-func Drain(s *cluster.Snapshot, node string) (Domain, bool) {
-	st := build(s)
-	for i, n := range st.nodes {
-		if n.name == node {
-			return st.simulate(node, []int32{int32(i)}), true
-		}
-	}
-	return Domain{}, false
-}
-
-// Drains simulates draining each node that holds re-created pods and
-// returns the ones that would leave a pod Pending or undecided, most
-// first (one build for all of them).
-func Drains(s *cluster.Snapshot) []Domain {
-	st := build(s)
+// everyNode simulates each node holding re-created pods alone and returns
+// the ones that leave a pod unschedulable or undecided, most first.
+func (st *state) everyNode() []Domain {
 	var out []Domain
 	for i := range st.nodes {
 		if len(st.movers[i]) == 0 {
@@ -174,9 +154,24 @@ func Drains(s *cluster.Snapshot) []Domain {
 		}
 	}
 	slices.SortFunc(out, func(a, b Domain) int {
-		return cmp.Or(cmp.Compare(b.Unschedulable, a.Unschedulable), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(b.Unschedulable, a.Unschedulable), cmp.Compare(b.Unknown, a.Unknown), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// Drain simulates draining node: its pods evicted (DaemonSet pods stay,
+// bare pods are gone) and re-created by their controllers while the node
+// is cordoned. Pods the rest of the cluster cannot hold are the pods the
+// drain leaves Pending.
+func Drain(s *cluster.Snapshot, node string) (Domain, bool) {
+	st := build(s)
+	st.drain = true
+	for i, n := range st.nodes {
+		if n.name == node {
+			return st.simulate(node, []int32{int32(i)}), true
+		}
+	}
+	return Domain{}, false
 }
 
 func terminal(p *cluster.Pod) bool {

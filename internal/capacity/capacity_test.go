@@ -103,13 +103,19 @@ func TestAnalyze(t *testing.T) {
 			{Name: "b", Pods: 1, Unschedulable: 0},
 			{Name: "c", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
 		},
+		// Draining c1 strands db as its loss does.
+		Drains: []Domain{
+			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
+		},
 		UnknownRequests: 1,
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", r, want)
 	}
-	if r.AbsorbsNodeLoss() || r.AbsorbsZoneLoss() {
-		t.Errorf("absorbs node loss %v, zone loss %v; want false, false", r.AbsorbsNodeLoss(), r.AbsorbsZoneLoss())
+	node, nodeKnown := r.AbsorbsNodeLoss()
+	zone, zoneKnown := r.AbsorbsZoneLoss()
+	if node || zone || !nodeKnown || !zoneKnown {
+		t.Errorf("absorbs node loss %v (known %v), zone loss %v (known %v); want false, false, known", node, nodeKnown, zone, zoneKnown)
 	}
 
 	// With big at 2.5 CPU: b1 (2.9 free) takes one of zone a's two, and
@@ -118,7 +124,7 @@ func TestAnalyze(t *testing.T) {
 	deployment(s2, "big", template("2500m", "1Gi"), "a1", "a2")
 	deployment(s2, "mid", template("1", "1Gi"), "b1")
 	r = Analyze(s2)
-	if len(r.Nodes) != 0 || !r.AbsorbsNodeLoss() {
+	if absorbs, known := r.AbsorbsNodeLoss(); len(r.Nodes) != 0 || !absorbs || !known {
 		t.Errorf("nodes %+v, want none", r.Nodes)
 	}
 	if got := r.Zones[0]; got.Name != "a" || got.Pods != 2 || got.Unschedulable != 1 {

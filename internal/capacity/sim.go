@@ -62,9 +62,10 @@ type sim struct {
 	lost    []bool
 	free    []int64
 	touched []int32
-	// added holds the workloads of the pods placed so far, by node, where
-	// they matter: for host ports and as preemption victims.
-	added map[int32][]int32
+	// added holds the workloads of the pods placed so far, by node;
+	// addedGone marks those preempted since (node, index).
+	added     map[int32][]int32
+	addedGone map[[2]int32]bool
 	// evicted marks residents preempted (node, index).
 	evicted map[[2]int32]bool
 	// delta is each counter's change from its base: the lost nodes' pods
@@ -76,6 +77,9 @@ type sim struct {
 	// full for it.
 	minReq []int64
 	skip   map[int32]int
+	// ambiguous lists workloads whose pods a preemption may or may not
+	// evict, as the scheduler breaks ties by start times.
+	ambiguous []int32
 }
 
 func (st *state) newSim(lost []int32) *sim {
@@ -83,7 +87,7 @@ func (st *state) newSim(lost []int32) *sim {
 		st.free, st.lost = slices.Clone(st.base), make([]bool, len(st.nodes))
 	}
 	sm := &sim{st: st, lost: st.lost, free: st.free,
-		added: map[int32][]int32{}, skip: map[int32]int{}, evicted: map[[2]int32]bool{}, delta: map[*counter]map[string]int{}}
+		added: map[int32][]int32{}, addedGone: map[[2]int32]bool{}, skip: map[int32]int{}, evicted: map[[2]int32]bool{}, delta: map[*counter]map[string]int{}}
 	for _, i := range lost {
 		sm.lost[i] = true
 	}
@@ -122,7 +126,7 @@ func (sm *sim) deltaOf(c *counter) map[string]int {
 	}
 	d := map[string]int{}
 	for i, lost := range sm.lost {
-		if !lost {
+		if !lost || sm.st.drainPresent {
 			continue
 		}
 		v, ok := sm.st.nodes[i].labels[c.key]
@@ -131,8 +135,37 @@ func (sm *sim) deltaOf(c *counter) map[string]int {
 		}
 		for k := range sm.st.residents[i] {
 			r := &sm.st.residents[i][k]
+			if sm.st.drain && r.workload >= 0 && sm.st.workloads[r.workload].daemon {
+				continue // a drain leaves DaemonSet pods where they are
+			}
 			if r.matchable && !sm.evicted[[2]int32{int32(i), int32(k)}] && c.match(r.ns, r.labels, r.workload) {
 				d[v]--
+			}
+		}
+	}
+	// What the simulation changed before this counter's first use: pods
+	// preempted on nodes still there, pods placed and still present.
+	for at, out := range sm.evicted {
+		i := at[0]
+		if !out || sm.lost[i] {
+			continue
+		}
+		v, ok := sm.st.nodes[i].labels[c.key]
+		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
+			continue
+		}
+		if r := &sm.st.residents[i][at[1]]; r.matchable && c.match(r.ns, r.labels, r.workload) {
+			d[v]--
+		}
+	}
+	for i, ws := range sm.added {
+		v, ok := sm.st.nodes[i].labels[c.key]
+		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
+			continue
+		}
+		for a, w := range ws {
+			if wl := &sm.st.workloads[w]; !sm.addedGone[[2]int32{i, int32(a)}] && c.match(wl.ns, wl.labels, w) {
+				d[v]++
 			}
 		}
 	}
@@ -160,7 +193,8 @@ func (sm *sim) spreadMin(c *counter, sp *spread) (int, bool) {
 	best, domains := 0, 0
 	d := sm.deltaOf(c)
 	for v, nodes := range c.domains {
-		alive := false
+		// A drained node is cordoned, not gone: its domain still counts.
+		alive := sm.st.drain
 		for _, i := range nodes {
 			if !sm.lost[i] {
 				alive = true
@@ -305,8 +339,8 @@ func (sm *sim) portsFree(i int32, ports []hostPort) bool {
 			return false
 		}
 	}
-	for _, w := range sm.added[i] {
-		if taken(&resident{ports: sm.st.workloads[w].ports}) {
+	for a, w := range sm.added[i] {
+		if !sm.addedGone[[2]int32{i, int32(a)}] && taken(&resident{ports: sm.st.workloads[w].ports}) {
 			return false
 		}
 	}
@@ -423,6 +457,9 @@ func (sm *sim) why(w int32, r *rules) string {
 	tally := map[string]int{}
 	for i := range st.nodes {
 		if sm.lost[i] {
+			if st.drain {
+				tally[ReasonNodeUnschedulable]++ // cordoned by the drain
+			}
 			continue
 		}
 		reason := st.classReasons[wl.class][i]
@@ -460,9 +497,7 @@ func (sm *sim) take(w int32, i int32) {
 	for j, v := range wl.req {
 		sm.free[int(i)*R+j] -= v
 	}
-	if !st.samePriority || len(wl.ports) > 0 {
-		sm.added[i] = append(sm.added[i], w)
-	}
+	sm.added[i] = append(sm.added[i], w)
 	sm.change(i, wl.ns, wl.labels, w, 1)
 }
 
@@ -472,118 +507,184 @@ func (st *state) addedResident(w int32) resident {
 	return resident{workload: w, priority: wl.priority, matchable: true, ns: wl.ns, labels: wl.labels, req: wl.req, ports: wl.ports}
 }
 
-// victim is a pod preemption would evict: a resident (k >= 0) or a pod
-// placed during this simulation (added index a).
-type victim struct {
-	k, a     int
-	priority int32
-	req      []int64
+// podRef is a pod on node during a simulation: a resident (k >= 0) or a
+// pod placed by the simulation (added index a >= 0).
+type podRef struct {
+	node int32
+	k, a int
 }
 
-// preempt finds the node where evicting lower-priority pods makes room
-// for a pod of w, as the scheduler's default preemption does: the node
-// whose highest victim has the lowest priority, then the fewest victims.
-// It evicts them and returns the workloads to re-create, or false.
+func (sm *sim) podOf(p podRef) resident {
+	if p.k >= 0 {
+		return sm.st.residents[p.node][p.k]
+	}
+	return sm.st.addedResident(sm.added[p.node][p.a])
+}
+
+// remove takes p off its node (preemption, or its trial).
+func (sm *sim) remove(p podRef) {
+	sm.move(p, true)
+}
+
+// restore puts a removed p back.
+func (sm *sim) restore(p podRef) {
+	sm.move(p, false)
+}
+
+func (sm *sim) move(p podRef, out bool) {
+	if p.k >= 0 {
+		sm.evicted[[2]int32{p.node, int32(p.k)}] = out
+	} else {
+		sm.addedGone[[2]int32{p.node, int32(p.a)}] = out
+	}
+	res := sm.podOf(p)
+	R := len(sm.st.res)
+	sign, n := int64(1), -1
+	if !out {
+		sign, n = -1, 1
+	}
+	sm.use(p.node)
+	for j := range res.req {
+		sm.free[int(p.node)*R+j] += sign * res.req[j]
+	}
+	if res.matchable {
+		sm.change(p.node, res.ns, res.labels, res.workload, n)
+	}
+}
+
+// present: p is on its node now.
+func (sm *sim) present(p podRef) bool {
+	if p.k >= 0 {
+		return !sm.evicted[[2]int32{p.node, int32(p.k)}]
+	}
+	return !sm.addedGone[[2]int32{p.node, int32(p.a)}]
+}
+
+// fitsOn: a pod of w passes every filter on node i now.
+func (sm *sim) fitsOn(w, i int32) bool {
+	r := &rules{}
+	if sm.st.workloads[w].constrained {
+		r = sm.rulesFor(w)
+	}
+	return sm.reject(w, i, r) == ""
+}
+
+// preempt does the scheduler's default preemption for a pod of w: on
+// each node of its class, remove every lower-priority pod; where the pod
+// then passes every filter, reprieve the victims one by one, most
+// important first, where the pod still fits with them back. The node
+// chosen has the lowest highest-victim priority, then the lowest sum of
+// victim priorities, then the fewest victims. It evicts them, places the
+// pod, and returns the workloads to re-create, or false.
 func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	st := sm.st
 	wl := &st.workloads[w]
 	if st.samePriority || !wl.preempts {
 		return nil, 0, false
 	}
-	R := len(st.res)
-	var r *rules
-	if wl.constrained {
-		r = sm.rulesFor(w)
-	}
-	bestNode, bestTop, bestN := int32(-1), int32(0), 0
-	var bestVictims []victim
+	bestNode := int32(-1)
+	var bestTop, bestSum int64
+	var bestVictims []podRef
+	var bestAlike, tied []int32
 	for _, i := range st.classes[wl.class] {
-		if sm.lost[i] || !sm.portsFree(i, wl.ports) || (r != nil && sm.interPod(w, i, r) != "") {
+		if sm.lost[i] {
 			continue
 		}
-		var vs []victim
+		var vs []podRef
 		for k := range st.residents[i] {
-			res := &st.residents[i][k]
-			if res.priority < wl.priority && !sm.evicted[[2]int32{i, int32(k)}] {
-				vs = append(vs, victim{k: k, a: -1, priority: res.priority, req: res.req})
+			p := podRef{node: i, k: k, a: -1}
+			if st.residents[i][k].priority < wl.priority && sm.present(p) {
+				vs = append(vs, p)
 			}
 		}
 		for a, aw := range sm.added[i] {
-			if res := sm.st.addedResident(aw); res.priority < wl.priority {
-				vs = append(vs, victim{k: -1, a: a, priority: res.priority, req: res.req})
+			p := podRef{node: i, k: -1, a: a}
+			if st.workloads[aw].priority < wl.priority && sm.present(p) {
+				vs = append(vs, p)
 			}
 		}
 		if len(vs) == 0 {
 			continue
 		}
-		free := slices.Clone(sm.free[int(i)*R : int(i)*R+R])
 		for _, v := range vs {
-			for j := range free {
-				free[j] += v.req[j]
-			}
+			sm.remove(v)
 		}
-		fits := func() bool {
-			for j, v := range wl.req {
-				if v > 0 && free[j] < v {
-					return false
-				}
+		if !sm.fitsOn(w, i) {
+			for _, v := range vs {
+				sm.restore(v)
 			}
-			return true
-		}
-		if !fits() {
 			continue
 		}
-		// Reprieve the most important victims that can stay.
-		slices.SortStableFunc(vs, func(a, b victim) int { return cmp.Compare(b.priority, a.priority) })
-		var kept []victim
+		slices.SortStableFunc(vs, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
+		var kept []podRef
 		for _, v := range vs {
-			for j := range free {
-				free[j] -= v.req[j]
+			sm.restore(v)
+			if !sm.fitsOn(w, i) {
+				sm.remove(v)
+				kept = append(kept, v)
 			}
-			if fits() {
-				continue
-			}
-			for j := range free {
-				free[j] += v.req[j]
-			}
-			kept = append(kept, v)
 		}
-		top := kept[0].priority
-		if bestNode < 0 || top < bestTop || (top == bestTop && len(kept) < bestN) {
-			bestNode, bestTop, bestN, bestVictims = i, top, len(kept), kept
+		top, sum := int64(kept[0].priorityIn(sm)), int64(0)
+		for _, v := range kept {
+			sum += int64(v.priorityIn(sm))
+			sm.restore(v)
+		}
+		// Which of several pods of one priority the scheduler evicts,
+		// and which of equally good nodes it picks, turns on the pods'
+		// start times, which the snapshot does not hold: every workload
+		// that could be the victim instead is undecided.
+		alike := sm.alike(vs, kept)
+		switch {
+		case bestNode < 0 || top < bestTop || (top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))):
+			bestNode, bestTop, bestSum, bestVictims, bestAlike = i, top, sum, kept, alike
+			tied = nil
+		case top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
+			tied = append(tied, alike...)
 		}
 	}
 	if bestNode < 0 {
 		return nil, 0, false
 	}
+	if len(tied) > 0 {
+		sm.ambiguous = append(append(sm.ambiguous, tied...), bestAlike...)
+	} else if len(bestAlike) > len(bestVictims) {
+		sm.ambiguous = append(sm.ambiguous, bestAlike...)
+	}
 	var recreate []int32
-	var gone []int
-	sm.use(bestNode)
 	for _, v := range bestVictims {
-		var res resident
-		if v.k >= 0 {
-			sm.evicted[[2]int32{bestNode, int32(v.k)}] = true
-			res = st.residents[bestNode][v.k]
-		} else {
-			res = st.addedResident(sm.added[bestNode][v.a])
-			gone = append(gone, v.a)
-		}
-		for j := range res.req {
-			sm.free[int(bestNode)*R+j] += res.req[j]
-		}
-		if res.matchable {
-			sm.change(bestNode, res.ns, res.labels, res.workload, -1)
-		}
+		sm.remove(v)
+		res := sm.podOf(v)
 		if res.workload >= 0 && !st.workloads[res.workload].daemon {
 			recreate = append(recreate, res.workload)
 		}
 	}
-	slices.Sort(gone)
-	for k := len(gone) - 1; k >= 0; k-- {
-		sm.added[bestNode] = slices.Delete(sm.added[bestNode], gone[k], gone[k]+1)
-	}
 	sm.take(w, bestNode)
 	return recreate, len(bestVictims), true
+}
+
+func (p podRef) priorityIn(sm *sim) int32 { return sm.podOf(p).priority }
+
+// alike lists the workloads of the potential victims that share a
+// priority with a chosen victim (the chosen ones' among them); more
+// workloads than victims means the choice among them is the scheduler's.
+func (sm *sim) alike(potential, kept []podRef) []int32 {
+	prios := map[int32]bool{}
+	for _, v := range kept {
+		prios[v.priorityIn(sm)] = true
+	}
+	seen := map[int32]bool{}
+	var out []int32
+	for _, v := range potential {
+		res := sm.podOf(v)
+		if prios[res.priority] && res.workload >= 0 && !seen[res.workload] {
+			seen[res.workload] = true
+			out = append(out, res.workload)
+		}
+	}
+	if len(out) <= 1 {
+		return nil // one workload: which of its pods goes does not matter
+	}
+	return out
 }
 
 // simulate re-homes the pods of the lost nodes in the scheduler's queue
@@ -598,10 +699,31 @@ func (st *state) simulate(name string, lost []int32) Domain {
 		}
 	}
 	d := Domain{Name: name, Pods: len(queue)}
-	first := st.run(lost, queue, false)
+	queue = append(queue, st.pending...)
+	first := st.run(lost, queue, bySize(st, false))
 	outcome := first
-	if first.failed > 0 && distinct(queue) > 1 {
-		second := st.run(lost, queue, true)
+	switch n := distinct(queue); {
+	case first.failed == 0 || n == 1:
+	case n <= maxOrderChecks:
+		// Among pods of one priority the scheduler takes them in the
+		// order controllers re-create them, which nothing here knows. A
+		// workload's fate is decided when it is the same with its pods
+		// queued first (its best case) and last (its worst).
+		for w, o := range first.byWorkload {
+			best := st.run(lost, queue, placing(w, true)).byWorkload[w]
+			worst := st.run(lost, queue, placing(w, false)).byWorkload[w]
+			if best.failed != worst.failed {
+				o.undecided = o.failed + o.placedOK
+			} else {
+				o.failed, o.placedOK, o.reason = worst.failed, worst.placedOK, worst.reason
+			}
+			outcome.byWorkload[w] = o
+		}
+	default:
+		// Too many workloads to try each first and last: the ones whose
+		// fate differs between largest-first and smallest-first are
+		// undecided, and the rest may be too (said in the docs).
+		second := st.run(lost, queue, bySize(st, true))
 		for w, o := range first.byWorkload {
 			if o.failed != second.byWorkload[w].failed {
 				o.undecided = o.failed + o.placedOK
@@ -609,12 +731,44 @@ func (st *state) simulate(name string, lost []int32) Domain {
 			}
 		}
 	}
+	if st.drain && st.anyConstrained {
+		// A drain's evictions and the replacements' scheduling overlap:
+		// a replacement may be placed while pods it is counted with
+		// (spread, affinity) still run on the draining node. Workloads
+		// whose fate differs with those pods still there are undecided.
+		st.drainPresent = true
+		present := st.run(lost, queue, bySize(st, false))
+		st.drainPresent = false
+		for w, o := range outcome.byWorkload {
+			if o.undecided == 0 && o.failed != present.byWorkload[w].failed {
+				o.undecided = o.failed + o.placedOK
+				o.undecidedWhy = UnknownDrainOrder
+				outcome.byWorkload[w] = o
+			}
+		}
+	}
 	d.Preempted = outcome.preempted
+	for _, w := range first.ambiguous {
+		o := outcome.byWorkload[w]
+		o.undecided = max(o.failed+o.placedOK, 1)
+		o.undecidedWhy = UnknownPreemption
+		outcome.byWorkload[w] = o
+	}
+	base := st.waiting()
 	for w, o := range outcome.byWorkload {
 		wl := &st.workloads[w]
+		// Pods that wait without the loss too are not its doing; fewer
+		// waiting after it are pods the loss lets in (a spread or
+		// anti-affinity rule its pods kept unmet).
+		if o.undecided == 0 && wl.unknown == "" {
+			if o.failed -= base[w]; o.failed < 0 {
+				d.Unblocked = append(d.Unblocked, Stranded{Workload: wl.name, Pods: -o.failed})
+				o.failed = 0
+			}
+		}
 		switch {
 		case o.undecided > 0:
-			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.undecided, UnknownOrder)
+			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.undecided, cmp.Or(o.undecidedWhy, UnknownOrder))
 		case wl.unknown != "":
 			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.failed+o.placedOK, wl.unknown)
 		case o.failed > 0:
@@ -654,35 +808,76 @@ func distinct(ws []int32) int {
 	return len(seen)
 }
 
-// fate is what one run did with one workload's pods.
-type fate struct {
-	failed, placedOK, undecided int
-	reason                      string
-}
-
-type runResult struct {
-	byWorkload map[int32]fate
-	failed     int
-	preempted  int
-}
-
-// run places queue (workload per pod) after the loss of lost.
-func (st *state) run(lost []int32, queue []int32, smallestFirst bool) runResult {
-	sm := st.newSim(lost)
-	q := slices.Clone(queue)
-	order := func(a, b int32) int {
-		wa, wb := &st.workloads[a], &st.workloads[b]
-		c := cmp.Compare(wb.priority, wa.priority)
-		if c != 0 {
-			return c
+// waiting is, per workload, how many of its pending pods the scheduler
+// leaves pending with no loss at all.
+func (st *state) waiting() map[int32]int {
+	if st.baseline == nil {
+		st.baseline = map[int32]int{}
+		if len(st.pending) > 0 {
+			for w, f := range st.run(nil, st.pending, bySize(st, false)).byWorkload {
+				st.baseline[w] = f.failed
+			}
 		}
+	}
+	return st.baseline
+}
+
+// maxRetryPasses bounds how often the pods left without a place are
+// tried again after others were placed or evicted.
+const maxRetryPasses = 8
+
+// maxOrderChecks bounds the workloads of one lost domain whose pods are
+// each tried first and last in the queue (two runs each).
+const maxOrderChecks = 24
+
+// bySize orders pods of one priority largest request first (or
+// smallest), then by workload.
+func bySize(st *state, smallestFirst bool) func(a, b int32) int {
+	return func(a, b int32) int {
+		wa, wb := &st.workloads[a], &st.workloads[b]
 		size := cmp.Or(cmp.Compare(wb.req[0], wa.req[0]), cmp.Compare(wb.req[1], wa.req[1]))
 		if smallestFirst {
 			size = -size
 		}
 		return cmp.Or(size, cmp.Compare(a, b))
 	}
-	slices.SortStableFunc(q, order)
+}
+
+// placing orders w's pods first (or last) among pods of one priority.
+func placing(w int32, first bool) func(a, b int32) int {
+	return func(a, b int32) int {
+		if (a == w) == (b == w) {
+			return cmp.Compare(a, b)
+		}
+		if (a == w) == first {
+			return -1
+		}
+		return 1
+	}
+}
+
+// fate is what one run did with one workload's pods.
+type fate struct {
+	failed, placedOK, undecided int
+	reason                      string
+	// undecidedWhy: UnknownOrder unless set.
+	undecidedWhy string
+}
+
+type runResult struct {
+	byWorkload map[int32]fate
+	failed     int
+	preempted  int
+	ambiguous  []int32
+}
+
+// run places queue (workload per pod) after the loss of lost.
+func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runResult {
+	sm := st.newSim(lost)
+	q := slices.Clone(queue)
+	slices.SortStableFunc(q, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(st.workloads[b].priority, st.workloads[a].priority), tie(a, b))
+	})
 	res := runResult{byWorkload: map[int32]fate{}}
 	sm.minReq = nil
 	lower := func(w int32) {
@@ -701,41 +896,70 @@ func (st *state) run(lost []int32, queue []int32, smallestFirst bool) runResult 
 	// node: capacity only shrinks until a preemption frees some, so their
 	// next pods need no search.
 	full := map[int32]bool{}
-	for len(q) > 0 {
-		w := q[0]
-		q = q[1:]
-		f := res.byWorkload[w]
-		i := int32(-1)
-		if !full[w] {
-			i = sm.place(w)
-		}
-		if i >= 0 {
-			sm.take(w, i)
-			f.placedOK++
-		} else if recreate, n, ok := sm.preempt(w); ok {
-			clear(full)
-			clear(sm.skip)
-			f.placedOK++
-			res.preempted += n
-			for _, v := range recreate {
-				lower(v)
-				// Re-created victims queue behind pods of higher priority.
-				at, _ := slices.BinarySearchFunc(q, v, func(x, t int32) int {
-					if c := cmp.Compare(st.workloads[t].priority, st.workloads[x].priority); c != 0 {
-						return c
-					}
-					return -1
-				})
-				q = slices.Insert(q, at, v)
+	// The scheduler tries a pod it could not place again when the
+	// cluster changes in a way that may let it in: a pod placed (pod
+	// affinity, spread) or evicted (any filter). failedQ holds those pods.
+	var failedQ []int32
+	for pass := 0; ; pass++ {
+		placed, preempted := false, false
+		for len(q) > 0 {
+			w := q[0]
+			q = q[1:]
+			f := res.byWorkload[w]
+			i := int32(-1)
+			if !full[w] {
+				i = sm.place(w)
 			}
-		} else {
-			f.failed++
-			res.failed++
-			if !st.workloads[w].constrained {
-				full[w] = true
+			if i >= 0 {
+				sm.take(w, i)
+				f.placedOK++
+				placed = true
+			} else if recreate, n, ok := sm.preempt(w); ok {
+				clear(full)
+				clear(sm.skip)
+				f.placedOK++
+				res.preempted += n
+				placed, preempted = true, true
+				for _, v := range recreate {
+					lower(v)
+					// Re-created victims queue behind pods of higher priority.
+					at, _ := slices.BinarySearchFunc(q, v, func(x, t int32) int {
+						if c := cmp.Compare(st.workloads[t].priority, st.workloads[x].priority); c != 0 {
+							return c
+						}
+						return -1
+					})
+					q = slices.Insert(q, at, v)
+				}
+			} else {
+				f.failed++
+				res.failed++
+				failedQ = append(failedQ, w)
+				if !st.workloads[w].constrained {
+					full[w] = true
+				}
+			}
+			res.byWorkload[w] = f
+		}
+		if !placed || pass == maxRetryPasses {
+			break
+		}
+		var again, still []int32
+		for _, w := range failedQ {
+			if st.workloads[w].constrained || preempted {
+				again = append(again, w)
+				f := res.byWorkload[w]
+				f.failed--
+				res.byWorkload[w] = f
+				res.failed--
+			} else {
+				still = append(still, w)
 			}
 		}
-		res.byWorkload[w] = f
+		if len(again) == 0 {
+			break
+		}
+		q, failedQ = again, still
 	}
 	// Reasons against the final state, as the scheduler's last attempt
 	// at each pending pod reports them; unconstrained workloads of one
@@ -761,6 +985,7 @@ func (st *state) run(lost []int32, queue []int32, smallestFirst bool) runResult 
 		}
 		res.byWorkload[w] = f
 	}
+	res.ambiguous = sm.ambiguous
 	sm.done()
 	return res
 }

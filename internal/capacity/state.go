@@ -102,6 +102,18 @@ type state struct {
 	// pods repel incoming pods their terms select (symmetry).
 	antiOwners []int32
 	namespaces map[string]map[string]string // namespace labels
+	// pending holds a workload per pod waiting for a node: the scheduler
+	// tries them again beside the re-created pods. baseline is how many of
+	// each workload's wait with no loss (made on first use).
+	pending  []int32
+	baseline map[int32]int
+	// drain: the lost nodes are cordoned and emptied, not gone (their
+	// topology domains still count, DaemonSet pods stay).
+	drain bool
+	// drainPresent: a drain's evicted pods still count for the inter-pod
+	// rules of the others (they go one by one); anyConstrained: some
+	// workload has such rules or host ports.
+	drainPresent, anyConstrained bool
 	// samePriority: every pod has one priority; no preemption.
 	samePriority    bool
 	unknownRequests int
@@ -168,7 +180,8 @@ func build(s *cluster.Snapshot) *state {
 		var wl *workload
 		for _, p := range w.Pods {
 			i, ok := index[p.NodeName]
-			if !ok || terminal(p) {
+			waiting := p.NodeName == "" && !p.Terminating && w.Kind != cluster.KindDaemonSet
+			if (!ok && !waiting) || terminal(p) {
 				continue
 			}
 			placed[p] = true
@@ -179,6 +192,10 @@ func build(s *cluster.Snapshot) *state {
 				wl.priority = p.Priority
 			}
 			prio[p.Priority] = true
+			if waiting {
+				st.pending = append(st.pending, id)
+				continue
+			}
 			r := int32(len(st.residents[i]))
 			st.residents[i] = append(st.residents[i], resident{
 				workload: id, priority: p.Priority, matchable: !p.Terminating,
@@ -207,6 +224,20 @@ func build(s *cluster.Snapshot) *state {
 		st.residents[i] = append(st.residents[i], r) // a bare pod is not re-created
 	}
 	st.samePriority = len(prio) <= 1
+	// A pod that another workload's required anti-affinity selects is
+	// kept off that workload's domains (the rule is symmetric): its
+	// placement depends on other pods too.
+	for k := range st.workloads {
+		wl := &st.workloads[k]
+		st.anyConstrained = st.anyConstrained || wl.constrained
+		for _, o := range st.antiOwners {
+			for t := range st.workloads[o].anti {
+				if st.workloads[o].anti[t].matches(wl.ns, wl.labels) {
+					wl.constrained = true
+				}
+			}
+		}
+	}
 
 	// Allocatable and free capacity, now that every resource is known.
 	R := len(st.res)

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
@@ -319,4 +320,37 @@ func failEffect(w webhooks.Webhook) string {
 		return ", and with failurePolicy Fail every request it matches is refused"
 	}
 	return " (failurePolicy Ignore: requests pass unchecked)"
+}
+
+// Capacity returns the findings of the capacity simulation, run where the
+// input holds Nodes (a cluster dump): workloads that the loss of a zone
+// or the drain of a node (the worst maxDrainNodes) would leave with pods
+// no node takes, and workloads whose fate in a zone loss cannot be known.
+func Capacity(res capacity.Result) []Finding {
+	const maxDrainNodes = 10
+	var out []Finding
+	add := func(rule string, sev Severity, list []capacity.Stranded, msg func(capacity.Stranded) string) {
+		for _, s := range list {
+			ns, rest, _ := strings.Cut(s.Workload, "/")
+			kind, name, _ := strings.Cut(rest, "/")
+			out = append(out, Finding{Rule: rule, Severity: sev, Kind: kind, Namespace: ns, Name: name, Message: msg(s)})
+		}
+	}
+	for _, z := range res.Zones {
+		add("capacity/zone-loss-unschedulable", Warning, z.Stranded, func(s capacity.Stranded) string {
+			return fmt.Sprintf("if zone %s were lost, %d of its pods would find no node in the other zones (%s)", z.Name, s.Pods, s.Reason)
+		})
+		add("capacity/zone-loss-undecided", Info, z.Undecided, func(s capacity.Stranded) string {
+			return fmt.Sprintf("if zone %s were lost, whether %d of its pods find a node cannot be known (%s)", z.Name, s.Pods, s.Reason)
+		})
+	}
+	for i, n := range res.Drains {
+		if i == maxDrainNodes {
+			break
+		}
+		add("capacity/drain-unschedulable", Warning, n.Stranded, func(s capacity.Stranded) string {
+			return fmt.Sprintf("draining node %s would leave %d of its pods Pending (%s)", n.Name, s.Pods, s.Reason)
+		})
+	}
+	return out
 }

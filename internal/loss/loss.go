@@ -70,6 +70,9 @@ type Result struct {
 	// RecreateBehindService: Deployments with the Recreate strategy whose
 	// pods a Service selects: every rollout takes all of them down first.
 	RecreateBehindService []Ref
+	// SlowReplacement: workloads whose pods on a node that stops
+	// answering are replaced later than DefaultUnreachableSeconds.
+	SlowReplacement []Delayed
 }
 
 // SurvivesNodeLoss: no single node's loss takes a workload down.
@@ -147,6 +150,9 @@ func Analyze(s *cluster.Snapshot) Result {
 		}
 		if recreate[w.Meta.UID] {
 			res.RecreateBehindService = append(res.RecreateBehindService, ref)
+		}
+		if secs, why := replacementDelay(w); secs > DefaultUnreachableSeconds {
+			res.SlowReplacement = append(res.SlowReplacement, Delayed{ref, secs, why})
 		}
 		simulate(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
 	}

@@ -63,14 +63,26 @@ func (e *Env) CreateNode(s NodeSpec) *corev1.Node {
 	for name, q := range s.Extended {
 		res[name] = q
 	}
-	n.Status.Capacity, n.Status.Allocatable = res, res
-	n.Status.Conditions = []corev1.NodeCondition{{
-		Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(),
-	}}
-	n, err = e.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
-	if err != nil {
-		e.t.Fatalf("testenv: set status of node %s: %v", s.Name, err)
+	// Controllers may touch a new Node first (a conflict): read it again
+	// and retry, as a kubelet does.
+	for attempt := 0; ; attempt++ {
+		n.Status.Capacity, n.Status.Allocatable = res, res
+		n.Status.Conditions = []corev1.NodeCondition{{
+			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(),
+		}}
+		var updated *corev1.Node
+		updated, err = e.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		if err == nil {
+			n = updated
+			break
+		}
+		if !apierrors.IsConflict(err) || attempt == 10 {
+			e.t.Fatalf("testenv: set status of node %s: %v", s.Name, err)
+		}
+		if n, err = e.Client.CoreV1().Nodes().Get(ctx, s.Name, metav1.GetOptions{}); err != nil {
+			e.t.Fatalf("testenv: read node %s: %v", s.Name, err)
+		}
 	}
 	// The TaintNodesByCondition admission plugin creates every node with
 	// the not-ready NoSchedule taint; the node lifecycle controller lifts
@@ -81,10 +93,24 @@ func (e *Env) CreateNode(s NodeSpec) *corev1.Node {
 			kept = append(kept, t)
 		}
 	}
-	if len(kept) != len(n.Spec.Taints) {
+	for attempt := 0; len(kept) != len(n.Spec.Taints); attempt++ {
 		n.Spec.Taints = kept
-		if n, err = e.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+		updated, err := e.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+		if err == nil {
+			n = updated
+			break
+		}
+		if !apierrors.IsConflict(err) || attempt == 10 {
 			e.t.Fatalf("testenv: lift the not-ready taint of node %s: %v", s.Name, err)
+		}
+		if n, err = e.Client.CoreV1().Nodes().Get(ctx, s.Name, metav1.GetOptions{}); err != nil {
+			e.t.Fatalf("testenv: read node %s: %v", s.Name, err)
+		}
+		kept = n.Spec.Taints[:0:0]
+		for _, t := range n.Spec.Taints {
+			if t.Key != corev1.TaintNodeNotReady {
+				kept = append(kept, t)
+			}
 		}
 	}
 	return n
