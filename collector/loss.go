@@ -61,6 +61,8 @@ var lossSpec = Spec{
 			Help: "kube_reliability_node_drain_pods_unschedulable by reason (as for kube_reliability_node_loss_pods_unschedulable_by_reason).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
 		{Name: "kube_reliability_node_drain_pods_unknown", Type: Gauge, Stability: Experimental,
 			Help: "Pods that draining the node would evict whose fate the simulation cannot know, by reason: those of kube_reliability_node_loss_pods_unknown, and drain_order (whether they find room depends on which pods are still on the draining node when they are scheduled: they count for spread and pod affinity).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 5 reasons"},
+		{Name: "kube_reliability_node_drain_stalls", Type: Gauge, Stability: Experimental,
+			Help: "1 if draining the node would hang partway: its evictions spend a PodDisruptionBudget's allowed disruptions on pods whose replacements find no place, so they never become ready, the budget never comes back, and the eviction of the PDB's next pod is refused for good. For the nodes whose drain strands the most (kube_reliability_node_drain_blocked says whether a drain hangs right away).", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_capacity_pods_unknown_requests", Type: Gauge, Stability: Experimental,
 			Help: "Pods on nodes whose requests the capacity simulation cannot know (their controller is no Deployment, StatefulSet, DaemonSet or ReplicaSet: Jobs, operators' resources), counted as requesting nothing: free capacity may be smaller than the simulation assumes.", Bound: "one series"},
 	},
@@ -144,6 +146,9 @@ func (c *lossCollector) Update(ctx context.Context, e *Emitter) error {
 			byReason(e, "kube_reliability_node_drain_pods_unschedulable_by_reason", n.Reasons, n.Name)
 		}
 		byReason(e, "kube_reliability_node_drain_pods_unknown", n.UnknownReasons, n.Name)
+		if n.Hangs {
+			e.Gauge("kube_reliability_node_drain_stalls", 1, n.Name)
+		}
 	}
 	if absorbs, known := room.AbsorbsNodeLoss(); known {
 		e.Bool("kube_reliability_cluster_absorbs_node_loss", absorbs)

@@ -32,6 +32,9 @@ def template(app, spread=None):
         # Two CPUs each, on SSD nodes only.
         c["resources"] = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}
         spec["nodeSelector"] = {"disktype": "ssd"}
+    if app == "trainer":
+        # On the TPU node only.
+        spec["nodeSelector"] = {"accelerator": "tpu"}
     if app == "ledger":
         # A schema-migration init container nobody gave requests to.
         spec["initContainers"] = [{"name": "migrate", "image": "registry.example/ledger-migrate:1"}]
@@ -92,7 +95,7 @@ def bare_replicaset(ns, name, replicas, nodes):
 node("node-a1", "eu-west-1a"); node("node-a2", "eu-west-1a")
 # Zone b holds the only SSD nodes.
 ssd = {"disktype": "ssd"}
-node("node-b1", "eu-west-1b", extra=ssd); node("node-b2", "eu-west-1b", extra=ssd)
+node("node-b1", "eu-west-1b", extra=ssd); node("node-b2", "eu-west-1b", extra=dict(ssd, accelerator="tpu"))
 node("node-c1", "eu-west-1c", cordoned=True)
 node("node-x1")
 
@@ -145,6 +148,11 @@ for i, n in enumerate(["node-a1", "node-a2", "node-b1", "node-b2"]):
                  "spec": {"nodeName": n, "containers": [{"name": "agent", "image": "registry.example/agent:1"}]},
                  "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
 
+# Two trainers on the one TPU node, a PDB allowing one down at a time: a
+# drain of node-b2 evicts one, its replacement finds no TPU node, the budget
+# never comes back and the drain stalls on the second.
+deployment("analytics", "trainer", 2, ["node-b2", "node-b2"])
+
 def pdb(ns, name, app, min_available=None, max_unavailable=None):
     spec = {"selector": {"matchLabels": {"app": app}}}
     if min_available is not None:
@@ -161,6 +169,7 @@ pdb("shop", "checkout", "checkout", min_available=3)
 pdb("shop", "cart", "cart", max_unavailable=1)
 # ledger got a second PDB from another team: its pods cannot be evicted.
 pdb("payments", "ledger", "ledger", min_available="50%")
+pdb("analytics", "trainer", "trainer", max_unavailable=1)
 pdb("payments", "ledger-team-b", "ledger", min_available=1)
 # A leftover PDB for an app that no longer exists protects nothing.
 pdb("shop", "recommendations", "recommendations", min_available=1)

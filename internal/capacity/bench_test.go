@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/synthetic"
 )
 
@@ -12,8 +13,19 @@ import (
 // the other two thirds of the nodes) cannot be absorbed: the worst case
 // for the placement loop.
 func BenchmarkAnalyze(b *testing.B) {
+	bench(b, synthetic.Cluster)
+}
+
+// BenchmarkAnalyzeConstrained: the same with two workloads in five under
+// zone spread or host anti-affinity, which the simulation checks pod by
+// pod against the pods already placed.
+func BenchmarkAnalyzeConstrained(b *testing.B) {
+	bench(b, synthetic.Constrained)
+}
+
+func bench(b *testing.B, build func(int) *cluster.Snapshot) {
 	for _, pods := range []int{1_000, 10_000, 150_000} {
-		s := synthetic.Cluster(pods)
+		s := build(pods)
 		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
 			b.ReportAllocs()
 			var r Result

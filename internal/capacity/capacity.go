@@ -54,9 +54,13 @@ const (
 type Stranded struct {
 	// Workload is "namespace/Kind/name".
 	Workload string
-	// Pods of it left unschedulable, and why (the reason of the first).
+	// Pods of it left unschedulable, and why: the filter refusing the
+	// most nodes, first in the scheduler's order on each node.
 	Pods   int
 	Reason string
+	// Filters lists every filter refusing it on some node (what the
+	// scheduler reports depends on when it last tried).
+	Filters []string
 }
 
 // Domain is what losing one node or zone leaves without a place.
@@ -79,6 +83,15 @@ type Domain struct {
 	// Unblocked names the workloads whose pending pods the loss lets in
 	// (its pods kept a spread or anti-affinity rule unmet), with how many.
 	Unblocked []Stranded
+	// Hangs (drains): the drain would wait forever on a PDB whose budget
+	// evicted pods use up when their replacements find no place (HangsOn
+	// names those PDBs, "namespace/name"); HangUnknown: it may, by which
+	// pod goes last. The pods such a drain leaves on the node are not in
+	// Pods, and workloads whose fate then turns on it are undecided.
+	// Pods a PDB protects now are left out too (the drain pre-flight of
+	// the disruption analysis reports them).
+	Hangs, HangUnknown bool
+	HangsOn            []string
 	// Preempted counts the running pods the scheduler would evict to
 	// place higher-priority re-created pods (each re-created in turn).
 	Preempted int
@@ -149,7 +162,7 @@ func (st *state) everyNode() []Domain {
 		if len(st.movers[i]) == 0 {
 			continue
 		}
-		if d := st.simulate(st.nodes[i].name, []int32{int32(i)}); d.Unschedulable > 0 || d.Unknown > 0 {
+		if d := st.simulate(st.nodes[i].name, []int32{int32(i)}); d.Unschedulable > 0 || d.Unknown > 0 || d.Hangs || d.HangUnknown {
 			out = append(out, d)
 		}
 	}

@@ -90,22 +90,22 @@ func TestAnalyze(t *testing.T) {
 	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "done", UID: "done", NodeName: "b1", Phase: corev1.PodSucceeded,
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: &yes}}})
 
-	r := Analyze(s)
+	r := noFilters(Analyze(s))
 	// Free CPU: a1 0.9, a2 0.4, b1 3.1 (mid 0.8, agent 0.1), c1 2.9
 	// (tainted), x1 none (cordoned). Either big pod alone fits on b1, not
 	// both; mid fits on a1; db fits nowhere but c1.
 	want := Result{
 		Nodes: []Domain{
-			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
+			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{Workload: "shop/Deployment/db", Pods: 1, Reason: ReasonNodeAffinity}}},
 		},
 		Zones: []Domain{
-			{Name: "a", Pods: 2, Unschedulable: 1, Reasons: map[string]int{"insufficient_cpu": 1}, Stranded: []Stranded{{"shop/Deployment/big", 1, "insufficient_cpu"}}},
+			{Name: "a", Pods: 2, Unschedulable: 1, Reasons: map[string]int{"insufficient_cpu": 1}, Stranded: []Stranded{{Workload: "shop/Deployment/big", Pods: 1, Reason: "insufficient_cpu"}}},
 			{Name: "b", Pods: 1, Unschedulable: 0},
-			{Name: "c", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
+			{Name: "c", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{Workload: "shop/Deployment/db", Pods: 1, Reason: ReasonNodeAffinity}}},
 		},
 		// Draining c1 strands db as its loss does.
 		Drains: []Domain{
-			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{"shop/Deployment/db", 1, ReasonNodeAffinity}}},
+			{Name: "c1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{ReasonNodeAffinity: 1}, Stranded: []Stranded{{Workload: "shop/Deployment/db", Pods: 1, Reason: ReasonNodeAffinity}}},
 		},
 		UnknownRequests: 1,
 	}
@@ -145,9 +145,95 @@ func TestMemoryAndPodSlots(t *testing.T) {
 		t.Fatalf("mem fits on p1: %+v", r.Nodes)
 	}
 	deployment(s, "filler", template("", ""), "p1")
-	r = Analyze(s)
-	want := []Domain{{Name: "m1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{"insufficient_memory": 1}, Stranded: []Stranded{{"shop/Deployment/mem", 1, "insufficient_memory"}}}}
+	r = noFilters(Analyze(s))
+	want := []Domain{{Name: "m1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{"insufficient_memory": 1}, Stranded: []Stranded{{Workload: "shop/Deployment/mem", Pods: 1, Reason: "insufficient_memory"}}}}
 	if !reflect.DeepEqual(r.Nodes, want) {
 		t.Errorf("got %+v, want %+v (p1's only pod slot is taken, m2 lacks memory)", r.Nodes, want)
+	}
+}
+
+// withPriority sets the priority of the pods of the named workload.
+func withPriority(s *cluster.Snapshot, name string, p int32) {
+	for _, pod := range s.Pods {
+		if len(pod.Name) == len(name)+1 && pod.Name[:len(name)] == name {
+			pod.Priority = p
+		}
+	}
+}
+
+// Preemption as the scheduler does it: a lost node's high-priority pod
+// evicts a low-priority one elsewhere, which is then re-created and finds
+// no place; a preemption that frees more than the node had before the
+// loss does not stop the next search early; where the victims could be
+// of either of two workloads of one priority, both are undecided.
+func TestPreemption(t *testing.T) {
+	t.Parallel()
+	s := &cluster.Snapshot{Nodes: []*corev1.Node{newNode("n1", "a", "2", "8Gi", 110), newNode("n2", "a", "2", "8Gi", 110)}}
+	deployment(s, "vip", template("1500m", "1Gi"), "n1")
+	deployment(s, "batch", template("1500m", "1Gi"), "n2")
+	withPriority(s, "vip", 1000)
+	r := noFilters(Analyze(s))
+	// Losing n1: vip evicts batch on n2, batch finds no place. Losing
+	// n2: batch finds no place, and cannot evict vip.
+	want := []Domain{
+		{Name: "n1", Pods: 1, Unschedulable: 1, Reasons: map[string]int{"insufficient_cpu": 1},
+			Stranded: []Stranded{{Workload: "shop/Deployment/batch", Pods: 1, Reason: "insufficient_cpu"}}, Preempted: 1},
+		{Name: "n2", Pods: 1, Unschedulable: 1, Reasons: map[string]int{"insufficient_cpu": 1},
+			Stranded: []Stranded{{Workload: "shop/Deployment/batch", Pods: 1, Reason: "insufficient_cpu"}}},
+	}
+	if !reflect.DeepEqual(r.Nodes, want) {
+		t.Errorf("node loss:\ngot  %+v\nwant %+v", r.Nodes, want)
+	}
+
+	// Two low-priority workloads on n2, either of which makes room.
+	s = &cluster.Snapshot{Nodes: []*corev1.Node{newNode("n1", "a", "2", "8Gi", 110), newNode("n2", "a", "2", "8Gi", 110)}}
+	deployment(s, "vip", template("1", "1Gi"), "n1")
+	deployment(s, "left", template("1", "1Gi"), "n2")
+	deployment(s, "right", template("1", "1Gi"), "n2")
+	withPriority(s, "vip", 1000)
+	r = Analyze(s)
+	// Losing n1: vip evicts left or right (start times decide). Losing
+	// n2: one of left and right fits on n1, which one is the queue's.
+	if len(r.Nodes) != 2 || r.Nodes[0].Name != "n1" || r.Nodes[0].Unschedulable != 0 || r.Nodes[0].UnknownReasons[UnknownPreemption] != 2 ||
+		r.Nodes[1].UnknownReasons[UnknownOrder] != 2 {
+		t.Errorf("either victim: got %+v, want left and right undecided (%s on n1, %s on n2)", r.Nodes, UnknownPreemption, UnknownOrder)
+	}
+}
+
+// noFilters drops the lists of every refusing filter, which the tests
+// above do not spell out (TestFilters does).
+func noFilters(r Result) Result {
+	for _, ds := range [][]Domain{r.Nodes, r.Zones, r.Drains} {
+		for i := range ds {
+			for k := range ds[i].Stranded {
+				ds[i].Stranded[k].Filters = nil
+			}
+		}
+	}
+	return r
+}
+
+// TestFilters: a pod refused by anti-affinity on one node and by cpu on
+// the other names both.
+func TestFilters(t *testing.T) {
+	t.Parallel()
+	s := &cluster.Snapshot{Nodes: []*corev1.Node{newNode("n1", "a", "2", "8Gi", 110), newNode("n2", "a", "2", "8Gi", 110), newNode("n3", "a", "1", "8Gi", 110)}}
+	db := template("1", "1Gi")
+	db.Labels = map[string]string{"app": "db"}
+	db.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}, TopologyKey: corev1.LabelHostname}}}}
+	deployment(s, "db", db, "n1", "n2")
+	deployment(s, "filler", template("500m", ""), "n3")
+	for _, n := range s.Nodes {
+		n.Labels[corev1.LabelHostname] = n.Name
+	}
+	r := Analyze(s)
+	// Losing n1: n2 has a db pod (anti-affinity), n3 lacks cpu.
+	if len(r.Nodes) == 0 || r.Nodes[0].Name != "n1" || len(r.Nodes[0].Stranded) != 1 {
+		t.Fatalf("got %+v, want db stranded when n1 is lost", r.Nodes)
+	}
+	got := r.Nodes[0].Stranded[0]
+	if want := []string{"insufficient_cpu", ReasonPodAntiAffinity}; !reflect.DeepEqual(got.Filters, want) {
+		t.Errorf("filters %v, want %v", got.Filters, want)
 	}
 }

@@ -5,49 +5,255 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 )
 
-// counter counts, per topology domain (a node label's value), the pods a
-// rule selects: the pods a term or spread constraint looks at.
+// counter counts, per topology domain (a node label's value, numbered
+// by state.keyID), the pods a rule selects: the pods a term or spread
+// constraint looks at.
 type counter struct {
-	key   string
+	id    int // index into sim.deltas
+	key   int // topology key id
 	match func(ns string, labels map[string]string, workload int32) bool
-	// nodeOK limits the nodes counted (a spread constraint's policies);
-	// nil counts every node.
-	nodeOK func(i int32) bool
-	base   map[string]int
+	// ok, when set, says which nodes count (a spread constraint's
+	// policies); nil counts every node.
+	ok   []bool
+	base []int
+	// where are the residents that may match (nil: any); owner, when
+	// >= 0, the workload whose pods alone it counts.
+	where pods
+	owner int32
 	// domains lists, per domain, its counted nodes (spread only).
-	domains map[string][]int32
+	domains [][]int32
 }
 
+// keyID numbers a topology key and the domains of its values over the
+// nodes (domainOf[id][node], -1 where the node lacks the key).
+func (st *state) keyID(key string) int {
+	if id, ok := st.keyIDs[key]; ok {
+		return id
+	}
+	id := len(st.domainOf)
+	st.keyIDs[key] = id
+	values := map[string]int32{}
+	of := make([]int32, len(st.nodes))
+	for i := range st.nodes {
+		v, ok := st.nodes[i].labels[key]
+		if !ok {
+			of[i] = -1
+			continue
+		}
+		d, seen := values[v]
+		if !seen {
+			d = int32(len(values))
+			values[v] = d
+		}
+		of[i] = d
+	}
+	st.domainOf = append(st.domainOf, of)
+	st.domainN = append(st.domainN, len(values))
+	return id
+}
+
+// pos is a resident: node and index.
+type pos struct{ node, k int32 }
+
+// pods is where a counter looks: the residents that may match it (nil:
+// every resident).
+type pods []pos
+
+// ofWorkload: the residents of workload w.
+func (st *state) ofWorkload(w int32) pods {
+	if st.byWorkload == nil {
+		st.byWorkload = make([]pods, len(st.workloads))
+		for i, rs := range st.residents {
+			for k, r := range rs {
+				if r.workload >= 0 {
+					st.byWorkload[r.workload] = append(st.byWorkload[r.workload], pos{int32(i), int32(k)})
+				}
+			}
+		}
+	}
+	if st.byWorkload[w] == nil {
+		return pods{}
+	}
+	return st.byWorkload[w]
+}
+
+// selected: the residents that carry the label the selector's most
+// selective equality requires, and those labels ("key=value"); nil when
+// it requires none (every resident may match). A counter made from the
+// cluster's 150,000 pods per rule would cost the rules times the pods.
+func (st *state) selected(sel labels.Selector) (pods, []string) {
+	reqs, selectable := sel.Requirements()
+	if !selectable {
+		return pods{}, []string{} // labels.Nothing
+	}
+	if st.byLabel == nil {
+		st.byLabel = map[string]pods{}
+		for i, rs := range st.residents {
+			for k, r := range rs {
+				for key, v := range r.labels {
+					st.byLabel[key+"="+v] = append(st.byLabel[key+"="+v], pos{int32(i), int32(k)})
+				}
+			}
+		}
+	}
+	var best pods
+	var keys []string
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+			list, ks := pods{}, []string{}
+			for v := range r.Values() {
+				list = append(list, st.byLabel[r.Key()+"="+v]...)
+				ks = append(ks, r.Key()+"="+v)
+			}
+			if keys == nil || len(list) < len(best) {
+				best, keys = list, ks
+			}
+		}
+	}
+	return best, keys
+}
+
+// requiredLabels are the "key=value" labels of a selector's first
+// equality requirement: a pod it selects carries one of them. Nil when it
+// has none.
+func requiredLabels(sel labels.Selector) []string {
+	reqs, selectable := sel.Requirements()
+	if !selectable {
+		return []string{}
+	}
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In:
+			var out []string
+			for v := range r.Values() {
+				out = append(out, r.Key()+"="+v)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// scope says which pods a counter may count: a workload's (owner >= 0),
+// or those a selector selects (sel; nil: any pod).
+type scope struct {
+	owner int32
+	sel   labels.Selector
+}
+
+func byOwner(w int32) scope              { return scope{owner: w} }
+func bySelector(s labels.Selector) scope { return scope{owner: -1, sel: s} }
+
 // counterFor returns the counter of id, counted over the cluster before
-// any loss on first use.
-func (st *state) counterFor(id any, key string, match func(string, map[string]string, int32) bool, nodeOK func(int32) bool) *counter {
+// any loss on first use, over the pods of its scope.
+func (st *state) counterFor(id any, key string, match func(string, map[string]string, int32) bool, nodeOK func(int32) bool, sc scope) *counter {
 	if c, ok := st.counters[id]; ok {
 		return c
 	}
-	c := &counter{key: key, match: match, nodeOK: nodeOK, base: map[string]int{}}
+	k := st.keyID(key)
+	c := &counter{id: len(st.counters), key: k, match: match, base: make([]int, st.domainN[k]), owner: sc.owner}
 	if nodeOK != nil {
-		c.domains = map[string][]int32{}
+		c.ok = make([]bool, len(st.nodes))
+		c.domains = make([][]int32, st.domainN[k])
+		for i := range st.nodes {
+			if d := st.domainOf[k][i]; d >= 0 && nodeOK(int32(i)) {
+				c.ok[i] = true
+				c.domains[d] = append(c.domains[d], int32(i))
+			}
+		}
 	}
-	for i := range st.nodes {
-		v, ok := st.nodes[i].labels[key]
-		if !ok || (nodeOK != nil && !nodeOK(int32(i))) {
-			continue
+	// Index the counter by what a placed pod must carry to match it
+	// (changeAdded), and find the residents it counts.
+	var keys []string
+	switch {
+	case sc.owner >= 0:
+		c.where = st.ofWorkload(sc.owner)
+		st.ownerCounters[sc.owner] = append(st.ownerCounters[sc.owner], c)
+	case sc.sel != nil:
+		c.where, keys = st.selected(sc.sel)
+	}
+	for _, k := range keys {
+		st.labelCounters[k] = append(st.labelCounters[k], c)
+	}
+	if sc.owner < 0 && keys == nil {
+		st.anyCounters = append(st.anyCounters, c)
+	}
+	count := func(i, k int32) {
+		if d := st.at(c, i); d >= 0 {
+			if r := &st.residents[i][k]; r.matchable && match(r.ns, r.labels, r.workload) {
+				c.base[d]++
+			}
 		}
-		if c.domains != nil {
-			c.domains[v] = append(c.domains[v], int32(i))
+	}
+	if c.where != nil {
+		for _, p := range c.where {
+			count(p.node, p.k)
 		}
-		for k := range st.residents[i] {
-			r := &st.residents[i][k]
-			if r.matchable && match(r.ns, r.labels, r.workload) {
-				c.base[v]++
+	} else {
+		for i, rs := range st.residents {
+			for k := range rs {
+				count(int32(i), int32(k))
 			}
 		}
 	}
 	st.counters[id] = c
 	return c
+}
+
+// countersOf lists the counters a placed pod of w may match: those of its
+// workload, those whose selector requires one of its labels, and those
+// not indexed (made once per workload and counter count).
+func (st *state) countersOf(w int32) []*counter {
+	m := st.workloadCounters[w]
+	if m != nil && m.made == len(st.counters) {
+		return m.list
+	}
+	if m == nil {
+		m = &counterList{}
+		st.workloadCounters[w] = m
+	}
+	m.made = len(st.counters)
+	m.list = append(m.list[:0], st.ownerCounters[w]...)
+	seen := map[*counter]bool{}
+	for _, c := range m.list {
+		seen[c] = true
+	}
+	add := func(cs []*counter) {
+		for _, c := range cs {
+			if !seen[c] {
+				seen[c] = true
+				m.list = append(m.list, c)
+			}
+		}
+	}
+	wl := &st.workloads[w]
+	for k, v := range wl.labels {
+		add(st.labelCounters[k+"="+v])
+	}
+	add(st.anyCounters)
+	return m.list
+}
+
+// counterList is countersOf's cache entry.
+type counterList struct {
+	made int // len(state.counters) when made
+	list []*counter
+}
+
+// at is the domain of node i that c counts it in, -1 for none.
+func (st *state) at(c *counter, i int32) int32 {
+	d := st.domainOf[c.key][i]
+	if d < 0 || (c.ok != nil && !c.ok[i]) {
+		return -1
+	}
+	return d
 }
 
 type antiKey struct{ owner, term int }
@@ -68,26 +274,37 @@ type sim struct {
 	addedGone map[[2]int32]bool
 	// evicted marks residents preempted (node, index).
 	evicted map[[2]int32]bool
-	// delta is each counter's change from its base: the lost nodes' pods
-	// gone, the placed ones added.
-	delta    map[*counter]map[string]int
+	// deltas hold each counter's change from its base (by counter id; nil
+	// until first used): the lost nodes' pods gone, the placed ones added.
+	// active lists the counters with a delta, matching what placed pods
+	// of a workload match among them.
+	deltas   []*tally
+	active   []*counter
 	lostList []int32
 	// minReq is the smallest request, per resource, of the pods still
 	// to place; skip, per class, how many of its leading nodes are too
 	// full for it.
 	minReq []int64
 	skip   map[int32]int
+	// freed: a preemption gave some node more free capacity than before
+	// the loss, so the order by free CPU before it no longer bounds a
+	// search.
+	freed bool
 	// ambiguous lists workloads whose pods a preemption may or may not
-	// evict, as the scheduler breaks ties by start times.
-	ambiguous []int32
+	// evict, as the scheduler breaks ties by start times; tie says a
+	// preemption had equally good nodes (by start times too), which
+	// leaves the fate of pods up to tiePriority open.
+	ambiguous   []int32
+	tie         bool
+	tiePriority int32
 }
 
 func (st *state) newSim(lost []int32) *sim {
 	if st.free == nil {
 		st.free, st.lost = slices.Clone(st.base), make([]bool, len(st.nodes))
 	}
-	sm := &sim{st: st, lost: st.lost, free: st.free,
-		added: map[int32][]int32{}, addedGone: map[[2]int32]bool{}, skip: map[int32]int{}, evicted: map[[2]int32]bool{}, delta: map[*counter]map[string]int{}}
+	sm := &sim{st: st, lost: st.lost, free: st.free, deltas: st.deltaBuf,
+		added: map[int32][]int32{}, addedGone: map[[2]int32]bool{}, skip: map[int32]int{}, evicted: map[[2]int32]bool{}}
 	for _, i := range lost {
 		sm.lost[i] = true
 	}
@@ -97,6 +314,10 @@ func (st *state) newSim(lost []int32) *sim {
 
 // done restores the state's buffers for the next simulation.
 func (sm *sim) done() {
+	for _, c := range sm.active {
+		sm.deltas[c.id] = nil
+	}
+	sm.st.deltaBuf = sm.deltas
 	R := len(sm.st.res)
 	for _, i := range sm.touched {
 		copy(sm.free[int(i)*R:int(i)*R+R], sm.st.base[int(i)*R:int(i)*R+R])
@@ -111,78 +332,139 @@ func (sm *sim) use(i int32) { sm.touched = append(sm.touched, i) }
 
 // count is c's pods in the domain of node i, and whether i has the key.
 func (sm *sim) count(c *counter, i int32) (int, bool) {
-	v, ok := sm.st.nodes[i].labels[c.key]
-	if !ok {
+	d := sm.st.domainOf[c.key][i]
+	if d < 0 {
 		return 0, false
 	}
-	return c.base[v] + sm.deltaOf(c)[v], true
+	return c.base[d] + sm.deltaOf(c).get(d), true
 }
 
-// deltaOf returns c's delta, starting it with the lost nodes' pods
-// removed.
-func (sm *sim) deltaOf(c *counter) map[string]int {
-	if d, ok := sm.delta[c]; ok {
-		return d
+// tally is a counter's change per domain in one simulation: a slice for
+// few domains (zones), a map for many (hosts), where a simulation touches
+// a few of thousands and a slice per counter and simulation would be
+// allocated and cleared 5,000 times over.
+type tally struct {
+	dense  []int
+	sparse map[int32]int
+}
+
+func newTally(domains int) *tally {
+	if domains <= 64 {
+		return &tally{dense: make([]int, domains)}
 	}
-	d := map[string]int{}
-	for i, lost := range sm.lost {
-		if !lost || sm.st.drainPresent {
-			continue
+	return &tally{sparse: map[int32]int{}}
+}
+
+func (t *tally) get(d int32) int {
+	if t.dense != nil {
+		return t.dense[d]
+	}
+	return t.sparse[d]
+}
+
+func (t *tally) add(d int32, n int) {
+	if t.dense != nil {
+		t.dense[d] += n
+		return
+	}
+	t.sparse[d] += n
+}
+
+func (t *tally) sum() int {
+	n := 0
+	for _, v := range t.dense {
+		n += v
+	}
+	for _, v := range t.sparse {
+		n += v
+	}
+	return n
+}
+
+// deltaOf returns c's change from its base in this simulation, starting
+// it on first use from what the simulation did so far.
+func (sm *sim) deltaOf(c *counter) *tally {
+	if c.id < len(sm.deltas) && sm.deltas[c.id] != nil {
+		return sm.deltas[c.id]
+	}
+	st := sm.st
+	d := newTally(len(c.base))
+	gone := func(i, k int32) {
+		dm := st.at(c, i)
+		if dm < 0 || st.drainPresent {
+			return
 		}
-		v, ok := sm.st.nodes[i].labels[c.key]
-		if !ok || (c.nodeOK != nil && !c.nodeOK(int32(i))) {
-			continue
+		r := &st.residents[i][k]
+		if st.drain && (r.refused || (r.workload >= 0 && st.workloads[r.workload].daemon)) {
+			return // a drain leaves DaemonSet pods, and those it may not evict
 		}
-		for k := range sm.st.residents[i] {
-			r := &sm.st.residents[i][k]
-			if sm.st.drain && r.workload >= 0 && sm.st.workloads[r.workload].daemon {
-				continue // a drain leaves DaemonSet pods where they are
+		if r.matchable && !sm.evicted[[2]int32{i, k}] && c.match(r.ns, r.labels, r.workload) {
+			d.add(dm, -1)
+		}
+	}
+	if c.where != nil && len(c.where) < len(sm.lostList)*8 {
+		for _, p := range c.where {
+			if sm.lost[p.node] {
+				gone(p.node, p.k)
 			}
-			if r.matchable && !sm.evicted[[2]int32{int32(i), int32(k)}] && c.match(r.ns, r.labels, r.workload) {
-				d[v]--
+		}
+	} else {
+		for _, i := range sm.lostList {
+			for k := range st.residents[i] {
+				gone(i, int32(k))
 			}
 		}
 	}
-	// What the simulation changed before this counter's first use: pods
-	// preempted on nodes still there, pods placed and still present.
-	for at, out := range sm.evicted {
-		i := at[0]
-		if !out || sm.lost[i] {
+	// Pods preempted on nodes still there, pods placed and still present.
+	for pos, out := range sm.evicted {
+		i := pos[0]
+		dm := st.at(c, i)
+		if !out || sm.lost[i] || dm < 0 {
 			continue
 		}
-		v, ok := sm.st.nodes[i].labels[c.key]
-		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
-			continue
-		}
-		if r := &sm.st.residents[i][at[1]]; r.matchable && c.match(r.ns, r.labels, r.workload) {
-			d[v]--
+		if r := &st.residents[i][pos[1]]; r.matchable && c.match(r.ns, r.labels, r.workload) {
+			d.add(dm, -1)
 		}
 	}
 	for i, ws := range sm.added {
-		v, ok := sm.st.nodes[i].labels[c.key]
-		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
+		dm := st.at(c, i)
+		if dm < 0 {
 			continue
 		}
 		for a, w := range ws {
-			if wl := &sm.st.workloads[w]; !sm.addedGone[[2]int32{i, int32(a)}] && c.match(wl.ns, wl.labels, w) {
-				d[v]++
+			if wl := &st.workloads[w]; !sm.addedGone[[2]int32{i, int32(a)}] && c.match(wl.ns, wl.labels, w) {
+				d.add(dm, 1)
 			}
 		}
 	}
-	sm.delta[c] = d
+	for len(sm.deltas) <= c.id {
+		sm.deltas = append(sm.deltas, nil)
+	}
+	sm.deltas[c.id] = d
+	sm.active = append(sm.active, c)
 	return d
 }
 
 // change adds n pods (workload w, namespace ns, labels l) on node i to
 // every counter in use.
 func (sm *sim) change(i int32, ns string, l map[string]string, w int32, n int) {
-	for c, d := range sm.delta {
-		v, ok := sm.st.nodes[i].labels[c.key]
-		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
-			continue
+	for _, c := range sm.active {
+		if dm := sm.st.at(c, i); dm >= 0 && c.match(ns, l, w) {
+			sm.deltas[c.id].add(dm, n)
 		}
-		if c.match(ns, l, w) {
-			d[v] += n
+	}
+}
+
+// changeAdded is change for a pod the simulation places (the hot path:
+// one call per pod placed), over the counters its workload may match.
+func (sm *sim) changeAdded(i int32, w int32) {
+	wl := &sm.st.workloads[w]
+	for _, c := range sm.st.countersOf(w) {
+		if c.id >= len(sm.deltas) || sm.deltas[c.id] == nil {
+			continue // not in use in this simulation
+		}
+		if dm := sm.st.at(c, i); dm >= 0 && c.match(wl.ns, wl.labels, w) {
+			sm.deltas[c.id].add(dm, 1)
 		}
 	}
 }
@@ -193,6 +475,9 @@ func (sm *sim) spreadMin(c *counter, sp *spread) (int, bool) {
 	best, domains := 0, 0
 	d := sm.deltaOf(c)
 	for v, nodes := range c.domains {
+		if len(nodes) == 0 {
+			continue
+		}
 		// A drained node is cordoned, not gone: its domain still counts.
 		alive := sm.st.drain
 		for _, i := range nodes {
@@ -204,7 +489,7 @@ func (sm *sim) spreadMin(c *counter, sp *spread) (int, bool) {
 		if !alive {
 			continue
 		}
-		n := c.base[v] + d[v]
+		n := c.base[v] + d.get(int32(v))
 		if domains == 0 || n < best {
 			best = n
 		}
@@ -229,36 +514,49 @@ type rules struct {
 
 func (sm *sim) rulesFor(w int32) *rules {
 	st := sm.st
-	wl := &st.workloads[w]
-	r := &rules{}
-	for k := range wl.anti {
-		t := &wl.anti[k]
-		r.anti = append(r.anti, st.counterFor(t, t.key, func(ns string, l map[string]string, _ int32) bool { return t.matches(ns, l) }, nil))
-	}
-	for k := range wl.affinity {
-		t := &wl.affinity[k]
-		c := st.counterFor(t, t.key, func(ns string, l map[string]string, _ int32) bool { return t.matches(ns, l) }, nil)
-		r.affinity = append(r.affinity, c)
+	fixed := st.rulesOf(w)
+	r := *fixed
+	r.affinityAny = make([]bool, len(r.affinity))
+	for k, c := range r.affinity {
 		total := 0
 		for _, n := range c.base {
 			total += n
 		}
-		for _, n := range sm.deltaOf(c) {
-			total += n
-		}
-		r.affinityAny = append(r.affinityAny, total > 0)
+		total += sm.deltaOf(c).sum()
+		r.affinityAny[k] = total > 0
+	}
+	r.spreadMin = make([]int, len(r.spread))
+	for k, c := range r.spread {
+		r.spreadMin[k], _ = sm.spreadMin(c, st.workloads[w].spread[k])
+	}
+	return &r
+}
+
+// rulesOf is the part of w's rules that no placement changes: its
+// counters and whether its pods match their own terms (made once).
+func (st *state) rulesOf(w int32) *rules {
+	if st.rules == nil {
+		st.rules = map[int32]*rules{}
+	}
+	if r, ok := st.rules[w]; ok {
+		return r
+	}
+	wl := &st.workloads[w]
+	r := &rules{}
+	for k := range wl.anti {
+		t := &wl.anti[k]
+		r.anti = append(r.anti, st.counterFor(t, t.key, func(ns string, l map[string]string, _ int32) bool { return t.matches(ns, l) }, nil, bySelector(t.sel)))
+	}
+	for k := range wl.affinity {
+		t := &wl.affinity[k]
+		c := st.counterFor(t, t.key, func(ns string, l map[string]string, _ int32) bool { return t.matches(ns, l) }, nil, bySelector(t.sel))
+		r.affinity = append(r.affinity, c)
 		r.affinitySelf = append(r.affinitySelf, t.matches(wl.ns, wl.labels))
 	}
-	for _, o := range st.antiOwners {
-		for k := range st.workloads[o].anti {
-			t := &st.workloads[o].anti[k]
-			if !t.matches(wl.ns, wl.labels) {
-				r.symmetric = append(r.symmetric, nil)
-				continue
-			}
-			owner := o
-			r.symmetric = append(r.symmetric, st.counterFor(antiKey{int(o), k}, t.key, func(_ string, _ map[string]string, w int32) bool { return w == owner }, nil))
-		}
+	for _, key := range wl.repelledBy {
+		t := &st.workloads[key.owner].anti[key.term]
+		owner := int32(key.owner)
+		r.symmetric = append(r.symmetric, st.counterFor(key, t.key, func(_ string, _ map[string]string, w int32) bool { return w == owner }, nil, byOwner(owner)))
 	}
 	for _, sp := range wl.spread {
 		spec := wl.spec
@@ -267,12 +565,11 @@ func (sm *sim) rulesFor(w int32) *rules {
 			return (!sp.honorAffinity || st.affinityMatches(i, spec)) && (!sp.honorTaints || tolerates(n, spec.Tolerations))
 		}
 		ns := wl.ns
-		c := st.counterFor(sp, sp.key, func(pns string, l map[string]string, _ int32) bool { return pns == ns && sp.sel.Matches(labelSet(l)) }, nodeOK)
-		m, _ := sm.spreadMin(c, sp)
+		c := st.counterFor(sp, sp.key, func(pns string, l map[string]string, _ int32) bool { return pns == ns && sp.sel.Matches(labelSet(l)) }, nodeOK, bySelector(sp.sel))
 		r.spread = append(r.spread, c)
-		r.spreadMin = append(r.spreadMin, m)
 		r.spreadSelf = append(r.spreadSelf, sp.sel.Matches(labelSet(wl.labels)))
 	}
+	st.rules[w] = r
 	return r
 }
 
@@ -282,7 +579,7 @@ func (sm *sim) interPod(w int32, i int32, r *rules) string {
 	wl := &sm.st.workloads[w]
 	for k, c := range r.spread {
 		n, ok := sm.count(c, i)
-		if !ok || (c.nodeOK != nil && !c.nodeOK(i)) {
+		if !ok || (c.ok != nil && !c.ok[i]) {
 			return ReasonTopologySpread
 		}
 		self := 0
@@ -371,6 +668,34 @@ func (sm *sim) reject(w int32, i int32, r *rules) string {
 	return sm.interPod(w, i, r)
 }
 
+// refusing lists every filter that refuses node i for a pod of w (the
+// scheduler names the first, at its last attempt, which may have come
+// before capacity the simulation sees taken was taken).
+func (sm *sim) refusing(w int32, i int32, r *rules, out map[string]bool) {
+	wl := &sm.st.workloads[w]
+	if !sm.portsFree(i, wl.ports) {
+		out[ReasonHostPort] = true
+	}
+	R := len(sm.st.res)
+	for j, v := range wl.req {
+		if v > 0 && sm.free[int(i)*R+j] < v {
+			out[sm.st.reasonNames[j]] = true
+		}
+	}
+	one := &rules{spread: r.spread, spreadMin: r.spreadMin, spreadSelf: r.spreadSelf}
+	if reason := sm.interPod(w, i, one); reason != "" {
+		out[reason] = true
+	}
+	one = &rules{affinity: r.affinity, affinityAny: r.affinityAny, affinitySelf: r.affinitySelf}
+	if reason := sm.interPod(w, i, one); reason != "" {
+		out[reason] = true
+	}
+	one = &rules{anti: r.anti, symmetric: r.symmetric}
+	if reason := sm.interPod(w, i, one); reason != "" {
+		out[reason] = true
+	}
+}
+
 // place finds a node for a pod of w, or -1 (why says why).
 func (sm *sim) place(w int32) int32 {
 	st := sm.st
@@ -387,55 +712,96 @@ func (sm *sim) place(w int32) int32 {
 			k++
 		}
 		sm.skip[wl.class] = k
+		// Among the first maxFeasible nodes that fit, the least
+		// allocated (the scheduler's default score: the mean of free cpu
+		// and memory shares), then the one with fewer of w's pods.
+		best, feasible := int32(-1), 0
+		var bestScore float64
 		for _, i := range nodes[k:] {
-			if st.base[int(i)*R] < wl.req[0] {
+			if !sm.freed && st.base[int(i)*R] < wl.req[0] {
 				break
 			}
-			if !sm.lost[i] && sm.short(i, wl.req) < 0 {
-				return i
+			if sm.lost[i] || sm.short(i, wl.req) >= 0 {
+				continue
+			}
+			score := sm.leastAllocated(i, wl.req)
+			if best < 0 || score > bestScore {
+				best, bestScore = i, score
+			}
+			if feasible++; feasible == maxFeasible {
+				break
 			}
 		}
-		return -1
+		return best
 	}
 	r := sm.rulesFor(w)
-	best := int32(-1)
+	zone, host := sm.sameCounters(w)
+	best, feasible := int32(-1), 0
 	for _, i := range nodes {
+		if !sm.freed && st.base[int(i)*R] < wl.req[0] {
+			break // by free CPU before the loss, most first: none further fits
+		}
 		if sm.lost[i] || sm.reject(w, i, r) != "" {
 			continue
 		}
 		// The scheduler spreads a workload's pods (its default soft
 		// topology spread) and favours the least allocated node.
-		if best < 0 || sm.better(w, i, best) {
+		if best < 0 || sm.better(zone, host, i, best) {
 			best = i
+		}
+		// Like the scheduler (percentageOfNodesToScore), stop looking
+		// once enough nodes fit: only whether one does is asked.
+		if feasible++; feasible == maxFeasible {
+			break
 		}
 	}
 	return best
 }
 
-// better: node a is preferred to b for a pod of w (fewer of its pods in
-// the zone, then on the node, then more free CPU).
-func (sm *sim) better(w, a, b int32) bool {
-	za, zb := sm.same(w, a, true), sm.same(w, b, true)
+// leastAllocated is the share of node i's cpu and memory left free once
+// req is placed, averaged (NodeResourcesFit's LeastAllocated score).
+func (sm *sim) leastAllocated(i int32, req []int64) float64 {
+	R := len(sm.st.res)
+	share := func(j int) float64 {
+		alloc := sm.st.alloc[int(i)*R+j]
+		if alloc <= 0 {
+			return 0
+		}
+		used := int64(0)
+		if req != nil {
+			used = req[j]
+		}
+		return float64(sm.free[int(i)*R+j]-used) / float64(alloc)
+	}
+	return (share(0) + share(1)) / 2
+}
+
+// maxFeasible bounds the fitting nodes compared for one pod.
+const maxFeasible = 100
+
+// better: node a is preferred to b for a pod of the workload whose
+// counters zone and host are (fewer of its pods in the zone, then on the
+// node, then more free CPU).
+func (sm *sim) better(zone, host *counter, a, b int32) bool {
+	za, _ := sm.count(zone, a)
+	zb, _ := sm.count(zone, b)
 	if za != zb {
 		return za < zb
 	}
-	na, nb := sm.same(w, a, false), sm.same(w, b, false)
+	na, _ := sm.count(host, a)
+	nb, _ := sm.count(host, b)
 	if na != nb {
 		return na < nb
 	}
-	R := len(sm.st.res)
-	return sm.free[int(a)*R] > sm.free[int(b)*R]
+	return sm.leastAllocated(a, nil) > sm.leastAllocated(b, nil)
 }
 
-// same counts w's pods in node i's zone (or on it).
-func (sm *sim) same(w, i int32, zone bool) int {
-	key := "kubernetes.io/hostname"
-	if zone {
-		key = "topology.kubernetes.io/zone"
-	}
-	c := sm.st.counterFor(sameKey{w, zone}, key, func(_ string, _ map[string]string, x int32) bool { return x == w }, nil)
-	n, _ := sm.count(c, i)
-	return n
+// sameCounters count w's own pods per zone and per node.
+func (sm *sim) sameCounters(w int32) (zone, host *counter) {
+	own := func(_ string, _ map[string]string, x int32) bool { return x == w }
+	zone = sm.st.counterFor(sameKey{w, true}, corev1.LabelTopologyZone, own, nil, byOwner(w))
+	host = sm.st.counterFor(sameKey{w, false}, corev1.LabelHostname, own, nil, byOwner(w))
+	return zone, host
 }
 
 type sameKey struct {
@@ -445,7 +811,7 @@ type sameKey struct {
 
 // why tallies, over every node not lost, the first filter that rejects a
 // pod of w; the reason rejecting the most nodes is the pod's.
-func (sm *sim) why(w int32, r *rules) string {
+func (sm *sim) why(w int32, r *rules) (string, []string) {
 	st := sm.st
 	wl := &st.workloads[w]
 	if r == nil && wl.constrained {
@@ -455,19 +821,23 @@ func (sm *sim) why(w int32, r *rules) string {
 		r = &rules{}
 	}
 	tally := map[string]int{}
+	all := map[string]bool{}
 	for i := range st.nodes {
 		if sm.lost[i] {
 			if st.drain {
 				tally[ReasonNodeUnschedulable]++ // cordoned by the drain
+				all[ReasonNodeUnschedulable] = true
 			}
 			continue
 		}
 		reason := st.classReasons[wl.class][i]
 		if reason == "" {
 			reason = sm.reject(w, int32(i), r)
+			sm.refusing(w, int32(i), r, all)
 		}
 		if reason != "" {
 			tally[reason]++
+			all[reason] = true
 		}
 	}
 	best, most := ReasonNoNodes, 0
@@ -476,7 +846,12 @@ func (sm *sim) why(w int32, r *rules) string {
 			best, most = reason, tally[reason]
 		}
 	}
-	return best
+	filters := make([]string, 0, len(all))
+	for f := range all {
+		filters = append(filters, f)
+	}
+	slices.Sort(filters)
+	return best, filters
 }
 
 // reasonOrder breaks ties between reasons, the one a user can act on
@@ -498,7 +873,7 @@ func (sm *sim) take(w int32, i int32) {
 		sm.free[int(i)*R+j] -= v
 	}
 	sm.added[i] = append(sm.added[i], w)
-	sm.change(i, wl.ns, wl.labels, w, 1)
+	sm.changeAdded(i, w)
 }
 
 // addedResident is a pod of w placed during a simulation.
@@ -586,6 +961,7 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	var bestTop, bestSum int64
 	var bestVictims []podRef
 	var bestAlike, tied []int32
+	ties := 0
 	for _, i := range st.classes[wl.class] {
 		if sm.lost[i] {
 			continue
@@ -624,6 +1000,9 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 				kept = append(kept, v)
 			}
 		}
+		if len(kept) == 0 {
+			continue // it fits without evicting anyone (place stopped early)
+		}
 		top, sum := int64(kept[0].priorityIn(sm)), int64(0)
 		for _, v := range kept {
 			sum += int64(v.priorityIn(sm))
@@ -637,9 +1016,10 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 		switch {
 		case bestNode < 0 || top < bestTop || (top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))):
 			bestNode, bestTop, bestSum, bestVictims, bestAlike = i, top, sum, kept, alike
-			tied = nil
+			tied, ties = nil, 0
 		case top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
 			tied = append(tied, alike...)
+			ties++
 		}
 	}
 	if bestNode < 0 {
@@ -650,7 +1030,14 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	} else if len(bestAlike) > len(bestVictims) {
 		sm.ambiguous = append(sm.ambiguous, bestAlike...)
 	}
+	if ties > 0 {
+		// Equally good nodes: where the pod goes decides what room the
+		// pods of its priority and below find after it.
+		sm.tie, sm.tiePriority = true, max(sm.tiePriority, wl.priority)
+	}
 	var recreate []int32
+	// Free capacity can now exceed what a node had before the loss.
+	sm.freed = true
 	for _, v := range bestVictims {
 		sm.remove(v)
 		res := sm.podOf(v)
@@ -693,8 +1080,20 @@ func (sm *sim) alike(potential, kept []podRef) []int32 {
 // whose fate differs between the two orders are undecided.
 func (st *state) simulate(name string, lost []int32) Domain {
 	var queue []int32
+	// Per PDB budget, the drained pods that spend it, by workload.
+	spending := map[int32]map[int32]int{}
 	for _, i := range lost {
 		for _, m := range st.movers[i] {
+			r := &st.residents[i][m.from]
+			if st.drain && r.refused {
+				continue // the drain waits on it: it stays
+			}
+			if st.drain && r.budget >= 0 {
+				if spending[r.budget] == nil {
+					spending[r.budget] = map[int32]int{}
+				}
+				spending[r.budget][m.workload]++
+			}
 			queue = append(queue, m.workload)
 		}
 	}
@@ -747,7 +1146,44 @@ func (st *state) simulate(name string, lost []int32) Domain {
 			}
 		}
 	}
+	// A drain evicts a PDB's pods while its budget lasts; a replacement
+	// that finds no place never gives its share back. More such pods
+	// than the budget: the drain hangs with the rest still on the node,
+	// and what their replacements would have taken elsewhere stays free
+	// (the others' fate is then open). As many as the budget: it hangs
+	// or not by which pod goes last.
+	for b, byWorkload := range spending {
+		evicted, stranded, placedAny := 0, 0, false
+		for w, n := range byWorkload {
+			evicted += n
+			stranded += outcome.byWorkload[w].failed
+			placedAny = placedAny || outcome.byWorkload[w].placedOK > 0
+		}
+		allowed := st.budgets[b].allowed
+		switch {
+		case evicted <= allowed || stranded < allowed:
+		case stranded > allowed:
+			d.Hangs = true
+			d.HangsOn = append(d.HangsOn, st.budgets[b].name)
+			for w, o := range outcome.byWorkload {
+				if _, spends := byWorkload[w]; spends || (placedAny && o.undecided == 0) {
+					o.undecided, o.undecidedWhy = max(o.failed+o.placedOK, 1), UnknownDrainOrder
+					outcome.byWorkload[w] = o
+				}
+			}
+		default:
+			d.HangUnknown = true
+		}
+	}
+	slices.Sort(d.HangsOn)
 	d.Preempted = outcome.preempted
+	if first.tie {
+		for w := range outcome.byWorkload {
+			if st.workloads[w].priority <= first.tiePriority {
+				first.ambiguous = append(first.ambiguous, w)
+			}
+		}
+	}
 	for _, w := range first.ambiguous {
 		o := outcome.byWorkload[w]
 		o.undecided = max(o.failed+o.placedOK, 1)
@@ -773,6 +1209,7 @@ func (st *state) simulate(name string, lost []int32) Domain {
 			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.failed+o.placedOK, wl.unknown)
 		case o.failed > 0:
 			d.add(&d.Unschedulable, &d.Reasons, &d.Stranded, wl.name, o.failed, o.reason)
+			d.Stranded[len(d.Stranded)-1].Filters = o.filters
 		}
 	}
 	slices.SortFunc(d.Stranded, func(a, b Stranded) int {
@@ -862,6 +1299,8 @@ type fate struct {
 	reason                      string
 	// undecidedWhy: UnknownOrder unless set.
 	undecidedWhy string
+	// filters: every filter refusing it on some node.
+	filters []string
 }
 
 type runResult struct {
@@ -869,6 +1308,9 @@ type runResult struct {
 	failed     int
 	preempted  int
 	ambiguous  []int32
+	// tie, tiePriority: as sim's.
+	tie         bool
+	tiePriority int32
 }
 
 // run places queue (workload per pod) after the loss of lost.
@@ -892,10 +1334,52 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 	for _, w := range q {
 		lower(w)
 	}
+	// Start every counter the queued pods read before any is placed: a
+	// counter started later must replay every placement so far.
+	seen := map[int32]bool{}
+	for _, w := range q {
+		if seen[w] || !st.workloads[w].constrained {
+			continue
+		}
+		seen[w] = true
+		r := sm.rulesFor(w)
+		zone, host := sm.sameCounters(w)
+		for _, cs := range [][]*counter{r.anti, r.affinity, r.symmetric, r.spread, {zone, host}} {
+			for _, c := range cs {
+				if c != nil {
+					sm.deltaOf(c)
+				}
+			}
+		}
+	}
 	// full marks the unconstrained workloads a pod of which found no
 	// node: capacity only shrinks until a preemption frees some, so their
 	// next pods need no search.
 	full := map[int32]bool{}
+	// Unconstrained workloads of one class and request share their
+	// reason within a pass (nothing they read changes but capacity, which
+	// only shrinks).
+	type whyKey struct {
+		class int32
+		req   string
+	}
+	type reasons struct {
+		main    string
+		filters []string
+	}
+	shared := map[whyKey]reasons{}
+	reasonAt := func(w int32) (string, []string) {
+		wl := &st.workloads[w]
+		if wl.constrained {
+			return sm.why(w, nil)
+		}
+		k := whyKey{wl.class, fmt.Sprint(wl.req)}
+		if _, ok := shared[k]; !ok {
+			main, filters := sm.why(w, nil)
+			shared[k] = reasons{main, filters}
+		}
+		return shared[k].main, shared[k].filters
+	}
 	// The scheduler tries a pod it could not place again when the
 	// cluster changes in a way that may let it in: a pod placed (pod
 	// affinity, spread) or evicted (any filter). failedQ holds those pods.
@@ -935,7 +1419,14 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 				f.failed++
 				res.failed++
 				failedQ = append(failedQ, w)
-				if !st.workloads[w].constrained {
+				// The reason as of this attempt: the scheduler reports its
+				// last attempt, and tries a pod again only on changes that
+				// may help it (as the retry passes below do).
+				f.reason, f.filters = reasonAt(w)
+				// Capacity, anti-affinity and host ports only tighten as
+				// pods are placed: the next pod of w fails too, unless a
+				// spread's minimum or a pod to sit beside can still come.
+				if wl := &st.workloads[w]; len(wl.spread) == 0 && len(wl.affinity) == 0 {
 					full[w] = true
 				}
 			}
@@ -959,33 +1450,10 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 		if len(again) == 0 {
 			break
 		}
+		clear(shared)
 		q, failedQ = again, still
 	}
-	// Reasons against the final state, as the scheduler's last attempt
-	// at each pending pod reports them; unconstrained workloads of one
-	// class and request share theirs.
-	type whyKey struct {
-		class int32
-		req   string
-	}
-	shared := map[whyKey]string{}
-	for w, f := range res.byWorkload {
-		if f.failed == 0 {
-			continue
-		}
-		wl := &st.workloads[w]
-		if wl.constrained {
-			f.reason = sm.why(w, nil)
-		} else {
-			k := whyKey{wl.class, fmt.Sprint(wl.req)}
-			if _, ok := shared[k]; !ok {
-				shared[k] = sm.why(w, nil)
-			}
-			f.reason = shared[k]
-		}
-		res.byWorkload[w] = f
-	}
-	res.ambiguous = sm.ambiguous
+	res.ambiguous, res.tie, res.tiePriority = sm.ambiguous, sm.tie, sm.tiePriority
 	sm.done()
 	return res
 }

@@ -13,6 +13,7 @@ import (
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 )
 
 // node is a node's capacity and what it holds before any loss.
@@ -36,6 +37,16 @@ type resident struct {
 	labels    map[string]string
 	req       []int64
 	ports     []hostPort
+	// refused: the eviction API refuses it now (a drain leaves it);
+	// budget indexes the PDB budget its eviction spends (-1: none).
+	refused bool
+	budget  int32
+}
+
+// budget is a PodDisruptionBudget's disruptions allowed now.
+type budget struct {
+	name    string
+	allowed int
 }
 
 // mover is a pod a controller re-creates when its node goes.
@@ -66,6 +77,9 @@ type workload struct {
 	constrained bool
 	// daemon: a DaemonSet's (never re-created elsewhere).
 	daemon bool
+	// repelledBy: the required anti-affinity terms of other workloads (or
+	// its own) that select its pods.
+	repelledBy []antiKey
 	// spec is the template's pod spec (node affinity and tolerations),
 	// shared with the snapshot.
 	spec *corev1.PodSpec
@@ -95,6 +109,9 @@ type state struct {
 	classReasons [][]string
 	// reasonNames: insufficient_<resource> per entry of res.
 	reasonNames []string
+	// deltaBuf is the simulations' counter deltas by counter id, all nil
+	// between simulations (newSim, done).
+	deltaBuf []*tally
 	// free and lost are one simulation's working buffers (newSim).
 	free []int64
 	lost []bool
@@ -107,6 +124,8 @@ type state struct {
 	// each workload's wait with no loss (made on first use).
 	pending  []int32
 	baseline map[int32]int
+	// budgets are the PDB budgets drained pods' evictions spend.
+	budgets []budget
 	// drain: the lost nodes are cordoned and emptied, not gone (their
 	// topology domains still count, DaemonSet pods stay).
 	drain bool
@@ -120,10 +139,28 @@ type state struct {
 	// counters are the per-domain pod counts inter-pod rules read,
 	// made on first use (counterFor).
 	counters map[any]*counter
+	// keyIDs number the topology keys in use; domainOf[key][node] is the
+	// node's domain (-1 without the key), domainN[key] how many.
+	// rules hold each constrained workload's fixed rules (rulesOf).
+	rules map[int32]*rules
+	// byWorkload and byLabel index the residents for counterFor (made
+	// on first use).
+	byWorkload []pods
+	byLabel    map[string]pods
+	// Counters indexed for changeAdded: by owner workload, by a label
+	// their selector requires, or neither; countersOf's cache.
+	ownerCounters    map[int32][]*counter
+	labelCounters    map[string][]*counter
+	anyCounters      []*counter
+	workloadCounters map[int32]*counterList
+	keyIDs           map[string]int
+	domainOf         [][]int32
+	domainN          []int
 }
 
 func build(s *cluster.Snapshot) *state {
-	st := &state{classKeys: map[string]int32{}, namespaces: map[string]map[string]string{}, counters: map[any]*counter{}}
+	st := &state{classKeys: map[string]int32{}, namespaces: map[string]map[string]string{}, counters: map[any]*counter{}, keyIDs: map[string]int{},
+		ownerCounters: map[int32][]*counter{}, labelCounters: map[string][]*counter{}, workloadCounters: map[int32]*counterList{}}
 	st.res = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods}
 	resIndex := map[corev1.ResourceName]int{}
 	for i, r := range st.res {
@@ -174,6 +211,12 @@ func build(s *cluster.Snapshot) *state {
 	st.movers = make([][]mover, len(st.nodes))
 
 	placed := make(map[*cluster.Pod]bool, len(s.Pods))
+	// What the eviction API would do with each pod a PDB covers (drains).
+	var evictions map[*cluster.Pod]disruption.Eviction
+	if len(s.PodDisruptionBudgets) > 0 {
+		evictions = disruption.Analyze(s).Evictions
+	}
+	budgets := map[string]int32{}
 	prio := map[int32]bool{}
 	for _, w := range cluster.Workloads(s) {
 		var id int32 = -1
@@ -199,8 +242,21 @@ func build(s *cluster.Snapshot) *state {
 			r := int32(len(st.residents[i]))
 			st.residents[i] = append(st.residents[i], resident{
 				workload: id, priority: p.Priority, matchable: !p.Terminating,
-				ns: p.Namespace, labels: p.Labels, req: wl.req, ports: wl.ports,
+				ns: p.Namespace, labels: p.Labels, req: wl.req, ports: wl.ports, budget: -1,
 			})
+			if ev, ok := evictions[p]; ok {
+				res := &st.residents[i][r]
+				res.refused = ev.Refused
+				if ev.Budget != "" {
+					b, seen := budgets[ev.Budget]
+					if !seen {
+						b = int32(len(st.budgets))
+						budgets[ev.Budget] = b
+						st.budgets = append(st.budgets, budget{name: ev.Budget, allowed: ev.Allowed})
+					}
+					res.budget = b
+				}
+			}
 			if w.Kind == cluster.KindDaemonSet || p.Terminating {
 				continue // dies with its node; a terminating pod is gone already
 			}
@@ -213,7 +269,7 @@ func build(s *cluster.Snapshot) *state {
 			continue
 		}
 		prio[p.Priority] = true
-		r := resident{workload: -1, priority: p.Priority, matchable: !p.Terminating, ns: p.Namespace, labels: p.Labels}
+		r := resident{workload: -1, priority: p.Priority, matchable: !p.Terminating, ns: p.Namespace, labels: p.Labels, budget: -1}
 		if p.BareSpec != nil {
 			r.req = vector(podRequest(p.BareSpec))
 			r.ports = portsOf(p.BareSpec)
@@ -227,16 +283,42 @@ func build(s *cluster.Snapshot) *state {
 	// A pod that another workload's required anti-affinity selects is
 	// kept off that workload's domains (the rule is symmetric): its
 	// placement depends on other pods too.
+	// Index the anti-affinity terms by a label they require, so each
+	// workload checks only the terms that could select it (15,000
+	// workloads against every term would be quadratic).
+	antiIndex, unindexed := map[string][]antiKey{}, []antiKey(nil)
+	for _, o := range st.antiOwners {
+		for t := range st.workloads[o].anti {
+			key := antiKey{int(o), t}
+			if ks := requiredLabels(st.workloads[o].anti[t].sel); ks != nil {
+				for _, k := range ks {
+					antiIndex[k] = append(antiIndex[k], key)
+				}
+			} else {
+				unindexed = append(unindexed, key)
+			}
+		}
+	}
 	for k := range st.workloads {
 		wl := &st.workloads[k]
 		st.anyConstrained = st.anyConstrained || wl.constrained
-		for _, o := range st.antiOwners {
-			for t := range st.workloads[o].anti {
-				if st.workloads[o].anti[t].matches(wl.ns, wl.labels) {
+		seen := map[antiKey]bool{}
+		check := func(keys []antiKey) {
+			for _, key := range keys {
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				if st.workloads[key.owner].anti[key.term].matches(wl.ns, wl.labels) {
+					wl.repelledBy = append(wl.repelledBy, key)
 					wl.constrained = true
 				}
 			}
 		}
+		for l, v := range wl.labels {
+			check(antiIndex[l+"="+v])
+		}
+		check(unindexed)
 	}
 
 	// Allocatable and free capacity, now that every resource is known.

@@ -115,6 +115,21 @@ type Result struct {
 	// below its desired healthy pods, most PDBs first. ZoneLoss: every
 	// zone, by name, with the PDBs its loss would push below.
 	NodeLoss, ZoneLoss []Domain
+	// Evictions says, per pod a drain evicts that a PDB covers, whether
+	// the eviction API refuses it now and the budget it draws on.
+	Evictions map[*cluster.Pod]Eviction
+}
+
+// Eviction is what the eviction API does with a pod now.
+type Eviction struct {
+	// Refused: a PDB allows no disruption of it now, or it is under
+	// several PDBs.
+	Refused bool
+	// Budget names its one PDB ("namespace/name") and Allowed the
+	// disruptions that PDB allows now: each eviction spends one, each
+	// replacement that becomes ready gives it back.
+	Budget  string
+	Allowed int
 }
 
 // Domain is a node or zone and the PDBs its loss breaks.
@@ -242,7 +257,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	slices.SortFunc(res.PDBs, func(a, b PDB) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	res.Nodes = drainPreflight(s, podPDBs, res.PDBs)
+	res.Nodes, res.Evictions = drainPreflight(s, podPDBs, res.PDBs)
 	res.NodeLoss, res.ZoneLoss = budgets.result()
 	return res
 }
@@ -297,7 +312,8 @@ func atAutoscalerMin(pdbs []PDB, byNS map[string][]parsed, workloadsByNS map[str
 // budget allows no disruption (the pod healthy or not: an unhealthy pod
 // is evictable only while the budget holds, under the default
 // unhealthyPodEvictionPolicy).
-func drainPreflight(s *cluster.Snapshot, podPDBs map[*cluster.Pod][]parsed, pdbs []PDB) []Node {
+func drainPreflight(s *cluster.Snapshot, podPDBs map[*cluster.Pod][]parsed, pdbs []PDB) ([]Node, map[*cluster.Pod]Eviction) {
+	evictions := map[*cluster.Pod]Eviction{}
 	verdict := map[[2]string]PDB{}
 	for _, p := range pdbs {
 		verdict[[2]string{p.Namespace, p.Name}] = p
@@ -318,6 +334,11 @@ func drainPreflight(s *cluster.Snapshot, podPDBs map[*cluster.Pod][]parsed, pdbs
 				n.Blocking = append(n.Blocking, b)
 			}
 			n.Blocked = true
+			evictions[pod] = Eviction{Refused: true}
+		}
+		if len(matching) == 1 && pod.Ready {
+			v := verdict[[2]string{matching[0].pdb.Namespace, matching[0].pdb.Name}]
+			evictions[pod] = Eviction{Budget: v.Namespace + "/" + v.Name, Allowed: v.DisruptionsAllowed}
 		}
 		switch {
 		case len(matching) > 1:
@@ -350,7 +371,7 @@ func drainPreflight(s *cluster.Snapshot, podPDBs map[*cluster.Pod][]parsed, pdbs
 		out = append(out, *n)
 	}
 	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	return out, evictions
 }
 
 // drained reports whether kubectl drain evicts the pod: not a DaemonSet's

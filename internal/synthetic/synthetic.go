@@ -76,6 +76,33 @@ func Cluster(pods int) *cluster.Snapshot {
 	return s
 }
 
+// Constrained is Cluster with the scheduling rules the capacity
+// simulation checks pod by pod: one workload in 5 spread over zones
+// (DoNotSchedule, maxSkew 1) and one in 5 with required anti-affinity by
+// host, all over the same pods.
+func Constrained(pods int) *cluster.Snapshot {
+	s := Cluster(pods)
+	templates := make([]*corev1.PodTemplateSpec, 0, len(s.Deployments)+len(s.StatefulSets))
+	for _, d := range s.Deployments {
+		templates = append(templates, &d.Spec.Template)
+	}
+	for _, st := range s.StatefulSets {
+		templates = append(templates, &st.Spec.Template)
+	}
+	for i, t := range templates {
+		own := &metav1.LabelSelector{MatchLabels: t.Labels}
+		switch i % 5 {
+		case 1:
+			t.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: corev1.LabelTopologyZone,
+				WhenUnsatisfiable: corev1.DoNotSchedule, LabelSelector: own}}
+		case 2:
+			t.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				LabelSelector: own, TopologyKey: corev1.LabelHostname}}}}
+		}
+	}
+	return s
+}
+
 func ctrl(kind, name string, uid types.UID) []metav1.OwnerReference {
 	t := true
 	return []metav1.OwnerReference{{Kind: kind, Name: name, UID: uid, Controller: &t}}
