@@ -293,10 +293,9 @@ type sim struct {
 	// ambiguous lists workloads whose pods a preemption may or may not
 	// evict, as the scheduler breaks ties by start times; tie says a
 	// preemption had equally good nodes (by start times too), which
-	// leaves the fate of pods up to tiePriority open.
-	ambiguous   []int32
-	tie         bool
-	tiePriority int32
+	// the simulation runs again taking the other.
+	ambiguous []int32
+	tie       bool
 }
 
 func (st *state) newSim(lost []int32) *sim {
@@ -1020,6 +1019,9 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 		case top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
 			tied = append(tied, alike...)
 			ties++
+			if st.lastTie {
+				bestNode, bestVictims, bestAlike = i, kept, alike
+			}
 		}
 	}
 	if bestNode < 0 {
@@ -1033,7 +1035,7 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	if ties > 0 {
 		// Equally good nodes: where the pod goes decides what room the
 		// pods of its priority and below find after it.
-		sm.tie, sm.tiePriority = true, max(sm.tiePriority, wl.priority)
+		sm.tie = true
 	}
 	var recreate []int32
 	// Free capacity can now exceed what a node had before the loss.
@@ -1101,6 +1103,9 @@ func (st *state) simulate(name string, lost []int32) Domain {
 	queue = append(queue, st.pending...)
 	first := st.run(lost, queue, bySize(st, false))
 	outcome := first
+	// least is the fewest pods left without a place in any order tried:
+	// that many find none whichever order the scheduler meets them in.
+	least := first.failed
 	switch n := distinct(queue); {
 	case first.failed == 0 || n == 1:
 	case n <= maxOrderChecks:
@@ -1109,12 +1114,13 @@ func (st *state) simulate(name string, lost []int32) Domain {
 		// workload's fate is decided when it is the same with its pods
 		// queued first (its best case) and last (its worst).
 		for w, o := range first.byWorkload {
-			best := st.run(lost, queue, placing(w, true)).byWorkload[w]
-			worst := st.run(lost, queue, placing(w, false)).byWorkload[w]
+			bestRun, worstRun := st.run(lost, queue, placing(w, true)), st.run(lost, queue, placing(w, false))
+			least = min(least, bestRun.failed, worstRun.failed)
+			best, worst := bestRun.byWorkload[w], worstRun.byWorkload[w]
 			if best.failed != worst.failed {
 				o.undecided = o.failed + o.placedOK
 			} else {
-				o.failed, o.placedOK, o.reason = worst.failed, worst.placedOK, worst.reason
+				o.failed, o.placedOK, o.reason, o.filters = worst.failed, worst.placedOK, worst.reason, worst.filters
 			}
 			outcome.byWorkload[w] = o
 		}
@@ -1123,6 +1129,7 @@ func (st *state) simulate(name string, lost []int32) Domain {
 		// fate differs between largest-first and smallest-first are
 		// undecided, and the rest may be too (said in the docs).
 		second := st.run(lost, queue, bySize(st, true))
+		least = min(least, second.failed)
 		for w, o := range first.byWorkload {
 			if o.failed != second.byWorkload[w].failed {
 				o.undecided = o.failed + o.placedOK
@@ -1178,11 +1185,18 @@ func (st *state) simulate(name string, lost []int32) Domain {
 	slices.Sort(d.HangsOn)
 	d.Preempted = outcome.preempted
 	if first.tie {
-		for w := range outcome.byWorkload {
-			if st.workloads[w].priority <= first.tiePriority {
+		// A preemption had equally good nodes (the scheduler picks by
+		// start times): run again taking the last of them each time, and
+		// what differs is undecided.
+		st.lastTie = true
+		other := st.run(lost, queue, bySize(st, false))
+		st.lastTie = false
+		for w, o := range first.byWorkload {
+			if o.failed != other.byWorkload[w].failed {
 				first.ambiguous = append(first.ambiguous, w)
 			}
 		}
+		first.ambiguous = append(first.ambiguous, other.ambiguous...)
 	}
 	for _, w := range first.ambiguous {
 		o := outcome.byWorkload[w]
@@ -1210,6 +1224,30 @@ func (st *state) simulate(name string, lost []int32) Domain {
 		case o.failed > 0:
 			d.add(&d.Unschedulable, &d.Reasons, &d.Stranded, wl.name, o.failed, o.reason)
 			d.Stranded[len(d.Stranded)-1].Filters = o.filters
+		}
+	}
+	// Pods certain to find no place though which ones is undecided: in
+	// the count (under the reason most undecided pods have) and out of
+	// the unknown.
+	baseTotal := 0
+	for _, n := range base {
+		baseTotal += n
+	}
+	if extra := least - baseTotal - d.Unschedulable; extra > 0 && !d.Hangs {
+		why, most := UnknownOrder, 0
+		for r, n := range d.UnknownReasons {
+			if n > most || (n == most && r < why) {
+				why, most = r, n
+			}
+		}
+		d.Unschedulable += extra
+		if d.Reasons == nil {
+			d.Reasons = map[string]int{}
+		}
+		d.Reasons[why] += extra
+		d.Unknown = max(0, d.Unknown-extra)
+		if d.UnknownReasons[why] -= extra; d.UnknownReasons[why] <= 0 {
+			delete(d.UnknownReasons, why)
 		}
 	}
 	slices.SortFunc(d.Stranded, func(a, b Stranded) int {
@@ -1308,9 +1346,8 @@ type runResult struct {
 	failed     int
 	preempted  int
 	ambiguous  []int32
-	// tie, tiePriority: as sim's.
-	tie         bool
-	tiePriority int32
+	// tie: as sim's.
+	tie bool
 }
 
 // run places queue (workload per pod) after the loss of lost.
@@ -1453,7 +1490,7 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 		clear(shared)
 		q, failedQ = again, still
 	}
-	res.ambiguous, res.tie, res.tiePriority = sm.ambiguous, sm.tie, sm.tiePriority
+	res.ambiguous, res.tie = sm.ambiguous, sm.tie
 	sm.done()
 	return res
 }

@@ -133,6 +133,8 @@ type state struct {
 	// rules of the others (they go one by one); anyConstrained: some
 	// workload has such rules or host ports.
 	drainPresent, anyConstrained bool
+	// lastTie: a preemption with equally good nodes takes the last.
+	lastTie bool
 	// samePriority: every pod has one priority; no preemption.
 	samePriority    bool
 	unknownRequests int
