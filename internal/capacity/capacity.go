@@ -86,7 +86,9 @@ type Domain struct {
 	// Hangs (drains): the drain would wait forever on a PDB whose budget
 	// evicted pods use up when their replacements find no place (HangsOn
 	// names those PDBs, "namespace/name"); HangUnknown: it may, by which
-	// pod goes last. The pods such a drain leaves on the node are not in
+	// pod goes last, or because a PDB refusing a pod now may allow it
+	// once the drain lets the workload's pending pods in. The pods such a
+	// drain leaves on the node are not in
 	// Pods, and workloads whose fate then turns on it are undecided.
 	// Pods a PDB protects now are left out too (the drain pre-flight of
 	// the disruption analysis reports them).

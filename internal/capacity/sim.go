@@ -1250,6 +1250,22 @@ func (st *state) simulate(name string, lost []int32) Domain {
 			delete(d.UnknownReasons, why)
 		}
 	}
+	if st.drain && len(d.Unblocked) > 0 {
+		// A PDB refusing a pod now may allow it once the drain lets the
+		// workload's pending pods in (they become ready, the budget comes
+		// back): whether the drain waits on it forever is then open.
+		unblocked := map[string]bool{}
+		for _, u := range d.Unblocked {
+			unblocked[u.Workload] = true
+		}
+		for _, i := range lost {
+			for _, r := range st.residents[i] {
+				if r.refused && r.workload >= 0 && unblocked[st.workloads[r.workload].name] {
+					d.HangUnknown = true
+				}
+			}
+		}
+	}
 	slices.SortFunc(d.Stranded, func(a, b Stranded) int {
 		return cmp.Or(cmp.Compare(b.Pods, a.Pods), cmp.Compare(a.Workload, b.Workload))
 	})

@@ -226,6 +226,11 @@ func runCase(t *testing.T, env *testenv.Env, c *Case) *outcome {
 	}
 
 	o.predicted, o.before = predicted, describe(c, snap)
+	for _, n := range disruption.Analyze(snap).Nodes {
+		if n.Name == o.target && n.Blocked {
+			o.before += fmt.Sprintf("  drain pre-flight of %s: blocked by %+v\n", n.Name, n.Blocking)
+		}
+	}
 	var blocked map[string]bool
 	switch c.Experiment {
 	case NodeLoss:
@@ -349,11 +354,13 @@ func find(ds []capacity.Domain, name string) capacity.Domain {
 // PDB refuses an eviction now (the disruption analysis's pre-flight), or
 // the drain spends a PDB's budget on pods whose replacements find no
 // place (the capacity simulation); unknown where that turns on which pod
-// goes last.
+// goes last, or on pending pods the drain lets in.
 func drainHangs(s *cluster.Snapshot, node string, d capacity.Domain) (hangs, unknown bool) {
 	for _, n := range disruption.Analyze(s).Nodes {
 		if n.Name == node && n.Blocked {
-			return true, false
+			// Refused now; unless the drain lets that workload's
+			// pending pods in and its PDB allows the eviction then.
+			return !d.HangUnknown, d.HangUnknown
 		}
 	}
 	return d.Hangs, d.HangUnknown
