@@ -307,7 +307,7 @@ func (h *Hypotheses) answer(x hypothesis, at time.Time) Answer {
 }
 
 var hypothesesSpec = Spec{
-	Name: "hypotheses", Modes: Central | Demo, DefaultEnabled: true, Reads: reads("poddisruptionbudgets", "services"),
+	Name: "hypotheses", Modes: Central | Demo, DefaultEnabled: true, Reads: reads("poddisruptionbudgets", "services", "persistentvolumeclaims", "persistentvolumes"),
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_hypothesis_holds", Type: Gauge, Stability: Experimental,
 			Help: "1 if the steady-state hypothesis holds, 0 if not (what /hypotheses/<name> answers with 200 or 503); absent while it is unknown.", Labels: []string{"hypothesis"}, Bound: "one series per hypothesis (user-defined ones: 200 at most)"},

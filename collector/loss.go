@@ -16,8 +16,13 @@ const maxLossNodes = 10
 // Services tell which Recreate Deployments serve traffic.
 var lossReads = reads("services")
 
+// capacityReads: claims and volumes say where a pod that mounts one may
+// go; without them (forbidden) those pods are unknown, the rest still
+// simulated, so the analysis does not require them.
+var capacityReads = append(reads("persistentvolumeclaims", "persistentvolumes"), "services")
+
 var lossSpec = Spec{
-	Name: "loss", Modes: Central | Demo, DefaultEnabled: true, Reads: lossReads,
+	Name: "loss", Modes: Central | Demo, DefaultEnabled: true, Reads: capacityReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_workload_ready_after_zone_loss", Type: Gauge, Stability: Experimental,
 			Help: "Ready replicas the workload keeps if the zone holding most of them is lost (0: one zone takes it down). The node counterpart is kube_reliability_workload_replicas_ready minus kube_reliability_workload_node_max_ready_replicas. Absent while a ready replica runs on a node without a zone label.", Labels: workloadLabels, Bound: "one series per workload of 2 or more replicas with a ready one"},
@@ -48,9 +53,9 @@ var lossSpec = Spec{
 		{Name: "kube_reliability_cluster_absorbs_zone_loss", Type: Gauge, Stability: Experimental,
 			Help: "1 if the other zones could hold the re-created pods of any one lost zone, else 0. Absent without zone labels, and when no zone strands a pod but some leave pods undecided (kube_reliability_zone_loss_pods_unknown).", Bound: "one series"},
 		{Name: "kube_reliability_node_loss_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
-			Help: "kube_reliability_node_loss_pods_unschedulable by the scheduler filter that rejects the most nodes for each pod: insufficient_<resource> (cpu, memory, ephemeral_storage, extended resources such as nvidia_com_gpu), pod_count, host_port, topology_spread, pod_affinity, pod_anti_affinity, node_selector_or_affinity, taint, node_unschedulable, no_nodes; and scheduling_order or preemption_victim for pods certain to find no place in any order tried while which workload's they are is undecided.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
+			Help: "kube_reliability_node_loss_pods_unschedulable by the scheduler filter that rejects the most nodes for each pod: insufficient_<resource> (cpu, memory, ephemeral_storage, extended resources such as nvidia_com_gpu), pod_count, host_port, topology_spread, pod_affinity, pod_anti_affinity, node_selector_or_affinity, taint, node_unschedulable, volume_zone (their PersistentVolumes cannot be reached from the nodes left), no_nodes; and scheduling_order, preemption_victim or node_choice for pods certain to find no place in any order tried while which workload's they are is undecided.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
 		{Name: "kube_reliability_node_loss_pods_unknown", Type: Gauge, Stability: Experimental,
-			Help: "Pods that controllers would re-create if this node were lost whose fate the simulation cannot know, by reason: volume_topology (they mount a PersistentVolumeClaim), other_scheduler (spec.schedulerName is not the default scheduler), scheduling_order (whether they find room depends on the order in which the scheduler meets them and other pods of one priority), preemption_victim (a preemption may evict them or other pods of their priority: the scheduler decides by start times). Counted in neither placed nor unschedulable.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 3 reasons"},
+			Help: "Pods that controllers would re-create if this node were lost whose fate the simulation cannot know, by reason: volume_topology (they mount a PersistentVolumeClaim that is unbound, or whose claim or volume the exporter cannot read), other_scheduler (spec.schedulerName is not the default scheduler), scheduling_order (whether they find room depends on the order in which the scheduler meets them and the other re-created pods), preemption_victim (a preemption may evict them or other pods of their priority: the scheduler decides by start times), node_choice (whether they find room depends on which of several fitting nodes the scheduler's scores give the pods placed before them). Counted in neither placed nor unschedulable.", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 5 reasons"},
 		{Name: "kube_reliability_zone_loss_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
 			Help: "kube_reliability_zone_loss_pods_unschedulable by the scheduler filter that rejects the most nodes for each pod (reasons as for kube_reliability_node_loss_pods_unschedulable_by_reason).", Labels: []string{"zone", "reason"}, Bound: "one series per zone and reason found"},
 		{Name: "kube_reliability_zone_loss_pods_unknown", Type: Gauge, Stability: Experimental,
@@ -60,7 +65,7 @@ var lossSpec = Spec{
 		{Name: "kube_reliability_node_drain_pods_unschedulable_by_reason", Type: Gauge, Stability: Experimental,
 			Help: "kube_reliability_node_drain_pods_unschedulable by reason (as for kube_reliability_node_loss_pods_unschedulable_by_reason).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, one series per reason found"},
 		{Name: "kube_reliability_node_drain_pods_unknown", Type: Gauge, Stability: Experimental,
-			Help: "Pods that draining the node would evict whose fate the simulation cannot know, by reason: those of kube_reliability_node_loss_pods_unknown, and drain_order (whether they find room depends on which pods are still on the draining node when they are scheduled: they count for spread and pod affinity).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 5 reasons"},
+			Help: "Pods that draining the node would evict whose fate the simulation cannot know, by reason: those of kube_reliability_node_loss_pods_unknown, and drain_order (whether they find room depends on which pods are still on the draining node when they are scheduled: they count for spread and pod affinity).", Labels: []string{"node", "reason"}, Bound: "10 nodes at most, 6 reasons"},
 		{Name: "kube_reliability_node_drain_stalls", Type: Gauge, Stability: Experimental,
 			Help: "1 if draining the node would hang partway: its evictions spend a PodDisruptionBudget's allowed disruptions on pods whose replacements find no place, so they never become ready, the budget never comes back, and the eviction of the PDB's next pod is refused for good. For the nodes whose drain strands the most (kube_reliability_node_drain_blocked says whether a drain hangs right away).", Labels: []string{"node"}, Bound: "10 series at most"},
 		{Name: "kube_reliability_capacity_pods_unknown_requests", Type: Gauge, Stability: Experimental,

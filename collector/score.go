@@ -19,7 +19,8 @@ import (
 )
 
 // The score weighs the findings of every analysis: it reads what they read.
-var scoreReads = reads("poddisruptionbudgets", "services", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses")
+var scoreReads = reads("poddisruptionbudgets", "services", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses",
+	"persistentvolumeclaims", "persistentvolumes")
 
 var scoreSpec = Spec{
 	Name: "score", Modes: Central | Demo, DefaultEnabled: true, Reads: scoreReads,

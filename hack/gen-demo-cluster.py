@@ -35,6 +35,10 @@ def template(app, spread=None):
     if app == "trainer":
         # On the TPU node only.
         spec["nodeSelector"] = {"accelerator": "tpu"}
+    if app == "search":
+        # Placed by a second, bin-packing scheduler: where its replicas
+        # would go after a loss is that scheduler's call (unknown).
+        spec["schedulerName"] = "bin-packer"
     if app == "ledger":
         # A schema-migration init container nobody gave requests to.
         spec["initContainers"] = [{"name": "migrate", "image": "registry.example/ledger-migrate:1"}]
@@ -133,9 +137,24 @@ for o in objs:
                                              "ready": False, "restartCount": 17,
                                              "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]
 # A stateful database with required anti-affinity: one per node.
-# Its volumes (one claim per replica) may live in one zone: where a lost
-# node's or zone's replicas could go is unknown without their topology.
+# Its volumes (one claim per replica) are zonal disks: each replica can
+# only run in its volume's zone, so losing zone a strands two of them.
 statefulset("payments", "ledger", 3, ["node-a1", "node-b1", "node-a2"], spread="required", claims=["data"])
+for i, z in enumerate(["eu-west-1a", "eu-west-1b", "eu-west-1a"]):
+    claim, volume = "data-ledger-%d" % i, "pvc-ledger-%d" % i
+    objs.append({"apiVersion": "v1", "kind": "PersistentVolume",
+                 "metadata": {"name": volume, "labels": {zone: z}},
+                 "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"],
+                          "csi": {"driver": "disk.csi.example", "volumeHandle": volume},
+                          "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "payments", "name": claim},
+                          "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                              {"key": zone, "operator": "In", "values": [z]}]}]}}},
+                 "status": {"phase": "Bound"}})
+    objs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                 "metadata": {"name": claim, "namespace": "payments", "labels": {"app": "ledger"}},
+                 "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": volume,
+                          "resources": {"requests": {"storage": "10Gi"}}},
+                 "status": {"phase": "Bound"}})
 # A bare ReplicaSet someone created by hand, both replicas on one node.
 bare_replicaset("payments", "legacy-worker", 2, ["node-b2", "node-b2"])
 # A DaemonSet's pods are not a placement problem: excluded.

@@ -318,7 +318,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	// Watched resource kinds: 14 core, 2 webhook configurations (the
 	// certificates collector reads them), 3 Helm storages, 3 Gateway API,
 	// cert-manager's Certificates.
-	const workloads, zones, resources = 14, 3, 23
+	const workloads, zones, resources = 14, 3, 25
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1
 	budget := map[string]int{

@@ -28,6 +28,9 @@ const (
 	ReasonPodAffinity       = "pod_affinity"
 	ReasonPodAntiAffinity   = "pod_anti_affinity"
 	ReasonNoNodes           = "no_nodes"
+	// ReasonVolumeZone: the pod's volumes cannot be reached from the
+	// node (PersistentVolume node affinity or zone labels).
+	ReasonVolumeZone = "volume_zone"
 )
 
 // Reasons the simulation cannot know a pod's fate: it reports those pods
@@ -48,6 +51,11 @@ const (
 	// UnknownPreemption: a preemption might evict the pod or another of
 	// the same priority; the scheduler decides by start times.
 	UnknownPreemption = "preemption_victim"
+	// UnknownNodeChoice: whether the pod finds room depends on which of
+	// several fitting nodes the scheduler's scoring gives the pods placed
+	// before it (scores the simulation only approximates, ties it breaks
+	// at random).
+	UnknownNodeChoice = "node_choice"
 )
 
 // Stranded is one workload's share of a domain's loss.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
@@ -80,6 +81,12 @@ type workload struct {
 	// repelledBy: the required anti-affinity terms of other workloads (or
 	// its own) that select its pods.
 	repelledBy []antiKey
+	// attractedBy: the required pod affinity terms of other workloads (or
+	// its own) that select its pods: the scheduler prefers their domains.
+	attractedBy []antiKey
+	// volumeNodes, when set, are the nodes its pods' volumes can be
+	// reached from (their claims' PersistentVolumes).
+	volumeNodes []bool
 	// spec is the template's pod spec (node affinity and tolerations),
 	// shared with the snapshot.
 	spec *corev1.PodSpec
@@ -135,6 +142,15 @@ type state struct {
 	drainPresent, anyConstrained bool
 	// lastTie: a preemption with equally good nodes takes the last.
 	lastTie bool
+	// mostAllocated: placements take the fitting node the scheduler's
+	// score likes least (most allocated) instead of best: what differs
+	// from the usual run hangs on the scheduler's node choice.
+	mostAllocated bool
+	// lowFirst: the queue takes lower priorities first (replacements
+	// arriving in that order), not higher.
+	lowFirst bool
+	// counting: runs skip the reasons pods find no place (counted).
+	counting bool
 	// samePriority: every pod has one priority; no preemption.
 	samePriority    bool
 	unknownRequests int
@@ -220,9 +236,27 @@ func build(s *cluster.Snapshot) *state {
 	}
 	budgets := map[string]int32{}
 	prio := map[int32]bool{}
+	vols := newVolumes(s)
+	statefulSets := make(map[*metav1.ObjectMeta]*appsv1.StatefulSet, len(s.StatefulSets))
+	for _, ss := range s.StatefulSets {
+		statefulSets[&ss.ObjectMeta] = ss
+	}
 	for _, w := range cluster.Workloads(s) {
-		var id int32 = -1
-		var wl *workload
+		// A workload's pods whose volumes pin them to different nodes (a
+		// StatefulSet's claims, one per pod, in several zones) are
+		// simulated as one workload per pin, reported under one name.
+		ids := map[string]int32{}
+		var sts *appsv1.StatefulSet
+		if w.Kind == cluster.KindStatefulSet {
+			sts = statefulSets[w.Meta]
+		}
+		var spec *corev1.PodSpec
+		if w.Template != nil {
+			spec = &w.Template.Spec
+		} else {
+			spec = &corev1.PodSpec{}
+		}
+		unknownVolumes := false
 		for _, p := range w.Pods {
 			i, ok := index[p.NodeName]
 			waiting := p.NodeName == "" && !p.Terminating && w.Kind != cluster.KindDaemonSet
@@ -230,12 +264,20 @@ func build(s *cluster.Snapshot) *state {
 				continue
 			}
 			placed[p] = true
-			if id < 0 {
+			key, pin, known := vols.pin(st, p.Namespace, claimNames(w, spec, sts, p.Name))
+			unknownVolumes = unknownVolumes || !known
+			id, seen := ids[key]
+			if !seen {
 				id = int32(len(st.workloads))
+				ids[key] = id
 				st.workloads = append(st.workloads, st.workloadOf(w, s, vector))
-				wl = &st.workloads[id]
-				wl.priority = p.Priority
+				st.workloads[id].priority = p.Priority
+				if pin != nil {
+					st.workloads[id].volumeNodes = pin
+					st.workloads[id].constrained = true
+				}
 			}
+			wl := &st.workloads[id]
 			prio[p.Priority] = true
 			if waiting {
 				st.pending = append(st.pending, id)
@@ -263,6 +305,20 @@ func build(s *cluster.Snapshot) *state {
 				continue // dies with its node; a terminating pod is gone already
 			}
 			st.movers[i] = append(st.movers[i], mover{workload: id, from: r})
+		}
+		if unknownVolumes {
+			// A claim unbound or not read: where its pods may go is not
+			// known, for any pod of the workload.
+			for _, id := range ids {
+				wl := &st.workloads[id]
+				if wl.unknown == "" {
+					wl.unknown = UnknownVolume
+				}
+				if wl.volumeNodes != nil {
+					wl.volumeNodes = nil
+					wl.constrained = len(wl.anti)+len(wl.affinity)+len(wl.spread)+len(wl.ports) > 0
+				}
+			}
 		}
 	}
 	for _, p := range s.Pods {
@@ -301,8 +357,41 @@ func build(s *cluster.Snapshot) *state {
 			}
 		}
 	}
+	// Required pod affinity terms, indexed the same way: the scheduler
+	// scores the domains of the pods whose terms select an incoming pod
+	// higher (InterPodAffinity, hardPodAffinityWeight).
+	affIndex, affUnindexed := map[string][]antiKey{}, []antiKey(nil)
+	for o := range st.workloads {
+		for t := range st.workloads[o].affinity {
+			key := antiKey{o, t}
+			if ks := requiredLabels(st.workloads[o].affinity[t].sel); ks != nil {
+				for _, k := range ks {
+					affIndex[k] = append(affIndex[k], key)
+				}
+			} else {
+				affUnindexed = append(affUnindexed, key)
+			}
+		}
+	}
 	for k := range st.workloads {
 		wl := &st.workloads[k]
+		attracted := map[antiKey]bool{}
+		attract := func(keys []antiKey) {
+			for _, key := range keys {
+				if attracted[key] {
+					continue
+				}
+				attracted[key] = true
+				if st.workloads[key.owner].affinity[key.term].matches(wl.ns, wl.labels) {
+					wl.attractedBy = append(wl.attractedBy, key)
+					wl.constrained = true
+				}
+			}
+		}
+		for l, v := range wl.labels {
+			attract(affIndex[l+"="+v])
+		}
+		attract(affUnindexed)
 		st.anyConstrained = st.anyConstrained || wl.constrained
 		seen := map[antiKey]bool{}
 		check := func(keys []antiKey) {
@@ -405,28 +494,8 @@ func (st *state) workloadOf(w *cluster.Workload, s *cluster.Snapshot, vector fun
 	switch {
 	case spec.SchedulerName != "" && spec.SchedulerName != corev1.DefaultSchedulerName:
 		out.unknown = UnknownScheduler
-	case hasClaims(w, spec, s):
-		out.unknown = UnknownVolume
 	}
 	return out
-}
-
-// hasClaims: the pods mount a PersistentVolumeClaim (from the template or
-// a StatefulSet's claim templates).
-func hasClaims(w *cluster.Workload, spec *corev1.PodSpec, s *cluster.Snapshot) bool {
-	for _, v := range spec.Volumes {
-		if v.PersistentVolumeClaim != nil || v.Ephemeral != nil {
-			return true
-		}
-	}
-	if w.Kind == cluster.KindStatefulSet {
-		for _, ss := range s.StatefulSets {
-			if &ss.ObjectMeta == w.Meta {
-				return len(ss.Spec.VolumeClaimTemplates) > 0
-			}
-		}
-	}
-	return false
 }
 
 func portsOf(spec *corev1.PodSpec) []hostPort {

@@ -55,6 +55,12 @@ type Snapshot struct {
 	// ScaledObjects are KEDA's autoscalers, where that CRD exists.
 	ScaledObjects []ScaledObject
 
+	// PersistentVolumeClaims and PersistentVolumes say where a pod that
+	// mounts a claim may run: its volume's node affinity and zone labels
+	// (nothing else of them is kept).
+	PersistentVolumeClaims []*corev1.PersistentVolumeClaim
+	PersistentVolumes      []*corev1.PersistentVolume
+
 	// Admission webhooks carry the CA bundle their serving certificate
 	// must chain to (audit reads them from manifests).
 	ValidatingWebhookConfigurations []*admissionregistrationv1.ValidatingWebhookConfiguration

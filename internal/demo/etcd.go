@@ -96,6 +96,13 @@ func (d *Etcd) fill(ctx context.Context) error {
 		if st.DbSize >= EtcdQuotaBytes*6/10 {
 			return nil
 		}
+		if st.DbSize >= EtcdQuotaBytes*4/10 {
+			// Near the mark, let each write's batch commit before the
+			// next size is read: a size read while writes are pending
+			// lags by tens of megabytes, and the file then grew past the
+			// quota.
+			time.Sleep(150 * time.Millisecond)
+		}
 		if _, err := c.Put(ctx, fmt.Sprintf("/registry/demo/blob-%03d", i%64), value); err != nil {
 			return fmt.Errorf("demo etcd fill: %w", err)
 		}

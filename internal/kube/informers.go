@@ -52,7 +52,8 @@ type Informers struct {
 // Resources lists every resource New can watch.
 var Resources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets",
 	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services",
-	"horizontalpodautoscalers", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
+	"horizontalpodautoscalers", "validatingwebhookconfigurations", "mutatingwebhookconfigurations",
+	"persistentvolumeclaims", "persistentvolumes"}
 
 // resourceGVRs are the API paths of Resources.
 var resourceGVRs = map[string]schema.GroupVersionResource{
@@ -72,6 +73,8 @@ var resourceGVRs = map[string]schema.GroupVersionResource{
 	"horizontalpodautoscalers":        {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
 	"validatingwebhookconfigurations": {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"},
 	"mutatingwebhookconfigurations":   {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"},
+	"persistentvolumeclaims":          {Version: "v1", Resource: "persistentvolumeclaims"},
+	"persistentvolumes":               {Version: "v1", Resource: "persistentvolumes"},
 }
 
 // New builds the informers of resources (see Resources) on client.
@@ -113,6 +116,8 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger,
 		"mutatingwebhookconfigurations": func() cache.SharedIndexInformer {
 			return f.Admissionregistration().V1().MutatingWebhookConfigurations().Informer()
 		},
+		"persistentvolumeclaims": func() cache.SharedIndexInformer { return core.PersistentVolumeClaims().Informer() },
+		"persistentvolumes":      func() cache.SharedIndexInformer { return core.PersistentVolumes().Informer() },
 	}
 	for _, r := range resources {
 		newInformer, ok := constructors[r]
@@ -258,6 +263,8 @@ func (i *Informers) list(unsynced []string) (*cluster.Snapshot, error) {
 	s.HorizontalPodAutoscalers, err = list[*autoscalingv2.HorizontalPodAutoscaler](i.stores["horizontalpodautoscalers"], err)
 	s.ValidatingWebhookConfigurations, err = list[*admissionregistrationv1.ValidatingWebhookConfiguration](i.stores["validatingwebhookconfigurations"], err)
 	s.MutatingWebhookConfigurations, err = list[*admissionregistrationv1.MutatingWebhookConfiguration](i.stores["mutatingwebhookconfigurations"], err)
+	s.PersistentVolumeClaims, err = list[*corev1.PersistentVolumeClaim](i.stores["persistentvolumeclaims"], err)
+	s.PersistentVolumes, err = list[*corev1.PersistentVolume](i.stores["persistentvolumes"], err)
 	if err != nil {
 		return nil, err
 	}

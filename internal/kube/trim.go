@@ -63,6 +63,27 @@ func Transform(obj any) (any, error) {
 		}
 		o.Status = appsv1.StatefulSetStatus{}
 		return o, nil
+	case *corev1.PersistentVolumeClaim:
+		// The volume it is bound to: where that volume can be reached
+		// decides where the claim's pods may run.
+		return &corev1.PersistentVolumeClaim{TypeMeta: o.TypeMeta,
+			ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
+			Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: o.Spec.VolumeName}}, nil
+	case *corev1.PersistentVolume:
+		// The nodes that reach it: its node affinity, and the zone labels
+		// the scheduler's VolumeZone filter reads.
+		out := &corev1.PersistentVolume{TypeMeta: o.TypeMeta,
+			ObjectMeta: metav1.ObjectMeta{Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
+			Spec:       corev1.PersistentVolumeSpec{NodeAffinity: o.Spec.NodeAffinity}}
+		for _, k := range []string{corev1.LabelTopologyZone, corev1.LabelFailureDomainBetaZone, corev1.LabelTopologyRegion, corev1.LabelFailureDomainBetaRegion} {
+			if v, ok := o.Labels[k]; ok {
+				if out.Labels == nil {
+					out.Labels = map[string]string{}
+				}
+				out.Labels[k] = v
+			}
+		}
+		return out, nil
 	case *appsv1.DaemonSet:
 		trimMeta(&o.ObjectMeta)
 		trimTemplate(&o.Spec.Template)

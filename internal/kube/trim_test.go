@@ -246,3 +246,37 @@ func TestTrimGatewayListeners(t *testing.T) {
 		t.Errorf("kept %d certificate references, want the first", len(refs))
 	}
 }
+
+// Claims keep the volume they are bound to, volumes where they can be
+// reached from; nothing else (sizes, sources, annotations, status).
+func TestTransformTrimsClaimsAndVolumes(t *testing.T) {
+	t.Parallel()
+	affinity := &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+		MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: []string{"a"}}}}}}}
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: "pv", Labels: map[string]string{corev1.LabelTopologyZone: "a", "team": "x"}, Annotations: map[string]string{"x": "y"}},
+		Spec: corev1.PersistentVolumeSpec{NodeAffinity: affinity, Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/x"}}},
+		Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound},
+	}
+	got, err := Transform(pv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv", Labels: map[string]string{corev1.LabelTopologyZone: "a"}},
+		Spec: corev1.PersistentVolumeSpec{NodeAffinity: affinity}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("volume: got %+v, want %+v", got, want)
+	}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "data-db-0", Labels: map[string]string{"app": "db"}},
+		Spec:   corev1.PersistentVolumeClaimSpec{VolumeName: "pv", StorageClassName: new("zonal")},
+		Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound}}
+	got, err = Transform(pvc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantClaim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "data-db-0"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv"}}
+	if !reflect.DeepEqual(got, wantClaim) {
+		t.Errorf("claim: got %+v, want %+v", got, wantClaim)
+	}
+}

@@ -61,6 +61,8 @@ var Analyzed = map[schema.GroupVersionKind]bool{
 	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):             true,
 	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  true,
 	corev1.SchemeGroupVersion.WithKind("Service"):                        true,
+	corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"):          true,
+	corev1.SchemeGroupVersion.WithKind("PersistentVolume"):               true,
 	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): true,
 	ScaledObjectGVK: true,
 	admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"): true,

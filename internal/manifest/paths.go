@@ -188,6 +188,11 @@ func Snapshot(objs []Object) *cluster.Snapshot {
 		case *corev1.Service:
 			fill(&v.ObjectMeta, "Service")
 			s.Services = append(s.Services, v)
+		case *corev1.PersistentVolumeClaim:
+			fill(&v.ObjectMeta, "PersistentVolumeClaim")
+			s.PersistentVolumeClaims = append(s.PersistentVolumeClaims, v)
+		case *corev1.PersistentVolume:
+			s.PersistentVolumes = append(s.PersistentVolumes, v)
 		}
 	}
 	return s

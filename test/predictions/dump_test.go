@@ -65,6 +65,10 @@ func dump(t *testing.T, client kubernetes.Interface) string {
 	add(apps, "DaemonSet", dss, err)
 	pdbs, err := client.PolicyV1().PodDisruptionBudgets("").List(ctx, all)
 	add(policy, "PodDisruptionBudget", pdbs, err)
+	pvcs, err := client.CoreV1().PersistentVolumeClaims("").List(ctx, all)
+	add(core, "PersistentVolumeClaim", pvcs, err)
+	pvs, err := client.CoreV1().PersistentVolumes().List(ctx, all)
+	add(core, "PersistentVolume", pvs, err)
 	b, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,10 @@ type Case struct {
 	StatefulSets []*appsv1.StatefulSet
 	DaemonSets   []*appsv1.DaemonSet
 	PDBs         []*policyv1.PodDisruptionBudget
+	// Volumes and Claims: StatefulSets' claims, each bound ahead to a
+	// volume reachable from one zone (as a zonal cloud disk is).
+	Volumes []*corev1.PersistentVolume
+	Claims  []*corev1.PersistentVolumeClaim
 	// Features lists what the case exercises, for the results table.
 	Features map[string]bool
 }
@@ -52,6 +56,9 @@ type Case struct {
 // cordons, and workloads with the scheduling rules the simulation models.
 func generate(seed uint64) *Case {
 	r := rand.New(rand.NewPCG(seed, 0x6b7265))
+	// Volumes draw from a stream of their own: cases keep the clusters
+	// they had before volumes were generated.
+	rv := rand.New(rand.NewPCG(seed, 0x766f6c))
 	c := &Case{Seed: seed, Namespace: fmt.Sprintf("case-%d", seed), Features: map[string]bool{}}
 	c.Experiment = []string{NodeLoss, ZoneLoss, Drain}[seed%3]
 	chance := func(p float64) bool { return r.Float64() < p }
@@ -170,6 +177,9 @@ func generate(seed uint64) *Case {
 			}
 			c.StatefulSets = append(c.StatefulSets, s)
 			c.Features["statefulset"] = true
+			if rv.Float64() < 0.5 {
+				c.zonalVolumes(s, rv)
+			}
 		} else {
 			c.Deployments = append(c.Deployments, &appsv1.Deployment{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.Namespace},
@@ -205,6 +215,45 @@ func generate(seed uint64) *Case {
 		c.Features["daemonset"] = true
 	}
 	return c
+}
+
+// zonalVolumes gives s a claim template and binds each replica's claim
+// ahead of time to a volume in a zone drawn from rv. The scheduler then
+// keeps each pod in its volume's zone (VolumeBinding), and a pod whose
+// zone is lost has nowhere to go.
+func (c *Case) zonalVolumes(s *appsv1.StatefulSet, rv *rand.Rand) {
+	const template = "data"
+	size := resource.MustParse("1Gi")
+	s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
+		ObjectMeta: metav1.ObjectMeta{Name: template},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: new(""), Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}},
+	}}
+	s.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: template, MountPath: "/data"}}
+	for k := range *s.Spec.Replicas {
+		claim := fmt.Sprintf("%s-%s-%d", template, s.Name, k)
+		zone := c.Zones[rv.IntN(len(c.Zones))]
+		pv := &corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("c%d-%s-%d", c.Seed, s.Name, k)},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: size},
+				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+				PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + claim}},
+				ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: c.Namespace, Name: claim},
+				NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+					MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: []string{zone}}},
+				}}}},
+			},
+		}
+		pvc := &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: c.Namespace, Labels: map[string]string{"app": s.Name}},
+			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: pv.Spec.AccessModes, StorageClassName: new(""), VolumeName: pv.Name,
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}},
+		}
+		c.Volumes, c.Claims = append(c.Volumes, pv), append(c.Claims, pvc)
+	}
+	c.Features["zonal_volume"] = true
 }
 
 // workloadKey names a workload as the simulation does.

@@ -167,6 +167,8 @@ var reasonWords = []struct{ prefix, reason string }{
 	{"node(s) didn't match pod anti-affinity rules", "pod_anti_affinity"},
 	{"node(s) didn't satisfy existing pods anti-affinity rules", "pod_anti_affinity"},
 	{"node(s) had volume node affinity conflict", "volume_zone"},
+	{"node(s) didn't match PersistentVolume's node affinity", "volume_zone"},
+	{"node(s) had no available volume zone", "volume_zone"},
 }
 
 var countedPart = regexp.MustCompile(`^(\d+) (.*)$`)

@@ -194,6 +194,13 @@ func runCase(t *testing.T, env *testenv.Env, c *Case) *outcome {
 	for _, p := range c.PDBs {
 		must(t, create(ctx, client.PolicyV1().PodDisruptionBudgets(c.Namespace), p))
 	}
+	for _, v := range c.Volumes {
+		must(t, create(ctx, client.CoreV1().PersistentVolumes(), v))
+	}
+	for _, pvc := range c.Claims {
+		must(t, create(ctx, client.CoreV1().PersistentVolumeClaims(c.Namespace), pvc))
+	}
+	waitBound(t, client, c)
 	for _, d := range c.DaemonSets {
 		must(t, create(ctx, client.AppsV1().DaemonSets(c.Namespace), d))
 	}
@@ -312,11 +319,41 @@ func snapshot(t *testing.T, client kubernetes.Interface) *cluster.Snapshot {
 	if !inf.WaitForSync(ctx) {
 		t.Fatalf("informers did not sync: %+v", inf.Status())
 	}
-	s, err := inf.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Claims and volumes are not core caches: wait for them too, or
+	// their pods would be predicted unknown.
+	var s *cluster.Snapshot
+	testenv.Eventually(t, 30*time.Second, func() error {
+		var err error
+		if s, err = inf.Snapshot(); err != nil {
+			return err
+		}
+		if len(s.Unsynced) > 0 {
+			return fmt.Errorf("not synced: %v", s.Unsynced)
+		}
+		return nil
+	})
 	return s
+}
+
+// waitBound waits until the volume controller has bound every claim of c
+// to its volume: the scheduler places a pod only once its claims are.
+func waitBound(t *testing.T, client kubernetes.Interface, c *Case) {
+	t.Helper()
+	if len(c.Claims) == 0 {
+		return
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		l, err := client.CoreV1().PersistentVolumeClaims(c.Namespace).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, pvc := range l.Items {
+			if pvc.Status.Phase != corev1.ClaimBound {
+				return fmt.Errorf("claim %s is %s", pvc.Name, pvc.Status.Phase)
+			}
+		}
+		return nil
+	})
 }
 
 // target picks the node or zone the experiment takes: for a node, the
@@ -487,6 +524,14 @@ func teardown(t *testing.T, client kubernetes.Interface, c *Case) {
 			t.Errorf("teardown of %s: %v", c.Namespace, err)
 		}
 	}
+	if err := client.CoreV1().PersistentVolumeClaims(c.Namespace).DeleteCollection(ctx, all, metav1.ListOptions{}); err != nil {
+		t.Errorf("teardown of %s: %v", c.Namespace, err)
+	}
+	for _, v := range c.Volumes {
+		if err := client.CoreV1().PersistentVolumes().Delete(ctx, v.Name, all); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("delete volume %s: %v", v.Name, err)
+		}
+	}
 	for _, n := range c.Nodes {
 		err := client.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -643,6 +688,9 @@ func describe(c *Case, s *cluster.Snapshot) string {
 		fmt.Fprintf(&b, "  %s %s: req=%v sel=%v tol=%d affinity=%s spread=%s prio=%s ports=%v\n", w.Kind, w.Meta.Name,
 			spec.Containers[0].Resources.Requests, spec.NodeSelector, len(spec.Tolerations), affinityOf(spec.Affinity),
 			spreadOf(spec.TopologySpreadConstraints), spec.PriorityClassName, spec.Containers[0].Ports)
+	}
+	for _, v := range c.Volumes {
+		fmt.Fprintf(&b, "  volume %s for %s in %v\n", v.Name, v.Spec.ClaimRef.Name, v.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions[0].Values)
 	}
 	return b.String()
 }

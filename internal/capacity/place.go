@@ -1,0 +1,279 @@
+package capacity
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// place finds a node for a pod of w, or -1 (why says why).
+func (sm *sim) place(w int32) int32 {
+	st := sm.st
+	wl := &st.workloads[w]
+	nodes := st.classes[wl.class]
+	R := len(st.res)
+	if !wl.constrained {
+		// Nodes by free CPU before the loss, most first: one with less
+		// than the request now had less then too. Leading nodes that
+		// cannot hold the smallest pod still queued stay skipped: free
+		// capacity only shrinks until a preemption (which resets skip).
+		k := sm.skip[wl.class]
+		for k < len(nodes) && (sm.lost[nodes[k]] || sm.short(nodes[k], sm.minReq) >= 0) {
+			k++
+		}
+		sm.skip[wl.class] = k
+		// Among the first maxFeasible nodes that fit, the least
+		// allocated (the scheduler's default score: the mean of free cpu
+		// and memory shares), then the one with fewer of w's pods.
+		best, feasible := int32(-1), 0
+		var bestScore float64
+		for _, i := range nodes[k:] {
+			if !sm.freed && st.base[int(i)*R] < wl.req[0] {
+				break
+			}
+			if sm.lost[i] || sm.short(i, wl.req) >= 0 {
+				continue
+			}
+			score := sm.leastAllocated(i, wl.req)
+			if st.mostAllocated {
+				score = -score
+			}
+			if best < 0 || score > bestScore {
+				best, bestScore = i, score
+			}
+			if feasible++; feasible == maxFeasible {
+				break
+			}
+		}
+		return best
+	}
+	r := sm.rulesFor(w)
+	zone, host := sm.sameCounters(w)
+	best, feasible := int32(-1), 0
+	for _, i := range nodes {
+		if !sm.freed && st.base[int(i)*R] < wl.req[0] {
+			break // by free CPU before the loss, most first: none further fits
+		}
+		if sm.lost[i] || sm.reject(w, i, r) != "" {
+			continue
+		}
+		// The scheduler spreads a workload's pods (its default soft
+		// topology spread) and favours the least allocated node.
+		if best < 0 || sm.better(r, zone, host, wl.req, i, best) {
+			best = i
+		}
+		// Like the scheduler (percentageOfNodesToScore), stop looking
+		// once enough nodes fit: only whether one does is asked.
+		if feasible++; feasible == maxFeasible {
+			break
+		}
+	}
+	return best
+}
+
+// leastAllocated is the share of node i's cpu and memory left free once
+// req is placed, averaged (NodeResourcesFit's LeastAllocated score).
+func (sm *sim) leastAllocated(i int32, req []int64) float64 {
+	R := len(sm.st.res)
+	share := func(j int) float64 {
+		alloc := sm.st.alloc[int(i)*R+j]
+		if alloc <= 0 {
+			return 0
+		}
+		used := int64(0)
+		if req != nil {
+			used = req[j]
+		}
+		return float64(sm.free[int(i)*R+j]-used) / float64(alloc)
+	}
+	return (share(0) + share(1)) / 2
+}
+
+// maxFeasible bounds the fitting nodes compared for one pod.
+const maxFeasible = 100
+
+// better: node a is preferred to b for a pod of the workload whose
+// rules are r and own counters zone and host: more pods whose required
+// affinity selects it in the node's domains (the scheduler's
+// InterPodAffinity score, weighted above the others), then fewer of its
+// pods in the zone, then on the node, then the least allocated.
+func (sm *sim) better(r *rules, zone, host *counter, req []int64, a, b int32) bool {
+	if len(r.attract) > 0 {
+		if aa, ab := sm.attraction(r, a), sm.attraction(r, b); aa != ab {
+			return aa > ab
+		}
+	}
+	za, _ := sm.count(zone, a)
+	zb, _ := sm.count(zone, b)
+	if za != zb {
+		return za < zb
+	}
+	na, _ := sm.count(host, a)
+	nb, _ := sm.count(host, b)
+	if na != nb {
+		return na < nb
+	}
+	if sm.st.mostAllocated {
+		return sm.leastAllocated(a, req) < sm.leastAllocated(b, req)
+	}
+	return sm.leastAllocated(a, req) > sm.leastAllocated(b, req)
+}
+
+// attraction is how many pods whose required affinity selects the pod
+// share a domain of their term with node i.
+func (sm *sim) attraction(r *rules, i int32) int {
+	n := 0
+	for _, c := range r.attract {
+		if k, ok := sm.count(c, i); ok {
+			n += k
+		}
+	}
+	return n
+}
+
+// sameCounters count w's own pods per zone and per node.
+func (sm *sim) sameCounters(w int32) (zone, host *counter) {
+	own := func(_ string, _ map[string]string, x int32) bool { return x == w }
+	zone = sm.st.counterFor(sameKey{w, true}, corev1.LabelTopologyZone, own, nil, byOwner(w))
+	host = sm.st.counterFor(sameKey{w, false}, corev1.LabelHostname, own, nil, byOwner(w))
+	return zone, host
+}
+
+type sameKey struct {
+	w    int32
+	zone bool
+}
+
+// preempt does the scheduler's default preemption for a pod of w: on
+// each node of its class, remove every lower-priority pod; where the pod
+// then passes every filter, reprieve the victims one by one, most
+// important first, where the pod still fits with them back. The node
+// chosen has the lowest highest-victim priority, then the lowest sum of
+// victim priorities, then the fewest victims. It evicts them, places the
+// pod, and returns the workloads to re-create, or false.
+func (sm *sim) preempt(w int32) ([]int32, int, bool) {
+	st := sm.st
+	wl := &st.workloads[w]
+	if st.samePriority || !wl.preempts {
+		return nil, 0, false
+	}
+	bestNode := int32(-1)
+	var bestTop, bestSum int64
+	var bestVictims []podRef
+	var bestAlike, tied []int32
+	ties := 0
+	for _, i := range st.classes[wl.class] {
+		if sm.lost[i] {
+			continue
+		}
+		var vs []podRef
+		for k := range st.residents[i] {
+			p := podRef{node: i, k: k, a: -1}
+			if st.residents[i][k].priority < wl.priority && sm.present(p) {
+				vs = append(vs, p)
+			}
+		}
+		for a, aw := range sm.added[i] {
+			p := podRef{node: i, k: -1, a: a}
+			if st.workloads[aw].priority < wl.priority && sm.present(p) {
+				vs = append(vs, p)
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		for _, v := range vs {
+			sm.remove(v)
+		}
+		if !sm.fitsOn(w, i) {
+			for _, v := range vs {
+				sm.restore(v)
+			}
+			continue
+		}
+		slices.SortStableFunc(vs, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
+		var kept []podRef
+		for _, v := range vs {
+			sm.restore(v)
+			if !sm.fitsOn(w, i) {
+				sm.remove(v)
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == 0 {
+			continue // it fits without evicting anyone (place stopped early)
+		}
+		top, sum := int64(kept[0].priorityIn(sm)), int64(0)
+		for _, v := range kept {
+			sum += int64(v.priorityIn(sm))
+			sm.restore(v)
+		}
+		// Which of several pods of one priority the scheduler evicts,
+		// and which of equally good nodes it picks, turns on the pods'
+		// start times, which the snapshot does not hold: every workload
+		// that could be the victim instead is undecided.
+		alike := sm.alike(vs, kept)
+		switch {
+		case bestNode < 0 || top < bestTop || (top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))):
+			bestNode, bestTop, bestSum, bestVictims, bestAlike = i, top, sum, kept, alike
+			tied, ties = nil, 0
+		case top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
+			tied = append(tied, alike...)
+			ties++
+			if st.lastTie {
+				bestNode, bestVictims, bestAlike = i, kept, alike
+			}
+		}
+	}
+	if bestNode < 0 {
+		return nil, 0, false
+	}
+	if len(tied) > 0 {
+		sm.ambiguous = append(append(sm.ambiguous, tied...), bestAlike...)
+	} else if len(bestAlike) > len(bestVictims) {
+		sm.ambiguous = append(sm.ambiguous, bestAlike...)
+	}
+	if ties > 0 {
+		// Equally good nodes: where the pod goes decides what room the
+		// pods of its priority and below find after it.
+		sm.tie = true
+	}
+	var recreate []int32
+	// Free capacity can now exceed what a node had before the loss.
+	sm.freed = true
+	for _, v := range bestVictims {
+		sm.remove(v)
+		res := sm.podOf(v)
+		if res.workload >= 0 && !st.workloads[res.workload].daemon {
+			recreate = append(recreate, res.workload)
+		}
+	}
+	sm.take(w, bestNode)
+	return recreate, len(bestVictims), true
+}
+
+func (p podRef) priorityIn(sm *sim) int32 { return sm.podOf(p).priority }
+
+// alike lists the workloads of the potential victims that share a
+// priority with a chosen victim (the chosen ones' among them); more
+// workloads than victims means the choice among them is the scheduler's.
+func (sm *sim) alike(potential, kept []podRef) []int32 {
+	prios := map[int32]bool{}
+	for _, v := range kept {
+		prios[v.priorityIn(sm)] = true
+	}
+	seen := map[int32]bool{}
+	var out []int32
+	for _, v := range potential {
+		res := sm.podOf(v)
+		if prios[res.priority] && res.workload >= 0 && !seen[res.workload] {
+			seen[res.workload] = true
+			out = append(out, res.workload)
+		}
+	}
+	if len(out) <= 1 {
+		return nil // one workload: which of its pods goes does not matter
+	}
+	return out
+}

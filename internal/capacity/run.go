@@ -1,0 +1,554 @@
+package capacity
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// simulate re-homes the pods of the lost nodes in the scheduler's queue
+// order (priority, then, among equals, largest request first), then
+// again with each workload's pods first and last, and with every pod on
+// the most allocated fitting node instead of the least: a workload whose
+// fate differs between those runs is undecided.
+func (st *state) simulate(name string, lost []int32) Domain {
+	var queue []int32
+	// Per PDB budget, the drained pods that spend it, by workload.
+	spending := map[int32]map[int32]int{}
+	for _, i := range lost {
+		for _, m := range st.movers[i] {
+			r := &st.residents[i][m.from]
+			if st.drain && r.refused {
+				continue // the drain waits on it: it stays
+			}
+			if st.drain && r.budget >= 0 {
+				if spending[r.budget] == nil {
+					spending[r.budget] = map[int32]int{}
+				}
+				spending[r.budget][m.workload]++
+			}
+			queue = append(queue, m.workload)
+		}
+	}
+	d := Domain{Name: name, Pods: len(queue)}
+	queue = append(queue, st.pending...)
+	first := st.run(lost, queue, bySize(st, false))
+	outcome := first
+	// least is the fewest pods left without a place in any order tried:
+	// that many find none whichever order the scheduler meets them in.
+	least := st.certain(first)
+	switch n := distinct(queue); {
+	case first.failed == 0 || n == 1:
+	case n <= maxOrderChecks:
+		// Among pods of one priority the scheduler takes them in the
+		// order controllers re-create them, which nothing here knows. A
+		// workload's fate is decided when it is the same with its pods
+		// queued first (its best case) and last (its worst).
+		for w, o := range first.byWorkload {
+			bestRun, worstRun := st.counted(lost, queue, placing(w, true)), st.run(lost, queue, placing(w, false))
+			least = min(least, st.certain(bestRun), st.certain(worstRun))
+			best, worst := bestRun.byWorkload[w], worstRun.byWorkload[w]
+			if best.failed != worst.failed {
+				o.undecided = o.failed + o.placedOK
+			} else {
+				o.failed, o.placedOK, o.reason, o.filters = worst.failed, worst.placedOK, worst.reason, worst.filters
+			}
+			outcome.byWorkload[w] = o
+		}
+	default:
+		// Too many workloads to try each first and last: the ones whose
+		// fate differs between largest-first and smallest-first are
+		// undecided, and the rest may be too (said in the docs).
+		second := st.counted(lost, queue, bySize(st, true))
+		least = min(least, st.certain(second))
+		for w, o := range first.byWorkload {
+			if o.failed != second.byWorkload[w].failed {
+				o.undecided = o.failed + o.placedOK
+				outcome.byWorkload[w] = o
+			}
+		}
+	}
+	// The scheduler's scores (the simulation approximates them: least
+	// allocated, then spreading) and its random tie-break choose among
+	// fitting nodes; a workload whose fate changes when every placement
+	// takes the most allocated fitting node instead hangs on that choice.
+	// Both orders: which pods meet the most allocated nodes first matters.
+	undecide := func(other runResult, why string) {
+		least = min(least, st.certain(other))
+		for w, o := range outcome.byWorkload {
+			if o.undecided == 0 && o.failed != other.byWorkload[w].failed {
+				o.undecided = o.failed + o.placedOK
+				o.undecidedWhy = why
+				outcome.byWorkload[w] = o
+			}
+		}
+	}
+	st.mostAllocated = true
+	undecide(st.counted(lost, queue, bySize(st, false)), UnknownNodeChoice)
+	if distinct(queue) > 1 {
+		undecide(st.counted(lost, queue, bySize(st, true)), UnknownNodeChoice)
+	}
+	st.mostAllocated = false
+	if !st.samePriority {
+		// The scheduler's queue puts higher priorities first only among
+		// pods it holds at once: replacements created a moment apart are
+		// placed as they come, and a later, higher-priority one preempts.
+		// A workload whose fate changes when the lowest come first is
+		// undecided.
+		st.lowFirst = true
+		undecide(st.counted(lost, queue, bySize(st, false)), UnknownOrder)
+		st.lowFirst = false
+	}
+	if st.drain && st.anyConstrained {
+		// A drain's evictions and the replacements' scheduling overlap:
+		// a replacement may be placed while pods it is counted with
+		// (spread, affinity) still run on the draining node. Workloads
+		// whose fate differs with those pods still there are undecided.
+		st.drainPresent = true
+		present := st.counted(lost, queue, bySize(st, false))
+		st.drainPresent = false
+		for w, o := range outcome.byWorkload {
+			if o.undecided == 0 && o.failed != present.byWorkload[w].failed {
+				o.undecided = o.failed + o.placedOK
+				o.undecidedWhy = UnknownDrainOrder
+				outcome.byWorkload[w] = o
+			}
+		}
+	}
+	// A drain evicts a PDB's pods while its budget lasts; a replacement
+	// that finds no place never gives its share back. More such pods
+	// than the budget: the drain hangs with the rest still on the node,
+	// and what their replacements would have taken elsewhere stays free
+	// (the others' fate is then open). As many as the budget: it hangs
+	// or not by which pod goes last.
+	for b, byWorkload := range spending {
+		evicted, stranded, placedAny := 0, 0, false
+		for w, n := range byWorkload {
+			evicted += n
+			stranded += outcome.byWorkload[w].failed
+			placedAny = placedAny || outcome.byWorkload[w].placedOK > 0
+		}
+		allowed := st.budgets[b].allowed
+		switch {
+		case evicted <= allowed || stranded < allowed:
+		case stranded > allowed:
+			d.Hangs = true
+			d.HangsOn = append(d.HangsOn, st.budgets[b].name)
+			for w, o := range outcome.byWorkload {
+				if _, spends := byWorkload[w]; spends || (placedAny && o.undecided == 0) {
+					o.undecided, o.undecidedWhy = max(o.failed+o.placedOK, 1), UnknownDrainOrder
+					outcome.byWorkload[w] = o
+				}
+			}
+		default:
+			d.HangUnknown = true
+		}
+	}
+	slices.Sort(d.HangsOn)
+	d.Preempted = outcome.preempted
+	if first.tie {
+		// A preemption had equally good nodes (the scheduler picks by
+		// start times): run again taking the last of them each time, and
+		// what differs is undecided.
+		st.lastTie = true
+		other := st.counted(lost, queue, bySize(st, false))
+		st.lastTie = false
+		for w, o := range first.byWorkload {
+			if o.failed != other.byWorkload[w].failed {
+				first.ambiguous = append(first.ambiguous, w)
+			}
+		}
+		first.ambiguous = append(first.ambiguous, other.ambiguous...)
+	}
+	for _, w := range first.ambiguous {
+		o := outcome.byWorkload[w]
+		o.undecided = max(o.failed+o.placedOK, 1)
+		o.undecidedWhy = UnknownPreemption
+		outcome.byWorkload[w] = o
+	}
+	base := st.waiting()
+	for w, o := range outcome.byWorkload {
+		wl := &st.workloads[w]
+		// Pods that wait without the loss too are not its doing; fewer
+		// waiting after it are pods the loss lets in (a spread or
+		// anti-affinity rule its pods kept unmet).
+		if o.undecided == 0 && wl.unknown == "" {
+			if o.failed -= base[w]; o.failed < 0 {
+				d.Unblocked = append(d.Unblocked, Stranded{Workload: wl.name, Pods: -o.failed})
+				o.failed = 0
+			}
+		}
+		switch {
+		case o.undecided > 0:
+			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.undecided, cmp.Or(o.undecidedWhy, UnknownOrder))
+		case wl.unknown != "":
+			d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, wl.name, o.failed+o.placedOK, wl.unknown)
+		case o.failed > 0:
+			d.add(&d.Unschedulable, &d.Reasons, &d.Stranded, wl.name, o.failed, o.reason)
+			d.Stranded[len(d.Stranded)-1].Filters = o.filters
+		}
+	}
+	// Pods certain to find no place though which ones is undecided: in
+	// the count (under the reason most undecided pods have) and out of
+	// the unknown.
+	baseTotal := 0
+	for w, n := range base {
+		if st.workloads[w].unknown == "" {
+			baseTotal += n
+		}
+	}
+	if extra := least - baseTotal - d.Unschedulable; extra > 0 && !d.Hangs {
+		why, most := UnknownOrder, 0
+		for r, n := range d.UnknownReasons {
+			if n > most || (n == most && r < why) {
+				why, most = r, n
+			}
+		}
+		d.Unschedulable += extra
+		if d.Reasons == nil {
+			d.Reasons = map[string]int{}
+		}
+		d.Reasons[why] += extra
+		d.Unknown = max(0, d.Unknown-extra)
+		if d.UnknownReasons[why] -= extra; d.UnknownReasons[why] <= 0 {
+			delete(d.UnknownReasons, why)
+		}
+	}
+	if st.drain && len(d.Unblocked) > 0 {
+		// A PDB refusing a pod now may allow it once the drain lets the
+		// workload's pending pods in (they become ready, the budget comes
+		// back): whether the drain waits on it forever is then open, and
+		// so is the workload's fate (the pod evicted then needs a place
+		// too, perhaps the one its pending pod just took).
+		unblocked := map[string]bool{}
+		for _, u := range d.Unblocked {
+			unblocked[u.Workload] = true
+		}
+		refused := map[string]int{}
+		for _, i := range lost {
+			for _, r := range st.residents[i] {
+				if r.refused && r.workload >= 0 && unblocked[st.workloads[r.workload].name] {
+					d.HangUnknown = true
+					refused[st.workloads[r.workload].name]++
+				}
+			}
+		}
+		kept := d.Unblocked[:0]
+		for _, u := range d.Unblocked {
+			if n := refused[u.Workload]; n > 0 {
+				d.add(&d.Unknown, &d.UnknownReasons, &d.Undecided, u.Workload, u.Pods+n, UnknownDrainOrder)
+				continue
+			}
+			kept = append(kept, u)
+		}
+		d.Unblocked = kept
+	}
+	// One workload simulated as several (pods its volumes pin apart) is
+	// reported once.
+	d.Stranded, d.Undecided, d.Unblocked = byName(d.Stranded), byName(d.Undecided), byName(d.Unblocked)
+	slices.SortFunc(d.Stranded, func(a, b Stranded) int {
+		return cmp.Or(cmp.Compare(b.Pods, a.Pods), cmp.Compare(a.Workload, b.Workload))
+	})
+	slices.SortFunc(d.Undecided, func(a, b Stranded) int { return cmp.Compare(a.Workload, b.Workload) })
+	if len(d.Stranded) > maxStranded {
+		d.Stranded = d.Stranded[:maxStranded]
+	}
+	if len(d.Undecided) > maxStranded {
+		d.Undecided = d.Undecided[:maxStranded]
+	}
+	return d
+}
+
+// byName merges the entries of one workload: pods summed, the reason
+// of the most pods, every filter.
+func byName(list []Stranded) []Stranded {
+	if len(list) < 2 {
+		return list
+	}
+	at := map[string]int{}
+	most := map[string]int{}
+	var out []Stranded
+	for _, e := range list {
+		k, seen := at[e.Workload]
+		if !seen {
+			at[e.Workload] = len(out)
+			most[e.Workload] = e.Pods
+			out = append(out, e)
+			continue
+		}
+		m := &out[k]
+		m.Pods += e.Pods
+		if e.Pods > most[e.Workload] {
+			m.Reason, most[e.Workload] = e.Reason, e.Pods
+		}
+		for _, f := range e.Filters {
+			if !slices.Contains(m.Filters, f) {
+				m.Filters = append(m.Filters, f)
+			}
+		}
+		slices.Sort(m.Filters)
+	}
+	return out
+}
+
+// certain counts a run's pods left without a place, but those of
+// workloads whose fate is unknown whatever the run says.
+func (st *state) certain(r runResult) int {
+	n := 0
+	for w, f := range r.byWorkload {
+		if st.workloads[w].unknown == "" {
+			n += f.failed
+		}
+	}
+	return n
+}
+
+func (d *Domain) add(total *int, reasons *map[string]int, list *[]Stranded, workload string, pods int, reason string) {
+	if pods == 0 {
+		return
+	}
+	*total += pods
+	if *reasons == nil {
+		*reasons = map[string]int{}
+	}
+	(*reasons)[reason] += pods
+	*list = append(*list, Stranded{Workload: workload, Pods: pods, Reason: reason})
+}
+
+func distinct(ws []int32) int {
+	seen := map[int32]bool{}
+	for _, w := range ws {
+		seen[w] = true
+	}
+	return len(seen)
+}
+
+// waiting is, per workload, how many of its pending pods the scheduler
+// leaves pending with no loss at all.
+func (st *state) waiting() map[int32]int {
+	if st.baseline == nil {
+		st.baseline = map[int32]int{}
+		if len(st.pending) > 0 {
+			for w, f := range st.counted(nil, st.pending, bySize(st, false)).byWorkload {
+				st.baseline[w] = f.failed
+			}
+		}
+	}
+	return st.baseline
+}
+
+// maxRetryPasses bounds how often the pods left without a place are
+// tried again after others were placed or evicted.
+const maxRetryPasses = 8
+
+// maxOrderChecks bounds the workloads of one lost domain whose pods are
+// each tried first and last in the queue (two runs each).
+const maxOrderChecks = 24
+
+// bySize orders pods of one priority largest request first (or
+// smallest), then by workload.
+func bySize(st *state, smallestFirst bool) func(a, b int32) int {
+	return func(a, b int32) int {
+		wa, wb := &st.workloads[a], &st.workloads[b]
+		size := cmp.Or(cmp.Compare(wb.req[0], wa.req[0]), cmp.Compare(wb.req[1], wa.req[1]))
+		if smallestFirst {
+			size = -size
+		}
+		return cmp.Or(size, cmp.Compare(a, b))
+	}
+}
+
+// placing orders w's pods first (or last) among pods of one priority.
+func placing(w int32, first bool) func(a, b int32) int {
+	return func(a, b int32) int {
+		if (a == w) == (b == w) {
+			return cmp.Compare(a, b)
+		}
+		if (a == w) == first {
+			return -1
+		}
+		return 1
+	}
+}
+
+// fate is what one run did with one workload's pods.
+type fate struct {
+	failed, placedOK, undecided int
+	reason                      string
+	// undecidedWhy: UnknownOrder unless set.
+	undecidedWhy string
+	// filters: every filter refusing it on some node.
+	filters []string
+}
+
+type runResult struct {
+	byWorkload map[int32]fate
+	failed     int
+	preempted  int
+	ambiguous  []int32
+	// tie: as sim's.
+	tie bool
+}
+
+// counted is run for the pods left without a place only, not why (the
+// runs that check another order or node choice compare counts; a
+// reason costs a pass over every node).
+func (st *state) counted(lost []int32, queue []int32, tie func(a, b int32) int) runResult {
+	st.counting = true
+	defer func() { st.counting = false }()
+	return st.run(lost, queue, tie)
+}
+
+// run places queue (workload per pod) after the loss of lost.
+func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runResult {
+	sm := st.newSim(lost)
+	q := slices.Clone(queue)
+	slices.SortStableFunc(q, func(a, b int32) int {
+		if st.lowFirst {
+			return cmp.Or(cmp.Compare(st.workloads[a].priority, st.workloads[b].priority), tie(a, b))
+		}
+		return cmp.Or(cmp.Compare(st.workloads[b].priority, st.workloads[a].priority), tie(a, b))
+	})
+	res := runResult{byWorkload: make(map[int32]fate, min(len(q), len(st.workloads)))}
+	sm.minReq = nil
+	lower := func(w int32) {
+		req := st.workloads[w].req
+		if sm.minReq == nil {
+			sm.minReq = slices.Clone(req)
+		}
+		for j, v := range req {
+			sm.minReq[j] = min(sm.minReq[j], v)
+		}
+	}
+	for _, w := range q {
+		lower(w)
+	}
+	// Start every counter the queued pods read before any is placed: a
+	// counter started later must replay every placement so far.
+	seen := map[int32]bool{}
+	for _, w := range q {
+		if seen[w] || !st.workloads[w].constrained {
+			continue
+		}
+		seen[w] = true
+		r := sm.rulesFor(w)
+		zone, host := sm.sameCounters(w)
+		for _, cs := range [][]*counter{r.anti, r.affinity, r.symmetric, r.spread, r.attract, {zone, host}} {
+			for _, c := range cs {
+				if c != nil {
+					sm.deltaOf(c)
+				}
+			}
+		}
+	}
+	// full marks the unconstrained workloads a pod of which found no
+	// node: capacity only shrinks until a preemption frees some, so their
+	// next pods need no search.
+	full := map[int32]bool{}
+	// Unconstrained workloads of one class and request share their
+	// reason within a pass (nothing they read changes but capacity, which
+	// only shrinks).
+	type whyKey struct {
+		class int32
+		req   string
+	}
+	type reasons struct {
+		main    string
+		filters []string
+	}
+	shared := map[whyKey]reasons{}
+	reasonAt := func(w int32) (string, []string) {
+		wl := &st.workloads[w]
+		if wl.constrained {
+			return sm.why(w, nil)
+		}
+		k := whyKey{wl.class, fmt.Sprint(wl.req)}
+		if _, ok := shared[k]; !ok {
+			main, filters := sm.why(w, nil)
+			shared[k] = reasons{main, filters}
+		}
+		return shared[k].main, shared[k].filters
+	}
+	// The scheduler tries a pod it could not place again when the
+	// cluster changes in a way that may let it in: a pod placed (pod
+	// affinity, spread) or evicted (any filter). failedQ holds those pods.
+	var failedQ []int32
+	for pass := 0; ; pass++ {
+		placed, preempted := false, false
+		for len(q) > 0 {
+			w := q[0]
+			q = q[1:]
+			f := res.byWorkload[w]
+			i := int32(-1)
+			if !full[w] {
+				i = sm.place(w)
+			}
+			if i >= 0 {
+				sm.take(w, i)
+				f.placedOK++
+				placed = true
+			} else if recreate, n, ok := sm.preempt(w); ok {
+				clear(full)
+				clear(sm.skip)
+				f.placedOK++
+				res.preempted += n
+				placed, preempted = true, true
+				for _, v := range recreate {
+					lower(v)
+					if st.lowFirst {
+						q = append(q, v) // they come last
+						continue
+					}
+					// Re-created victims queue behind pods of higher priority.
+					at, _ := slices.BinarySearchFunc(q, v, func(x, t int32) int {
+						if c := cmp.Compare(st.workloads[t].priority, st.workloads[x].priority); c != 0 {
+							return c
+						}
+						return -1
+					})
+					q = slices.Insert(q, at, v)
+				}
+			} else {
+				f.failed++
+				res.failed++
+				failedQ = append(failedQ, w)
+				// The reason as of this attempt: the scheduler reports its
+				// last attempt, and tries a pod again only on changes that
+				// may help it (as the retry passes below do).
+				if !st.counting {
+					f.reason, f.filters = reasonAt(w)
+				}
+				// Capacity, anti-affinity and host ports only tighten as
+				// pods are placed: the next pod of w fails too, unless a
+				// spread's minimum or a pod to sit beside can still come.
+				if wl := &st.workloads[w]; len(wl.spread) == 0 && len(wl.affinity) == 0 {
+					full[w] = true
+				}
+			}
+			res.byWorkload[w] = f
+		}
+		if !placed || pass == maxRetryPasses {
+			break
+		}
+		var again, still []int32
+		for _, w := range failedQ {
+			if st.workloads[w].constrained || preempted {
+				again = append(again, w)
+				f := res.byWorkload[w]
+				f.failed--
+				res.byWorkload[w] = f
+				res.failed--
+			} else {
+				still = append(still, w)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		clear(shared)
+		q, failedQ = again, still
+	}
+	res.ambiguous, res.tie = sm.ambiguous, sm.tie
+	sm.done()
+	return res
+}
