@@ -1,23 +1,5 @@
 package collector
 
-import (
-	"context"
-	"errors"
-	"time"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/ingressclass"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
-)
-
 // The score weighs the findings of every analysis: it reads what they read.
 var scoreReads = reads("poddisruptionbudgets", "services", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses",
 	"persistentvolumeclaims", "persistentvolumes")
@@ -32,70 +14,5 @@ var scoreSpec = Spec{
 		{Name: "kube_reliability_findings", Type: Gauge, Stability: Experimental,
 			Help: "Findings of the rule in the cluster now, by severity: what lowers the score (rules as audit names them).", Labels: []string{"rule", "severity"}, Bound: "one series per rule that fires (about 30 rules)"},
 	},
-	New: func(d Deps) (Collector, error) {
-		return &scoreCollector{
-			src:        d.Cluster,
-			placement:  sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...),
-			disruption: sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...),
-			loss:       sharedAnalysis(d, "loss", d.Cluster, loss.Analyze, lossReads...),
-			capacity:   sharedAnalysis(d, "capacity", d.Cluster, capacity.Analyze, lossReads...),
-			resources:  resourcesAnalysis(d),
-			ingress:    sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...),
-			health:     healthAnalysis(d),
-			now:        d.now,
-		}, nil
-	},
-}
-
-type scoreCollector struct {
-	src        cluster.Source
-	placement  *analysis[placement.Result]
-	disruption *analysis[disruption.Result]
-	loss       *analysis[loss.Result]
-	capacity   *analysis[capacity.Result]
-	resources  *analysis[resources.Result]
-	ingress    *analysis[ingressclass.Result]
-	health     *analysis[healthcheck.Result]
-	now        func() time.Time
-}
-
-// Version changes with the cluster and the fetched health responses (the
-// health analysis's source covers both).
-func (c *scoreCollector) Version() uint64 { return c.health.version() }
-
-func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
-	snap, err := c.src.Snapshot()
-	if err != nil {
-		return err
-	}
-	pl, err1 := c.placement.get()
-	di, err2 := c.disruption.get()
-	lo, err3 := c.loss.get()
-	re, err4 := c.resources.get()
-	in, err5 := c.ingress.get()
-	he, err6 := c.health.get()
-	ca, err7 := c.capacity.get()
-	// One analysis unknown makes the score unknown: a score without, say,
-	// the PDB findings would read better than the cluster is.
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
-		return err
-	}
-	var fs []findings.Finding
-	fs = append(fs, findings.Placement(pl)...)
-	fs = append(fs, findings.Disruption(di)...)
-	fs = append(fs, findings.Resources(re)...)
-	fs = append(fs, findings.Autoscaling(snap, lo)...)
-	fs = append(fs, findings.Ingresses(in)...)
-	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
-	fs = append(fs, findings.Health(he)...)
-	fs = append(fs, findings.Capacity(ca)...)
-	res := score.Compute(score.Workloads(snap), fs)
-	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)
-	for _, n := range res.Namespaces {
-		e.Gauge("kube_reliability_namespace_score", n.Score, n.Name)
-	}
-	for _, r := range res.Rules {
-		e.Gauge("kube_reliability_findings", float64(r.Count), r.Rule, r.Severity.String())
-	}
-	return nil
+	New: newScore,
 }
