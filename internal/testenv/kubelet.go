@@ -76,7 +76,7 @@ func (k *Kubelet) sync(ctx context.Context) error {
 			if err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("finish pod %s/%s: %w", p.Namespace, p.Name, err)
 			}
-		case p.Spec.NodeName != "" && !runningReady(p):
+		case p.Spec.NodeName != "" && !RunningReady(p):
 			if err := k.start(ctx, p); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 				return fmt.Errorf("start pod %s/%s: %w", p.Namespace, p.Name, err)
 			}
@@ -117,7 +117,8 @@ func (k *Kubelet) Err() error {
 	return k.lastErr
 }
 
-func runningReady(p *corev1.Pod) bool {
+// RunningReady: the pod is Running and its Ready condition true.
+func RunningReady(p *corev1.Pod) bool {
 	if p.Status.Phase != corev1.PodRunning {
 		return false
 	}

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 )
 
 // NodeSpec describes a test Node.
@@ -63,56 +65,29 @@ func (e *Env) CreateNode(s NodeSpec) *corev1.Node {
 	for name, q := range s.Extended {
 		res[name] = q
 	}
-	// Controllers may touch a new Node first (a conflict): read it again
-	// and retry, as a kubelet does.
-	for attempt := 0; ; attempt++ {
+	nodes := e.Client.CoreV1().Nodes()
+	n = e.updateNode(ctx, n, "set status", func(n *corev1.Node) bool {
 		n.Status.Capacity, n.Status.Allocatable = res, res
 		n.Status.Conditions = []corev1.NodeCondition{{
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(),
 		}}
-		var updated *corev1.Node
-		updated, err = e.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
-		if err == nil {
-			n = updated
-			break
-		}
-		if !apierrors.IsConflict(err) || attempt == 10 {
-			e.t.Fatalf("testenv: set status of node %s: %v", s.Name, err)
-		}
-		if n, err = e.Client.CoreV1().Nodes().Get(ctx, s.Name, metav1.GetOptions{}); err != nil {
-			e.t.Fatalf("testenv: read node %s: %v", s.Name, err)
-		}
-	}
+		return true
+	}, nodes.UpdateStatus)
 	// The TaintNodesByCondition admission plugin creates every node with
 	// the not-ready NoSchedule taint; the node lifecycle controller lifts
 	// it once the node reports Ready, as this one just did.
-	kept := n.Spec.Taints[:0:0]
-	for _, t := range n.Spec.Taints {
-		if t.Key != corev1.TaintNodeNotReady {
-			kept = append(kept, t)
-		}
-	}
-	for attempt := 0; len(kept) != len(n.Spec.Taints); attempt++ {
-		n.Spec.Taints = kept
-		updated, err := e.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
-		if err == nil {
-			n = updated
-			break
-		}
-		if !apierrors.IsConflict(err) || attempt == 10 {
-			e.t.Fatalf("testenv: lift the not-ready taint of node %s: %v", s.Name, err)
-		}
-		if n, err = e.Client.CoreV1().Nodes().Get(ctx, s.Name, metav1.GetOptions{}); err != nil {
-			e.t.Fatalf("testenv: read node %s: %v", s.Name, err)
-		}
-		kept = n.Spec.Taints[:0:0]
+	n = e.updateNode(ctx, n, "lift the not-ready taint", func(n *corev1.Node) bool {
+		kept := n.Spec.Taints[:0:0]
 		for _, t := range n.Spec.Taints {
 			if t.Key != corev1.TaintNodeNotReady {
 				kept = append(kept, t)
 			}
 		}
-	}
+		changed := len(kept) != len(n.Spec.Taints)
+		n.Spec.Taints = kept
+		return changed
+	}, nodes.Update)
 	return n
 }
 
@@ -399,4 +374,37 @@ func (e *Env) Evict(namespace, name string) error {
 		ObjectMeta:    metav1.ObjectMeta{Name: name, Namespace: namespace},
 		DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: &zero},
 	})
+}
+
+// nodeConflicts bounds the tries of one node update: controllers may touch
+// a new Node first.
+var nodeConflicts = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 0.1}
+
+// updateNode applies change to n and writes it with write; on a conflict
+// it reads the node again and retries, as a kubelet does. A change that
+// reports nothing to do writes nothing.
+func (e *Env) updateNode(ctx context.Context, n *corev1.Node, what string, change func(*corev1.Node) bool,
+	write func(context.Context, *corev1.Node, metav1.UpdateOptions) (*corev1.Node, error)) *corev1.Node {
+	err := retry.RetryOnConflict(nodeConflicts, func() error {
+		if !change(n) {
+			return nil
+		}
+		updated, err := write(ctx, n, metav1.UpdateOptions{})
+		if err == nil {
+			n = updated
+			return nil
+		}
+		if apierrors.IsConflict(err) {
+			latest, getErr := e.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+			if getErr != nil {
+				return getErr
+			}
+			n = latest
+		}
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("testenv: %s of node %s: %v", what, n.Name, err)
+	}
+	return n
 }

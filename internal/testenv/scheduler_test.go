@@ -43,7 +43,7 @@ func TestSchedulingCluster(t *testing.T) {
 		}
 		running, pending := 0, ""
 		for _, p := range pods.Items {
-			if runningReady(&p) && p.Spec.NodeName == "n2" && p.Status.PodIP != "" {
+			if RunningReady(&p) && p.Spec.NodeName == "n2" && p.Status.PodIP != "" {
 				running++
 			}
 			for _, c := range p.Status.Conditions {

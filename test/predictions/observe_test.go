@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
 // state is what the cluster shows of one case's workloads once the
@@ -102,7 +104,7 @@ func look(ctx context.Context, c kubernetes.Interface, ns string) (*state, strin
 		}
 		count[w]++
 		switch {
-		case p.Spec.NodeName != "" && runningReady(p):
+		case p.Spec.NodeName != "" && testenv.RunningReady(p):
 			if ok {
 				s.ready[w]++
 			}
@@ -131,18 +133,6 @@ func look(ctx context.Context, c kubernetes.Interface, ns string) (*state, strin
 	}
 	slices.Sort(sig)
 	return s, strings.Join(sig, " "), nil
-}
-
-func runningReady(p *corev1.Pod) bool {
-	if p.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func unschedulableMessage(p *corev1.Pod) (string, bool) {
