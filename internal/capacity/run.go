@@ -37,9 +37,15 @@ func (st *state) simulate(name string, lost []int32) Domain {
 	// least is the fewest pods left without a place in any order tried:
 	// that many find none whichever order the scheduler meets them in.
 	least := st.certain(first)
-	switch n := distinct(queue); {
-	case first.failed == 0 || n == 1:
-	case n <= maxOrderChecks:
+	n := distinct(queue)
+	var second runResult
+	if n > 1 {
+		// Smallest first too, always: which pods meet the room first
+		// decides who else fits, even where largest first places all.
+		second = st.counted(lost, queue, bySize(st, true))
+		least = min(least, st.certain(second))
+	}
+	if n > 1 && n <= maxOrderChecks && (first.failed > 0 || second.failed > 0) {
 		// Among pods of one priority the scheduler takes them in the
 		// order controllers re-create them, which nothing here knows. A
 		// workload's fate is decided when it is the same with its pods
@@ -55,14 +61,13 @@ func (st *state) simulate(name string, lost []int32) Domain {
 			}
 			outcome.byWorkload[w] = o
 		}
-	default:
-		// Too many workloads to try each first and last: the ones whose
-		// fate differs between largest-first and smallest-first are
-		// undecided, and the rest may be too (said in the docs).
-		second := st.counted(lost, queue, bySize(st, true))
-		least = min(least, st.certain(second))
-		for w, o := range first.byWorkload {
-			if o.failed != second.byWorkload[w].failed {
+	}
+	if n > 1 {
+		// Largest first and smallest first ending differently: undecided
+		// (with too many workloads to try each first and last, the rest
+		// may be too: said in the docs).
+		for w, o := range outcome.byWorkload {
+			if o.undecided == 0 && first.byWorkload[w].failed != second.byWorkload[w].failed {
 				o.undecided = o.failed + o.placedOK
 				outcome.byWorkload[w] = o
 			}
