@@ -352,3 +352,33 @@ func TestSmallestFirstWhenAllFit(t *testing.T) {
 		t.Errorf("losing n1: got %+v, want big undecided (%s)", n1, UnknownOrder)
 	}
 }
+
+// TestPreemptionSparesPDB: of two nodes where a preemption would make
+// room, the scheduler takes the one whose victim's PodDisruptionBudget
+// allows the disruption.
+func TestPreemptionSparesPDB(t *testing.T) {
+	t.Parallel()
+	s := &cluster.Snapshot{Nodes: []*corev1.Node{newNode("n1", "a", "2", "8Gi", 110), newNode("n2", "a", "2", "8Gi", 110), newNode("n3", "a", "2", "8Gi", 110)}}
+	deployment(s, "vip", template("1500m", "1Gi"), "n3")
+	guarded := template("1500m", "1Gi")
+	guarded.Labels = map[string]string{"app": "guarded"}
+	deployment(s, "guarded", guarded, "n1")
+	deployment(s, "free", template("1500m", "1Gi"), "n2")
+	for _, p := range s.Pods {
+		if p.Name == "guardeda" {
+			p.Labels = map[string]string{"app": "guarded"}
+		}
+	}
+	withPriority(s, "vip", 1000)
+	all := intstr.FromString("100%")
+	s.PodDisruptionBudgets = []*policyv1.PodDisruptionBudget{{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "guarded"},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "guarded"}}, MinAvailable: &all}}}
+	r := noFilters(Analyze(s))
+	// Losing n3: vip evicts free on n2 (guarded's PDB allows no
+	// disruption), and free finds no place.
+	n3 := domain(r.Nodes, "n3")
+	want := []Stranded{{Workload: "shop/Deployment/free", Pods: 1, Reason: "insufficient_cpu"}}
+	if n3 == nil || !reflect.DeepEqual(n3.Stranded, want) || n3.Unknown != 0 || n3.Preempted != 1 {
+		t.Errorf("losing n3: got %+v, want free preempted and stranded, nothing undecided", n3)
+	}
+}

@@ -160,6 +160,7 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	}
 	bestNode := int32(-1)
 	var bestTop, bestSum int64
+	bestViolations := 0
 	var bestVictims []podRef
 	var bestAlike, tied []int32
 	ties := 0
@@ -193,14 +194,41 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 			continue
 		}
 		slices.SortStableFunc(vs, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
-		var kept []podRef
-		for _, v := range vs {
-			sm.restore(v)
-			if !sm.fitsOn(w, i) {
-				sm.remove(v)
-				kept = append(kept, v)
+		// Most important first, each victim spends its PDB's allowed
+		// disruptions; one finding none left would violate it. Those are
+		// reprieved first, then the rest (the scheduler's order).
+		violates := make([]bool, len(vs))
+		spent := map[int32]int{}
+		for k, v := range vs {
+			res := sm.podOf(v)
+			if res.refused {
+				violates[k] = true // its PDB allows none now
+			} else if b := res.budget; b >= 0 {
+				if spent[b] >= st.budgets[b].allowed {
+					violates[k] = true
+				} else {
+					spent[b]++
+				}
 			}
 		}
+		var kept []podRef
+		violations := 0
+		for _, pass := range []bool{true, false} {
+			for k, v := range vs {
+				if violates[k] != pass {
+					continue
+				}
+				sm.restore(v)
+				if !sm.fitsOn(w, i) {
+					sm.remove(v)
+					kept = append(kept, v)
+					if pass {
+						violations++
+					}
+				}
+			}
+		}
+		slices.SortStableFunc(kept, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
 		if len(kept) == 0 {
 			continue // it fits without evicting anyone (place stopped early)
 		}
@@ -214,11 +242,14 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 		// start times, which the snapshot does not hold: every workload
 		// that could be the victim instead is undecided.
 		alike := sm.alike(vs, kept)
+		// The node: fewest PDBs violated, then the least important most
+		// important victim, then the lowest sum, then the fewest victims.
 		switch {
-		case bestNode < 0 || top < bestTop || (top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))):
-			bestNode, bestTop, bestSum, bestVictims, bestAlike = i, top, sum, kept, alike
+		case bestNode < 0 || violations < bestViolations || (violations == bestViolations && (top < bestTop ||
+			(top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))))):
+			bestNode, bestViolations, bestTop, bestSum, bestVictims, bestAlike = i, violations, top, sum, kept, alike
 			tied, ties = nil, 0
-		case top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
+		case violations == bestViolations && top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
 			tied = append(tied, alike...)
 			ties++
 			if st.lastTie {

@@ -89,7 +89,7 @@ func (sm *sim) take(w int32, i int32) {
 // addedResident is a pod of w placed during a simulation.
 func (st *state) addedResident(w int32) resident {
 	wl := &st.workloads[w]
-	return resident{workload: w, priority: wl.priority, matchable: true, ns: wl.ns, labels: wl.labels, req: wl.req, ports: wl.ports}
+	return resident{workload: w, priority: wl.priority, matchable: true, ns: wl.ns, labels: wl.labels, req: wl.req, ports: wl.ports, budget: -1}
 }
 
 // podRef is a pod on node during a simulation: a resident (k >= 0) or a
