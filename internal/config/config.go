@@ -39,7 +39,7 @@ type Config struct {
 	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
 	DebugPprof          bool          `split_words:"true" default:"false" modes:"central,agent,demo" desc:"serve Go's /debug/pprof profiles on the metrics port (heap and CPU profiles for cost investigations; leave off otherwise)"`
 
-	Kubeconfig string `modes:"central,agent" desc:"path of a kubeconfig file; empty uses the in-cluster service account"`
+	Kubeconfig string `modes:"central,agent" desc:"path of a kubeconfig file; empty: $KUBECONFIG (a list), then ~/.kube/config, then the in-cluster service account, as kubectl finds it"`
 	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"
 	// tag would also read the unprefixed NAME from the pod's environment.
 	KubeApiQps   float32       `split_words:"true" default:"20" modes:"central,agent" desc:"client-side rate limit for API server requests (queries per second)"`
