@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -121,10 +122,62 @@ func Load() (*Config, error) {
 		}
 		return nil, err
 	}
+	if err := unknownVariable(os.Environ()); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// unknownVariable refuses a RELIABILITY_ variable the exporter does not
+// read: a misspelt one would otherwise be ignored without a word, and the
+// default silently used. The error names the closest known variable.
+func unknownVariable(environ []string) error {
+	vars, err := Vars()
+	if err != nil {
+		return err
+	}
+	known := make([]string, len(vars))
+	for i, v := range vars {
+		known[i] = v.Key
+	}
+	for _, kv := range environ {
+		key, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(key, strings.ToUpper(Prefix)+"_") || slices.Contains(known, key) {
+			continue
+		}
+		best, dist := "", -1
+		for _, k := range known {
+			if d := editDistance(key, k); dist < 0 || d < dist {
+				best, dist = k, d
+			}
+		}
+		return &Error{Key: key, Value: value, Err: fmt.Errorf("not a variable the exporter reads (did you mean %s? the list: --help)", best)}
+	}
+	return nil
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // Enums are the variables that take one of a few values.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"strings"
 	"testing"
@@ -59,4 +60,18 @@ func TestConfigurationDoc(t *testing.T) {
 	}
 	b.WriteString("```\n")
 	golden.Check(t, "../../docs/configuration.md", b.Bytes(), *update, "make generate")
+}
+
+// A misspelt variable is an error naming the closest known one, not a
+// default silently used.
+func TestUnknownVariable(t *testing.T) {
+	t.Setenv("RELIABILITY_LISTEN_ADRESS", ":9000")
+	_, err := Load()
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "RELIABILITY_LISTEN_ADRESS" || !strings.Contains(err.Error(), "did you mean RELIABILITY_LISTEN_ADDRESS?") {
+		t.Errorf("got %v, want an error naming RELIABILITY_LISTEN_ADRESS and RELIABILITY_LISTEN_ADDRESS", err)
+	}
+	if err := unknownVariable([]string{"RELIABILITY_LOG_LEVEL=debug", "PATH=/bin", "RELIABILITYX=1"}); err != nil {
+		t.Errorf("known and foreign variables: %v", err)
+	}
 }
