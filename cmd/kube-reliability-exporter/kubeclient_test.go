@@ -41,3 +41,11 @@ func TestKubeconfigSource(t *testing.T) {
 		})
 	}
 }
+
+// A build without -ldflags says "devel" (or go install's module
+// version), never an empty version.
+func TestVersionWithoutLdflags(t *testing.T) {
+	if v := moduleVersion(); v == "" {
+		t.Error("empty module version")
+	}
+}

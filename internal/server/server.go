@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,9 @@ type Options struct {
 	Hypotheses Hypotheses
 }
 
+// DocsURL is where the documentation lives (the landing page links it).
+const DocsURL = "https://github.com/kube-reliability/kube-reliability-exporter/tree/main/docs"
+
 // Handler builds the exporter's mux on private registries: the exporter's
 // own metrics (build info, Go, process) in one, the collectors in another,
 // so neither global state nor a library can leak series into a scrape.
@@ -56,15 +60,24 @@ func Handler(o Options) (http.Handler, error) {
 		metrics = promhttp.InstrumentMetricHandler(self, metrics)
 	}
 
+	links := []web.LandingLinks{
+		{Address: "/metrics", Text: "Metrics"},
+		{Address: "/healthz", Text: "Liveness", Description: "the process answers; never checks dependencies"},
+		{Address: "/readyz", Text: "Readiness", Description: "503 until the informer caches have first synced, then 200: the last state is served through API server outages"},
+	}
+	if o.Hypotheses != nil {
+		links = append(links, web.LandingLinks{Address: "/hypotheses", Text: "Steady-state hypotheses",
+			Description: "every hypothesis as JSON; /hypotheses/<name> answers 200 if it holds, 503 if not (for chaos tools)"})
+	}
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "kube-reliability-exporter",
 		Description: "Will this cluster survive the next bad day? Reliability signals for Kubernetes (" + o.Mode + " mode).",
 		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: "/metrics", Text: "Metrics"},
-			{Address: "/healthz", Text: "Liveness", Description: "the process answers; never checks dependencies"},
-			{Address: "/readyz", Text: "Readiness", Description: "503 until the informer caches have first synced, then 200: the last state is served through API server outages"},
-		},
+		Links:       links,
+		// Links are served under the route prefix; the docs are not.
+		ExtraHTML: `<p>Documentation: <a href="` + DocsURL + `">metric reference, runbooks, configuration</a></p>`,
+		// Its profile links lead nowhere unless pprof is served.
+		Profiling: strconv.FormatBool(o.Pprof),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("landing page: %w", err)

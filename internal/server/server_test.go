@@ -245,6 +245,21 @@ func TestHypothesesEndpoint(t *testing.T) {
 			t.Errorf("unknown answer %s: want holds null", body)
 		}
 	}
+	// The landing page links every endpoint and the docs.
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, link := range []string{`href="/metrics"`, `href="/healthz"`, `href="/readyz"`, `href="/hypotheses"`, `href="` + DocsURL + `"`} {
+		if !strings.Contains(string(body), link) {
+			t.Errorf("landing page lacks %s", link)
+		}
+	}
+	if strings.Contains(string(body), "debug/pprof") {
+		t.Error("landing page links profiles that are not served")
+	}
 }
 
 func closedChan() chan struct{} {
