@@ -151,13 +151,25 @@ func printUsage(w io.Writer, mode string) {
 			if m.name == mode {
 				fmt.Fprintf(w, "Usage: kube-reliability-exporter %s", mode)
 				if mode == "audit" {
-					fmt.Fprint(w, " <file|dir>...")
+					fmt.Fprint(w, " <file|dir|->...   (- reads standard input)")
 				}
 				fmt.Fprintf(w, "\n\n%s.\n\n", m.summary)
 			}
 		}
 	}
 	_ = config.Usage(w, mode)
+	fmt.Fprintln(w, "\nExit codes:")
+	switch mode {
+	case "audit":
+		fmt.Fprintln(w, "  0  no finding at or above RELIABILITY_AUDIT_FAIL_ON, score not below RELIABILITY_AUDIT_MIN_SCORE")
+		fmt.Fprintln(w, "  1  such findings or such a score, or an input that cannot be read, parsed or rendered")
+	case "version":
+		fmt.Fprintln(w, "  0  printed")
+	default:
+		fmt.Fprintln(w, "  0  stopped by SIGTERM or SIGINT (servers), or done")
+		fmt.Fprintln(w, "  1  failed (the log says why)")
+	}
+	fmt.Fprintln(w, "  2  usage or configuration error (one line names the variable or argument)")
 }
 
 func newLogger(cfg *config.Config, mode string, w io.Writer) (*slog.Logger, error) {

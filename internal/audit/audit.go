@@ -217,6 +217,12 @@ func (r Report) WriteVersion(w io.Writer, format, version string) error {
 	if _, err := fmt.Fprintf(w, "%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors)); err != nil {
 		return err
 	}
+	if len(r.Errors) > 0 {
+		// Part of the input is missing: a score over the rest would
+		// read as a verdict on all of it.
+		_, err := fmt.Fprintf(w, "no score: %d documents could not be read, parsed or rendered (above)\n", len(r.Errors))
+		return err
+	}
 	// One line: the cluster's score, then each namespace's, lowest first.
 	ns := slices.Clone(r.Score.Namespaces)
 	slices.SortStableFunc(ns, func(a, b NamespaceScore) int { return cmp.Compare(a.Score, b.Score) })

@@ -630,3 +630,20 @@ spec:
 		t.Errorf("findings\n%s\nwant\n%s\nerrors %v", strings.Join(got, "\n"), strings.Join(want, "\n"), r.Errors)
 	}
 }
+
+// An input that failed gets no score: 100/100 over the rest would read as
+// a verdict on all of it.
+func TestNoScoreForFailedInput(t *testing.T) {
+	t.Parallel()
+	r := Run([]string{filepath.Join(t.TempDir(), "missing.yaml")}, nil, healthcheck.Config{})
+	var b bytes.Buffer
+	if err := r.Write(&b, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "\nscore: ") || !strings.Contains(b.String(), "no score: 1 documents could not be read") {
+		t.Errorf("text report of a missing path:\n%s\nwant no score line", b.String())
+	}
+	if !r.Failed(Never, 0) {
+		t.Error("a missing path does not fail the audit")
+	}
+}
