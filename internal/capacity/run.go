@@ -563,6 +563,10 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 	return res
 }
 
+// maxShortcutMisses bounds the nodes surelyPlaced looks at that cannot
+// hold a pod, per workload.
+const maxShortcutMisses = 32
+
 // noShortcut turns surelyPlaced off, and shortcuts counts the losses it
 // settled (tests compare with and without).
 var (
@@ -602,7 +606,7 @@ func (st *state) surelyPlaced(lost []int32, queue []int32) bool {
 		}
 		checked[w] = true
 		req := st.workloads[w].req
-		blockers, safe := 0, false
+		blockers, misses, safe := 0, 0, false
 		for _, i := range st.classes[st.workloads[w].class] {
 			if st.base[int(i)*R] < req[0] {
 				break // by free CPU, most first: none further fits
@@ -624,6 +628,12 @@ func (st *state) surelyPlaced(lost []int32, queue []int32) bool {
 				}
 			}
 			if !fits {
+				// Nodes short of something other than CPU: past a few,
+				// the runs decide (a full cluster would make this a scan
+				// of every node for every workload of every loss).
+				if misses++; misses > maxShortcutMisses {
+					return false
+				}
 				continue
 			}
 			if k < 0 {
