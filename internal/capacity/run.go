@@ -598,56 +598,86 @@ func (st *state) surelyPlaced(lost []int32, queue []int32) bool {
 			largest[j] = max(largest[j], v)
 		}
 	}
+	if st.lost == nil {
+		st.lost = make([]bool, len(st.nodes))
+	}
+	for _, i := range lost {
+		st.lost[i] = true
+	}
+	defer func() {
+		for _, i := range lost {
+			st.lost[i] = false
+		}
+	}()
 	others := len(queue) - 1
 	checked := map[int32]bool{}
+	// Workloads of one class asking the same get the same answer: at
+	// scale most share a few shapes, and a zone's loss queues thousands.
+	settled := map[int32][][]int64{}
 	for _, w := range queue {
 		if checked[w] {
 			continue
 		}
 		checked[w] = true
-		req := st.workloads[w].req
-		blockers, misses, safe := 0, 0, false
-		for _, i := range st.classes[st.workloads[w].class] {
-			if st.base[int(i)*R] < req[0] {
-				break // by free CPU, most first: none further fits
-			}
-			if slices.Contains(lost, i) {
-				continue
-			}
-			k, fits := -1, true
-			for j := range R {
-				free := st.base[int(i)*R+j]
-				if free < req[j] {
-					fits = false
-					break
-				}
-				if largest[j] > 0 {
-					if kj := int((free-req[j])/largest[j]) + 1; k < 0 || kj < k {
-						k = kj
-					}
-				}
-			}
-			if !fits {
-				// Nodes short of something other than CPU: past a few,
-				// the runs decide (a full cluster would make this a scan
-				// of every node for every workload of every loss).
-				if misses++; misses > maxShortcutMisses {
-					return false
-				}
-				continue
-			}
-			if k < 0 {
-				safe = true // no other pod takes what it needs
-				break
-			}
-			if blockers += k; blockers > others {
-				safe = true
-				break
-			}
+		wl := &st.workloads[w]
+		if slices.ContainsFunc(settled[wl.class], func(r []int64) bool { return slices.Equal(r, wl.req) }) {
+			continue
 		}
-		if !safe {
+		if !st.roomFor(wl, largest, others) {
 			return false
+		}
+		if len(settled[wl.class]) < maxSettledShapes {
+			settled[wl.class] = append(settled[wl.class], wl.req)
 		}
 	}
 	return true
+}
+
+// maxSettledShapes bounds the requests remembered per class.
+const maxSettledShapes = 16
+
+// roomFor: the nodes wl's class may use, minus the lost ones (st.lost),
+// hold one of its pods however the others (no larger than largest, no
+// more than others) are placed.
+func (st *state) roomFor(wl *workload, largest []int64, others int) bool {
+	R := len(st.res)
+	req := wl.req
+	blockers, misses := 0, 0
+	for _, i := range st.classes[wl.class] {
+		if st.base[int(i)*R] < req[0] {
+			return false // by free CPU, most first: none further fits
+		}
+		if st.lost[i] {
+			continue
+		}
+		k, fits := -1, true
+		for j := range R {
+			free := st.base[int(i)*R+j]
+			if free < req[j] {
+				fits = false
+				break
+			}
+			if largest[j] > 0 {
+				if kj := int((free-req[j])/largest[j]) + 1; k < 0 || kj < k {
+					k = kj
+				}
+			}
+		}
+		if !fits {
+			// Nodes short of something other than CPU: past a few,
+			// the runs decide (a full cluster would make this a scan
+			// of every node for every workload of every loss).
+			if misses++; misses > maxShortcutMisses {
+				return false
+			}
+			continue
+		}
+		if k < 0 {
+			return true // no other pod takes what it needs
+		}
+		if blockers += k; blockers > others {
+			return true
+		}
+	}
+	return false
 }

@@ -103,6 +103,28 @@ func Constrained(pods int) *cluster.Snapshot {
 	return s
 }
 
+// Roomy is Cluster on nodes twice as large (8 CPU, 32 GiB) with no node
+// selectors, the shape of bench/scale: under half full, so the rest of the
+// cluster holds any node's or zone's pods, and the simulation's cost is in
+// proving that.
+func Roomy(pods int) *cluster.Snapshot {
+	s := Cluster(pods)
+	alloc := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi"),
+		corev1.ResourcePods: resource.MustParse("110"),
+	}
+	for _, n := range s.Nodes {
+		n.Status.Allocatable = alloc
+	}
+	for _, d := range s.Deployments {
+		d.Spec.Template.Spec.NodeSelector = nil
+	}
+	for _, ss := range s.StatefulSets {
+		ss.Spec.Template.Spec.NodeSelector = nil
+	}
+	return s
+}
+
 func ctrl(kind, name string, uid types.UID) []metav1.OwnerReference {
 	t := true
 	return []metav1.OwnerReference{{Kind: kind, Name: name, UID: uid, Controller: &t}}

@@ -146,6 +146,15 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	b.Logf("scale: central ready in %.1fs, RSS %d MiB, peak %d MiB", r.ReadySeconds, r.RSSAtReady>>20, r.PeakRSSAtReady>>20)
 
 	interval := duration(b, "KRE_SCALE_SCRAPE_INTERVAL", "15s")
+	profileDir := os.Getenv("KRE_SCALE_PROFILE_DIR")
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		// The first analyses, where the start-up peak and the first
+		// scrape's cost come from.
+		go c.saveProfile(b, "profile?seconds=30", filepath.Join(profileDir, fmt.Sprintf("cpu-first-%d.pb.gz", s.Pods)))
+	}
 	prevAlloc := c.scrape(b, &r, true).alloc
 	for i := range 5 {
 		if i > 0 {
@@ -162,14 +171,9 @@ func runSize(b *testing.B, bin string, s shape) Result {
 
 	// Idle: Prometheus scrapes every 30 s, nothing changes.
 	idle := duration(b, "KRE_SCALE_IDLE", "2m")
-	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" && idle >= 30*time.Second {
+	if profileDir != "" && idle >= 30*time.Second {
 		// What central does while nothing changes, sampled for 30 s.
-		go c.saveProfile(b, "profile?seconds=30", filepath.Join(dir, fmt.Sprintf("cpu-idle-%d.pb.gz", s.Pods)))
+		go c.saveProfile(b, "profile?seconds=30", filepath.Join(profileDir, fmt.Sprintf("cpu-idle-%d.pb.gz", s.Pods)))
 	}
 	cpu0 := c.cpuSeconds(b)
 	for end := time.Now().Add(idle); time.Now().Before(end); {
@@ -178,7 +182,11 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	}
 	r.IdleCPUPerMin = (c.cpuSeconds(b) - cpu0) / idle.Minutes()
 
-	churn(b, api, c, &r, duration(b, "KRE_SCALE_CHURN", "1m"))
+	churnFor := duration(b, "KRE_SCALE_CHURN", "1m")
+	if profileDir != "" && churnFor >= 30*time.Second {
+		go c.saveProfile(b, "profile?seconds=30", filepath.Join(profileDir, fmt.Sprintf("cpu-churn-%d.pb.gz", s.Pods)))
+	}
+	churn(b, api, c, &r, churnFor)
 
 	soak := duration(b, "KRE_SCALE_SOAK", "10m")
 	r.SoakSeconds = soak.Seconds()
@@ -192,8 +200,8 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	}
 	r.HeapInuseEnd = last.heapInuse
 	r.PeakRSSEnd, r.RSSAfterSoak = c.memory(b)
-	if dir := os.Getenv("KRE_SCALE_PROFILE_DIR"); dir != "" {
-		c.saveProfile(b, "heap?gc=1", filepath.Join(dir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
+	if profileDir != "" {
+		c.saveProfile(b, "heap?gc=1", filepath.Join(profileDir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
 	}
 	b.Logf("scale: %+v", r)
 	return r
