@@ -204,8 +204,13 @@ func terminal(p *cluster.Pod) bool {
 // podRequest is the scheduler's view of a pod's requests: the larger of
 // its containers' sum and any init container, sidecars and overhead
 // included.
-func podRequest(spec *corev1.PodSpec) corev1.ResourceList {
-	return resource.PodRequests(&corev1.Pod{Spec: *spec}, resource.PodResourcesOptions{})
+func (st *state) podRequest(spec *corev1.PodSpec) corev1.ResourceList {
+	// One pod to hand the library, reused: a new one per workload was a
+	// kilobyte of garbage each.
+	st.scratchPod.Spec = *spec
+	req := resource.PodRequests(&st.scratchPod, resource.PodResourcesOptions{})
+	st.scratchPod.Spec = corev1.PodSpec{}
+	return req
 }
 
 // reasonFor names an insufficient resource as a reason label value.
