@@ -99,7 +99,7 @@ type hostPort struct {
 
 type state struct {
 	scratchPod corev1.Pod // podRequest's
-	nodes []node
+	nodes      []node
 	// res names the resources compared (cpu, memory, pods first);
 	// alloc holds nodes' allocatable and base their free capacity after
 	// the residents, len(nodes)*len(res) each, in that order.
