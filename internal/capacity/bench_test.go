@@ -3,6 +3,7 @@ package capacity
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -75,5 +76,35 @@ func TestShortcutChangesNothing(t *testing.T) {
 		if !reflect.DeepEqual(fast, full) {
 			t.Errorf("cluster %d with the shortcut:\n%+v\nwithout:\n%+v", k, fast, full)
 		}
+	}
+}
+
+// TestTallyCounts: a tally counts as a map would, across the move from
+// sorted keys to a map.
+func TestTallyCounts(t *testing.T) {
+	for _, domains := range []int{3, 5_000} {
+		tl, want := newTally(domains), map[int32]int{}
+		for k := range 2_000 {
+			d, n := int32((k*7919)%domains), k%5-2
+			tl.add(d, n)
+			want[d] += n
+		}
+		total := 0
+		for d := range int32(domains) {
+			if got := tl.get(d); got != want[d] {
+				t.Fatalf("%d domains: domain %d counts %d, want %d", domains, d, got, want[d])
+			}
+			total += want[d]
+		}
+		if tl.sum() != total {
+			t.Errorf("%d domains: sum %d, want %d", domains, tl.sum(), total)
+		}
+	}
+	small := newTally(5_000)
+	small.add(9, 1)
+	small.add(3, 2)
+	small.add(9, 1)
+	if small.many != nil || !slices.Equal(small.keys, []int32{3, 9}) || small.get(9) != 2 || small.get(4) != 0 {
+		t.Errorf("small sparse tally: keys %v vals %v", small.keys, small.vals)
 	}
 }

@@ -1,6 +1,8 @@
 package capacity
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 )
@@ -14,13 +16,55 @@ type counter struct {
 	match func(ns string, labels map[string]string, workload int32) bool
 	// ok, when set, says which nodes count (a spread constraint's
 	// policies); nil counts every node.
-	ok   []bool
-	base []int
+	ok []bool
+	// base counts per domain before any loss: dense for zones, sparse
+	// for hosts (a slice of 5,000 per workload's own-host counter was
+	// most of an analysis' allocations on a constrained cluster).
+	base *tally
 	// where are the residents that may match (nil: any); owner, when
 	// >= 0, the workload whose pods alone it counts.
 	where pods
 	owner int32
 	// domains lists, per domain, its counted nodes (spread only).
+	domains [][]int32
+}
+
+// countedNodes returns which nodes nodeOK keeps and, per domain of key
+// k, the kept nodes. Spread constraints of workloads with the same node
+// rules keep the same nodes: one copy is shared between them.
+func (st *state) countedNodes(k int, nodeOK func(int32) bool) ([]bool, [][]int32) {
+	bits := make([]byte, (len(st.nodes)+7)/8)
+	for i := range st.nodes {
+		if st.domainOf[k][i] >= 0 && nodeOK(int32(i)) {
+			bits[i/8] |= 1 << (i % 8)
+		}
+	}
+	type key struct {
+		topology int
+		bits     string
+	}
+	if st.spreadNodes == nil {
+		st.spreadNodes = map[any]countedNodes{}
+	}
+	id := key{k, string(bits)}
+	if c, seen := st.spreadNodes[id]; seen {
+		return c.ok, c.domains
+	}
+	ok := make([]bool, len(st.nodes))
+	domains := make([][]int32, st.domainN[k])
+	for i := range ok {
+		if bits[i/8]&(1<<(i%8)) != 0 {
+			ok[i] = true
+			d := st.domainOf[k][i]
+			domains[d] = append(domains[d], int32(i))
+		}
+	}
+	st.spreadNodes[id] = countedNodes{ok, domains}
+	return ok, domains
+}
+
+type countedNodes struct {
+	ok      []bool
 	domains [][]int32
 }
 
@@ -153,16 +197,9 @@ func (st *state) counterFor(id any, key string, match func(string, map[string]st
 		return c
 	}
 	k := st.keyID(key)
-	c := &counter{id: len(st.counters), key: k, match: match, base: make([]int, st.domainN[k]), owner: sc.owner}
+	c := &counter{id: len(st.counters), key: k, match: match, base: newTally(st.domainN[k]), owner: sc.owner}
 	if nodeOK != nil {
-		c.ok = make([]bool, len(st.nodes))
-		c.domains = make([][]int32, st.domainN[k])
-		for i := range st.nodes {
-			if d := st.domainOf[k][i]; d >= 0 && nodeOK(int32(i)) {
-				c.ok[i] = true
-				c.domains[d] = append(c.domains[d], int32(i))
-			}
-		}
+		c.ok, c.domains = st.countedNodes(k, nodeOK)
 	}
 	// Index the counter by what a placed pod must carry to match it
 	// (changeAdded), and find the residents it counts.
@@ -183,7 +220,7 @@ func (st *state) counterFor(id any, key string, match func(string, map[string]st
 	count := func(i, k int32) {
 		if d := st.at(c, i); d >= 0 {
 			if r := &st.residents[i][k]; r.matchable && match(r.ns, r.labels, r.workload) {
-				c.base[d]++
+				c.base.add(d, 1)
 			}
 		}
 	}
@@ -259,38 +296,76 @@ func (sm *sim) count(c *counter, i int32) (int, bool) {
 	if d < 0 {
 		return 0, false
 	}
-	return c.base[d] + sm.deltaOf(c).get(d), true
+	return c.base.get(d) + sm.deltaOf(c).get(d), true
 }
 
-// tally is a counter's change per domain in one simulation: a slice for
-// few domains (zones), a map for many (hosts), where a simulation touches
-// a few of thousands and a slice per counter and simulation would be
-// allocated and cleared 5,000 times over.
+// tally is a count per domain: a slice for few domains (zones), and for
+// many (hosts), where a simulation touches a few of thousands, the
+// domains it holds in order (a slice per counter and simulation would be
+// allocated and cleared 5,000 times over; a map costs a hash per look,
+// and looks are most of a constrained simulation).
 type tally struct {
-	dense  []int
-	sparse map[int32]int
+	dense []int
+	// keys (sorted) and vals: the sparse domains; past maxSortedTally
+	// of them, many.
+	keys []int32
+	vals []int
+	many map[int32]int
 }
+
+// maxSortedTally bounds the domains a sparse tally keeps sorted.
+const maxSortedTally = 32
 
 func newTally(domains int) *tally {
 	if domains <= 64 {
 		return &tally{dense: make([]int, domains)}
 	}
-	return &tally{sparse: map[int32]int{}}
+	return &tally{}
 }
 
 func (t *tally) get(d int32) int {
-	if t.dense != nil {
+	switch {
+	case t.dense != nil:
 		return t.dense[d]
+	case t.many != nil:
+		return t.many[d]
 	}
-	return t.sparse[d]
+	for k, x := range t.keys {
+		if x == d {
+			return t.vals[k]
+		}
+		if x > d {
+			break
+		}
+	}
+	return 0
 }
 
 func (t *tally) add(d int32, n int) {
-	if t.dense != nil {
+	switch {
+	case t.dense != nil:
 		t.dense[d] += n
 		return
+	case t.many != nil:
+		t.many[d] += n
+		return
 	}
-	t.sparse[d] += n
+	k, found := slices.BinarySearch(t.keys, d)
+	if found {
+		t.vals[k] += n
+		return
+	}
+	if len(t.keys) == maxSortedTally {
+		t.many = make(map[int32]int, 2*maxSortedTally)
+		for j, x := range t.keys {
+			t.many[x] = t.vals[j]
+		}
+		t.many[d] += n
+		t.keys, t.vals = nil, nil
+		return
+	}
+	t.keys = slices.Insert(t.keys, k, d)
+	t.vals = slices.Insert(t.vals, k, n)
 }
 
 func (t *tally) sum() int {
@@ -298,7 +373,10 @@ func (t *tally) sum() int {
 	for _, v := range t.dense {
 		n += v
 	}
-	for _, v := range t.sparse {
+	for _, v := range t.vals {
+		n += v
+	}
+	for _, v := range t.many {
 		n += v
 	}
 	return n
@@ -311,7 +389,7 @@ func (sm *sim) deltaOf(c *counter) *tally {
 		return sm.deltas[c.id]
 	}
 	st := sm.st
-	d := newTally(len(c.base))
+	d := newTally(st.domainN[c.key])
 	gone := func(i, k int32) {
 		dm := st.at(c, i)
 		if dm < 0 || st.drainPresent {
@@ -412,7 +490,7 @@ func (sm *sim) spreadMin(c *counter, sp *spread) (int, bool) {
 		if !alive {
 			continue
 		}
-		n := c.base[v] + d.get(int32(v))
+		n := c.base.get(int32(v)) + d.get(int32(v))
 		if domains == 0 || n < best {
 			best = n
 		}

@@ -20,24 +20,26 @@ type rules struct {
 // owner's affinity terms).
 type attractKey antiKey
 
+// rulesFor is w's rules now. The result is only good until the next
+// call: one buffer serves them all (a copy per pod placed was a third of
+// an analysis' garbage on a constrained cluster), and no caller holds
+// one across another.
 func (sm *sim) rulesFor(w int32) *rules {
 	st := sm.st
 	fixed := st.rulesOf(w)
-	r := *fixed
-	r.affinityAny = make([]bool, len(r.affinity))
+	r := &sm.rulesBuf
+	anyBuf, minBuf := r.affinityAny[:0], r.spreadMin[:0]
+	*r = *fixed
+	r.affinityAny = slices.Grow(anyBuf, len(r.affinity))[:len(r.affinity)]
 	for k, c := range r.affinity {
-		total := 0
-		for _, n := range c.base {
-			total += n
-		}
-		total += sm.deltaOf(c).sum()
+		total := c.base.sum() + sm.deltaOf(c).sum()
 		r.affinityAny[k] = total > 0
 	}
-	r.spreadMin = make([]int, len(r.spread))
+	r.spreadMin = slices.Grow(minBuf, len(r.spread))[:len(r.spread)]
 	for k, c := range r.spread {
 		r.spreadMin[k], _ = sm.spreadMin(c, st.workloads[w].spread[k])
 	}
-	return &r
+	return r
 }
 
 // rulesOf is the part of w's rules that no placement changes: its
@@ -73,9 +75,10 @@ func (st *state) rulesOf(w int32) *rules {
 	}
 	for _, sp := range wl.spread {
 		spec := wl.spec
+		affinity := st.affinityMatcher(spec)
 		nodeOK := func(i int32) bool {
 			n := &st.nodes[i]
-			return (!sp.honorAffinity || st.affinityMatches(i, spec)) && (!sp.honorTaints || tolerates(n, spec.Tolerations))
+			return (!sp.honorAffinity || affinity(i)) && (!sp.honorTaints || tolerates(n, spec.Tolerations))
 		}
 		ns := wl.ns
 		c := st.counterFor(sp, sp.key, func(pns string, l map[string]string, _ int32) bool { return pns == ns && sp.sel.Matches(labelSet(l)) }, nodeOK, bySelector(sp.sel))

@@ -13,16 +13,16 @@ func (sm *sim) place(w int32) int32 {
 	wl := &st.workloads[w]
 	nodes := st.classes[wl.class]
 	R := len(st.res)
+	// Nodes by free CPU before the loss, most first: one with less than
+	// the request now had less then too. Leading nodes that cannot hold
+	// the smallest pod still queued stay skipped: free capacity only
+	// shrinks until a preemption (which resets skip).
+	k := sm.skip[wl.class]
+	for k < len(nodes) && (sm.lost[nodes[k]] || sm.short(nodes[k], sm.minReq) >= 0) {
+		k++
+	}
+	sm.skip[wl.class] = k
 	if !wl.constrained {
-		// Nodes by free CPU before the loss, most first: one with less
-		// than the request now had less then too. Leading nodes that
-		// cannot hold the smallest pod still queued stay skipped: free
-		// capacity only shrinks until a preemption (which resets skip).
-		k := sm.skip[wl.class]
-		for k < len(nodes) && (sm.lost[nodes[k]] || sm.short(nodes[k], sm.minReq) >= 0) {
-			k++
-		}
-		sm.skip[wl.class] = k
 		// Among the first maxFeasible nodes that fit, the least
 		// allocated (the scheduler's default score: the mean of free cpu
 		// and memory shares), then the one with fewer of w's pods.
@@ -51,7 +51,8 @@ func (sm *sim) place(w int32) int32 {
 	r := sm.rulesFor(w)
 	zone, host := sm.sameCounters(w)
 	best, feasible := int32(-1), 0
-	for _, i := range nodes {
+	var bestRank rank
+	for _, i := range nodes[k:] {
 		if !sm.freed && st.base[int(i)*R] < wl.req[0] {
 			break // by free CPU before the loss, most first: none further fits
 		}
@@ -60,8 +61,8 @@ func (sm *sim) place(w int32) int32 {
 		}
 		// The scheduler spreads a workload's pods (its default soft
 		// topology spread) and favours the least allocated node.
-		if best < 0 || sm.better(r, zone, host, wl.req, i, best) {
-			best = i
+		if rk := sm.rankOf(r, zone, host, wl.req, i); best < 0 || rk.better(bestRank) {
+			best, bestRank = i, rk
 		}
 		// Like the scheduler (percentageOfNodesToScore), stop looking
 		// once enough nodes fit: only whether one does is asked.
@@ -93,31 +94,43 @@ func (sm *sim) leastAllocated(i int32, req []int64) float64 {
 // maxFeasible bounds the fitting nodes compared for one pod.
 const maxFeasible = 100
 
-// better: node a is preferred to b for a pod of the workload whose
-// rules are r and own counters zone and host: more pods whose required
-// affinity selects it in the node's domains (the scheduler's
-// InterPodAffinity score, weighted above the others), then fewer of its
-// pods in the zone, then on the node, then the least allocated.
-func (sm *sim) better(r *rules, zone, host *counter, req []int64, a, b int32) bool {
+// rank is what orders the nodes that fit a pod of a constrained
+// workload: more pods whose required affinity selects it in the node's
+// domains (the scheduler's InterPodAffinity score, weighted above the
+// others), then fewer of its pods in the zone, then on the node, then the
+// least allocated (the most, in mostAllocated runs: score is negated).
+type rank struct {
+	attraction, zone, host int
+	score                  float64
+}
+
+func (a rank) better(b rank) bool {
+	if a.attraction != b.attraction {
+		return a.attraction > b.attraction
+	}
+	if a.zone != b.zone {
+		return a.zone < b.zone
+	}
+	if a.host != b.host {
+		return a.host < b.host
+	}
+	return a.score > b.score
+}
+
+// rankOf ranks node i for a pod of the workload whose rules are r and
+// own counters zone and host.
+func (sm *sim) rankOf(r *rules, zone, host *counter, req []int64, i int32) rank {
+	var rk rank
 	if len(r.attract) > 0 {
-		if aa, ab := sm.attraction(r, a), sm.attraction(r, b); aa != ab {
-			return aa > ab
-		}
+		rk.attraction = sm.attraction(r, i)
 	}
-	za, _ := sm.count(zone, a)
-	zb, _ := sm.count(zone, b)
-	if za != zb {
-		return za < zb
-	}
-	na, _ := sm.count(host, a)
-	nb, _ := sm.count(host, b)
-	if na != nb {
-		return na < nb
-	}
+	rk.zone, _ = sm.count(zone, i)
+	rk.host, _ = sm.count(host, i)
+	rk.score = sm.leastAllocated(i, req)
 	if sm.st.mostAllocated {
-		return sm.leastAllocated(a, req) < sm.leastAllocated(b, req)
+		rk.score = -rk.score
 	}
-	return sm.leastAllocated(a, req) > sm.leastAllocated(b, req)
+	return rk
 }
 
 // attraction is how many pods whose required affinity selects the pod
@@ -134,9 +147,17 @@ func (sm *sim) attraction(r *rules, i int32) int {
 
 // sameCounters count w's own pods per zone and per node.
 func (sm *sim) sameCounters(w int32) (zone, host *counter) {
+	st := sm.st
+	if st.same == nil {
+		st.same = make([][2]*counter, len(st.workloads))
+	}
+	if c := st.same[w]; c[0] != nil {
+		return c[0], c[1]
+	}
 	own := func(_ string, _ map[string]string, x int32) bool { return x == w }
-	zone = sm.st.counterFor(sameKey{w, true}, corev1.LabelTopologyZone, own, nil, byOwner(w))
-	host = sm.st.counterFor(sameKey{w, false}, corev1.LabelHostname, own, nil, byOwner(w))
+	zone = st.counterFor(sameKey{w, true}, corev1.LabelTopologyZone, own, nil, byOwner(w))
+	host = st.counterFor(sameKey{w, false}, corev1.LabelHostname, own, nil, byOwner(w))
+	st.same[w] = [2]*counter{zone, host}
 	return zone, host
 }
 

@@ -467,10 +467,23 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 		filters []string
 	}
 	shared := map[whyKey]reasons{}
+	// A constrained workload's reason holds until something is placed or
+	// evicted: its pods failing one after another share it.
+	type lastWhy struct {
+		at int
+		reasons
+	}
+	changes := 0
+	lastOf := map[int32]lastWhy{}
 	reasonAt := func(w int32) (string, []string) {
 		wl := &st.workloads[w]
 		if wl.constrained {
-			return sm.why(w, nil)
+			if l, ok := lastOf[w]; ok && l.at == changes {
+				return l.main, l.filters
+			}
+			main, filters := sm.why(w, nil)
+			lastOf[w] = lastWhy{changes, reasons{main, filters}}
+			return main, filters
 		}
 		k := whyKey{wl.class, fmt.Sprint(wl.req)}
 		if _, ok := shared[k]; !ok {
@@ -495,9 +508,11 @@ func (st *state) run(lost []int32, queue []int32, tie func(a, b int32) int) runR
 			}
 			if i >= 0 {
 				sm.take(w, i)
+				changes++
 				f.placedOK++
 				placed = true
 			} else if recreate, n, ok := sm.preempt(w); ok {
+				changes++
 				clear(full)
 				clear(sm.skip)
 				f.placedOK++

@@ -34,6 +34,8 @@ type sim struct {
 	// the loss, so the order by free CPU before it no longer bounds a
 	// search.
 	freed bool
+	// rulesBuf holds rulesFor's answer.
+	rulesBuf rules
 	// ambiguous lists workloads whose pods a preemption may or may not
 	// evict, as the scheduler breaks ties by start times; tie says a
 	// preemption had equally good nodes (by start times too), which

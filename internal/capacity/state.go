@@ -99,7 +99,11 @@ type hostPort struct {
 
 type state struct {
 	scratchPod corev1.Pod // podRequest's
-	nodes      []node
+	// same caches sameCounters, by workload.
+	same [][2]*counter
+	// spreadNodes shares spread constraints' counted nodes (countedNodes).
+	spreadNodes map[any]countedNodes
+	nodes       []node
 	// res names the resources compared (cpu, memory, pods first);
 	// alloc holds nodes' allocatable and base their free capacity after
 	// the residents, len(nodes)*len(res) each, in that order.
@@ -568,8 +572,9 @@ func (st *state) classOf(spec *corev1.PodSpec) int32 {
 	}
 	var eligible []int32
 	reasons := make([]string, len(st.nodes))
+	affinity := st.affinityMatcher(spec)
 	for i := range st.nodes {
-		reasons[i] = st.nodeReason(int32(i), spec)
+		reasons[i] = st.nodeReason(int32(i), spec, affinity)
 		if reasons[i] == "" {
 			eligible = append(eligible, int32(i))
 		}
@@ -583,8 +588,9 @@ func (st *state) classOf(spec *corev1.PodSpec) int32 {
 
 // nodeReason is why the scheduler's node-level filters (cordon and
 // readiness, taints, node selector and affinity) reject node i for spec,
-// in the scheduler's order; "" when they pass.
-func (st *state) nodeReason(i int32, spec *corev1.PodSpec) string {
+// in the scheduler's order; "" when they pass. affinity is
+// st.affinityMatcher(spec).
+func (st *state) nodeReason(i int32, spec *corev1.PodSpec, affinity func(int32) bool) string {
 	n := &st.nodes[i]
 	if !n.target {
 		return ReasonNodeUnschedulable
@@ -592,22 +598,25 @@ func (st *state) nodeReason(i int32, spec *corev1.PodSpec) string {
 	if _, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.taints, spec.Tolerations, blocksScheduling, false); untolerated {
 		return ReasonTaint
 	}
-	if !st.affinityMatches(i, spec) {
+	if !affinity(i) {
 		return ReasonNodeAffinity
 	}
 	return ""
 }
 
-// affinityMatches: the node selector and required node affinity select
-// node i. A malformed selector operator matches nothing, as the scheduler
-// treats it.
-func (st *state) affinityMatches(i int32, spec *corev1.PodSpec) bool {
+// affinityMatcher says whether spec's node selector and required node
+// affinity select node i. A malformed selector operator matches nothing,
+// as the scheduler treats it. Made once per spec: building the matcher
+// per node was most of a constrained analysis' allocations.
+func (st *state) affinityMatcher(spec *corev1.PodSpec) func(i int32) bool {
 	if len(spec.NodeSelector) == 0 && (spec.Affinity == nil || spec.Affinity.NodeAffinity == nil) {
-		return true
+		return func(int32) bool { return true }
 	}
 	match := nodeaffinity.GetRequiredNodeAffinity(&corev1.Pod{Spec: corev1.PodSpec{NodeSelector: spec.NodeSelector, Affinity: spec.Affinity}})
-	ok, err := match.Match(&corev1.Node{ObjectMeta: metaOf(st.nodes[i])})
-	return err == nil && ok
+	return func(i int32) bool {
+		ok, err := match.Match(&corev1.Node{ObjectMeta: metaOf(st.nodes[i])})
+		return err == nil && ok
+	}
 }
 
 func tolerates(n *node, tolerations []corev1.Toleration) bool {
