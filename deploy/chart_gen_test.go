@@ -176,6 +176,15 @@ var chartSets = map[string][]string{
 }
 
 // durationPattern is what time.ParseDuration accepts (signs aside).
+// quantityPattern is a resource quantity (k8s.io/apimachinery's
+// resource.ParseQuantity): a number, then a binary (Ki..Ei), decimal
+// (n, u, m, k, M..E) or exponent suffix.
+const quantityPattern = `^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$`
+
+// promDurationPattern is a Prometheus duration as prometheus-operator's
+// CRDs check it (units descending, integers only).
+const promDurationPattern = `^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$`
+
 const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`
 
 // configSchema: the RELIABILITY_* variables of a mode, each typed.
@@ -235,8 +244,12 @@ func valuesSchema(t *testing.T) []byte {
 	}
 	anyObj := map[string]any{"type": "object"}
 	strMap := map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}
-	duration := map[string]any{"type": "string", "pattern": durationPattern}
-	resources := obj(map[string]any{"requests": anyObj, "limits": anyObj, "claims": map[string]any{"type": "array"}})
+	// A quantity as Kubernetes parses it (resource.ParseQuantity): a
+	// malformed one fails the install here, naming the value, instead of
+	// the API server refusing the Deployment after the release was made.
+	quantity := map[string]any{"type": []string{"string", "number"}, "pattern": quantityPattern}
+	quantities := map[string]any{"type": "object", "additionalProperties": quantity}
+	resources := obj(map[string]any{"requests": quantities, "limits": quantities, "claims": map[string]any{"type": "array"}})
 	component := func(mode string, extra map[string]any) map[string]any {
 		p := map[string]any{"enabled": boolean, "config": configSchema(t, mode), "resources": resources,
 			"nodeSelector": strMap, "tolerations": map[string]any{"type": "array"}, "podAnnotations": strMap, "priorityClassName": str}
@@ -245,7 +258,8 @@ func valuesSchema(t *testing.T) []byte {
 		}
 		return obj(p)
 	}
-	monitor := obj(map[string]any{"enabled": boolean, "labels": strMap, "interval": duration, "scrapeTimeout": duration})
+	promDuration := map[string]any{"type": "string", "pattern": promDurationPattern, "minLength": 1}
+	monitor := obj(map[string]any{"enabled": boolean, "labels": strMap, "interval": promDuration, "scrapeTimeout": promDuration})
 	names := map[string]any{"type": "array", "uniqueItems": true, "items": map[string]any{"type": "string", "enum": central}}
 	schema := map[string]any{
 		"$schema": "https://json-schema.org/draft-07/schema#",
@@ -256,16 +270,16 @@ func valuesSchema(t *testing.T) []byte {
 			"fullnameOverride": map[string]any{"type": "string", "maxLength": 53},
 			"image": obj(map[string]any{"repository": map[string]any{"type": "string", "minLength": 1}, "tag": str,
 				"pullPolicy": map[string]any{"type": "string", "enum": []string{"Always", "IfNotPresent", "Never"}}}),
-			"imagePullSecrets": map[string]any{"type": "array"},
-			"namespace":        obj(map[string]any{"create": boolean}),
-			"collectors":       obj(map[string]any{"enabled": names, "disabled": names}),
-			"central":          component("central", map[string]any{"affinity": anyObj}),
-			"agent":            component("agent", nil),
-			"rbac":             obj(map[string]any{"helmHistory": boolean}),
-			"service":          obj(map[string]any{"port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}}),
-			"serviceMonitor":   monitor,
-			"podMonitor":       monitor,
-			"prometheusRule":   obj(map[string]any{"enabled": boolean, "labels": strMap}),
+			"imagePullSecrets":   map[string]any{"type": "array"},
+			"prometheusOperator": obj(map[string]any{"render": map[string]any{"type": "string", "enum": []string{"auto", "always", "never"}}}),
+			"collectors":         obj(map[string]any{"enabled": names, "disabled": names}),
+			"central":            component("central", map[string]any{"affinity": anyObj}),
+			"agent":              component("agent", nil),
+			"rbac":               obj(map[string]any{"helmHistory": boolean}),
+			"service":            obj(map[string]any{"port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}}),
+			"serviceMonitor":     monitor,
+			"podMonitor":         monitor,
+			"prometheusRule":     obj(map[string]any{"enabled": boolean, "labels": strMap}),
 			"dashboards": obj(map[string]any{"enabled": boolean, "label": map[string]any{"type": "string", "minLength": 1},
 				"labelValue": str, "folderAnnotation": str, "folder": str}),
 			"networkPolicy": obj(map[string]any{"enabled": boolean, "from": map[string]any{"type": "array"}}),

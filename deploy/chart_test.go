@@ -28,11 +28,17 @@ import (
 // base's namespace, so the two render alike.
 const chartNamespace = "kube-reliability"
 
-// renderChart renders the chart with vals as helm template would (values
-// schema included) and returns its objects, sorted by kind and name.
+// promOperatorAPIs are what a cluster with prometheus-operator's CRDs
+// serves of them, as Helm's capabilities list them.
+var promOperatorAPIs = []string{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor",
+	"monitoring.coreos.com/v1/PodMonitor", "monitoring.coreos.com/v1/PrometheusRule"}
+
+// renderChart renders the chart with vals as helm install would on a
+// cluster with prometheus-operator's CRDs (values schema included) and
+// returns its objects, sorted by kind and name.
 func renderChart(t *testing.T, vals map[string]any) ([]*unstructured.Unstructured, error) {
 	t.Helper()
-	return chart.Objects(chartDir, chart.Release{Name: "kre", Namespace: chartNamespace}, vals)
+	return chart.Objects(chartDir, chart.Release{Name: "kre", Namespace: chartNamespace, APIVersions: promOperatorAPIs}, vals)
 }
 
 func mustRender(t *testing.T, vals map[string]any) []*unstructured.Unstructured {
@@ -46,8 +52,8 @@ func mustRender(t *testing.T, vals map[string]any) []*unstructured.Unstructured 
 
 // fullValues sets every switch the other way and every list and map.
 var fullValues = map[string]any{
-	"namespace":  map[string]any{"create": true},
-	"collectors": map[string]any{"enabled": []any{"placement_detail"}, "disabled": []any{"health_fetch"}},
+	"prometheusOperator": map[string]any{"render": "always"},
+	"collectors":         map[string]any{"enabled": []any{"placement_detail"}, "disabled": []any{"health_fetch"}},
 	"central": map[string]any{
 		"config":            map[string]any{"RELIABILITY_TLS_PROBE_INTERVAL": "10m", "RELIABILITY_HEALTH_FETCH": false, "RELIABILITY_KUBE_API_QPS": 50, "RELIABILITY_LOG_LEVEL": "debug"},
 		"nodeSelector":      map[string]any{"kubernetes.io/os": "linux"},
@@ -55,6 +61,7 @@ var fullValues = map[string]any{
 		"affinity":          map[string]any{"nodeAffinity": map[string]any{}},
 		"podAnnotations":    map[string]any{"example.com/team": "sre"},
 		"priorityClassName": "system-cluster-critical",
+		"resources":         map[string]any{"requests": map[string]any{"cpu": 0.25, "memory": "256Mi"}, "limits": map[string]any{"memory": "1.5Gi"}},
 	},
 	"agent": map[string]any{
 		"config":            map[string]any{"RELIABILITY_NGINX_SAMPLE_INTERVAL": "500ms", "RELIABILITY_ETCD_DATA_DIR": "/var/lib/etcd-data"},
@@ -143,14 +150,19 @@ func asSlice(v any) []any {
 	return s
 }
 
-// One source of truth: the chart with namespace.create (the base creates
-// its namespace) and the helm-history role (an overlay of the base) renders
-// the kustomize base plus that overlay, object by object — the same
-// objects, the same fields, the same grants — apart from Helm's labels
-// and the image tag.
+// One source of truth: the chart with the helm-history role (an overlay of
+// the base) renders the kustomize base plus that overlay, object by object
+// — the same objects, the same fields, the same grants — apart from Helm's
+// labels and the image tag, and the base's Namespace (Helm needs the
+// release namespace before it installs anything: docs/install.md).
 func TestChartMatchesKustomize(t *testing.T) {
-	chart := mustRender(t, map[string]any{"namespace": map[string]any{"create": true}, "rbac": map[string]any{"helmHistory": true}})
-	kust := append(build(t, base), build(t, "kustomize/helm-history")...)
+	chart := mustRender(t, map[string]any{"rbac": map[string]any{"helmHistory": true}})
+	var kust []*unstructured.Unstructured
+	for _, o := range append(build(t, base), build(t, "kustomize/helm-history")...) {
+		if o.GetKind() != "Namespace" {
+			kust = append(kust, o)
+		}
+	}
 	index := func(objs []*unstructured.Unstructured) map[string]*unstructured.Unstructured {
 		m := map[string]*unstructured.Unstructured{}
 		for _, o := range objs {
@@ -195,6 +207,14 @@ func TestChartSchemaRefusesWrongValues(t *testing.T) {
 		{map[string]any{"central": map[string]any{"config": map[string]any{"RELIABILITY_COLLECTORS_DISABLED": "health"}}}, "RELIABILITY_COLLECTORS_DISABLED"},
 		{map[string]any{"collectors": map[string]any{"disabled": []any{"nginx"}}}, "collectors"},
 		{map[string]any{"serviceMonitor": map[string]any{"interval": "often"}}, "interval"},
+		// Go's durations are not Prometheus': prometheus-operator refuses 1.5m.
+		{map[string]any{"podMonitor": map[string]any{"interval": "1.5m"}}, "interval"},
+		{map[string]any{"serviceMonitor": map[string]any{"interval": "30s", "scrapeTimeout": "1m"}}, "serviceMonitor.scrapeTimeout (1m) is longer than serviceMonitor.interval (30s)"},
+		{map[string]any{"podMonitor": map[string]any{"interval": "1m", "scrapeTimeout": "1m1s"}}, "podMonitor.scrapeTimeout"},
+		{map[string]any{"central": map[string]any{"resources": map[string]any{"limits": map[string]any{"memory": "1 GB"}}}}, "memory"},
+		{map[string]any{"agent": map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "100mc"}}}}, "cpu"},
+		{map[string]any{"prometheusOperator": map[string]any{"render": "yes"}}, "render"},
+		{map[string]any{"namespace": map[string]any{"create": true}}, "namespace"},
 		{map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "pullPolicy"},
 		{map[string]any{"servicemonitor": map[string]any{"enabled": false}}, "servicemonitor"},
 	} {
@@ -206,6 +226,44 @@ func TestChartSchemaRefusesWrongValues(t *testing.T) {
 	// And the values a user would set pass, typed as YAML types them.
 	if _, err := renderChart(t, fullValues); err != nil {
 		t.Errorf("full values refused: %v", err)
+	}
+}
+
+// prometheus-operator's kinds are rendered when the cluster serves them
+// (helm install asks it), or always or never when told.
+func TestChartMonitorsFollowTheAPI(t *testing.T) {
+	monitors := func(apis []string, vals map[string]any) []string {
+		objs, err := chart.Objects(chartDir, chart.Release{Name: "kre", Namespace: chartNamespace, APIVersions: apis}, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, o := range objs {
+			if strings.HasPrefix(o.GetAPIVersion(), "monitoring.coreos.com/") {
+				kinds = append(kinds, o.GetKind())
+			}
+		}
+		return kinds
+	}
+	all := []string{"PodMonitor", "PrometheusRule", "ServiceMonitor"}
+	render := func(mode string) map[string]any {
+		return map[string]any{"prometheusOperator": map[string]any{"render": mode}}
+	}
+	for _, c := range []struct {
+		name string
+		apis []string
+		vals map[string]any
+		want []string
+	}{
+		{"no CRDs", nil, nil, nil},
+		{"CRDs", promOperatorAPIs, nil, all},
+		{"only the rule's CRD", []string{"monitoring.coreos.com/v1/PrometheusRule"}, nil, []string{"PrometheusRule"}},
+		{"no CRDs, always", nil, render("always"), all},
+		{"CRDs, never", promOperatorAPIs, render("never"), nil},
+	} {
+		if got := monitors(c.apis, c.vals); !slices.Equal(got, c.want) {
+			t.Errorf("%s: rendered %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 

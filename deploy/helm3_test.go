@@ -30,7 +30,9 @@ func TestChartWithHelm3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: "kre", Namespace: chartNamespace, IsInstall: true}, chartutil.DefaultCapabilities)
+		caps := chartutil.DefaultCapabilities.Copy()
+		caps.APIVersions = append(slices.Clone(caps.APIVersions), promOperatorAPIs...)
+		rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: "kre", Namespace: chartNamespace, IsInstall: true}, caps)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -26,8 +26,13 @@ func IsChart(dir string) bool {
 	return err == nil
 }
 
-// Release names the release a chart is rendered for.
-type Release struct{ Name, Namespace string }
+// Release names the release a chart is rendered for, and the API
+// versions beyond Kubernetes' own the cluster serves (group/version or
+// group/version/Kind, as helm template --api-versions takes them).
+type Release struct {
+	Name, Namespace string
+	APIVersions     []string
+}
 
 // Render renders the chart in dir with values (merged over its
 // values.yaml, checked against its values.schema.json) and returns each
@@ -37,8 +42,10 @@ func Render(dir string, rel Release, values map[string]any) (map[string]string, 
 	if err != nil {
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)
 	}
+	caps := common.DefaultCapabilities.Copy()
+	caps.APIVersions = append(slices.Clone(caps.APIVersions), rel.APIVersions...)
 	rv, err := util.ToRenderValuesWithSchemaValidation(ch, values,
-		common.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, IsInstall: true}, common.DefaultCapabilities, false)
+		common.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, IsInstall: true}, caps, false)
 	if err != nil {
 		return nil, fmt.Errorf("chart %s values: %w", dir, err)
 	}

@@ -41,3 +41,36 @@ enabled, minus disabled. */}}
   value: {{ index $ $k | toString | quote }}
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when prometheus-operator's kind (monitoring.coreos.com/v1) is
+served by the cluster helm installs to, or prometheusOperator.render says
+to render it anyway (helm template without --api-versions); "" else. */}}
+{{- define "kre.hasAPI" -}}
+{{- $root := index . 0 -}}
+{{- $kind := index . 1 -}}
+{{- $mode := $root.Values.prometheusOperator.render -}}
+{{- if or (eq $mode "always") (and (eq $mode "auto") ($root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind))) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* A Prometheus duration (1h30m, 90s, 500ms) in milliseconds. */}}
+{{- define "kre.millis" -}}
+{{- $ms := 0 -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 "w" 604800000 "y" 31536000000 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h|d|w|y)" . -1 -}}
+{{- $unit := regexFind "(ms|s|m|h|d|w|y)$" . -}}
+{{- $ms = add $ms (mul (trimSuffix $unit . | atoi) (index $units $unit)) -}}
+{{- end -}}
+{{- $ms -}}
+{{- end -}}
+
+{{/* Fails the install when a monitor's scrape timeout exceeds its
+interval: prometheus-operator would reject it. */}}
+{{- define "kre.checkTimeout" -}}
+{{- $name := index . 0 -}}
+{{- $m := index . 1 -}}
+{{- if gt (include "kre.millis" $m.scrapeTimeout | atoi) (include "kre.millis" $m.interval | atoi) -}}
+{{- fail (printf "%s.scrapeTimeout (%s) is longer than %s.interval (%s): Prometheus refuses a scrape timeout above the interval" $name $m.scrapeTimeout $name $m.interval) -}}
+{{- end -}}
+{{- end -}}
