@@ -107,8 +107,11 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
 		}
 	}
+	objs, dups := dedupe(dec.Objects)
+	found = append(found, dups...)
+	r.Objects = len(objs)
 	where := map[[3]string]manifest.Object{}
-	raw := manifest.Snapshot(dec.Objects)
+	raw := manifest.Snapshot(objs)
 	if len(raw.Nodes) > 0 {
 		// A cluster dump: what its nodes hold now, not template pods.
 		found = append(found, findings.Capacity(capacity.Analyze(raw))...)
@@ -116,7 +119,7 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	// A workload whose pods the input does not hold is analysed on the
 	// pods its template would make; each workload on its own.
 	snap := cluster.WithTemplatePods(raw)
-	for _, o := range dec.Objects {
+	for _, o := range objs {
 		m, ok := o.Obj.(interface {
 			GetNamespace() string
 			GetName() string

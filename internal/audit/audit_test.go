@@ -647,3 +647,70 @@ func TestNoScoreForFailedInput(t *testing.T) {
 		t.Error("a missing path does not fail the audit")
 	}
 }
+
+// An object in several files is analysed once: each finding once, at the
+// first copy, and one duplicate-object finding naming every copy (info
+// when they are the same, a warning when they differ).
+func TestAuditDuplicateObjects(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dep := func(image string) string {
+		return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: ` + image + `}]}
+`
+	}
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a/web.yaml", dep("web:1"))
+	b := write("b/web.yaml", "# the same, rendered elsewhere\n---\n"+dep("web:1"))
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	perRule := map[string]int{}
+	for _, f := range r.Findings {
+		perRule[f.Rule]++
+		if f.Name != "web" {
+			continue
+		}
+		if f.File != a || f.Line != 1 {
+			t.Errorf("%s at %s:%d, want the first copy %s:1", f.Rule, f.File, f.Line, a)
+		}
+	}
+	if perRule["disruption/no-pdb"] != 1 || perRule["placement/no-spread-policy"] != 1 {
+		t.Errorf("findings per rule %v: want each once", perRule)
+	}
+	dup := func(r Report) Finding {
+		for _, f := range r.Findings {
+			if f.Rule == "input/duplicate-object" {
+				return f
+			}
+		}
+		t.Fatalf("no duplicate-object finding in %v", r.Findings)
+		return Finding{}
+	}
+	f := dup(r)
+	want := fmt.Sprintf("2 identical copies (%s:1, %s:3); analysed once", a, b)
+	if f.Severity != Info || f.Message != want || f.Namespace != "default" || f.Kind != "Deployment" {
+		t.Errorf("duplicate finding %+v\nwant info %q", f, want)
+	}
+	if r.Objects != 1 {
+		t.Errorf("%d objects analysed, want 1", r.Objects)
+	}
+	write("b/web.yaml", dep("web:2"))
+	if f := dup(Run([]string{dir}, nil, healthcheck.Config{})); f.Severity != Warning || !strings.Contains(f.Message, "differ") {
+		t.Errorf("differing copies: %+v", f)
+	}
+}

@@ -75,6 +75,8 @@ var Catalog = []Rule{
 		"Every call to the webhook fails TLS verification. Renew the CA and update the bundle (cert-manager's cainjector does it)."},
 	{"certificates/webhook-ca-expiring", "Webhook caBundle expiring within 14 days",
 		"Then every call to the webhook fails. Renew the CA and update the bundle before it lapses."},
+	{"input/duplicate-object", "One object in several places of the input",
+		"The input holds the same object (kind, namespace, name) more than once: only one copy can be on the cluster, the last applied. Audit analyses the first and names every copy; identical copies are info, copies that differ a warning. Keep one source for each object."},
 	{"api/removed-version", "API version removed from Kubernetes",
 		"The manifest uses an apiVersion the API server no longer serves: applying it fails. Move to the version the removal notes name."},
 }

@@ -15,14 +15,14 @@ var update = flag.Bool("update", false, "rewrite docs/findings.md")
 // Every rule the code can report is in the catalog, and nothing else.
 func TestCatalogComplete(t *testing.T) {
 	var src []byte
-	for _, f := range []string{"findings.go", "../audit/audit.go"} {
+	for _, f := range []string{"findings.go", "../audit/audit.go", "../audit/dedupe.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		src = append(src, b...)
 	}
-	ids := regexp.MustCompile(`"((?:placement|disruption|autoscaling|rollout|resources|ingress|health|certificates|api)/[a-z-]+)"`).FindAllSubmatch(src, -1)
+	ids := regexp.MustCompile(`"((?:placement|disruption|autoscaling|rollout|resources|ingress|health|certificates|api|input)/[a-z-]+)"`).FindAllSubmatch(src, -1)
 	inCode := map[string]bool{"health/no-liveness-probe": true, "health/no-readiness-probe": true} // "health/no-"+probe+"-probe"
 	for _, m := range ids {
 		if id := string(m[1]); id != "health/no-" {
