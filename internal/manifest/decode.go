@@ -242,7 +242,24 @@ func (r *Result) decodeDocument(file string, line int, body []byte) {
 		fail(at, fmt.Errorf("invalid YAML: %w", err))
 		return
 	}
-	r.decodeJSON(file, line, js, fail, 0)
+	// An object is where its first line is, past the comments and blank
+	// lines that lead its document (Helm templates open with both).
+	r.decodeJSON(file, line+leadingLines(body), js, fail, 0)
+}
+
+// leadingLines counts the blank and comment-only lines that open body.
+func leadingLines(body []byte) int {
+	n := 0
+	for len(body) > 0 {
+		l, rest, _ := bytes.Cut(body, []byte("\n"))
+		t := bytes.TrimSpace(l)
+		if len(t) > 0 && t[0] != '#' {
+			break
+		}
+		n++
+		body = rest
+	}
+	return n
 }
 
 // maxListDepth bounds nested Lists; kubectl never nests them.

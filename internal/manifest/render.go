@@ -15,9 +15,9 @@ import (
 )
 
 // renderChart decodes a chart directory as helm template renders it with
-// HelmValues; each template's output is decoded under its name (lines are
-// those of the rendered output). A chart that does not render is one
-// error.
+// HelmValues; each template's output is decoded under its file's path
+// (lines are those of the rendered output). A chart that does not render
+// is one error.
 func renderChart(dir string) Result {
 	vals, err := chart.ValuesFiles(HelmValues...)
 	if err != nil {
@@ -29,7 +29,7 @@ func renderChart(dir string) Result {
 	}
 	var all Result
 	for _, name := range slices.Sorted(maps.Keys(out)) {
-		r := Decode(filepath.Join(filepath.Dir(dir), name), []byte(out[name]))
+		r := Decode(name, []byte(out[name]))
 		all.Objects = append(all.Objects, r.Objects...)
 		all.Errors = append(all.Errors, r.Errors...)
 		all.Skipped = append(all.Skipped, r.Skipped...)

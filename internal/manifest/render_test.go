@@ -3,9 +3,11 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
@@ -74,8 +76,55 @@ func TestDecodeKustomization(t *testing.T) {
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %v", r.Errors)
 	}
-	// base, and the kube-prometheus-stack and helm-history overlays (base again each).
-	if k["Deployment/kube-reliability-exporter"] != 3 || k["ClusterRole/kube-reliability-exporter-helm-history"] != 1 {
+	// base, and the kube-prometheus-stack, without-prometheus-operator and
+	// helm-history overlays (base again each; the second leaves the
+	// monitors out).
+	if k["Deployment/kube-reliability-exporter"] != 4 || k["ServiceMonitor/kube-reliability-exporter"] != 3 || k["ClusterRole/kube-reliability-exporter-helm-history"] != 1 {
 		t.Errorf("kustomize tree: %v", k)
+	}
+}
+
+// Dependencies as Helm takes them: a condition or tag turned off leaves a
+// subchart out, an alias renames it, import-values reach the parent;
+// templates are named by the folder the user passed, with the line where
+// the object starts in the rendered template. Missing dependencies stop
+// the render with Helm's advice.
+func TestDecodeHelmDependencies(t *testing.T) {
+	dir := filepath.Join("..", "chart", "testdata", "shop")
+	r := DecodePaths([]string{dir})
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %v", r.Errors)
+	}
+	got := map[string]Object{}
+	for _, o := range r.Objects {
+		got[o.Obj.GetObjectKind().GroupVersionKind().Kind+"/"+o.Obj.(interface{ GetName() string }).GetName()] = o
+	}
+	var names []string
+	for k := range got {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	want := []string{"Deployment/release-queue-worker", "Deployment/release-web", "Service/release-web"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("rendered %v, want %v (cache off by condition, metrics off by tag, worker aliased)", names, want)
+	}
+	web := got["Deployment/release-web"]
+	if web.File != filepath.Join(dir, "templates", "web.yaml") || web.Line != 10 {
+		t.Errorf("web Deployment at %s:%d, want %s:10", web.File, web.Line, filepath.Join(dir, "templates", "web.yaml"))
+	}
+	if _, err := os.Stat(web.File); err != nil {
+		t.Errorf("reported path does not exist: %v", err)
+	}
+	if w := got["Deployment/release-queue-worker"]; w.File != filepath.Join(dir, "charts", "worker", "templates", "deployment.yaml") {
+		t.Errorf("subchart template at %s", w.File)
+	}
+	if n := *web.Obj.(*appsv1.Deployment).Spec.Replicas; n != 3 {
+		t.Errorf("web replicas %d, want 3 imported from the worker's exports", n)
+	}
+
+	r = DecodePaths([]string{filepath.Join("..", "chart", "testdata", "missing-dep")})
+	if len(r.Errors) != 1 || len(r.Objects) != 0 || !strings.Contains(r.Errors[0].Error(), "helm dependency build") ||
+		!strings.Contains(r.Errors[0].Error(), "missing in charts/ directory: db") {
+		t.Errorf("missing dependency: objects %d, errors %v", len(r.Objects), r.Errors)
 	}
 }
