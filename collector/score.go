@@ -13,6 +13,8 @@ var scoreSpec = Spec{
 			Help: "Reliability score of the namespace, 0-100, as kube_reliability_cluster_score over its workloads and findings.", Labels: []string{"namespace"}, Bound: "one series per namespace with a workload or a finding"},
 		{Name: "kube_reliability_findings", Type: Gauge, Stability: Experimental,
 			Help: "Findings of the rule in the cluster now, by severity: what lowers the score (rules as audit names them).", Labels: []string{"rule", "severity"}, Bound: "one series per rule that fires (about 30 rules)"},
+		{Name: "kube_reliability_findings_ignored", Type: Gauge, Stability: Experimental,
+			Help: "Findings of the rule accepted by the object's reliability.kube-reliability.io/ignore annotation or an entry of RELIABILITY_EXEMPTIONS_FILE: left out of kube_reliability_findings and the scores, counted here so accepted debt stays visible.", Labels: []string{"rule"}, Bound: "one series per rule with an accepted finding"},
 	},
 	New: newScore,
 }

@@ -5,6 +5,10 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
@@ -21,7 +25,18 @@ import (
 )
 
 func newScore(d Deps) (Collector, error) {
+	var exemptions []findings.Exemption
+	if d.ExemptionsFile != "" {
+		data, err := os.ReadFile(d.ExemptionsFile)
+		if err == nil {
+			exemptions, err = findings.ParseExemptions(data)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrExemptionsFile, err)
+		}
+	}
 	return &scoreCollector{
+		exemptions: exemptions,
 		src:        d.Cluster,
 		placement:  sharedAnalysis(d, "placement", d.Cluster, placement.Analyze, placementReads...),
 		disruption: sharedAnalysis(d, "disruption", d.Cluster, disruption.Analyze, disruptionReads...),
@@ -35,6 +50,7 @@ func newScore(d Deps) (Collector, error) {
 }
 
 type scoreCollector struct {
+	exemptions []findings.Exemption
 	src        cluster.Source
 	placement  *analysis[placement.Result]
 	disruption *analysis[disruption.Result]
@@ -76,6 +92,9 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
 	fs = append(fs, findings.Health(he)...)
 	fs = append(fs, findings.Capacity(ca)...)
+	// Accepted findings (annotation or exemption) weigh nothing and are
+	// counted apart, so an accepted debt stays visible.
+	fs, ignored := findings.Ignores{Exemptions: c.exemptions, Annotations: findings.AnnotationsOf(snap)}.Split(fs)
 	res := score.Compute(score.Workloads(snap), fs)
 	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)
 	for _, n := range res.Namespaces {
@@ -83,6 +102,13 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	}
 	for _, r := range res.Rules {
 		e.Gauge("kube_reliability_findings", float64(r.Count), r.Rule, r.Severity.String())
+	}
+	perRule := map[string]int{}
+	for _, f := range ignored {
+		perRule[f.Rule]++
+	}
+	for _, r := range slices.Sorted(maps.Keys(perRule)) {
+		e.Gauge("kube_reliability_findings_ignored", float64(perRule[r]), r)
 	}
 	return nil
 }

@@ -149,6 +149,9 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 		d := deps
 		d.Logger = deps.Logger.With("collector", spec.Name)
 		c, err := spec.New(d)
+		if errors.Is(err, ErrExemptionsFile) {
+			return nil, err // a setting's error, named by the caller
+		}
 		if err != nil {
 			return nil, errors.Join(errors.New("collector "+spec.Name), err)
 		}

@@ -177,6 +177,8 @@ type Deps struct {
 	CertManager CertManagerSource
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
+	// ExemptionsFile lists accepted findings the score leaves out ("": none).
+	ExemptionsFile string
 	// AnalysisMinInterval is the least time between two analyses of a
 	// changing cluster (0: analyse on every change a scrape sees).
 	AnalysisMinInterval time.Duration

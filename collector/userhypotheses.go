@@ -15,6 +15,9 @@ import (
 // start-up (RELIABILITY_HYPOTHESES_FILE).
 var ErrHypothesesFile = errors.New("hypotheses file")
 
+// ErrExemptionsFile marks an exemptions file that cannot be used.
+var ErrExemptionsFile = errors.New("exemptions file")
+
 // userHypotheses are the hypotheses of RELIABILITY_HYPOTHESES_FILE,
 // re-read when the file changes (a ConfigMap update, say). A change that
 // does not validate keeps the last valid set, logs why and turns

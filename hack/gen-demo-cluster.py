@@ -67,10 +67,13 @@ def pods(ns, prefix, owner_kind, owner, uid, app, nodes, unready=()):
                      "spec": {"nodeName": n, "containers": [{"name": app, "image": "registry.example/%s:1" % app}]},
                      "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}})
 
-def deployment(ns, name, replicas, nodes, spread=None, unready=()):
+def deployment(ns, name, replicas, nodes, spread=None, unready=(), annotations=None):
     uid, rs_uid, rs = "deploy-%s-%s" % (ns, name), "rs-%s-%s" % (ns, name), name + "-5d4f8c7b9"
+    meta = {"name": name, "namespace": ns, "uid": uid}
+    if annotations:
+        meta["annotations"] = annotations
     objs.append({"apiVersion": "apps/v1", "kind": "Deployment",
-                 "metadata": {"name": name, "namespace": ns, "uid": uid},
+                 "metadata": meta,
                  "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template(name, spread)}})
     objs.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                  "metadata": {"name": rs, "namespace": ns, "uid": rs_uid, "ownerReferences": ref("Deployment", name, uid)},
@@ -109,7 +112,10 @@ deployment("shop", "checkout", 3, ["node-a1", "node-a1", "node-a1"])
 # Spread by a zone topology constraint: healthy.
 deployment("shop", "cart", 3, ["node-a1", "node-b1", "node-b2"], spread="topology")
 # Preferred anti-affinity keeps nodes apart but not zones: one zone.
-deployment("shop", "search", 2, ["node-a1", "node-a2"], spread="preferred")
+# Search rebuilds its index on start and its team accepts evictions without
+# a PDB: the annotation moves the finding to kube_reliability_findings_ignored.
+deployment("shop", "search", 2, ["node-a1", "node-a2"], spread="preferred",
+           annotations={"reliability.kube-reliability.io/ignore": "disruption/no-pdb"})
 # One replica not ready: counts for desired, not for ready.
 deployment("shop", "frontend", 3, ["node-a2", "node-b1", "node-x1"], spread="preferred", unready=(2,))
 # Its autoscaler may take it down to one replica, and it is recreated (all

@@ -25,6 +25,10 @@ func runCentral(ctx context.Context, e *environment) error {
 	if len(e.args) > 0 {
 		return usageError{fmt.Sprintf("central takes no arguments, got %q", e.args)}
 	}
+	// Checked before anything starts (the score collector reads it again).
+	if _, err := readExemptions(e); err != nil {
+		return err
+	}
 	specs, err := selectCollectors(e, collector.Central)
 	if err != nil {
 		return err
@@ -63,7 +67,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
-		AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile}
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile}
 	if collector.Uses(specs, collector.HelmStorages) {
 		// Helm's storages need an optional role: their failures are
 		// counted but not warned about (helm_storage_available says it).

@@ -23,6 +23,7 @@ var freeForm = []string{
 
 // malformed are values a variable refuses beyond its type's.
 var malformed = map[string]string{
+	"RELIABILITY_EXEMPTIONS_FILE":           "/nonexistent/exemptions.yaml",
 	"RELIABILITY_LISTEN_ADDRESS":            "nohost",
 	"RELIABILITY_COLLECTORS_ENABLED":        "nope",
 	"RELIABILITY_COLLECTORS_DISABLED":       "nope",

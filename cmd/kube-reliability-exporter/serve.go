@@ -31,6 +31,9 @@ func serve(ctx context.Context, e *environment, mode collector.Mode, specs []*co
 	if errors.Is(err, collector.ErrHypothesesFile) {
 		return &config.Error{Key: config.Key("HYPOTHESES_FILE"), Value: deps.HypothesesFile, Err: err}
 	}
+	if errors.Is(err, collector.ErrExemptionsFile) {
+		return &config.Error{Key: config.Key("EXEMPTIONS_FILE"), Value: deps.ExemptionsFile, Err: err}
+	}
 	if err != nil {
 		return err
 	}

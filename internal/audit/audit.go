@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
@@ -59,6 +61,10 @@ type Report struct {
 	// Score is the reliability score of the input (internal/score), as
 	// central exports it for a live cluster.
 	Score Score `json:"score"`
+	// Ignored are the findings accepted by an ignore annotation or an
+	// exemption, each with why: they neither fail the audit nor weigh
+	// in the score.
+	Ignored []Finding `json:"ignored"`
 }
 
 // Score is the reliability score in a report.
@@ -89,8 +95,24 @@ type NotAnalysed struct {
 // Run decodes the paths, analyzes them and returns the report. Namespaces
 // in excluded are left out of the requests/limits and quota findings.
 func Run(paths []string, excluded []string, health healthcheck.Config) Report {
+	return RunWith(paths, Options{Excluded: excluded, Health: health})
+}
+
+// Options are an audit's settings.
+type Options struct {
+	// Excluded namespaces are left out of the requests/limits and quota
+	// findings.
+	Excluded []string
+	Health   healthcheck.Config
+	// Exemptions accept findings, as objects' ignore annotations do.
+	Exemptions []findings.Exemption
+}
+
+// RunWith is Run with every option.
+func RunWith(paths []string, o Options) Report {
+	excluded, health := o.Excluded, o.Health
 	dec := manifest.DecodePaths(paths)
-	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}, NotAnalysed: []NotAnalysed{}}
+	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}, NotAnalysed: []NotAnalysed{}, Ignored: []Finding{}}
 	for _, e := range dec.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
@@ -136,15 +158,23 @@ func Run(paths []string, excluded []string, health healthcheck.Config) Report {
 	found = append(found, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, now())...)
 	// Static: probe specs and annotations; no endpoint is read.
 	found = append(found, findings.Health(healthcheck.Analyze(snap, health, nil))...)
+	ignores := findings.Ignores{Exemptions: o.Exemptions, Annotations: findings.AnnotationsOf(raw)}
 	for _, f := range found {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok && f.File == "" {
 			f.File, f.Line = o.File, o.Line
 		}
+		if why := ignores.Why(f); why != "" {
+			f.Ignored = why
+			r.Ignored = append(r.Ignored, f)
+			continue
+		}
 		r.Findings = append(r.Findings, f)
 	}
-	slices.SortFunc(r.Findings, func(a, b Finding) int {
+	byPlace := func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
-	})
+	}
+	slices.SortFunc(r.Findings, byPlace)
+	slices.SortFunc(r.Ignored, byPlace)
 	sc := score.Compute(score.Workloads(snap), r.Findings)
 	r.Score = Score{Cluster: sc.Cluster.Score, Workloads: sc.Cluster.Workloads, Namespaces: []NamespaceScore{}}
 	for _, n := range sc.Namespaces {
@@ -214,6 +244,23 @@ func (r Report) WriteVersion(w io.Writer, format, version string) error {
 	slices.Sort(names)
 	for _, k := range names {
 		if _, err := fmt.Fprintf(w, "not analysed: %d %s\n", kinds[k], k); err != nil {
+			return err
+		}
+	}
+	if len(r.Ignored) > 0 {
+		why := map[string]int{}
+		for _, f := range r.Ignored {
+			k := "annotation"
+			if strings.HasPrefix(f.Ignored, "exemption") {
+				k = "exemptions"
+			}
+			why[k]++
+		}
+		parts := []string{}
+		for _, k := range slices.Sorted(maps.Keys(why)) {
+			parts = append(parts, fmt.Sprintf("%d by %s", why[k], k))
+		}
+		if _, err := fmt.Fprintf(w, "ignored: %d findings (%s; listed with json or sarif)\n", len(r.Ignored), strings.Join(parts, ", ")); err != nil {
 			return err
 		}
 	}

@@ -714,3 +714,79 @@ spec:
 		t.Errorf("differing copies: %+v", f)
 	}
 }
+
+// An ignore annotation or an exemption accepts a finding: it moves to
+// Ignored with why, neither fails the audit nor weighs in the score, and
+// SARIF shows it suppressed.
+func TestAuditIgnores(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	doc := func(name, annotations string) string {
+		return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ` + name + `
+  namespace: shop
+  annotations: {` + annotations + `}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ` + name + `}}
+  template:
+    metadata: {labels: {app: ` + name + `}}
+    spec: {containers: [{name: app, image: app:1}]}
+---
+`
+	}
+	body := doc("cart", `reliability.kube-reliability.io/ignore: "disruption/no-pdb,placement/*"`) + doc("web", "")
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules := func(fs []Finding, name string) []string {
+		var out []string
+		for _, f := range fs {
+			if f.Name == name {
+				out = append(out, f.Rule)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	plain := Run([]string{dir}, nil, healthcheck.Config{})
+	r := RunWith([]string{dir}, Options{Exemptions: []findings.Exemption{{Rule: "health/*", Namespace: "shop", Name: "web", Reason: "probes come with the next release"}}})
+	if got := rules(r.Ignored, "cart"); !slices.Equal(got, []string{"disruption/no-pdb", "placement/no-spread-policy"}) {
+		t.Errorf("cart ignored %v", got)
+	}
+	if got := rules(r.Findings, "cart"); slices.Contains(got, "disruption/no-pdb") || !slices.Contains(got, "health/no-liveness-probe") {
+		t.Errorf("cart still reports %v", got)
+	}
+	if got := rules(r.Ignored, "web"); !slices.Equal(got, []string{"health/no-liveness-probe", "health/no-readiness-probe"}) {
+		t.Errorf("web ignored %v", got)
+	}
+	if !slices.Contains(rules(r.Findings, "web"), "disruption/no-pdb") {
+		t.Errorf("web's own findings lost: %v", rules(r.Findings, "web"))
+	}
+	if len(plain.Ignored) != 2 || len(r.Findings)+len(r.Ignored) != len(plain.Findings)+len(plain.Ignored) || r.Score.Cluster <= plain.Score.Cluster {
+		t.Errorf("%d kept + %d ignored, %d without ignores; score %v, without %v", len(r.Findings), len(r.Ignored), len(plain.Findings), r.Score.Cluster, plain.Score.Cluster)
+	}
+	for _, f := range r.Ignored {
+		if f.Name == "web" && f.Ignored != "exemption: probes come with the next release" {
+			t.Errorf("why %q", f.Ignored)
+		}
+	}
+	var text, sarif bytes.Buffer
+	if err := r.Write(&text, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "ignored: 4 findings (2 by annotation, 2 by exemptions;") {
+		t.Errorf("text report:\n%s", text.String())
+	}
+	if err := r.Write(&sarif, "sarif"); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(sarif.String(), `"kind": "inSource"`); n != 2 {
+		t.Errorf("%d inSource suppressions in SARIF, want 2", n)
+	}
+	if n := strings.Count(sarif.String(), `"kind": "external"`); n != 2 {
+		t.Errorf("%d external suppressions in SARIF, want 2", n)
+	}
+}

@@ -56,6 +56,10 @@ type sarifResult struct {
 	Level     string          `json:"level"`
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
+	// Suppressions mark an ignored finding: inSource for the object's
+	// annotation, external for the exemptions file; code scanning shows
+	// it as dismissed.
+	Suppressions []map[string]string `json:"suppressions,omitempty"`
 }
 
 // writeSARIF writes the report as a SARIF 2.1.0 log: one rule per
@@ -64,8 +68,9 @@ type sarifResult struct {
 // slashes, as code scanning resolves them from the repository root), and
 // the object as a logical location.
 func (r Report) writeSARIF(w io.Writer, version string) error {
+	all := append(slices.Clone(r.Findings), r.Ignored...)
 	used := map[string]Severity{}
-	for _, f := range r.Findings {
+	for _, f := range all {
 		if s, ok := used[f.Rule]; !ok || f.Severity > s {
 			used[f.Rule] = f.Severity
 		}
@@ -106,8 +111,8 @@ func (r Report) writeSARIF(w io.Writer, version string) error {
 			firstIn[f.Namespace] = place{f.File, f.Line}
 		}
 	}
-	results := make([]sarifResult, 0, len(r.Findings))
-	for _, f := range r.Findings {
+	results := make([]sarifResult, 0, len(all))
+	for _, f := range all {
 		if f.File == "" && f.Kind == "Namespace" {
 			if p, ok := firstIn[f.Name]; ok {
 				f.File, f.Line = p.file, p.line
@@ -124,8 +129,16 @@ func (r Report) writeSARIF(w io.Writer, version string) error {
 				loc.PhysicalLocation.Region = map[string]int{"startLine": f.Line}
 			}
 		}
-		results = append(results, sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
-			Message: sarifText{Text: obj + ": " + f.Message}, Locations: []sarifLocation{loc}})
+		res := sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
+			Message: sarifText{Text: obj + ": " + f.Message}, Locations: []sarifLocation{loc}}
+		if f.Ignored != "" {
+			kind := "inSource"
+			if strings.HasPrefix(f.Ignored, "exemption") {
+				kind = "external"
+			}
+			res.Suppressions = []map[string]string{{"kind": kind, "justification": f.Ignored}}
+		}
+		results = append(results, res)
 	}
 	notices := []map[string]any{}
 	for _, e := range slices.Sorted(slices.Values(r.Errors)) {

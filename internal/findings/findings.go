@@ -62,6 +62,10 @@ type Finding struct {
 	File      string   `json:"file,omitempty"`
 	Line      int      `json:"line,omitempty"`
 	Message   string   `json:"message"`
+	// Ignored says why the finding is accepted (an annotation or an
+	// exemption, Ignores); such findings neither fail an audit nor weigh
+	// in a score.
+	Ignored string `json:"ignored,omitempty"`
 }
 
 // Placement returns the placement findings: workloads of two or more

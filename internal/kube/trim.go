@@ -23,6 +23,9 @@ var keptAnnotations = []string{
 	healthcheck.DependsOnAnnotation,
 	"kubernetes.io/ingress.class",
 	"ingressclass.kubernetes.io/is-default-class",
+	// findings.IgnoreAnnotation (not imported: the agent links this
+	// package; TestIgnoreAnnotationKept holds them equal).
+	"reliability.kube-reliability.io/ignore",
 }
 
 // Transform trims objects before they enter the informer caches. Pods are

@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,5 +280,13 @@ func TestTransformTrimsClaimsAndVolumes(t *testing.T) {
 	wantClaim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "data-db-0"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv"}}
 	if !reflect.DeepEqual(got, wantClaim) {
 		t.Errorf("claim: got %+v, want %+v", got, wantClaim)
+	}
+}
+
+// The annotation that silences findings survives the trim, under the
+// name the findings package reads.
+func TestIgnoreAnnotationKept(t *testing.T) {
+	if !slices.Contains(keptAnnotations, findings.IgnoreAnnotation) {
+		t.Errorf("keptAnnotations %v lacks %s", keptAnnotations, findings.IgnoreAnnotation)
 	}
 }
