@@ -790,3 +790,68 @@ spec:
 		t.Errorf("%d external suppressions in SARIF, want 2", n)
 	}
 }
+
+// The two verdicts a new user found wrong: a budget over one replica, and
+// Recreate where it is right (a metrics-only Service, a volume one pod
+// may write).
+func TestAuditVerdictsOnOneReplicaAndRecreate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dep := func(name string, replicas int, strategy, claim string) string {
+		vol := ""
+		if claim != "" {
+			vol = `
+      volumes: [{name: data, persistentVolumeClaim: {claimName: ` + claim + `}}]`
+		}
+		return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s, namespace: apps}
+spec:
+  replicas: %d
+  strategy: {type: %s}
+  selector: {matchLabels: {app: %s}}
+  template:
+    metadata: {labels: {app: %s}}
+    spec:
+      containers: [{name: app, image: app:1}]%s
+---
+`, name, replicas, strategy, name, name, vol)
+	}
+	svc := func(name, app, port string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: apps}\nspec:\n  selector: {app: %s}\n  ports: [{name: %s, port: 80}]\n---\n", name, app, port)
+	}
+	claim := func(name, mode string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: %s, namespace: apps}\nspec:\n  accessModes: [%s]\n  resources: {requests: {storage: 1Gi}}\n---\n", name, mode)
+	}
+	body := dep("solo", 1, "RollingUpdate", "") +
+		"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: solo, namespace: apps}\nspec:\n  maxUnavailable: 1\n  selector: {matchLabels: {app: solo}}\n---\n" +
+		dep("exporter", 2, "Recreate", "") + svc("exporter-metrics", "exporter", "http-metrics") +
+		dep("db", 1, "Recreate", "db-data") + svc("db", "db", "postgres") + claim("db-data", "ReadWriteOnce") +
+		dep("shared", 2, "Recreate", "shared-data") + svc("shared", "shared", "http") + claim("shared-data", "ReadWriteMany") +
+		dep("api", 2, "Recreate", "") + svc("api", "api", "http")
+	if err := os.WriteFile(filepath.Join(dir, "apps.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Run([]string{dir}, nil, healthcheck.Config{})
+	var recreate []string
+	budget := false
+	for _, f := range r.Findings {
+		switch f.Rule {
+		case "rollout/recreate-behind-service":
+			recreate = append(recreate, f.Name)
+		case "disruption/pdb-allows-everything":
+			budget = true
+			want := "maxUnavailable 1 over 1 expected pod requires no healthy pod, so a drain evicts the only replica; a budget cannot protect one replica without blocking every drain: run two"
+			if f.Name != "solo" || f.Severity != Info || f.Message != want {
+				t.Errorf("budget over one replica: %s %s %q", f.Name, f.Severity, f.Message)
+			}
+		}
+	}
+	if !budget {
+		t.Error("no pdb-allows-everything finding for the budget over one replica")
+	}
+	slices.Sort(recreate)
+	if !slices.Equal(recreate, []string{"api", "shared"}) {
+		t.Errorf("recreate-behind-service on %v, want api and shared (not the metrics-only exporter, not db on a ReadWriteOnce volume)", recreate)
+	}
+}

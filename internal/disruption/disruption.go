@@ -29,6 +29,10 @@ type PDB struct {
 	ExpectedKnown  bool
 	ExpectedPods   int
 	DesiredHealthy int
+	// Bound says what the budget sets, as its spec does: "maxUnavailable
+	// 1", "minAvailable 0", "minAvailable 50%", or "neither minAvailable
+	// nor maxUnavailable".
+	Bound string
 	// BlocksDrain: with every expected pod healthy the PDB still allows no
 	// disruption, so no eviction of its pods ever succeeds.
 	BlocksDrain bool
@@ -448,6 +452,14 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 
 func desiredHealthy(v PDB, pdb *policyv1.PodDisruptionBudget, selected int, scale func() (int, bool)) PDB {
 	var expected, desired int
+	switch {
+	case pdb.Spec.MaxUnavailable != nil:
+		v.Bound = "maxUnavailable " + pdb.Spec.MaxUnavailable.String()
+	case pdb.Spec.MinAvailable != nil:
+		v.Bound = "minAvailable " + pdb.Spec.MinAvailable.String()
+	default:
+		v.Bound = "neither minAvailable nor maxUnavailable"
+	}
 	switch {
 	case pdb.Spec.MaxUnavailable != nil:
 		n, ok := scale()

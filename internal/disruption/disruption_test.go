@@ -2,6 +2,7 @@ package disruption
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -77,6 +78,11 @@ func TestPDBVerdicts(t *testing.T) {
 				PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{tt.pdb}}
 			got := Analyze(s).PDBs[0]
 			tt.want.Namespace, tt.want.Name = "ns", "p"
+			// Bound restates the spec; the name says which field.
+			if got.Invalid == "" && tt.name != "selects nothing" && !strings.HasPrefix(got.Bound, strings.Fields(tt.name)[0]) {
+				t.Errorf("bound %q for %s", got.Bound, tt.name)
+			}
+			got.Bound = ""
 			if got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
@@ -155,8 +161,8 @@ func TestTemplatePodsPerWorkload(t *testing.T) {
 	for name, s := range inputs {
 		r := Analyze(cluster.WithTemplatePods(s))
 		want := []PDB{
-			{Namespace: "ns", Name: "a", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true},
-			{Namespace: "ns", Name: "b", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, AllowsAll: true},
+			{Namespace: "ns", Name: "a", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, DesiredHealthy: 3, BlocksDrain: true, Bound: "minAvailable 3"},
+			{Namespace: "ns", Name: "b", SelectedPods: 3, ExpectedKnown: true, ExpectedPods: 3, AllowsAll: true, Bound: "neither minAvailable nor maxUnavailable"},
 		}
 		if !reflect.DeepEqual(r.PDBs, want) {
 			t.Errorf("%s: PDBs %+v\nwant %+v", name, r.PDBs, want)

@@ -123,8 +123,13 @@ func Disruption(res disruption.Result) []Finding {
 			f("disruption/pdb-invalid", Warning, "does not parse, so it protects nothing: "+p.Invalid)
 		case p.SelectedPods == 0:
 			f("disruption/pdb-selects-nothing", Info, "its selector matches no pod: it protects nothing")
+		case p.ExpectedKnown && p.AllowsAll && p.ExpectedPods <= 1:
+			// One pod: any budget either lets a drain evict it or blocks
+			// every drain. The single replica is the problem (its own
+			// finding), not the budget.
+			f("disruption/pdb-allows-everything", Info, fmt.Sprintf("%s over %d expected pod requires no healthy pod, so a drain evicts the only replica; a budget cannot protect one replica without blocking every drain: run two", p.Bound, p.ExpectedPods))
 		case p.ExpectedKnown && p.AllowsAll:
-			f("disruption/pdb-allows-everything", Warning, "requires no healthy pod (neither minAvailable nor maxUnavailable, minAvailable 0 or maxUnavailable 100%): it allows every eviction and protects nothing")
+			f("disruption/pdb-allows-everything", Warning, fmt.Sprintf("%s over %d expected pods requires no healthy pod: it allows every eviction at once and protects nothing", p.Bound, p.ExpectedPods))
 		case p.BlocksDrainAtAutoscalerMin && !p.BlocksDrain:
 			f("disruption/pdb-vs-autoscaler", Warning, "minAvailable is at least the replicas its workloads keep at their HorizontalPodAutoscalers' minimum: every drain of their nodes hangs whenever they scale in")
 		case p.BlocksDrain:

@@ -68,10 +68,11 @@ func Transform(obj any) (any, error) {
 		return o, nil
 	case *corev1.PersistentVolumeClaim:
 		// The volume it is bound to: where that volume can be reached
-		// decides where the claim's pods may run.
+		// decides where the claim's pods may run; its access modes,
+		// whether two pods may hold it at once (a rollout's surge).
 		return &corev1.PersistentVolumeClaim{TypeMeta: o.TypeMeta,
 			ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
-			Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: o.Spec.VolumeName}}, nil
+			Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: o.Spec.VolumeName, AccessModes: o.Spec.AccessModes}}, nil
 	case *corev1.PersistentVolume:
 		// The nodes that reach it: its node affinity, and the zone labels
 		// the scheduler's VolumeZone filter reads.

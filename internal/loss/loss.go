@@ -3,8 +3,10 @@ package loss
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -176,11 +178,15 @@ func Analyze(s *cluster.Snapshot) Result {
 }
 
 // recreateBehindService finds the Deployments with the Recreate strategy
-// whose pods a Service selects, by UID.
+// whose pods a Service selects for traffic, by UID. Recreate is right,
+// and not reported, where the pods hold a volume only one of them may
+// write (a rolling update's new pod would wait for the old one's
+// volume), and a Service whose every port is a metrics port carries no
+// user's traffic.
 func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
 	var recreate []*appsv1.Deployment
 	for _, d := range s.Deployments {
-		if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+		if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && !singleWriter(s, d) {
 			recreate = append(recreate, d)
 		}
 	}
@@ -189,7 +195,7 @@ func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
 		return out
 	}
 	for _, svc := range s.Services {
-		if len(svc.Spec.Selector) == 0 {
+		if len(svc.Spec.Selector) == 0 || metricsOnly(svc) {
 			continue
 		}
 		sel := labels.SelectorFromSet(svc.Spec.Selector)
@@ -200,6 +206,48 @@ func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
 		}
 	}
 	return out
+}
+
+// singleWriter: the Deployment's pods mount a claim that two pods cannot
+// both hold: ReadWriteOnce or ReadWriteOncePod, or a claim the input does
+// not hold (most are ReadWriteOnce; only a shared one makes Recreate
+// avoidable).
+func singleWriter(s *cluster.Snapshot, d *appsv1.Deployment) bool {
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Ephemeral != nil {
+			continue // one per pod
+		}
+		if v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ReadOnly {
+			continue
+		}
+		shared := false
+		for _, c := range s.PersistentVolumeClaims {
+			if c.Namespace == d.Namespace && c.Name == v.PersistentVolumeClaim.ClaimName {
+				shared = len(c.Spec.AccessModes) > 0 && !slices.Contains(c.Spec.AccessModes, corev1.ReadWriteOnce) &&
+					!slices.Contains(c.Spec.AccessModes, corev1.ReadWriteOncePod)
+			}
+		}
+		if !shared {
+			return true
+		}
+	}
+	return false
+}
+
+// metricsOnly: every port of the Service is named for metrics (metrics,
+// http-metrics, prometheus, monitoring...): Prometheus scrapes it, no
+// user waits on it.
+func metricsOnly(svc *corev1.Service) bool {
+	if len(svc.Spec.Ports) == 0 {
+		return false
+	}
+	for _, p := range svc.Spec.Ports {
+		n := strings.ToLower(p.Name)
+		if !strings.Contains(n, "metrics") && !strings.Contains(n, "prometheus") && !strings.Contains(n, "monitoring") {
+			return false
+		}
+	}
+	return true
 }
 
 // worst returns the domain holding the most ready replicas (the first by
