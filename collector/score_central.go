@@ -92,6 +92,7 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
 	fs = append(fs, findings.Health(he)...)
 	fs = append(fs, findings.Capacity(ca)...)
+	fs = append(fs, findings.Objects(snap)...)
 	// Accepted findings (annotation or exemption) weigh nothing and are
 	// counted apart, so an accepted debt stays visible.
 	fs, ignored := findings.Ignores{Exemptions: c.exemptions, Annotations: findings.AnnotationsOf(snap)}.Split(fs)

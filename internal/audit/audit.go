@@ -119,6 +119,10 @@ func RunWith(paths []string, o Options) Report {
 	var found []Finding
 	for _, s := range dec.Skipped {
 		r.NotAnalysed = append(r.NotAnalysed, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
+		if s.Kind == "ReplicationController" && s.APIVersion == "v1" {
+			found = append(found, Finding{Rule: "workload/replicationcontroller", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+				File: s.File, Line: s.Line, Message: "superseded by Deployments: no declarative rolling update or revision history (not analysed)"})
+		}
 		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
 			use := "; the kind itself was removed"
 			if rm.Use != "" {
@@ -150,6 +154,7 @@ func RunWith(paths []string, o Options) Report {
 			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
 		}
 	}
+	found = append(found, findings.Objects(raw)...)
 	found = append(found, findings.Placement(placement.Analyze(snap))...)
 	found = append(found, findings.Disruption(disruption.Analyze(snap))...)
 	found = append(found, findings.Resources(resources.Analyze(snap, excluded))...)

@@ -855,3 +855,70 @@ spec:
 		t.Errorf("recreate-behind-service on %v, want api and shared (not the metrics-only exporter, not db on a ReadWriteOnce volume)", recreate)
 	}
 }
+
+// What kube-score finds and the audit missed: a StatefulSet whose
+// serviceName has no Service; and what both missed: a bare Pod, a
+// ReplicationController.
+func TestAuditObjectFindings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	body := `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  serviceName: db-headless
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: db:1}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: cache, namespace: data}
+spec:
+  serviceName: cache
+  replicas: 1
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec: {containers: [{name: cache, image: cache:1}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cache, namespace: data}
+spec: {clusterIP: None, selector: {app: cache}, ports: [{port: 6379}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: data}
+spec: {containers: [{name: sh, image: busybox}]}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy, namespace: data}
+spec:
+  replicas: 2
+  selector: {app: legacy}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: app, image: app:1}]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "data.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range Run([]string{dir}, nil, healthcheck.Config{}).Findings {
+		if strings.HasPrefix(f.Rule, "workload/") {
+			got[f.Rule] += f.Kind + "/" + f.Name + fmt.Sprintf(":%d ", f.Line)
+		}
+	}
+	want := map[string]string{
+		"workload/statefulset-service-missing": "StatefulSet/db:1 ",
+		"workload/bare-pod":                    "Pod/debug:28 ",
+		"workload/replicationcontroller":       "ReplicationController/legacy:33 ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings %v\nwant %v", got, want)
+	}
+}

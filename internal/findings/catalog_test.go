@@ -22,7 +22,7 @@ func TestCatalogComplete(t *testing.T) {
 		}
 		src = append(src, b...)
 	}
-	ids := regexp.MustCompile(`"((?:placement|disruption|autoscaling|rollout|resources|ingress|health|certificates|api|input)/[a-z-]+)"`).FindAllSubmatch(src, -1)
+	ids := regexp.MustCompile(`"((?:placement|disruption|autoscaling|rollout|resources|ingress|health|certificates|api|input|workload)/[a-z-]+)"`).FindAllSubmatch(src, -1)
 	inCode := map[string]bool{"health/no-liveness-probe": true, "health/no-readiness-probe": true} // "health/no-"+probe+"-probe"
 	for _, m := range ids {
 		if id := string(m[1]); id != "health/no-" {

@@ -363,3 +363,29 @@ func Capacity(res capacity.Result) []Finding {
 	}
 	return out
 }
+
+// Objects reports what is wrong with an object itself, not with how its
+// pods are placed or protected: a StatefulSet whose governing Service is
+// not there, and pods no controller re-creates.
+func Objects(s *cluster.Snapshot) []Finding {
+	var out []Finding
+	services := map[string]bool{}
+	for _, svc := range s.Services {
+		services[svc.Namespace+"/"+svc.Name] = true
+	}
+	for _, ss := range s.StatefulSets {
+		if name := ss.Spec.ServiceName; name != "" && !services[ss.Namespace+"/"+name] {
+			out = append(out, Finding{Rule: "workload/statefulset-service-missing", Severity: Warning, Kind: cluster.KindStatefulSet,
+				Namespace: ss.Namespace, Name: ss.Name,
+				Message: fmt.Sprintf("serviceName %q names no Service in %s: its pods get no stable DNS names (pod.%s), so peers cannot find each other", name, ss.Namespace, name)})
+		}
+	}
+	for _, p := range s.Pods {
+		if cluster.ControllerOf(p.OwnerReferences) != nil || p.Phase == corev1.PodSucceeded || p.Phase == corev1.PodFailed {
+			continue
+		}
+		out = append(out, Finding{Rule: "workload/bare-pod", Severity: Warning, Kind: "Pod", Namespace: p.Namespace, Name: p.Name,
+			Message: "no controller owns it: after its node's loss, an eviction or a drain nothing re-creates it. Run it under a Deployment, StatefulSet, DaemonSet or Job"})
+	}
+	return out
+}
