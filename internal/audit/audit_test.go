@@ -31,7 +31,7 @@ func TestPlacementFindings(t *testing.T) {
 	for _, f := range findings.Placement(res) {
 		got = append(got, f.Name+":"+f.Rule+":"+f.Severity.String())
 	}
-	want := "unspread:placement/no-spread-policy:warning single:placement/single-replica:info packed:placement/single-node:warning packed:placement/single-zone:warning"
+	want := "unspread:placement/no-spread-policy:warning single:placement/single-replica:warning packed:placement/single-node:warning packed:placement/single-zone:warning"
 	if strings.Join(got, " ") != want {
 		t.Errorf("findings %v\nwant %s", got, want)
 	}

@@ -79,7 +79,7 @@ func Placement(res placement.Result) []Finding {
 			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Message: msg})
 		}
 		if w.DesiredReplicas == 1 {
-			f("placement/single-replica", Info, "one replica: its node's loss, every rollout and every eviction take it down")
+			f("placement/single-replica", Warning, "one replica: its node's loss, every rollout and every eviction take it down")
 		}
 		if w.DesiredReplicas >= 2 && w.Policies == 0 {
 			f("placement/no-spread-policy", Warning, fmt.Sprintf(
@@ -275,7 +275,7 @@ func Health(res healthcheck.Result) []Finding {
 				}
 			}
 			if c.LivenessSameAsReadiness {
-				f("health/liveness-same-as-readiness", Warning, fmt.Sprintf("container %s checks the same endpoint for liveness and readiness: not being ready restarts it", c.Name))
+				f("health/liveness-same-as-readiness", Info, fmt.Sprintf("container %s checks the same endpoint for liveness and readiness: not being ready restarts it", c.Name))
 			}
 		}
 	}
