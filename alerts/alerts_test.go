@@ -116,3 +116,46 @@ func TestPrometheusRuleRendered(t *testing.T) {
 	}
 	golden.Check(t, "../deploy/kustomize/base/prometheusrule.yaml", got, *update, "make generate")
 }
+
+// Every runbook section helps at 3 a.m.: what it means, why it matters,
+// how to confirm it (the PromQL and a command to run on the cluster),
+// how to fix it and how to silence it, in that order.
+func TestRunbookSectionsComplete(t *testing.T) {
+	b, err := os.ReadFile("../docs/runbooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := strings.Split(string(b), "\n## ")[1:]
+	if len(sections) < 50 {
+		t.Fatalf("%d runbook sections: the split found too few to prove anything", len(sections))
+	}
+	parts := []string{"**Meaning.**", "**Why it matters.**", "**Confirm.**", "**Fix.**", "**Silence.**"}
+	promql := regexp.MustCompile("`[^`]*(kube_reliability_|up\\{|absent\\()[^`]*`")
+	command := regexp.MustCompile("`[^`]*\\b(kubectl|etcdctl|openssl|curl|helm)\\b[^`]*`")
+	silence := regexp.MustCompile("`amtool silence add alertname=")
+	for _, sec := range sections {
+		name, _, _ := strings.Cut(sec, "\n")
+		last := -1
+		for _, p := range parts {
+			i := strings.Index(sec, p)
+			if i < 0 {
+				t.Errorf("%s: no %s", name, p)
+				continue
+			}
+			if i < last {
+				t.Errorf("%s: %s out of order", name, p)
+			}
+			last = i
+		}
+		confirm, _, _ := strings.Cut(sec[max(strings.Index(sec, "**Confirm.**"), 0):], "**Fix.**")
+		if !promql.MatchString(confirm) {
+			t.Errorf("%s: Confirm has no PromQL", name)
+		}
+		if !command.MatchString(confirm) {
+			t.Errorf("%s: Confirm has no command to run", name)
+		}
+		if !silence.MatchString(sec) {
+			t.Errorf("%s: Silence has no amtool matcher line", name)
+		}
+	}
+}
