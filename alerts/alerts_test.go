@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"bytes"
+	"fmt"
 	"flag"
 	"os"
 	"os/exec"
@@ -157,5 +158,23 @@ func TestRunbookSectionsComplete(t *testing.T) {
 		if !silence.MatchString(sec) {
 			t.Errorf("%s: Silence has no amtool matcher line", name)
 		}
+	}
+}
+
+// The metric reference's example queries parse as PromQL: promtool checks
+// them as recording rules.
+func TestExampleQueriesParse(t *testing.T) {
+	bin := promtool(t)
+	var b strings.Builder
+	b.WriteString("groups:\n  - name: examples\n    rules:\n")
+	for i, q := range collector.Queries {
+		fmt.Fprintf(&b, "      - record: example:query_%d\n        expr: %q\n", i, q.PromQL)
+	}
+	file := filepath.Join(t.TempDir(), "examples.rules.yml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "check", "rules", file).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
 	}
 }
