@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,6 +20,9 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/kustomize/api/krusty"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
@@ -398,4 +403,69 @@ func TestChartInstallsOnAPIServer(t *testing.T) {
 	apply("chart defaults", mustRender(t, nil))
 	apply("chart, every value", mustRender(t, fullValues))
 	apply("kustomize base", build(t, base))
+}
+
+// runbook_url follows a settable base, in the chart (a value) and in
+// kustomize (the runbook-url component), anchors kept.
+func TestRunbookBaseURL(t *testing.T) {
+	check := func(name string, objs []*unstructured.Unstructured, base string) {
+		t.Helper()
+		rule := find(t, objs, "PrometheusRule", "kube-reliability-exporter")
+		groups, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups")
+		n := 0
+		for _, g := range groups {
+			rules, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
+			for _, r := range rules {
+				rm := r.(map[string]any)
+				alert, _ := rm["alert"].(string)
+				if alert == "" {
+					continue
+				}
+				n++
+				url, _, _ := unstructured.NestedString(rm, "annotations", "runbook_url")
+				if want := base + "#" + strings.ToLower(alert); url != want {
+					t.Errorf("%s: %s runbook_url %q, want %q", name, alert, url, want)
+				}
+			}
+		}
+		if n < 50 {
+			t.Errorf("%s: %d alerts checked", name, n)
+		}
+	}
+	const wiki = "https://wiki.example.com/sre/kube-reliability-runbooks"
+	check("chart default", mustRender(t, nil), "https://github.com/kube-reliability/kube-reliability-exporter/blob/main/docs/runbooks.md")
+	check("chart value", mustRender(t, map[string]any{"prometheusRule": map[string]any{"runbookBaseURL": wiki}}), wiki)
+
+	dir := t.TempDir()
+	abs, err := filepath.Abs("kustomize")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay := "resources:\n  - " + filepath.Join(rel, "base") + "\ncomponents:\n  - " + filepath.Join(rel, "components", "runbook-url") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = kustypes.LoadRestrictionsNone
+	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, r := range m.Resources() {
+		js, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, u)
+	}
+	check("kustomize component", objs, wiki)
 }
