@@ -344,8 +344,9 @@ func TestChartValues(t *testing.T) {
 	if cm.GetAnnotations()["grafana_folder"] != "Reliability" || cm.GetLabels()["grafana_dashboard"] != "1" {
 		t.Errorf("dashboards ConfigMap labels %v annotations %v", cm.GetLabels(), cm.GetAnnotations())
 	}
-	if data, _, _ := unstructured.NestedMap(cm.Object, "data"); len(data) != 6 {
-		t.Errorf("%d dashboards in the ConfigMap, want 6", len(data))
+	boards, _ := filepath.Glob("../grafana/*.json")
+	if data, _, _ := unstructured.NestedMap(cm.Object, "data"); len(data) != len(boards) || len(boards) < 7 {
+		t.Errorf("%d dashboards in the ConfigMap, want the %d of grafana/", len(data), len(boards))
 	}
 	find(t, full, "NetworkPolicy", "kube-reliability-exporter")
 	find(t, full, "ClusterRole", "kube-reliability-exporter-helm-history")

@@ -12,12 +12,15 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 # Every metric's labels and help, from docs/metrics.md (generated from the
 # collectors' specs): which queries take the namespace variable, and what
 # a panel without its own description says.
-LABELS, HELP = {}, {}
+LABELS, HELP, ALERTS = {}, {}, {}
 for line in open(os.path.join(root, "docs", "metrics.md")):
-    m = re.match(r"^\| `(kube_reliability_[a-z0-9_]+)` \| \w+ \| ([^|]*) \|[^|]*\|[^|]*\| (.*) \|$", line)
+    m = re.match(r"^\| `(kube_reliability_[a-z0-9_]+)` \| \w+ \| ([^|]*) \|[^|]*\|[^|]*\| (.*) \| ([^|]*) \|$", line)
     if m:
         LABELS[m.group(1)] = set(re.findall(r"`([a-z_]+)`", m.group(2)))
         HELP[m.group(1)] = m.group(3).replace("\\|", "|")
+        # The alerts that read the metric, as the reference links them.
+        ALERTS[m.group(1)] = re.findall(r"\[(KubeReliability\w+)\]", m.group(4))
+RUNBOOKS = "https://github.com/kube-reliability/kube-reliability-exporter/blob/main/docs/runbooks.md#"
 
 METRIC = re.compile(r"\b(kube_reliability_[a-z0-9_]+)(\{[^}]*\})?")
 
@@ -61,7 +64,7 @@ def describe(exprs):
     what = HELP.get(names[0], "") if names else ""
     return (what + " What to do: the runbook of the alert on this signal (docs/runbooks.md).").strip()
 
-def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, legend=None):
+def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, legend=None, none_when_empty=False):
     targets = []
     exprs = exprs if isinstance(exprs, list) else [exprs]
     for i, e in enumerate(exprs):
@@ -74,6 +77,21 @@ def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, lege
     p = {"type": kind, "title": title, "datasource": DS, "targets": targets, "gridPos": {"w": w, "h": h},
          "description": desc or describe(exprs),
          "fieldConfig": {"defaults": {"unit": unit or unit_for(exprs, title)}, "overrides": []}}
+    # Alert-backed panels link the runbooks of the alerts on their metrics.
+    alerts = []
+    for e in exprs:
+        for n, _ in METRIC.findall(e):
+            for a in ALERTS.get(n, []):
+                if a not in alerts:
+                    alerts.append(a)
+    if alerts:
+        p["links"] = [{"type": "link", "title": "Runbook: " + a, "url": RUNBOOKS + a.lower(), "targetBlank": True,
+                       "icon": "doc", "tooltip": "What the alert on this panel's signal means and what to do",
+                       "tags": [], "asDropdown": False, "includeVars": False, "keepTime": False} for a in alerts[:4]]
+    if none_when_empty:
+        # An empty result is the truth here (the analysis ran and found
+        # nothing), not missing data: say none.
+        p["fieldConfig"]["defaults"]["noValue"] = "none"
     return p
 
 def variable(name, label, query):
@@ -118,20 +136,32 @@ boards.append(dashboard("kre-overview", "Kube reliability: overview",
           desc="One row per cluster (the cluster label: an external label or remote-write label per Prometheus), lowest first; pick one in the cluster variable, then open an area's dashboard from the links above: they keep the selection."),
     panel("Reliability score (cluster)", "max(kube_reliability_cluster_score)", "stat", w=6,
           desc="0-100: 100 × W / (W + P), W the workloads, P the findings' weights (info 0.25, warning 1, critical 4); the same as audit's score line (docs/score.md)."),
-    panel("Reliability score by namespace (trend)", "max by (namespace) (kube_reliability_namespace_score)", w=18, legend="{{namespace}}"),
-    panel("Lowest-scoring namespaces now", "bottomk(10, max by (namespace) (kube_reliability_namespace_score))", "table"),
-    panel("Findings by rule (what lowers the score)", "sort_desc(max by (rule, severity) (kube_reliability_findings))", "table"),
-    panel("Workloads on a single node", "count(kube_reliability_workload_single_node == 1) or vector(0)", "stat", w=6),
-    panel("Workloads in a single zone", "count(kube_reliability_workload_single_zone == 1) or vector(0)", "stat", w=6),
-    panel("Workloads without a PDB", "count(kube_reliability_workload_pdb_covered == 0) or vector(0)", "stat", w=6),
-    panel("PDBs that block every drain", "count(kube_reliability_pdb_blocks_drain == 1) or vector(0)", "stat", w=6),
-    panel("Health checks in a dependency cycle", "kube_reliability_health_workloads_in_cycles", "stat", w=6),
-    panel("Liveness probes checking dependencies", "count(kube_reliability_health_liveness_checks_dependencies == 1) or vector(0)", "stat", w=6),
-    panel("etcd members down", "count(kube_reliability_etcd_member_up == 0) or vector(0)", "stat", w=6),
-    panel("Connections dropped by nginx reloads (24h)", "sum(increase(kube_reliability_nginx_reload_dropped_connections_total[24h])) or vector(0)", "stat", w=6),
+    panel("Reliability score by namespace (trend)", "max by (namespace) (kube_reliability_namespace_score)", w=18, legend="{{namespace}}",
+          desc="Each namespace's score over time: a step down is a change that added findings (a new workload without a PDB, a rollout that packed replicas)."),
+    panel("Lowest-scoring namespaces now", "bottomk(10, max by (namespace) (kube_reliability_namespace_score))", "table",
+          desc="The ten namespaces with the most findings per workload: where to start. audit on their manifests lists the findings one by one."),
+    panel("Findings by rule (what lowers the score)", "sort_desc(max by (rule, severity) (kube_reliability_findings))", "table", none_when_empty=True,
+          desc="How many findings of each rule the cluster has now, most first (docs/findings.md explains each). Accepted ones (ignore annotation, exemptions file) are not here: kube_reliability_findings_ignored counts them."),
+    panel("Workloads on a single node", "count(kube_reliability_workload_single_node == 1) or vector(0)", "stat", w=6,
+          desc="Workloads with two or more ready replicas, all on one node: that node's loss takes each down. The placement dashboard lists them."),
+    panel("Workloads in a single zone", "count(kube_reliability_workload_single_zone == 1) or vector(0)", "stat", w=6,
+          desc="Workloads whose ready replicas all run in one zone while others are eligible: a zone outage takes each down."),
+    panel("Workloads without a PDB", "count(kube_reliability_workload_pdb_covered == 0) or vector(0)", "stat", w=6,
+          desc="Workloads of two or more replicas that no PodDisruptionBudget protects: a node drain may evict all their pods at once."),
+    panel("PDBs that block every drain", "count(kube_reliability_pdb_blocks_drain == 1) or vector(0)", "stat", w=6,
+          desc="PodDisruptionBudgets that allow no disruption even with every pod healthy: every drain of their nodes hangs, and with it node upgrades."),
+    panel("Health checks in a dependency cycle", "kube_reliability_health_workloads_in_cycles", "stat", w=6,
+          desc="Workloads whose health checks depend, through others', on themselves: one failure fails every check in the cycle. Empty until the health collector has read the probes."),
+    panel("Liveness probes checking dependencies", "count(kube_reliability_health_liveness_checks_dependencies == 1) or vector(0)", "stat", w=6,
+          desc="Containers whose liveness probe fails when a dependency does: the kubelet restarts healthy pods during someone else's outage."),
+    panel("etcd members down", "count(kube_reliability_etcd_member_up == 0) or vector(0)", "stat", w=6,
+          desc="Configured etcd members the exporter cannot reach. 0 also where no etcd endpoint is configured: the etcd dashboard shows whether members are read at all."),
+    panel("Connections dropped by nginx reloads (24h)", "sum(increase(kube_reliability_nginx_reload_dropped_connections_total[24h])) or vector(0)", "stat", w=6,
+          desc="Client connections reset when a reloading nginx's old workers exited with them open, over the last day, measured by the agent on every node."),
     panel("Collectors failing", "count(kube_reliability_scrape_collector_success == 0) or vector(0)", "stat", w=12,
           desc="A failing collector exports nothing: its signals are unknown, not zero."),
-    panel("Ingresses on a retired controller", "sum(kube_reliability_ingress_on_retired_controller) or vector(0)", "stat", w=12),
+    panel("Ingresses on a retired controller", "sum(kube_reliability_ingress_on_retired_controller) or vector(0)", "stat", w=12,
+          desc="Ingresses whose class is served by a controller that gets no more fixes (ingress-nginx, retired in March 2026)."),
     panel("Served certificates by days left (soonest first)", "sort((min by (kind, namespace, name, host) (kube_reliability_certificate_expiry_timestamp_seconds) - time()) / 86400)", "table",
           desc="From TLS handshakes with each Ingress host at its status address, not from Secrets. Failing handshakes: kube_reliability_certificate_probe_error."),
     panel("Certificate problems", ["sum by (reason) (kube_reliability_certificate_probe_error)", "count(kube_reliability_certificate_covers_host == 0) or vector(0)", "count(kube_reliability_certificate_controller_default == 1) or vector(0)"], "stat",
@@ -139,14 +169,22 @@ boards.append(dashboard("kre-overview", "Kube reliability: overview",
 ]))
 boards.append(dashboard("kre-placement", "Kube reliability: placement and disruption",
     "Replicas packed on one node or zone, PodDisruptionBudget gaps.", [
-    panel("Most ready replicas on one node", "topk(20, kube_reliability_workload_node_max_ready_replicas)", "table"),
-    panel("Node skew", "topk(20, kube_reliability_workload_node_skew)", "table"),
-    panel("Zone skew", "topk(20, kube_reliability_workload_zone_skew)", "table"),
-    panel("Spread policy in use", "sum by (policy) (kube_reliability_workload_spread_policy)", "piechart"),
-    panel("Workloads without a PDB", "kube_reliability_workload_pdb_covered == 0", "table"),
-    panel("PDBs blocking drains", "kube_reliability_pdb_blocks_drain == 1", "table"),
-    panel("Schedulable nodes per zone", "kube_reliability_zone_schedulable_nodes", legend="{{zone}}"),
-    panel("Namespaces' containers without requests", "sum by (namespace, resource) (kube_reliability_namespace_containers_without_requests)", "table"),
+    panel("Most ready replicas on one node", "topk(20, kube_reliability_workload_node_max_ready_replicas)", "table",
+          desc="The workloads with the most ready replicas on a single node: how many one node's loss takes at once."),
+    panel("Node skew", "topk(20, kube_reliability_workload_node_skew)", "table",
+          desc="Ready replicas on the fullest node minus those on the emptiest eligible one: what a maxSkew topology spread constraint would bound."),
+    panel("Zone skew", "topk(20, kube_reliability_workload_zone_skew)", "table",
+          desc="The same across zones: a high skew is a zone whose loss takes more than its share."),
+    panel("Spread policy in use", "sum by (policy) (kube_reliability_workload_spread_policy)", "piechart",
+          desc="Workloads by how their pod template spreads its replicas: topology spread constraints, required or preferred anti-affinity, or none (a workload using two counts in both)."),
+    panel("Workloads without a PDB", "kube_reliability_workload_pdb_covered == 0", "table", none_when_empty=True,
+          desc="Each workload of two or more replicas no PodDisruptionBudget protects."),
+    panel("PDBs blocking drains", "kube_reliability_pdb_blocks_drain == 1", "table", none_when_empty=True,
+          desc="Each PodDisruptionBudget that allows no disruption with every pod healthy (minAvailable equal to the replicas, maxUnavailable 0)."),
+    panel("Schedulable nodes per zone", "kube_reliability_zone_schedulable_nodes", legend="{{zone}}",
+          desc="Nodes per zone that are not cordoned, over time: a zone with few is one whose pods have nowhere to go after a node loss."),
+    panel("Namespaces' containers without requests", "sum by (namespace, resource) (kube_reliability_namespace_containers_without_requests)", "table", none_when_empty=True,
+          desc="Per namespace and resource, containers that request nothing and get no default from a LimitRange: the scheduler places them as if they needed nothing."),
 ]))
 boards.append(dashboard("kre-etcd", "Kube reliability: etcd",
     "Members, versions, database size against quota, and the data disk's saturation.", [
@@ -176,11 +214,29 @@ boards.append(dashboard("kre-health", "Kube reliability: health checks",
     panel("Workloads in cycles", "kube_reliability_health_workloads_in_cycles", "stat", w=6),
     panel("Liveness same as readiness", "count(kube_reliability_workload_liveness_same_as_readiness == 1) or vector(0)", "stat", w=6),
     panel("Containers without a readiness probe", "count(kube_reliability_workload_probe_present{probe=\"readiness\"} == 0) or vector(0)", "stat", w=6),
-    panel("Workloads in a cycle", "kube_reliability_health_dependency_in_cycle == 1", "table"),
+    panel("Workloads in a cycle", "kube_reliability_health_dependency_in_cycle == 1", "table", none_when_empty=True,
+          desc="Each workload whose health check reaches itself through others' checks."),
     panel("Deepest chains", "topk(20, kube_reliability_health_dependency_depth)", "table"),
     panel("Dependency edges", "kube_reliability_health_dependency_edge", "table", w=24),
-    panel("Liveness probes checking dependencies", "kube_reliability_health_liveness_checks_dependencies == 1", "table"),
+    panel("Liveness probes checking dependencies", "kube_reliability_health_liveness_checks_dependencies == 1", "table", none_when_empty=True,
+          desc="Each container whose liveness probe checks a dependency: move the check to readiness."),
     panel("Health endpoint read failures", "sum by (reason) (rate(kube_reliability_health_fetch_failures_total[15m]))", legend="{{reason}}"),
+]))
+
+boards.append(dashboard("kre-hypotheses", "Kube reliability: steady-state hypotheses",
+    "The chaos engineer's questions answered before any experiment: which steady-state hypotheses hold now "
+    "(built-in and RELIABILITY_HYPOTHESES_FILE's), since when they fail, and whether the file is valid. "
+    "/hypotheses on the exporter gives each one's evidence.", [
+    panel("Hypotheses failing", "count(kube_reliability_hypothesis_holds == 0) or vector(0)", "stat", w=8,
+          desc="Hypotheses that do not hold now: each is an experiment whose outcome is already known. GET /hypotheses/<name> answers 503 with the evidence."),
+    panel("Hypotheses holding", "count(kube_reliability_hypothesis_holds == 1) or vector(0)", "stat", w=8,
+          desc="Hypotheses that hold now (200 on /hypotheses/<name>): the ones worth testing with a real experiment."),
+    panel("Hypotheses file valid", "max(kube_reliability_hypotheses_file_valid)", "stat", w=8,
+          desc="1 when RELIABILITY_HYPOTHESES_FILE as it is now validates; 0: a change to it is refused and the last valid version stays in force (the log names the line). No data: no file configured."),
+    panel("Failing now", "kube_reliability_hypothesis_holds == 0", "table", w=24, none_when_empty=True,
+          desc="Each hypothesis that does not hold. Its evidence (which workloads, which nodes) is on /hypotheses/<name>; the alert's runbook says what to do."),
+    panel("Holds over time (1 holds, 0 fails)", "kube_reliability_hypothesis_holds", w=24, legend="{{hypothesis}}", unit="none",
+          desc="Each hypothesis over time: when it started failing tells which change broke it (a rollout, a cordon, a new PDB)."),
 ]))
 
 CONTROL_PLANE = 'kind=~"ValidatingWebhookConfiguration|MutatingWebhookConfiguration|APIService|APIServer"'
