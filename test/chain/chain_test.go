@@ -77,7 +77,9 @@ func (w *webhookReceiver) get(name string) (delivered, bool) {
 // (alerts/tests); here, that it reaches on-call.
 func rulesWithoutWaiting(t *testing.T) string {
 	t.Helper()
-	out, err := chart.Render(chartDir, chart.Release{Name: "kre", Namespace: namespace}, nil)
+	// As helm install renders it on a cluster with prometheus-operator's
+	// PrometheusRule kind.
+	out, err := chart.Render(chartDir, chart.Release{Name: "kre", Namespace: namespace, APIVersions: []string{"monitoring.coreos.com/v1/PrometheusRule"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,12 @@ func rulesWithoutWaiting(t *testing.T) string {
 			Groups []map[string]any `json:"groups"`
 		} `json:"spec"`
 	}
-	if err := yaml.Unmarshal([]byte(out["kube-reliability-exporter/templates/monitoring.yaml"][strings.Index(out["kube-reliability-exporter/templates/monitoring.yaml"], "kind: PrometheusRule")-len("apiVersion: monitoring.coreos.com/v1\n"):]), &rule); err != nil {
+	monitoring := out[filepath.Join(chartDir, "templates", "monitoring.yaml")]
+	at := strings.Index(monitoring, "kind: PrometheusRule")
+	if at < 0 {
+		t.Fatalf("no PrometheusRule rendered:\n%s", monitoring)
+	}
+	if err := yaml.Unmarshal([]byte(monitoring[at-len("apiVersion: monitoring.coreos.com/v1\n"):]), &rule); err != nil {
 		t.Fatal(err)
 	}
 	if len(rule.Spec.Groups) < 8 {
@@ -140,7 +147,7 @@ func TestAlertsReachOnCall(t *testing.T) {
 	}
 	etcd := testenv.StartEtcd(t, 0)
 	env := testenv.StartOn(t, etcd)
-	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}, "rbac": map[string]any{"helmHistory": true}})
+	installChartRBAC(t, env, map[string]any{"rbac": map[string]any{"helmHistory": true}})
 	ctx := context.Background()
 
 	// placement, disruption, health, resources: three replicas of web on
@@ -307,7 +314,9 @@ func TestAlertsReachOnCall(t *testing.T) {
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
 		"RELIABILITY_ETCD_ENDPOINTS=main="+etcd.ClientURL+",gone=http://"+gone+",secure="+secure.ClientURL+",old="+old.ClientURLs[0],
 		"RELIABILITY_ETCD_CA_FILE="+rootFile,
-		"RELIABILITY_ETCD_POLL_INTERVAL=2s", "RELIABILITY_ETCD_TIMEOUT=1s")
+		"RELIABILITY_ETCD_POLL_INTERVAL=2s", "RELIABILITY_ETCD_TIMEOUT=1s",
+		// The shipped example: the hypotheses dashboard's file panel has data.
+		"RELIABILITY_HYPOTHESES_FILE=../../examples/hypotheses/hypotheses.yaml")
 	// The agent, beside a real nginx reloaded twice under 20 held
 	// connections (an endless stream each; worker_shutdown_timeout 3s cuts
 	// them: a window of three samples, so that a CI machine busy enough to

@@ -37,7 +37,7 @@ func TestAPIServerOutage(t *testing.T) {
 		t.Skip("starts and kills a real kube-apiserver")
 	}
 	env := testenv.Start(t)
-	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	installChartRBAC(t, env, nil)
 	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
 	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
 		"RELIABILITY_ANALYSIS_MIN_INTERVAL=0s")
@@ -151,7 +151,7 @@ func TestAPIServerHangs(t *testing.T) {
 		t.Skip("starts and stops a real kube-apiserver")
 	}
 	env := testenv.Start(t)
-	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	installChartRBAC(t, env, nil)
 	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
 	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
 		"RELIABILITY_ANALYSIS_MIN_INTERVAL=0s")

@@ -21,7 +21,7 @@ func TestAPIServerOverload(t *testing.T) {
 		t.Skip("runs central against a real kube-apiserver behind a refusing proxy")
 	}
 	env := testenv.Start(t)
-	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	installChartRBAC(t, env, nil)
 	env.CreateNode(testenv.NodeSpec{Name: "node-a"})
 	proxy := env.StartOverload()
 	base, log := startExporter(t, "central", "RELIABILITY_KUBECONFIG="+proxy.Kubeconfig(namespace, account),

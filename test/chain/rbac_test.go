@@ -40,9 +40,15 @@ func installChartRBAC(t *testing.T, env *testenv.Env, vals map[string]any) []*un
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The namespace as the README makes it (kubectl create namespace,
+	// kubectl label ... pod-security.kubernetes.io/enforce=privileged).
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}}}
+	if _, err := env.Client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("create namespace %s: %v", namespace, err)
+	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(env.Config)))
 	dyn := dynamic.NewForConfigOrDie(env.Config)
-	for _, kind := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
+	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
 		for _, o := range objs {
 			if o.GetKind() != kind {
 				continue
@@ -79,7 +85,7 @@ func TestCentralRunsAsTheChartsServiceAccount(t *testing.T) {
 	env := testenv.Start(t)
 	env.InstallCertManagerCertificateCRD()
 	env.InstallKEDAScaledObjectCRD()
-	installChartRBAC(t, env, map[string]any{"namespace": map[string]any{"create": true}})
+	installChartRBAC(t, env, nil)
 	ctx := context.Background()
 
 	// Something to analyse, and a webhook whose Service has no selector.
