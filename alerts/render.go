@@ -19,8 +19,11 @@ type RuleFile struct {
 
 // Group is a rule group.
 type Group struct {
-	Name  string `json:"name"`
-	Rules []Rule `json:"rules"`
+	Name string `json:"name"`
+	// Interval overrides the evaluation interval (the fleet roll-up
+	// needs no more than one a minute).
+	Interval string `json:"interval,omitempty"`
+	Rules    []Rule `json:"rules"`
 }
 
 // Rule is an alerting or recording rule.

@@ -32,8 +32,9 @@ func failed(err error) bool {
 func TestDashboardsMatchGrafanaSchema(t *testing.T) {
 	plugins.RegisterDefaultPlugins()
 	files, _ := filepath.Glob("*.json")
-	scoped := regexp.MustCompile(`kube_reliability_[a-z0-9_]+\{[^}]*cluster=~"\$cluster"`)
-	anyMetric := regexp.MustCompile(`kube_reliability_[a-z0-9_]+`)
+	// A series name, recorded ones (cluster:kube_reliability_…:max) whole.
+	scoped := regexp.MustCompile(`([a-z_]+:)?kube_reliability_[a-z0-9_]+(:[a-z_]+)?\{[^}]*cluster=~"\$cluster"`)
+	anyMetric := regexp.MustCompile(`([a-z_]+:)?kube_reliability_[a-z0-9_]+(:[a-z_]+)?`)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {

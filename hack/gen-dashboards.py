@@ -22,7 +22,10 @@ for line in open(os.path.join(root, "docs", "metrics.md")):
         ALERTS[m.group(1)] = re.findall(r"\[(KubeReliability\w+)\]", m.group(4))
 RUNBOOKS = "https://github.com/kube-reliability/kube-reliability-exporter/blob/main/docs/runbooks.md#"
 
-METRIC = re.compile(r"\b(kube_reliability_[a-z0-9_]+)(\{[^}]*\})?")
+# A kube_reliability_ selector, not the middle of a recorded series'
+# name (cluster:kube_reliability_...:max), which fleet panels scope by
+# hand.
+METRIC = re.compile(r"(?<![:\w])(kube_reliability_[a-z0-9_]+)(?![:\w])(\{[^}]*\})?")
 
 def scoped(expr):
     """Adds the cluster (and, where the metric has the label, namespace)
@@ -237,6 +240,26 @@ boards.append(dashboard("kre-hypotheses", "Kube reliability: steady-state hypoth
           desc="Each hypothesis that does not hold. Its evidence (which workloads, which nodes) is on /hypotheses/<name>; the alert's runbook says what to do."),
     panel("Holds over time (1 holds, 0 fails)", "kube_reliability_hypothesis_holds", w=24, legend="{{hypothesis}}", unit="none",
           desc="Each hypothesis over time: when it started failing tells which change broke it (a rollout, a cordon, a new PDB)."),
+]))
+
+# The fleet: the recording rules of alerts/fleet.rules.yml, one row per
+# cluster (the cluster label: external labels through remote write or
+# federation, or target labels in one Prometheus).
+def fleet(name):
+    return name + '{cluster=~"$cluster"}'
+boards.append(dashboard("kre-fleet", "Kube reliability: fleet",
+    "Every cluster side by side, from the fleet recording rules (alerts/fleet.rules.yml): score, worst namespace, "
+    "hypotheses failing, findings by severity. Pick a cluster, then open an area's dashboard: the links keep the selection.", [
+    panel("Score by cluster (lowest first)", "sort(" + fleet("cluster:kube_reliability_cluster_score:max") + ")", "table", w=8, unit="none",
+          desc="Each cluster's reliability score, 0-100 (docs/score.md): the cluster to look at first is at the top."),
+    panel("Worst namespace's score by cluster", "sort(" + fleet("cluster:kube_reliability_namespace_score:min") + ")", "table", w=8, unit="none",
+          desc="The lowest namespace score in each cluster: a good cluster score can hide one namespace that is not."),
+    panel("Hypotheses failing by cluster", "sort_desc(" + fleet("cluster:kube_reliability_hypotheses_failing:sum") + ")", "table", w=8, unit="none",
+          desc="Steady-state hypotheses that do not hold now, per cluster, out of cluster:kube_reliability_hypotheses:count: each is an experiment whose outcome is already known."),
+    panel("Score by cluster (trend)", fleet("cluster:kube_reliability_cluster_score:max"), w=12, legend="{{cluster}}", unit="none",
+          desc="Each cluster's score over time: a step down is a change that added findings there."),
+    panel("Findings by cluster and severity", "sum by (cluster, severity) (" + fleet("cluster_severity:kube_reliability_findings:sum") + ")", w=12, legend="{{cluster}} {{severity}}", unit="none",
+          desc="What lowers each cluster's score, by severity (accepted findings are not counted)."),
 ]))
 
 CONTROL_PLANE = 'kind=~"ValidatingWebhookConfiguration|MutatingWebhookConfiguration|APIService|APIServer"'
