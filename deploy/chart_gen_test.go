@@ -243,6 +243,7 @@ func valuesSchema(t *testing.T) []byte {
 		return map[string]any{"type": "object", "additionalProperties": false, "properties": props}
 	}
 	anyObj := map[string]any{"type": "object"}
+	required := func(names []string, o map[string]any) map[string]any { o["required"] = names; return o }
 	strMap := map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}
 	// A quantity as Kubernetes parses it (resource.ParseQuantity): a
 	// malformed one fails the install here, naming the value, instead of
@@ -273,12 +274,14 @@ func valuesSchema(t *testing.T) []byte {
 			"imagePullSecrets":   map[string]any{"type": "array"},
 			"prometheusOperator": obj(map[string]any{"render": map[string]any{"type": "string", "enum": []string{"auto", "always", "never"}}}),
 			"collectors":         obj(map[string]any{"enabled": names, "disabled": names}),
-			"central":            component("central", map[string]any{"affinity": anyObj}),
-			"agent":              component("agent", nil),
-			"rbac":               obj(map[string]any{"helmHistory": boolean}),
-			"service":            obj(map[string]any{"port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}}),
-			"serviceMonitor":     monitor,
-			"podMonitor":         monitor,
+			"central": component("central", map[string]any{"affinity": anyObj, "exemptions": map[string]any{"type": "array", "items": required([]string{"rule", "reason"}, obj(map[string]any{
+				"rule": map[string]any{"type": "string", "minLength": 1}, "kind": str, "namespace": str, "name": str,
+				"reason": map[string]any{"type": "string", "minLength": 1}}))}}),
+			"agent":          component("agent", nil),
+			"rbac":           obj(map[string]any{"helmHistory": boolean}),
+			"service":        obj(map[string]any{"port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}}),
+			"serviceMonitor": monitor,
+			"podMonitor":     monitor,
 			"prometheusRule": obj(map[string]any{"enabled": boolean, "labels": strMap,
 				"runbookBaseURL": map[string]any{"type": "string", "pattern": "^https?://[^#\\s]+#?$"}}),
 			"dashboards": obj(map[string]any{"enabled": boolean, "label": map[string]any{"type": "string", "minLength": 1},

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -67,6 +68,7 @@ var fullValues = map[string]any{
 		"podAnnotations":    map[string]any{"example.com/team": "sre"},
 		"priorityClassName": "system-cluster-critical",
 		"resources":         map[string]any{"requests": map[string]any{"cpu": 0.25, "memory": "256Mi"}, "limits": map[string]any{"memory": "1.5Gi"}},
+		"exemptions":        []any{map[string]any{"rule": "disruption/no-pdb", "namespace": "batch", "reason": "jobs restart from a checkpoint"}},
 	},
 	"agent": map[string]any{
 		"config":            map[string]any{"RELIABILITY_NGINX_SAMPLE_INTERVAL": "500ms", "RELIABILITY_ETCD_DATA_DIR": "/var/lib/etcd-data"},
@@ -220,6 +222,7 @@ func TestChartSchemaRefusesWrongValues(t *testing.T) {
 		{map[string]any{"agent": map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "100mc"}}}}, "cpu"},
 		{map[string]any{"prometheusOperator": map[string]any{"render": "yes"}}, "render"},
 		{map[string]any{"namespace": map[string]any{"create": true}}, "namespace"},
+		{map[string]any{"central": map[string]any{"exemptions": []any{map[string]any{"rule": "disruption/no-pdb"}}}}, "reason"},
 		{map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "pullPolicy"},
 		{map[string]any{"servicemonitor": map[string]any{"enabled": false}}, "servicemonitor"},
 	} {
@@ -339,6 +342,18 @@ func TestChartValues(t *testing.T) {
 	}
 	if l := find(t, full, "PodMonitor", "kube-reliability-agent").GetLabels()["release"]; l != "kube-prometheus-stack" {
 		t.Errorf("PodMonitor release label %q", l)
+	}
+	// The exemptions: a ConfigMap central reads as its exemptions file.
+	ex := find(t, full, "ConfigMap", "kube-reliability-exporter-exemptions")
+	body, _, _ := unstructured.NestedString(ex.Object, "data", "exemptions.yaml")
+	if parsed, err := findings.ParseExemptions([]byte(body)); err != nil || len(parsed) != 1 || parsed[0].Namespace != "batch" {
+		t.Errorf("exemptions ConfigMap %q: %+v %v", body, parsed, err)
+	}
+	if got := ce["RELIABILITY_EXEMPTIONS_FILE"]; got != "/etc/kube-reliability/exemptions.yaml" {
+		t.Errorf("RELIABILITY_EXEMPTIONS_FILE %q", got)
+	}
+	if _, ok := env(mustRender(t, nil), "Deployment", "kube-reliability-exporter")["RELIABILITY_EXEMPTIONS_FILE"]; ok {
+		t.Error("RELIABILITY_EXEMPTIONS_FILE set without exemptions")
 	}
 	cm := find(t, full, "ConfigMap", "kube-reliability-dashboards")
 	if cm.GetAnnotations()["grafana_folder"] != "Reliability" || cm.GetLabels()["grafana_dashboard"] != "1" {
