@@ -61,5 +61,14 @@ func buildKustomization(dir string) Result {
 	if err != nil {
 		return Result{Errors: []*DecodeError{{File: dir, Err: fmt.Errorf("kustomize build: %w", err)}}}
 	}
-	return Decode(filepath.Join(dir, "kustomization.yaml"), y)
+	// Lines of the built stream name no line of any file the user has:
+	// objects and errors point at the kustomization itself.
+	r := Decode(filepath.Join(dir, "kustomization.yaml"), y)
+	for i := range r.Objects {
+		r.Objects[i].Line = 0
+	}
+	for i := range r.Skipped {
+		r.Skipped[i].Line = 0
+	}
+	return r
 }
