@@ -57,7 +57,9 @@ func TestFindingsDoc(t *testing.T) {
 		"longer fails an audit, lowers the audit's or the live score, or counts in `kube_reliability_findings`:\n" +
 		"audit lists it under `ignored` (JSON) and as a suppressed result (SARIF: `inSource` for the annotation,\n" +
 		"`external` for the file), and central counts it in `kube_reliability_findings_ignored{rule}`, so accepted\n" +
-		"debt stays visible.\n\n" +
+		"debt stays visible. The measurements themselves (`kube_reliability_workload_single_node` and the\n" +
+		"other per-object series) are still exported: they say what is, and dashboards and hypotheses read them;\n" +
+		"alerts built on them are silenced in Alertmanager (docs/runbooks.md, each section's Silence).\n\n" +
 		"- **On the object**: the annotation `reliability.kube-reliability.io/ignore` with a comma-separated list\n" +
 		"  of rule ids or patterns (`disruption/no-pdb`, `placement/*`, `*`), on the object the finding names\n" +
 		"  (the Deployment, StatefulSet or DaemonSet; the PodDisruptionBudget; the Namespace for quota findings).\n" +
