@@ -22,7 +22,6 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
@@ -467,21 +466,6 @@ func TestRunbookBaseURL(t *testing.T) {
 	}
 	opts := krusty.MakeDefaultOptions()
 	opts.LoadRestrictions = kustypes.LoadRestrictionsNone
-	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	for _, r := range m.Resources() {
-		js, err := r.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(js); err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, u)
-	}
+	objs := buildWith(t, dir, opts)
 	check("kustomize component", objs, wiki)
 }

@@ -22,7 +22,13 @@ import (
 // build runs kustomize on dir as kubectl apply -k would.
 func build(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	return buildWith(t, dir, krusty.MakeDefaultOptions())
+}
+
+// buildWith is build with kustomize's options.
+func buildWith(t *testing.T, dir string, opts *krusty.Options) []*unstructured.Unstructured {
+	t.Helper()
+	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
