@@ -24,6 +24,10 @@ var corpus = []struct {
 	name, module, version string
 	paths                 []string
 }{
+	// Argo CD's HA folder as a user points audit at it: the rendered
+	// install files beside the kustomizations they are built from, the
+	// same objects in up to five places.
+	{"argo-cd-ha", "github.com/argoproj/argo-cd/v3", "v3.1.0", []string{"manifests/ha"}},
 	{"cert-manager-chart", "github.com/cert-manager/cert-manager", testenv.CertManagerVersion, []string{"deploy/charts/cert-manager"}},
 	{"keda-kustomize", "github.com/kedacore/keda/v2", testenv.KEDAVersion, []string{"config/default"}},
 	{"prometheus-operator-admission-webhook", "github.com/prometheus-operator/prometheus-operator", testenv.PrometheusOperatorVersion, []string{"example/admission-webhook"}},
