@@ -117,7 +117,18 @@ func RunWith(paths []string, o Options) Report {
 		r.Errors = append(r.Errors, e.Error())
 	}
 	var found []Finding
+	// An object held in several files is one object, analysed or not.
+	skippedSeen := map[string]bool{}
 	for _, s := range dec.Skipped {
+		group, _, _ := strings.Cut(s.APIVersion, "/")
+		if !strings.Contains(s.APIVersion, "/") {
+			group = ""
+		}
+		id := group + "/" + s.Kind + "/" + s.Namespace + "/" + s.Name
+		if skippedSeen[id] {
+			continue
+		}
+		skippedSeen[id] = true
 		r.NotAnalysed = append(r.NotAnalysed, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
 		if s.Kind == "ReplicationController" && s.APIVersion == "v1" {
 			found = append(found, Finding{Rule: "workload/replicationcontroller", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
