@@ -283,7 +283,7 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	}
 	if len(tied) > 0 {
 		sm.ambiguous = append(append(sm.ambiguous, tied...), bestAlike...)
-	} else if len(bestAlike) > len(bestVictims) {
+	} else if len(bestAlike) > 0 {
 		sm.ambiguous = append(sm.ambiguous, bestAlike...)
 	}
 	if ties > 0 {
@@ -307,25 +307,36 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 
 func (p podRef) priorityIn(sm *sim) int32 { return sm.podOf(p).priority }
 
-// alike lists the workloads of the potential victims that share a
-// priority with a chosen victim (the chosen ones' among them); more
-// workloads than victims means the choice among them is the scheduler's.
+// alike lists the workloads whose pods the scheduler could evict instead
+// of the chosen victims: at a priority of a chosen victim, more candidate
+// pods than victims, spread over two workloads or more. Among pods of one
+// priority it reprieves the longest-running first, and start times are
+// not in the snapshot (nor, for replacements, known before they run).
 func (sm *sim) alike(potential, kept []podRef) []int32 {
-	prios := map[int32]bool{}
+	chosen := map[int32]int{}
 	for _, v := range kept {
-		prios[v.priorityIn(sm)] = true
+		chosen[v.priorityIn(sm)]++
 	}
-	seen := map[int32]bool{}
-	var out []int32
+	candidates := map[int32]int{}
+	workloads := map[int32][]int32{}
 	for _, v := range potential {
 		res := sm.podOf(v)
-		if prios[res.priority] && res.workload >= 0 && !seen[res.workload] {
-			seen[res.workload] = true
-			out = append(out, res.workload)
+		if _, ok := chosen[res.priority]; !ok || res.workload < 0 {
+			continue
+		}
+		candidates[res.priority]++
+		if !slices.Contains(workloads[res.priority], res.workload) {
+			workloads[res.priority] = append(workloads[res.priority], res.workload)
 		}
 	}
-	if len(out) <= 1 {
-		return nil // one workload: which of its pods goes does not matter
+	var out []int32
+	for p, n := range chosen {
+		// One workload: which of its pods goes does not matter. All
+		// candidates chosen: there is no choice.
+		if len(workloads[p]) > 1 && candidates[p] > n {
+			out = append(out, workloads[p]...)
+		}
 	}
+	slices.Sort(out)
 	return out
 }

@@ -106,8 +106,12 @@ func (st *state) simulate(name string, lost []int32) Domain {
 		// A workload whose fate changes when the lowest come first is
 		// undecided.
 		st.lowFirst = true
-		undecide(st.counted(lost, queue, bySize(st, false)), UnknownOrder)
+		low := st.counted(lost, queue, bySize(st, false))
 		st.lowFirst = false
+		undecide(low, UnknownOrder)
+		// Pods of lower priority placed first become candidate victims
+		// of the later ones: which of them go is the scheduler's choice.
+		first.ambiguous = append(first.ambiguous, low.ambiguous...)
 	}
 	if st.drain && st.anyConstrained {
 		// A drain's evictions and the replacements' scheduling overlap:
