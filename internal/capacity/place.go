@@ -308,10 +308,13 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 func (p podRef) priorityIn(sm *sim) int32 { return sm.podOf(p).priority }
 
 // alike lists the workloads whose pods the scheduler could evict instead
-// of the chosen victims: at a priority of a chosen victim, more candidate
-// pods than victims, spread over two workloads or more. Among pods of one
-// priority it reprieves the longest-running first, and start times are
-// not in the snapshot (nor, for replacements, known before they run).
+// of the chosen victims: every workload with a candidate pod at a chosen
+// victim's priority, when more of them are candidates than victims, or
+// when at some such priority more pods (of two workloads or more) could
+// go than must. Among pods of one priority it reprieves the
+// longest-running first, and start times are not in the snapshot (nor,
+// for replacements, known before they run); and which of them goes
+// changes what else must.
 func (sm *sim) alike(potential, kept []podRef) []int32 {
 	chosen := map[int32]int{}
 	for _, v := range kept {
@@ -319,6 +322,7 @@ func (sm *sim) alike(potential, kept []podRef) []int32 {
 	}
 	candidates := map[int32]int{}
 	workloads := map[int32][]int32{}
+	var all []int32
 	for _, v := range potential {
 		res := sm.podOf(v)
 		if _, ok := chosen[res.priority]; !ok || res.workload < 0 {
@@ -328,15 +332,20 @@ func (sm *sim) alike(potential, kept []podRef) []int32 {
 		if !slices.Contains(workloads[res.priority], res.workload) {
 			workloads[res.priority] = append(workloads[res.priority], res.workload)
 		}
-	}
-	var out []int32
-	for p, n := range chosen {
-		// One workload: which of its pods goes does not matter. All
-		// candidates chosen: there is no choice.
-		if len(workloads[p]) > 1 && candidates[p] > n {
-			out = append(out, workloads[p]...)
+		if !slices.Contains(all, res.workload) {
+			all = append(all, res.workload)
 		}
 	}
-	slices.Sort(out)
-	return out
+	if len(all) <= 1 {
+		return nil // one workload: which of its pods goes does not matter
+	}
+	open := len(all) > len(kept)
+	for p, n := range chosen {
+		open = open || (len(workloads[p]) > 1 && candidates[p] > n)
+	}
+	if !open {
+		return nil
+	}
+	slices.Sort(all)
+	return all
 }
