@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -30,6 +33,9 @@ func renderChart(dir string) Result {
 	var all Result
 	for _, name := range slices.Sorted(maps.Keys(out)) {
 		r := Decode(name, []byte(out[name]))
+		// A test hook runs only under `helm test`, never as part of the
+		// release: helm install leaves it out, and so does the audit.
+		r.Objects = slices.DeleteFunc(r.Objects, isTestHook)
 		all.Objects = append(all.Objects, r.Objects...)
 		all.Errors = append(all.Errors, r.Errors...)
 		all.Skipped = append(all.Skipped, r.Skipped...)
@@ -71,4 +77,19 @@ func buildKustomization(dir string) Result {
 		r.Skipped[i].Line = 0
 	}
 	return r
+}
+
+// isTestHook reports whether o is a Helm test hook (helm.sh/hook: test,
+// or the older test-success and test-failure).
+func isTestHook(o Object) bool {
+	m, err := meta.Accessor(o.Obj)
+	if err != nil {
+		return false
+	}
+	for h := range strings.SplitSeq(m.GetAnnotations()["helm.sh/hook"], ",") {
+		if h = strings.TrimSpace(h); h == "test" || h == "test-success" || h == "test-failure" {
+			return true
+		}
+	}
+	return false
 }

@@ -106,7 +106,7 @@ func TestDecodeHelmDependencies(t *testing.T) {
 	slices.Sort(names)
 	want := []string{"Deployment/release-queue-worker", "Deployment/release-web", "Service/release-web"}
 	if !slices.Equal(names, want) {
-		t.Fatalf("rendered %v, want %v (cache off by condition, metrics off by tag, worker aliased)", names, want)
+		t.Fatalf("rendered %v, want %v (cache off by condition, metrics off by tag, worker aliased, the test hook left out)", names, want)
 	}
 	web := got["Deployment/release-web"]
 	if web.File != filepath.Join(dir, "templates", "web.yaml") || web.Line != 10 {
