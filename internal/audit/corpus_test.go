@@ -19,7 +19,8 @@ var updateCorpus = flag.Bool("update", false, "rewrite testdata/corpus/*.golden"
 // corpus is other people's manifests, read where their projects publish
 // them in Go modules (through the module proxy, never copied here): a
 // Helm chart, a kustomization and plain files, as a new user would point
-// audit at them.
+// audit at them. Google's microservices-demo, the OpenTelemetry demo and
+// kubernetes/examples are not here: the module proxy refuses them (403).
 var corpus = []struct {
 	name, module, version string
 	paths                 []string
