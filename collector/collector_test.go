@@ -387,8 +387,8 @@ func TestSelect(t *testing.T) {
 		want              []string
 		err               string
 	}{
-		{"defaults", Central, nil, nil, []string{"exporter", "placement", "loss", "disruption", "hypotheses", "score", "resources", "ingress", "gateway", "certificates", "webhooks", "apiservices", "helm", "etcd", "apiserver_storage", "health", "health_fetch"}, ""},
-		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "loss", "disruption", "hypotheses", "score", "resources", "ingress", "gateway", "certificates", "helm", "etcd", "etcd_disk", "health", "health_fetch", "nginx"}, ""},
+		{"defaults", Central, nil, nil, []string{"exporter", "placement", "loss", "disruption", "hypotheses", "score", "resources", "owners", "ingress", "gateway", "certificates", "webhooks", "apiservices", "helm", "etcd", "apiserver_storage", "health", "health_fetch"}, ""},
+		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "loss", "disruption", "hypotheses", "score", "resources", "owners", "ingress", "gateway", "certificates", "helm", "etcd", "etcd_disk", "health", "health_fetch", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},
 		{"agent defaults", Agent, nil, nil, []string{"exporter", "etcd_disk", "nginx", "nginx_stub_status"}, ""},

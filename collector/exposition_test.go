@@ -89,7 +89,7 @@ func goldenDeps(t *testing.T) Deps {
 	}
 	return Deps{
 		Logger: discard(), Now: func() time.Time { return goldenNow },
-		Cluster: cluster.Static{S: snap},
+		Cluster: cluster.Static{S: snap}, OwnerLabels: []string{"team", "owner"},
 		Status: fakeStatus{
 			{Source: "kubernetes", Resource: "pods", Synced: true, Errors: 2, LastSuccess: goldenNow.Add(-time.Minute)},
 			{Source: "kubernetes", Resource: "secrets:helm", Synced: false, Errors: 5},

@@ -17,6 +17,7 @@ var All = []*Spec{
 	&hypothesesSpec,
 	&scoreSpec,
 	&resourcesSpec,
+	&ownersSpec,
 	&ingressSpec,
 	&gatewaySpec,
 	&certificatesSpec,

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
@@ -23,6 +24,10 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
+
+// debtExamples is how many objects a debt alert names: enough to start
+// on, few enough for a page.
+const debtExamples = 5
 
 func newScore(d Deps) (Collector, error) {
 	var exemptions []findings.Exemption
@@ -103,6 +108,10 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	}
 	for _, r := range res.Rules {
 		e.Gauge("kube_reliability_findings", float64(r.Count), r.Rule, r.Severity.String())
+	}
+	for _, n := range findings.ByNamespace(fs, debtExamples) {
+		e.Gauge("kube_reliability_namespace_finding_objects", float64(n.Objects), n.Namespace, n.Rule)
+		e.Gauge("kube_reliability_namespace_finding_examples_info", 1, n.Namespace, n.Rule, strings.Join(n.Examples, ", "))
 	}
 	perRule := map[string]int{}
 	for _, f := range ignored {

@@ -177,6 +177,9 @@ type Deps struct {
 	CertManager CertManagerSource
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
+	// OwnerLabels are the namespace labels that name its owner, first
+	// found wins (kube_reliability_namespace_owner_info).
+	OwnerLabels []string
 	// ExemptionsFile lists accepted findings the score leaves out ("": none).
 	ExemptionsFile string
 	// AnalysisMinInterval is the least time between two analyses of a

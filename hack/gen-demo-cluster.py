@@ -207,8 +207,16 @@ pdb("shop", "frontend", "frontend", min_available=1)
 pdb("analytics", "report-builder", "report-builder", min_available=1)
 
 # Namespaces. kube-system is excluded from the requests/quota analysis by default.
-for ns in ["shop", "payments", "monitoring", "kube-system"]:
-    objs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "uid": "ns-" + ns}})
+# Their owners, as RELIABILITY_OWNER_LABELS (team, then owner) reads them:
+# two teams share the shop, analytics names its owner by the second label,
+# kube-system names none (its alerts take Alertmanager's default route).
+owners = {"shop": {"team": "storefront"}, "orders": {"team": "storefront"}, "payments": {"team": "payments"},
+          "analytics": {"owner": "data-science"}, "monitoring": {"team": "platform"}, "kube-system": {}}
+for ns, labels in owners.items():
+    meta = {"name": ns, "uid": "ns-" + ns}
+    if labels:
+        meta["labels"] = labels
+    objs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
 # Seed: "it is recommended to set Resource quotas ... a Kubernetes manager can
 # set default limits". payments has both, and its quota is 90% used; shop has
 # neither, and its checkout and search containers set no requests.

@@ -67,7 +67,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
-		AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile}
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile, OwnerLabels: e.cfg.OwnerLabels}
 	if collector.Uses(specs, collector.HelmStorages) {
 		// Helm's storages need an optional role: their failures are
 		// counted but not warned about (helm_storage_available says it).

@@ -49,6 +49,7 @@ var malformed = map[string]string{
 	"RELIABILITY_HEALTH_FETCHES_PER_SECOND": "0",
 	"RELIABILITY_TLS_PROBES_PER_SECOND":     "-1",
 	"RELIABILITY_KUBE_API_QPS":              "0",
+	"RELIABILITY_OWNER_LABELS":              "team,,owner",
 	"RELIABILITY_MAX_REQUESTS_IN_FLIGHT":    "0",
 	"RELIABILITY_ANALYSIS_MIN_INTERVAL":     "-1s",
 	"RELIABILITY_RESYNC_PERIOD":             "-1s",

@@ -113,7 +113,7 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
+	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile, OwnerLabels: e.cfg.OwnerLabels, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
 		Health: startDemoHealthFetcher(ctx, e, inf), HealthConfig: healthConfig(e),
 		Certs: startDemoCertProber(gwCtx, &background, e, inf, gw, hosts.Roots), CertManager: cm,
 		// The agent's part of the demo: this machine's own /proc and /sys,

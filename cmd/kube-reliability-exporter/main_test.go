@@ -331,6 +331,9 @@ func TestDemoEndToEnd(t *testing.T) {
 		"kube_reliability_scrape_collector_success":                len(collector.All), "kube_reliability_collector_updates_total": len(collector.All),
 		// One per rule that fires, whatever the cluster's size.
 		"kube_reliability_findings": 40,
+		// One per namespace and rule that fires there: at most a dozen
+		// rules in each of the demo's 6 namespaces (and cluster scope).
+		"kube_reliability_namespace_finding_objects": 7 * 12, "kube_reliability_namespace_finding_examples_info": 7 * 12,
 	}
 	for name, n := range series {
 		limit, ok := budget[name]

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
@@ -49,6 +50,7 @@ type Config struct {
 	ResyncPeriod time.Duration `split_words:"true" default:"0s" modes:"central" desc:"informer resync period; 0 disables resyncs (watches keep caches current)"`
 	SyncTimeout  time.Duration `split_words:"true" default:"5m" modes:"central" desc:"how long to wait for the informer caches before logging that they are still not synced"`
 
+	OwnerLabels        []string `split_words:"true" default:"team,owner" modes:"central,demo" desc:"comma-separated namespace labels naming the namespace's owner, first found wins: exported as the owner label of kube_reliability_namespace_owner_info, which every shipped alert with a namespace joins, so Alertmanager can route each team's alerts to it (docs/alerting.md)"`
 	ExcludedNamespaces []string `split_words:"true" default:"kube-system,kube-public,kube-node-lease" desc:"comma-separated system namespaces left out of the requests/limits and quota analysis"`
 
 	EtcdEndpoints       []string      `split_words:"true" modes:"central" desc:"comma-separated etcd client endpoints to poll, each [name=]https://host:2379; the name labels the member (default host:port); empty disables etcd polling"`
@@ -259,6 +261,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := etcd.ParseMembers(c.EtcdEndpoints); err != nil {
 		return &Error{Key("ETCD_ENDPOINTS"), strings.Join(c.EtcdEndpoints, ","), err}
+	}
+	for _, l := range c.OwnerLabels {
+		if errs := validation.IsQualifiedName(l); len(errs) > 0 {
+			return &Error{Key("OWNER_LABELS"), strings.Join(c.OwnerLabels, ","), fmt.Errorf("%q is not a label key: %s", l, strings.Join(errs, "; "))}
+		}
 	}
 	if _, err := etcd.ParseMinimum(c.EtcdOldestMinor, nil); err != nil {
 		return &Error{Key("ETCD_OLDEST_MINOR"), c.EtcdOldestMinor, err}
