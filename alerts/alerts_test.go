@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -176,5 +177,65 @@ func TestExampleQueriesParse(t *testing.T) {
 	}
 	if out, err := exec.Command(bin, "check", "rules", file).CombinedOutput(); err != nil {
 		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+// Two kinds of alert, said in the rules: configuration debt fires once
+// per namespace and rule from the findings' counts (so an accepted
+// finding never fires) and never pages; an incident may. Every alert
+// whose series carry a namespace joins the namespace's owner.
+func TestAlertClasses(t *testing.T) {
+	files, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, r := range findings.Catalog {
+		rules[r.ID] = true
+	}
+	selector := regexp.MustCompile(`kube_reliability_namespace_finding_objects\{rule(=~?)"([^"]+)"\}`)
+	debt := 0
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				switch r.Labels["class"] {
+				case "debt":
+					debt++
+					if s := r.Labels["severity"]; s != "warning" && s != "info" {
+						t.Errorf("%s: configuration debt with severity %s: debt never pages", r.Alert, s)
+					}
+					if r.KeepFiringFor == "" {
+						t.Errorf("%s: a debt alert needs keep_firing_for, or every exporter restart resolves and re-fires it", r.Alert)
+					}
+					if !strings.Contains(r.Expr, "group_left (owner)") {
+						t.Errorf("%s: does not join the namespace's owner", r.Alert)
+					}
+					if r.Annotations["objects_query"] == "" {
+						t.Errorf("%s: no objects_query annotation listing every object", r.Alert)
+					}
+					for _, m := range selector.FindAllStringSubmatch(r.Expr, -1) {
+						re := regexp.MustCompile("^(?:" + m[2] + ")$")
+						matched := 0
+						for id := range rules {
+							if re.MatchString(id) {
+								matched++
+							}
+						}
+						if matched == 0 {
+							t.Errorf("%s: rule selector %q matches no rule of the findings catalog", r.Alert, m[2])
+						}
+					}
+				case "incident":
+				default:
+					t.Errorf("%s: class %q, want debt or incident", r.Alert, r.Labels["class"])
+				}
+			}
+		}
+	}
+	if debt < 15 {
+		t.Errorf("%d debt alerts: the classes are not said", debt)
 	}
 }

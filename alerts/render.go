@@ -28,12 +28,14 @@ type Group struct {
 
 // Rule is an alerting or recording rule.
 type Rule struct {
-	Alert       string            `json:"alert,omitempty"`
-	Record      string            `json:"record,omitempty"`
-	Expr        string            `json:"expr"`
-	For         string            `json:"for,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Alert  string `json:"alert,omitempty"`
+	Record string `json:"record,omitempty"`
+	Expr   string `json:"expr"`
+	For    string `json:"for,omitempty"`
+	// KeepFiringFor holds a debt alert through an exporter restart.
+	KeepFiringFor string            `json:"keep_firing_for,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
 // Load parses every shipped rule file, sorted by file name.

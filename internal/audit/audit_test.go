@@ -197,7 +197,7 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 			}
 		}
 		slices.Sort(got)
-		return got, r.Failed(Critical, 0)
+		return got, r.Failed(Warning, 0)
 	}
 	// The same objects as a kubectl get -A -o yaml dump: one List.
 	dump := "apiVersion: v1\nkind: List\nitems:\n"
@@ -206,7 +206,7 @@ spec: {nodeName: n1, containers: [{name: db, image: i}]}
 			dump += "- " + strings.ReplaceAll(doc, "\n", "\n  ") + "\n"
 		}
 	}
-	want := []string{"Deployment/web:disruption/multiple-pdbs:critical"}
+	want := []string{"Deployment/web:disruption/multiple-pdbs:warning"}
 	for name, input := range map[string]string{"alone": web, "with a bare pod": web + bare, "with another workload's pods": web + withPods, "all": web + bare + withPods,
 		"all, as a kubectl List dump": dump} {
 		got, failed := verdicts(input)

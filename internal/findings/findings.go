@@ -111,7 +111,7 @@ func Disruption(res disruption.Result) []Finding {
 			f("disruption/no-pdb", Warning, fmt.Sprintf("%d replicas and no PodDisruptionBudget: a node drain may evict them all at once", w.Replicas))
 		}
 		if w.PodsWithMultiplePDBs > 0 {
-			f("disruption/multiple-pdbs", Critical, fmt.Sprintf("%d pods are selected by more than one PodDisruptionBudget: the eviction API refuses them and drains hang", w.PodsWithMultiplePDBs))
+			f("disruption/multiple-pdbs", Warning, fmt.Sprintf("%d pods are selected by more than one PodDisruptionBudget: the eviction API refuses them and drains hang", w.PodsWithMultiplePDBs))
 		}
 	}
 	for _, p := range res.PDBs {
@@ -257,7 +257,7 @@ func Health(res healthcheck.Result) []Finding {
 			for _, e := range w.Edges {
 				deps = append(deps, e.To.Namespace+"/"+e.To.Name+" ("+e.Source+")")
 			}
-			f("health/dependency-cycle", Critical, fmt.Sprintf("its health check depends, through other workloads', on itself (depends on %s): one failure fails the whole loop",
+			f("health/dependency-cycle", Warning, fmt.Sprintf("its health check depends, through other workloads', on itself (depends on %s): one failure fails the whole loop",
 				strings.Join(deps, ", ")))
 		}
 		if w.LivenessChecksDependencies {

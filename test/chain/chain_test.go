@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
@@ -155,6 +156,10 @@ func TestAlertsReachOnCall(t *testing.T) {
 	env.CreateNode(testenv.NodeSpec{Name: "node-a", Zone: "zone-a"})
 	env.CreateNode(testenv.NodeSpec{Name: "node-b", Zone: "zone-b"})
 	d := env.CreateDeployment("shop", "web", 3, nil)
+	// The shop's team, as RELIABILITY_OWNER_LABELS reads it by default.
+	if _, err := env.Client.CoreV1().Namespaces().Patch(ctx, "shop", types.MergePatchType, []byte(`{"metadata":{"labels":{"team":"storefront"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	rs := env.CreateReplicaSet("shop", "web-1", 3, d, nil)
 	env.PodsOn("shop", "web-1", "ReplicaSet", &rs.ObjectMeta, map[string]string{"app": "web"}, "node-a", "node-a", "node-a")
 	// ingress: an Ingress on ingress-nginx, retired.
@@ -398,14 +403,16 @@ scrape_configs:
 
 	// One alert per rule file at least, each as on-call sees it.
 	want := map[string]map[string]string{
-		"KubeReliabilityWebhookCAExpiring":           {"severity": "critical", "configuration": "policy", "webhook": "strict.policy.example"},
-		"KubeReliabilityWorkloadWithoutPDB":          {"severity": "warning", "namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityEtcdMemberDown":              {"severity": "critical", "member": "gone"},
-		"KubeReliabilityContainerWithoutProbe":       {"namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityHelmHistoryTooLong":          {"namespace": "shop", "release": "shop"},
-		"KubeReliabilityIngressOnRetiredController":  {"ingressclass": "nginx"},
-		"KubeReliabilityWorkloadSingleNode":          {"namespace": "shop", "owner_name": "web"},
-		"KubeReliabilityNamespaceWithoutQuota":       {"namespace": "shop"},
+		"KubeReliabilityWebhookCAExpiring": {"severity": "critical", "configuration": "policy", "webhook": "strict.policy.example"},
+		// Configuration debt: once per namespace and rule, the namespace's
+		// owner (its team label) joined for routing.
+		"KubeReliabilityWorkloadWithoutPDB":          {"severity": "warning", "class": "debt", "namespace": "shop", "rule": "disruption/no-pdb", "owner": "storefront"},
+		"KubeReliabilityEtcdMemberDown":              {"severity": "critical", "class": "incident", "member": "gone"},
+		"KubeReliabilityContainerWithoutProbe":       {"class": "debt", "namespace": "shop", "owner": "storefront"},
+		"KubeReliabilityHelmHistoryTooLong":          {"class": "debt", "namespace": "shop", "owner": "storefront"},
+		"KubeReliabilityIngressOnRetiredController":  {"class": "debt", "namespace": "shop", "rule": "ingress/retired-controller", "owner": "storefront"},
+		"KubeReliabilityWorkloadSingleNode":          {"class": "debt", "namespace": "shop", "rule": "placement/single-node", "owner": "storefront"},
+		"KubeReliabilityNamespaceWithoutQuota":       {"class": "debt", "namespace": "shop", "owner": "storefront"},
 		"KubeReliabilityNginxReloadsDropConnections": {"severity": "warning", "node": "node-a"},
 	}
 	anchors := runbookAnchors(t)
