@@ -42,8 +42,9 @@ func TestCIExample(t *testing.T) {
 		t.Fatalf("workflow env %v, permissions %v", wf.Env, wf.Jobs["code-scanning"].Permissions)
 	}
 	repo := t.TempDir()
-	write := func(pdb string) {
-		// Two PDBs over the same pods: disruption/multiple-pdbs, critical.
+	write := func(livenessPort string) {
+		// A liveness probe on a port the container does not declare:
+		// health/probe-port-invalid, critical (it restarts forever).
 		m := `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: shop}
@@ -59,14 +60,14 @@ spec:
           image: registry.example/web:1
           resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
           readinessProbe: {httpGet: {path: /ping, port: 8080}}
-          livenessProbe: {httpGet: {path: /health, port: 8080}}
+          livenessProbe: {httpGet: {path: /health, port: ` + livenessPort + `}}
           ports: [{containerPort: 8080}]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: web, namespace: shop}
 spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
-` + pdb
+`
 		if err := os.MkdirAll(filepath.Join(repo, "deploy"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
 		}
 		return 0, stepsRun
 	}
-	write("---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web-too, namespace: shop}\nspec: {minAvailable: 1, selector: {matchLabels: {app: web}}}\n")
+	write("admin")
 	if code, n := run("code-scanning"); code != 0 || n != 1 {
 		t.Errorf("code-scanning job: exit %d after %d steps, want 0 after 1", code, n)
 	}
@@ -125,15 +126,15 @@ spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
 	}
 	critical := false
 	for _, r := range log.Runs[0].Results {
-		critical = critical || r.RuleID == "disruption/multiple-pdbs" && r.Level == "error"
+		critical = critical || r.RuleID == "health/probe-port-invalid" && r.Level == "error"
 	}
 	if !critical {
-		t.Errorf("no disruption/multiple-pdbs error in the SARIF log: %+v", log.Runs[0].Results)
+		t.Errorf("no health/probe-port-invalid error in the SARIF log: %+v", log.Runs[0].Results)
 	}
 	if code, _ := run("gate"); code != 1 {
 		t.Errorf("gate on a critical finding: exit %d, want 1", code)
 	}
-	write("")
+	write("8080")
 	if code, _ := run("gate"); code != 0 {
 		t.Errorf("gate with the finding fixed: exit %d, want 0", code)
 	}
