@@ -194,6 +194,10 @@ func TestAlertClasses(t *testing.T) {
 		rules[r.ID] = true
 	}
 	selector := regexp.MustCompile(`kube_reliability_namespace_finding_objects\{rule(=~?)"([^"]+)"\}`)
+	doc, err := os.ReadFile("../docs/alerting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	debt := 0
 	for _, f := range files {
 		for _, g := range f.Groups {
@@ -201,9 +205,13 @@ func TestAlertClasses(t *testing.T) {
 				if r.Alert == "" {
 					continue
 				}
+				inTable := bytes.Contains(doc, []byte("| `"+r.Alert+"` |"))
 				switch r.Labels["class"] {
 				case "debt":
 					debt++
+					if !inTable {
+						t.Errorf("%s: debt, but not in docs/alerting.md's table", r.Alert)
+					}
 					if s := r.Labels["severity"]; s != "warning" && s != "info" {
 						t.Errorf("%s: configuration debt with severity %s: debt never pages", r.Alert, s)
 					}
@@ -229,6 +237,9 @@ func TestAlertClasses(t *testing.T) {
 						}
 					}
 				case "incident":
+					if inTable {
+						t.Errorf("%s: an incident, listed as debt in docs/alerting.md", r.Alert)
+					}
 				default:
 					t.Errorf("%s: class %q, want debt or incident", r.Alert, r.Labels["class"])
 				}

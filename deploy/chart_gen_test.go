@@ -31,6 +31,8 @@ func TestChartGeneratedFilesCurrent(t *testing.T) {
 		"files/prometheusrule-groups.yaml": ruleGroups(t),
 		"files/central-rules.yaml":         centralRules(t),
 		"values.schema.json":               valuesSchema(t),
+		// The Alertmanager example, packaged with the chart.
+		"files/alertmanager.example.yml": readFile(t, "alertmanager/alertmanager.yml"),
 	}
 	// The dashboards as the base's ConfigMap carries them (generated from
 	// grafana/*.json by hack/gen-dashboards.py), byte for byte.
@@ -294,4 +296,13 @@ func valuesSchema(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return append(b, '\n')
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

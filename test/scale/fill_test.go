@@ -160,7 +160,7 @@ func fill(t testing.TB, etcdURL string, s shape) {
 		ns := nsName(n)
 		f.put("namespaces/"+ns, &corev1.Namespace{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-			ObjectMeta: metav1.ObjectMeta{Name: ns, UID: uid("ns", n), CreationTimestamp: f.now, Labels: map[string]string{"kubernetes.io/metadata.name": ns}},
+			ObjectMeta: metav1.ObjectMeta{Name: ns, UID: uid("ns", n), CreationTimestamp: f.now, Labels: map[string]string{"kubernetes.io/metadata.name": ns, "team": ns}},
 			Spec:       corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
 			Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceActive},
 		})

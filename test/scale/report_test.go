@@ -62,6 +62,26 @@ var rows = []row{
 	{"slowest placement collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["placement"] }},
 	{"slowest health collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["health"] }},
 	{"placement analyses during churn (scrapes every 15 s)", "", "bounded", func(r Result) float64 { return r.Analyses }},
+	{"firing alerts, configuration debt", "", "≤ 1 per namespace and rule", alertFigure(func(a *AlertCounts) int { return a.Debt })},
+	{"most debt alerts of one namespace and rule", "", "1", alertFigure(func(a *AlertCounts) int { return a.DebtMaxPerNamespaceRule })},
+	{"firing alerts, incidents", "", "what the cluster has", alertFigure(func(a *AlertCounts) int { return a.Incident })},
+	{"Alertmanager notifications (a route per team)", "", "", alertFigure(func(a *AlertCounts) int { return a.Notifications })},
+	{"firing alerts with the rules before issue 25", "", "", alertFigure(func(a *AlertCounts) int {
+		if a.Before == 0 {
+			return -1
+		}
+		return a.Before
+	})},
+}
+
+// alertFigure reads an alert count, NaN where none was measured.
+func alertFigure(f func(*AlertCounts) int) func(Result) float64 {
+	return func(r Result) float64 {
+		if r.Alerts == nil || f(r.Alerts) < 0 {
+			return math.NaN()
+		}
+		return float64(f(r.Alerts))
+	}
 }
 
 // report renders every size side by side, with each figure's growth

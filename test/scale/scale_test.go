@@ -59,6 +59,10 @@ type Result struct {
 	ChurnCollectorMax  map[string]float64 `json:"churn_collector_seconds_max"`
 	// Analyses counts the placement collector's updates during churn.
 	Analyses float64 `json:"placement_analyses_during_churn"`
+
+	// Alerts: what the shipped rules fire on the cluster (nil: not
+	// measured, before issue 25).
+	Alerts *AlertCounts `json:"alerts,omitempty"`
 }
 
 // Scrape is one GET /metrics as Prometheus makes it (gzip accepted).
@@ -200,6 +204,8 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	}
 	r.HeapInuseEnd = last.heapInuse
 	r.PeakRSSEnd, r.RSSAfterSoak = c.memory(b)
+	// Last, as it adds Prometheus' scrapes to central's load.
+	r.Alerts = measureAlerts(b, c)
 	if profileDir != "" {
 		c.saveProfile(b, "heap?gc=1", filepath.Join(profileDir, fmt.Sprintf("heap-%d.pb.gz", s.Pods)))
 	}
