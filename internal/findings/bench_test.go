@@ -27,3 +27,22 @@ func BenchmarkFindings(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "findings")
 }
+
+// BenchmarkByNamespace: grouping the 150k-pod cluster's findings by
+// namespace and rule, as the score collector does on every change for the
+// debt alerts.
+func BenchmarkByNamespace(b *testing.B) {
+	s := synthetic.Cluster(150_000)
+	s.Memoize()
+	pl, di, lo := placement.Analyze(s), disruption.Analyze(s), loss.Analyze(s)
+	re := resources.Analyze(s, nil)
+	he := healthcheck.Analyze(s, healthcheck.Config{}, nil)
+	fs := append(append(append(append(Placement(pl), Disruption(di)...), Resources(re)...), Autoscaling(s, lo)...), Health(he)...)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(ByNamespace(fs, 5))
+	}
+	b.ReportMetric(float64(len(fs)), "findings")
+	b.ReportMetric(float64(n), "groups")
+}

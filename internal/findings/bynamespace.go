@@ -24,20 +24,36 @@ type NamespaceRule struct {
 // keeping up to examples objects of each.
 func ByNamespace(fs []Finding, examples int) []NamespaceRule {
 	type key struct{ namespace, rule string }
-	objects := map[key][]string{}
-	for _, f := range fs {
-		ns := f.Namespace
+	type object struct{ kind, name string }
+	keyOf := func(f *Finding) key {
 		if f.Kind == "Namespace" {
-			ns = f.Name
+			return key{f.Name, f.Rule}
 		}
-		k := key{ns, f.Rule}
-		objects[k] = append(objects[k], f.Kind+"/"+f.Name)
+		return key{f.Namespace, f.Rule}
+	}
+	// Counted first, so each group's slice is allocated once (75,000
+	// findings at 150k pods).
+	counts := map[key]int{}
+	for i := range fs {
+		counts[keyOf(&fs[i])]++
+	}
+	objects := make(map[key][]object, len(counts))
+	for i := range fs {
+		k := keyOf(&fs[i])
+		if objects[k] == nil {
+			objects[k] = make([]object, 0, counts[k])
+		}
+		objects[k] = append(objects[k], object{fs[i].Kind, fs[i].Name})
 	}
 	out := make([]NamespaceRule, 0, len(objects))
 	for k, objs := range objects {
-		slices.Sort(objs)
+		slices.SortFunc(objs, func(a, b object) int { return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name)) })
 		objs = slices.Compact(objs)
-		out = append(out, NamespaceRule{Namespace: k.namespace, Rule: k.rule, Objects: len(objs), Examples: slices.Clip(objs[:min(examples, len(objs))])})
+		ex := make([]string, 0, min(examples, len(objs)))
+		for _, o := range objs[:min(examples, len(objs))] {
+			ex = append(ex, o.kind+"/"+o.name)
+		}
+		out = append(out, NamespaceRule{Namespace: k.namespace, Rule: k.rule, Objects: len(objs), Examples: ex})
 	}
 	slices.SortFunc(out, func(a, b NamespaceRule) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Rule, b.Rule))
