@@ -9,4 +9,6 @@
 // files when they are rotated, and Monitor runs it in the background.
 // Member types (member.go) are shared with the agent's build, which links
 // no etcd client; the data disk's counters are internal/host's.
+//
+// A source: it never imports a collector, and analysis packages never import it.
 package etcd

@@ -7,4 +7,6 @@
 //
 // Sampler takes samples (Scan) and Tracker turns consecutive samples into
 // counts. Parsers (stat, net/tcp) take bytes and are fuzzed.
+//
+// A source (the agent's view of nginx): it never imports a collector or client-go.
 package ingress

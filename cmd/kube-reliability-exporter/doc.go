@@ -12,4 +12,6 @@
 //
 // The image ships two builds: central's without demo mode (-tags nodemo)
 // and the agent's without central's code (-tags agentonly).
+//
+// The one package that wires sources, analyses, collectors and the server together: never imported by another package.
 package main

@@ -1,7 +1,3 @@
-// Package chart renders a Helm chart directory as helm template does,
-// with the Helm SDK (values schema checked, no cluster contacted): the
-// deploy tests render the exporter's own chart with it, and audit reads
-// a chart directory through it.
 package chart
 
 import (

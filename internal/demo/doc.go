@@ -4,4 +4,6 @@
 // Client returns a client-go fake clientset holding it, so demo runs the
 // very informer and analyzer code that central runs against a real API
 // server.
+//
+// It serves a fixed snapshot and never talks to a real cluster.
 package demo

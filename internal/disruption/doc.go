@@ -12,4 +12,6 @@
 // controller could not compute them (a selected pod's controller is a Job
 // or unknown kind), the values are unknown and not reported. Analyzing
 // manifests without pods (audit), selection is decided on pod templates.
+//
+// Analysis: it never imports client-go, the network, a source or a collector.
 package disruption

@@ -3,4 +3,6 @@
 // docs/configuration.md, the PrometheusRule, the demo exposition) is kept
 // true: the test fails on any difference and rewrites the file when run
 // with -update, so the diff is reviewed like code.
+//
+// For tests only: production code never imports it.
 package golden

@@ -11,4 +11,6 @@
 // cluster.Source and cluster.StatusReporter. Streaming lists (WatchList) are
 // used where the API server supports them: client-go enables them by default
 // since v0.35, so start-up does not hold a full paginated list in memory.
+//
+// A source: it never imports a collector, and analysis packages never import it.
 package kube

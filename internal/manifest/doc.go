@@ -5,4 +5,6 @@
 //
 // Decode takes bytes (so it can be fuzzed); DecodePaths walks files and
 // directories. Snapshot turns decoded objects into the analyzers' input.
+//
+// It never talks to a cluster: files in, objects out.
 package manifest

@@ -4,4 +4,6 @@
 // grows to twice the live data before a collection (GOGC=100): a container
 // limited to 256 MiB holding 150 MiB of caches would be OOM-killed while
 // the Go runtime still had garbage to free.
+//
+// It never imports anything else of the exporter.
 package memlimit

@@ -9,4 +9,6 @@
 // neither a request nor a limit for it: the API server defaults a missing
 // request to the limit. Pods owned by Jobs or other controllers are not
 // counted: only workload templates and bare pods are.
+//
+// Analysis: it never imports client-go, the network, a source or a collector.
 package resources

@@ -1,6 +1,3 @@
-// Package synthetic builds cluster snapshots shaped like the design target
-// for the analysis benchmarks: the same input for every analyzer, so their
-// costs add up.
 package synthetic
 
 import (

@@ -4,4 +4,6 @@
 // scraping them and loading the chart's rules, Alertmanager delivering
 // the alerts to a webhook, every dashboard query answered. Everything
 // listens on loopback.
+//
+// Tests only: never imported by another package.
 package chain

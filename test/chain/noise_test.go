@@ -3,6 +3,8 @@ package chain
 import (
 	"fmt"
 	"maps"
+	"net"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,26 +37,41 @@ func firing(t *testing.T, prom *testenv.Server) map[string]map[string]int {
 }
 
 // The demo cluster's failure modes through the shipped rules in a real
-// Prometheus: every configuration-debt alert fires once per namespace and
-// rule, exactly where the exporter reports that rule's findings, and
-// carries the namespace's owner; nothing fires for a rule in a namespace
-// where no finding is.
+// Prometheus and the shipped Alertmanager example in a real Alertmanager:
+// every configuration-debt alert fires once per namespace and rule,
+// exactly where the exporter reports that rule's findings, and carries
+// the namespace's owner; nothing fires for a rule in a namespace where no
+// finding is; each team's receiver gets its namespaces' alerts and no
+// other's, the platform receiver the rest.
 func TestDemoDebtAlertsOncePerNamespaceAndRule(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts Prometheus and the demo")
+		t.Skip("starts Prometheus, Alertmanager and the demo")
 	}
 	demo, _ := startExporter(t, "demo")
+	recv := &receivers{got: map[string][]string{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close() })
+	am := testenv.StartAlertmanager(t, exampleAlertmanagerConfig(t, l.Addr().String()))
 	prom := testenv.StartPrometheus(t, fmt.Sprintf(`
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+  external_labels: {cluster: demo}
 rule_files: [rules.yml]
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: [%q]}]
 scrape_configs:
   - job_name: kube-reliability/kube-reliability-exporter
     honor_labels: true
     static_configs: [{targets: [%q]}]
-`, strings.TrimPrefix(demo, "http://")), map[string]string{"rules.yml": rulesWithoutWaiting(t)})
+`, strings.TrimPrefix(am.URL, "http://"), strings.TrimPrefix(demo, "http://")), map[string]string{"rules.yml": rulesWithoutWaiting(t)})
 
 	// What the exporter reports: the namespaces of each rule's findings,
 	// and each namespace's owner.
@@ -133,6 +150,43 @@ scrape_configs:
 	if owners["shop"] != "storefront" || owners["analytics"] != "data-science" {
 		t.Errorf("demo owners %v: shop is the storefront team's, analytics names data-science by its owner label", owners)
 	}
+	// Routed by owner: the example has routes for storefront and
+	// payments; data-science's and unowned alerts go to the platform.
+	r, err = prom.Query(`ALERTS{alertstate="firing"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRoutes := map[string][]string{}
+	for _, s := range r {
+		to := "platform"
+		if o := s.Metric["owner"]; o == "storefront" || o == "payments" {
+			to = o
+		}
+		k := s.Metric["alertname"] + "/" + s.Metric["namespace"]
+		if !slices.Contains(wantRoutes[to], k) {
+			wantRoutes[to] = append(wantRoutes[to], k)
+		}
+	}
+	for _, v := range wantRoutes {
+		slices.Sort(v)
+	}
+	if len(wantRoutes["storefront"]) == 0 || len(wantRoutes["payments"]) == 0 {
+		t.Fatalf("the demo's alerts reach %v: no team's alerts to route", wantRoutes)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		for to, w := range wantRoutes {
+			got := recv.of(to)
+			// The platform also gets what fired for a moment at start-up,
+			// before the first scrape (absent(), with for: dropped).
+			if to == "platform" {
+				got = slices.DeleteFunc(got, func(k string) bool { return !slices.Contains(w, k) })
+			}
+			if !slices.Equal(got, w) {
+				return fmt.Errorf("receiver %s got %v, want %v", to, recv.of(to), w)
+			}
+		}
+		return nil
+	})
 	sum := func(m map[string]int) (n int) {
 		for _, v := range m {
 			n += v

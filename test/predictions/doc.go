@@ -4,4 +4,6 @@
 // zone-loss and drain predictions are taken before the experiment and
 // compared, workload by workload, with what the scheduler and the
 // controllers do once the experiment is run. Its tests are the package.
+//
+// Tests only: never imported by another package.
 package predictions
