@@ -234,15 +234,18 @@ func TestConcurrencyAndRateBounds(t *testing.T) {
 	if most > 2 || most == 0 {
 		t.Errorf("%d reads in flight at most, want at most 2", most)
 	}
-	// 10 reads at 20 a second (burst 1): the last starts >= 450 ms after
-	// the first (a lower bound: a slow machine only makes it later).
+	// 10 reads at 20 a second (burst 1): the last starts 450 ms after the
+	// first. Timed where the server sees them, so one late first arrival
+	// (a new connection on a busy machine: 433 ms once in CI) shortens the
+	// span; 350 ms still proves the limit (unlimited, 8 at a time, the 10
+	// start within about 60 ms).
 	cfg.Concurrency, cfg.PerSecond = 8, 20
 	started = nil
 	New(cfg, nil).FetchAll(context.Background(), eps[:10])
 	if len(started) != 10 {
 		t.Fatalf("%d reads", len(started))
 	}
-	if d := started[9].Sub(started[0]); d < 440*time.Millisecond {
+	if d := started[9].Sub(started[0]); d < 350*time.Millisecond {
 		t.Errorf("10 reads started within %v at 20 per second", d)
 	}
 }
