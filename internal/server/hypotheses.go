@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses"
 )
 
-// Hypotheses answers steady-state hypotheses (collector.Hypotheses).
+// Hypotheses answers steady-state hypotheses (collector.Hypotheses does).
 type Hypotheses interface {
-	All() []collector.Answer
-	Get(name string) (collector.Answer, bool)
+	All() []hypotheses.Answer
+	Get(name string) (hypotheses.Answer, bool)
 }
 
 // hypothesesHandler serves GET /hypotheses (every answer, 200) and GET
@@ -32,7 +32,7 @@ func hypothesesHandler(h Hypotheses, logger *slog.Logger) http.HandlerFunc {
 		code := http.StatusOK
 		if name == "" {
 			body = struct {
-				Hypotheses []collector.Answer `json:"hypotheses"`
+				Hypotheses []hypotheses.Answer `json:"hypotheses"`
 			}{h.All()}
 		} else {
 			a, ok := h.Get(name)
