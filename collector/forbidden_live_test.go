@@ -30,16 +30,20 @@ func TestForbiddenResourceHoldsBackOnlyItsAnalyses(t *testing.T) {
 			return slices.Contains(rule.Resources, "poddisruptionbudgets")
 		})
 	})
-	client := kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("kube-reliability", "exporter"))
+	// As central wires it: failed requests are counted on the transport.
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	activity := kube.NewActivity(logger)
+	rc := env.ServiceAccountConfig("kube-reliability", "exporter")
+	rc.Wrap(activity.WrapTransport)
+	client := kubernetes.NewForConfigOrDie(rc)
 	env.CreateNode(testenv.NodeSpec{Name: "node-1", Zone: "zone-a"})
 	d := env.CreateDeployment("shop", "web", 2, nil)
 	rs := env.CreateReplicaSet("shop", "web-1", 2, d, nil)
 	env.PodsOn("shop", "web", "ReplicaSet", &rs.ObjectMeta, rs.Spec.Template.Labels, "node-1", "node-1")
 
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Fails unless the core caches sync with one optional resource forbidden.
 	inf := liveInformers(t, client, logger)
-	watches := &kube.Watches{}
+	watches := &kube.Watches{Activity: activity}
 	watches.Add(inf)
 	reg := registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: watches}, "exporter", "placement", "disruption", "resources")
 	testenv.Eventually(t, 20*time.Second, expectation(t, reg, map[string]float64{

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/cache"
@@ -15,14 +14,14 @@ import (
 )
 
 // watch is the one plumbing every informer goes through, typed,
-// metadata-only or dynamic: its list and watch errors are counted and
-// logged once (client-go's default handler would log them again through
-// klog), and its sync state is reported the same way for all.
+// metadata-only or dynamic: its list and watch errors are logged once
+// (client-go's default handler would log them again through klog), and
+// its sync state is reported the same way for all. Failures are counted
+// by Activity, on the transport, where the client's retries are seen too.
 type watch struct {
 	source, resource string
 	collection       string
 	informer         cache.SharedIndexInformer
-	errors           atomic.Uint64
 }
 
 // newWatch installs the error handler on inf. collection is what it lists
@@ -37,9 +36,8 @@ func newWatch(source, resource, collection string, inf cache.SharedIndexInformer
 			log.Debug("watch closed, resuming", "err", err)
 			return
 		}
-		w.errors.Add(1)
-		// Failed requests are logged once per outage by Activity, on the
-		// transport, where the client's retries are seen too.
+		// Failed requests are counted, and logged once per outage, by
+		// Activity.
 		log.Debug("list or watch failed", "err", err)
 	})
 	if err != nil {
@@ -50,7 +48,7 @@ func newWatch(source, resource, collection string, inf cache.SharedIndexInformer
 
 func (w *watch) status() cluster.ResourceStatus {
 	return cluster.ResourceStatus{Source: w.source, Resource: w.resource, Collection: w.collection,
-		Synced: w.informer.HasSynced(), Errors: w.errors.Load()}
+		Synced: w.informer.HasSynced()}
 }
 
 // Watches reports the status of every informer of the process, whichever
@@ -58,8 +56,9 @@ func (w *watch) status() cluster.ResourceStatus {
 // kube_reliability_informer_synced and kube_reliability_source_errors_total
 // cover them all.
 type Watches struct {
-	// Activity, if set, tells when each informer's list or watch last
-	// succeeded (its client's transport must be wrapped by it).
+	// Activity tells when each informer's list or watch last succeeded
+	// and counts its failed requests (its client's transport must be
+	// wrapped by it); without it neither is known, and both read zero.
 	Activity *Activity
 
 	mu    sync.Mutex
@@ -84,8 +83,8 @@ func (w *Watches) Status() []cluster.ResourceStatus {
 		out = append(out, p.Status()...)
 	}
 	if w.Activity != nil {
-		// The transport sees every failed request, retries included; the
-		// informers' handlers only those the reflector gives up on.
+		// The transport sees every failed request, retries included (the
+		// informers' handlers see only those the reflector gives up on).
 		for i := range out {
 			out[i].LastSuccess, _ = w.Activity.Last(out[i].Collection)
 			out[i].Errors = w.Activity.Errors(out[i].Collection)
