@@ -22,6 +22,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // Poller polls every member on its own, in parallel, each under Timeout.
@@ -72,7 +74,7 @@ func loadTLS(files TLSFiles) (*tls.Config, []fileStamp, error) {
 	t := &tls.Config{MinVersion: tls.VersionTLS12}
 	if files.CA != "" {
 		pool := x509.NewCertPool()
-		b, err := readFileBounded(files.CA, 1<<20)
+		b, err := bounded.ReadFile(files.CA, 1<<20)
 		if err != nil {
 			return nil, nil, fmt.Errorf("etcd CA file: %w", err)
 		}
@@ -340,13 +342,4 @@ func reason(ctx context.Context, err error) string {
 		}
 	}
 	return "other"
-}
-
-func readFileBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // Process titles nginx sets (ngx_setproctitle).
@@ -53,15 +55,10 @@ func Title(cmdline []byte) string {
 	return strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
 }
 
-// readBounded reads at most limit bytes: /proc files can be huge
-// (net/tcp with 100k sockets) or hostile.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
+// readTruncated reads at most limit bytes of a /proc file, which can be
+// huge or hostile; the first limit bytes will do (a title, a stat line).
+func readTruncated(path string, limit int64) ([]byte, error) {
+	return bounded.Truncated(bounded.ReadFile(path, limit))
 }
 
 // Scan lists the nginx processes under procRoot. Processes vanishing
@@ -77,11 +74,11 @@ func Scan(procRoot string) ([]Proc, error) {
 		if err != nil || pid <= 0 {
 			continue
 		}
-		cmd, err := readBounded(filepath.Join(procRoot, e.Name(), "cmdline"), 4096)
+		cmd, err := readTruncated(filepath.Join(procRoot, e.Name(), "cmdline"), 4096)
 		if err != nil || !bytes.HasPrefix(cmd, []byte("nginx: ")) {
 			continue
 		}
-		stat, err := readBounded(filepath.Join(procRoot, e.Name(), "stat"), 4096)
+		stat, err := readTruncated(filepath.Join(procRoot, e.Name(), "stat"), 4096)
 		if err != nil {
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // StubStatus is nginx's stub_status page: connection states now and
@@ -136,15 +138,14 @@ func FetchStubStatus(ctx context.Context, c *http.Client, url string) (StubStatu
 	if resp.StatusCode != http.StatusOK {
 		return StubStatus{}, &StubError{StubHTTPStatus, fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStubStatus+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return StubStatus{}, &StubError{StubTimeout, err}
-		}
+	body, err := bounded.Read(resp.Body, maxStubStatus)
+	switch {
+	case errors.Is(err, bounded.ErrTooLarge):
+		return StubStatus{}, &StubError{StubTooLarge, fmt.Errorf("body %w", err)}
+	case err != nil && ctx.Err() != nil:
+		return StubStatus{}, &StubError{StubTimeout, err}
+	case err != nil:
 		return StubStatus{}, &StubError{StubUnreachable, err}
-	}
-	if len(body) > maxStubStatus {
-		return StubStatus{}, &StubError{StubTooLarge, fmt.Errorf("body over %d bytes", maxStubStatus)}
 	}
 	s, err := ParseStubStatus(bytes.NewReader(body))
 	if err != nil {

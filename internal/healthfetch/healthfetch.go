@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -21,6 +20,8 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthresp"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // Reasons a fetch failed: bounded, for metrics.
@@ -270,12 +271,12 @@ func (f *Fetcher) fetch(ctx context.Context, ep healthcheck.Endpoint) (healthres
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
 		return healthresp.Response{}, &reasonError{ReasonHTTPStatus, fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBody+1))
-	if err != nil {
+	body, err := bounded.Read(resp.Body, f.cfg.MaxBody)
+	switch {
+	case errors.Is(err, bounded.ErrTooLarge):
+		return healthresp.Response{}, &reasonError{ReasonTooLarge, fmt.Errorf("body %w", err)}
+	case err != nil:
 		return healthresp.Response{}, err
-	}
-	if int64(len(body)) > f.cfg.MaxBody {
-		return healthresp.Response{}, &reasonError{ReasonTooLarge, fmt.Errorf("body over %d bytes", f.cfg.MaxBody)}
 	}
 	r, err := healthresp.Parse(body, resp.Header.Get("Content-Type"), f.cfg.MaxDepth)
 	switch {

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // Limits on a file: hypotheses are a handful of questions, not a rule
@@ -54,17 +55,12 @@ type Families func(family string) (labels []string, ok bool)
 // Load reads and validates the file at path (at most MaxFileBytes).
 // reserved names the built-in hypotheses, which a file may not redefine.
 func Load(path string, known Families, reserved []string) ([]Hypothesis, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, err := bounded.ReadFile(path, MaxFileBytes)
+	switch {
+	case errors.Is(err, bounded.ErrTooLarge):
+		return nil, fmt.Errorf("%s: %w", path, err)
+	case err != nil:
 		return nil, fmt.Errorf("hypotheses file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("hypotheses file %s: %w", path, err)
-	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxFileBytes)
 	}
 	return Parse(path, data, known, reserved)
 }

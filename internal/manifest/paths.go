@@ -19,6 +19,8 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/chart"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // MaxFileBytes bounds one input file.
@@ -48,13 +50,10 @@ func DecodePaths(paths []string) Result {
 	}
 	for _, p := range paths {
 		if p == "-" {
-			data, err := io.ReadAll(io.LimitReader(Stdin, MaxFileBytes+1))
-			switch {
-			case err != nil:
+			data, err := bounded.Read(Stdin, MaxFileBytes)
+			if err != nil {
 				all.Errors = append(all.Errors, &DecodeError{File: "-", Err: fmt.Errorf("read standard input: %w", err)})
-			case len(data) > MaxFileBytes:
-				all.Errors = append(all.Errors, &DecodeError{File: "-", Err: fmt.Errorf("standard input is larger than %d bytes", MaxFileBytes)})
-			default:
+			} else {
 				add(Decode("-", data))
 			}
 			continue
@@ -81,7 +80,7 @@ func DecodePaths(paths []string) Result {
 			if path != p && !isManifest(path) {
 				return nil
 			}
-			data, err := readBounded(path)
+			data, err := bounded.ReadFile(path, MaxFileBytes)
 			if err != nil {
 				all.Errors = append(all.Errors, &DecodeError{File: path, Err: err})
 				return nil
@@ -105,22 +104,6 @@ func isManifest(path string) bool {
 		return true
 	}
 	return false
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("file exceeds the %d byte limit", MaxFileBytes)
-	}
-	return data, nil
 }
 
 // Snapshot builds the analyzers' input from decoded objects. Manifests
