@@ -9,7 +9,6 @@ import (
 	"k8s.io/component-helpers/resource"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
 
 // maxStranded bounds the workloads named per domain.
@@ -222,4 +221,4 @@ func reasonFor(r corev1.ResourceName) string {
 }
 
 // nodeZone is placement's zone of a node.
-var nodeZone = placement.NodeZone
+var nodeZone = cluster.NodeZone

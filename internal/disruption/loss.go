@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
 
 // budgetLoss counts, per node and zone, the PDBs that hold now and that
@@ -19,7 +18,7 @@ type budgetLoss struct {
 func newBudgetLoss(s *cluster.Snapshot) *budgetLoss {
 	b := &budgetLoss{zoneOf: make(map[string]string, len(s.Nodes)), nodes: map[string]int{}, zones: map[string]int{}}
 	for _, n := range s.Nodes {
-		z := placement.NodeZone(n)
+		z := cluster.NodeZone(n)
 		b.zoneOf[n.Name] = z
 		if z != "" {
 			b.zones[z] += 0

@@ -321,14 +321,11 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 		if p.BareSpec == nil || p.Terminating || cluster.ControllerOf(p.OwnerReferences) != nil {
 			continue
 		}
-		res.Workloads = append(res.Workloads, Workload{Key: Key{p.Namespace, KindPod, p.Name}, Complete: true,
+		res.Workloads = append(res.Workloads, Workload{Key: Key{p.Namespace, cluster.KindPod, p.Name}, Complete: true,
 			Containers: checkContainers(&corev1.PodTemplateSpec{Spec: *p.BareSpec}, cfg)})
 	}
 	return res
 }
-
-// KindPod is the owner_kind of a bare pod's probe checks.
-const KindPod = "Pod"
 
 // markComplete counts the known endpoints and marks the workloads whose
 // graph values are whole: a workload is incomplete when its own expected

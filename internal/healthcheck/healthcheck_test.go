@@ -243,7 +243,7 @@ func TestProbePortsAndBarePods(t *testing.T) {
 		t.Errorf("deployment ports %v, want %v", got, want)
 	}
 	pod := r.Workloads[1]
-	if pod.Key != (Key{"tools", KindPod, "debug"}) || pod.Containers[0].Present[Readiness] || pod.Containers[0].PortInvalid[Liveness] != PortUndeclared {
+	if pod.Key != (Key{"tools", cluster.KindPod, "debug"}) || pod.Containers[0].Present[Readiness] || pod.Containers[0].PortInvalid[Liveness] != PortUndeclared {
 		t.Errorf("bare pod %+v", pod)
 	}
 }

@@ -11,11 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
-
-// KindPod is the kind of a bare pod, a workload of one.
-const KindPod = "Pod"
 
 // Workload is what losing a node or a zone does to one workload.
 type Workload struct {
@@ -99,7 +95,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	res := Result{ZonesKnown: true}
 	zones := map[string]*Domain{}
 	for _, n := range s.Nodes {
-		z := placement.NodeZone(n)
+		z := cluster.NodeZone(n)
 		zoneOf[n.Name] = z
 		if z != "" && zones[z] == nil {
 			zones[z] = &Domain{Name: z}
@@ -160,7 +156,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 	for _, p := range s.Pods {
 		if cluster.ControllerOf(p.OwnerReferences) == nil {
-			simulate(KindPod, p.Namespace, p.Name, 1, []*cluster.Pod{p})
+			simulate(cluster.KindPod, p.Namespace, p.Name, 1, []*cluster.Pod{p})
 		}
 	}
 	slices.SortFunc(res.Workloads, func(a, b Workload) int {

@@ -13,13 +13,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
-// Zone label keys, newest first. The beta key is still set by some older
-// cloud providers and node images.
-const (
-	ZoneLabel     = corev1.LabelTopologyZone
-	BetaZoneLabel = corev1.LabelFailureDomainBetaZone
-)
-
 // Workload kinds, as they appear in the owner_kind label.
 const (
 	KindDeployment  = cluster.KindDeployment
@@ -101,14 +94,6 @@ type Result struct {
 	NodesWithoutZone int
 }
 
-// NodeZone returns the node's zone label, or "" when it has none.
-func NodeZone(n *corev1.Node) string {
-	if z, ok := n.Labels[ZoneLabel]; ok {
-		return z
-	}
-	return n.Labels[BetaZoneLabel]
-}
-
 // PodReady reports whether a pod counts as a ready replica (see
 // cluster.PodReady).
 func PodReady(p *cluster.Pod) bool { return cluster.PodReady(p) }
@@ -129,7 +114,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	zones := map[string]*Zone{}
 	for _, n := range s.Nodes {
 		nodes[n.Name] = n
-		z := NodeZone(n)
+		z := cluster.NodeZone(n)
 		if z == "" {
 			res.NodesWithoutZone++
 			continue
@@ -200,7 +185,7 @@ func finish(st *workloadState, nodes map[string]*corev1.Node, el *eligibleSet) {
 		}
 		// A pod bound to a node that no longer exists has no zone.
 		if nd := nodes[node]; nd != nil {
-			if z := NodeZone(nd); z != "" {
+			if z := cluster.NodeZone(nd); z != "" {
 				zoneCount[z] += n
 				inKnownZone += n
 			}
@@ -314,7 +299,7 @@ func (e *eligibility) forTemplate(t *corev1.PodTemplateSpec) *eligibleSet {
 			continue
 		}
 		set.nodes[n.Name] = struct{}{}
-		if z := NodeZone(n); z != "" {
+		if z := cluster.NodeZone(n); z != "" {
 			set.zones[z] = struct{}{}
 		}
 	}

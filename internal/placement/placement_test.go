@@ -15,7 +15,7 @@ import (
 func node(name, zone string, unschedulable bool, lbl ...string) *corev1.Node {
 	l := map[string]string{corev1.LabelHostname: name}
 	if zone != "" {
-		l[ZoneLabel] = zone
+		l[cluster.ZoneLabel] = zone
 	}
 	for i := 0; i+1 < len(lbl); i += 2 {
 		l[lbl[i]] = lbl[i+1]
@@ -106,7 +106,7 @@ func TestAnalyzeDeployments(t *testing.T) {
 	t.Parallel()
 	packed := deployment("packed", 3, nil)
 	spread := deployment("spread", 3, nil)
-	pinned := deployment("pinned", 2, func(s *corev1.PodSpec) { s.NodeSelector = map[string]string{ZoneLabel: "a"} })
+	pinned := deployment("pinned", 2, func(s *corev1.PodSpec) { s.NodeSelector = map[string]string{cluster.ZoneLabel: "a"} })
 	tests := []struct {
 		name  string
 		nodes []*corev1.Node
@@ -207,10 +207,10 @@ func TestPolicies(t *testing.T) {
 		{"preferred plus topology spread", corev1.PodSpec{
 			Affinity: &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 				PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 1, PodAffinityTerm: term(self)}}}},
-			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: ZoneLabel, LabelSelector: self}},
+			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: cluster.ZoneLabel, LabelSelector: self}},
 		}, []string{"preferred_anti_affinity", "topology_spread"}},
 		{"topology spread with nil selector selects nothing", corev1.PodSpec{
-			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: ZoneLabel}},
+			TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: cluster.ZoneLabel}},
 		}, []string{"none"}},
 	}
 	for _, tt := range tests {
