@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -45,7 +44,7 @@ type Hypotheses struct {
 }
 
 // errUnknown wraps why an answer is not known.
-var errUnknown = errors.New("unknown")
+var errUnknown = hypotheses.ErrUnknown
 
 // All answers every hypothesis, built-ins first, in a fixed order. The
 // answers come from a render of the Set (what a scrape would serve: an
