@@ -141,51 +141,7 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	for _, r := range tlsprobe.Reasons {
 		e.Counter("kube_reliability_certificate_probe_failures_total", float64(failures[r]), r)
 	}
-	// Only what discovery lists now: a probe of a host since removed is
-	// not reported.
-	results := c.src.Results()
-	type agg struct {
-		ok                                  int
-		leaf, chain                         float64
-		covers, verified, selfSigned, deflt bool
-		reason                              string
-	}
-	hosts := map[certs.ObjectHost]*agg{}
-	var order []certs.ObjectHost
-	for _, ep := range d.Endpoints {
-		p, probed := results[ep]
-		if !probed {
-			continue // not probed yet: unknown
-		}
-		k := certs.ObjectHost{Kind: ep.Kind, Namespace: ep.Namespace, Name: ep.Name, Host: ep.Host}
-		a := hosts[k]
-		if a == nil {
-			a = &agg{covers: true, verified: true}
-			hosts[k] = a
-			order = append(order, k)
-		}
-		if p.Reason != "" {
-			if a.reason == "" || p.Reason < a.reason {
-				a.reason = p.Reason
-			}
-			continue
-		}
-		leaf, chain := float64(p.LeafNotAfter.Unix()), float64(p.EarliestNotAfter.Unix())
-		if a.ok == 0 || leaf < a.leaf {
-			a.leaf = leaf
-		}
-		if a.ok == 0 || chain < a.chain {
-			a.chain = chain
-		}
-		a.ok++
-		a.covers = a.covers && p.CoversHost
-		a.verified = a.verified && p.Verified
-		a.selfSigned = a.selfSigned || p.SelfSigned
-		a.deflt = a.deflt || p.ControllerDefault
-	}
-	slices.SortFunc(order, func(x, y certs.ObjectHost) int {
-		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Host, y.Host))
-	})
+	verdicts := certs.Assess(d.Endpoints, c.src.Results())
 	var secrets map[certs.ObjectHost]certs.SecretRef
 	if issued != nil {
 		secrets = ic.secrets
@@ -194,24 +150,24 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 			maps.Copy(secrets, certs.Secrets(&cluster.Snapshot{}, listeners))
 		}
 	}
-	for _, k := range order {
-		a := hosts[k]
+	for _, v := range verdicts {
+		k := v.ObjectHost
 		l := []string{k.Kind, k.Namespace, k.Name, k.Host}
-		if a.reason != "" {
-			e.Gauge("kube_reliability_certificate_probe_error", 1, k.Kind, k.Namespace, k.Name, k.Host, a.reason)
+		if v.Reason != "" {
+			e.Gauge("kube_reliability_certificate_probe_error", 1, k.Kind, k.Namespace, k.Name, k.Host, v.Reason)
 		}
-		if a.ok == 0 {
+		if v.OK == 0 {
 			continue // no handshake succeeded: nothing known of the certificate
 		}
-		e.Gauge("kube_reliability_certificate_expiry_timestamp_seconds", a.leaf, l...)
-		e.Gauge("kube_reliability_certificate_chain_expiry_timestamp_seconds", a.chain, l...)
-		e.Bool("kube_reliability_certificate_covers_host", a.covers, l...)
-		e.Bool("kube_reliability_certificate_verified", a.verified, l...)
-		e.Bool("kube_reliability_certificate_self_signed", a.selfSigned, l...)
-		e.Bool("kube_reliability_certificate_controller_default", a.deflt, l...)
+		e.Gauge("kube_reliability_certificate_expiry_timestamp_seconds", float64(v.LeafNotAfter), l...)
+		e.Gauge("kube_reliability_certificate_chain_expiry_timestamp_seconds", float64(v.ChainNotAfter), l...)
+		e.Bool("kube_reliability_certificate_covers_host", v.CoversHost, l...)
+		e.Bool("kube_reliability_certificate_verified", v.Verified, l...)
+		e.Bool("kube_reliability_certificate_self_signed", v.SelfSigned, l...)
+		e.Bool("kube_reliability_certificate_controller_default", v.ControllerDefault, l...)
 		if is, ok := issued[secrets[k]]; ok && !is.NotAfter.IsZero() && secrets[k] != (certs.SecretRef{}) {
 			e.Gauge("kube_reliability_certificate_issued_expiry_timestamp_seconds", float64(is.NotAfter.Unix()), l...)
-			e.Bool("kube_reliability_certificate_stale_after_renewal", a.leaf < float64(is.NotAfter.Unix()), l...)
+			e.Bool("kube_reliability_certificate_stale_after_renewal", v.StaleAfterRenewal(is.NotAfter), l...)
 		}
 	}
 	return nil
