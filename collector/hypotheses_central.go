@@ -9,7 +9,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses/builtin"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
@@ -21,14 +21,14 @@ func newHypotheses(d Deps) *Hypotheses {
 	ca := sharedAnalysis(d, "capacity", d.Cluster, capacity.Analyze, lossReads...)
 	h := &Hypotheses{now: d.now}
 	h.list = []hypothesis{
-		{"no-single-node-workload", "No workload of two or more replicas has all its ready replicas on one node.", over(pl, hypotheses.NoSingleNodeWorkload)},
-		{"survives-node-loss", "The loss of any one node leaves every workload (bare pods included) with a ready replica.", over(lo, hypotheses.SurvivesNodeLoss)},
-		{"survives-zone-loss", "The loss of any one zone leaves every workload (bare pods included) with a ready replica.", over(lo, hypotheses.SurvivesZoneLoss)},
-		{"no-node-drain-blocked", "No node drain would hang right now on a PodDisruptionBudget.", over(di, hypotheses.NoNodeDrainBlocked)},
-		{"zone-loss-absorbable", "The nodes of the other zones could hold the pods controllers would re-create if any one zone were lost.", over(ca, hypotheses.ZoneLossAbsorbable)},
+		{"no-single-node-workload", "No workload of two or more replicas has all its ready replicas on one node.", over(pl, builtin.NoSingleNodeWorkload)},
+		{"survives-node-loss", "The loss of any one node leaves every workload (bare pods included) with a ready replica.", over(lo, builtin.SurvivesNodeLoss)},
+		{"survives-zone-loss", "The loss of any one zone leaves every workload (bare pods included) with a ready replica.", over(lo, builtin.SurvivesZoneLoss)},
+		{"no-node-drain-blocked", "No node drain would hang right now on a PodDisruptionBudget.", over(di, builtin.NoNodeDrainBlocked)},
+		{"zone-loss-absorbable", "The nodes of the other zones could hold the pods controllers would re-create if any one zone were lost.", over(ca, builtin.ZoneLossAbsorbable)},
 	}
 	if d.Health != nil {
-		h.list = append(h.list, hypothesis{"no-health-check-cycle", "No workload's health checks depend, through other workloads' checks, on itself.", over(healthAnalysis(d), hypotheses.NoHealthCheckCycle)})
+		h.list = append(h.list, hypothesis{"no-health-check-cycle", "No workload's health checks depend, through other workloads' checks, on itself.", over(healthAnalysis(d), builtin.NoHealthCheckCycle)})
 	}
 	if d.Certs != nil {
 		h.list = append(h.list, hypothesis{"no-certificate-expiring", fmt.Sprintf("No TLS endpoint the exporter probes (Ingress and Gateway hosts, admission webhooks, aggregated APIs, the API server, etcd members) serves a certificate that expires within %d days (or has expired).", certificateHorizonDays), certificatesExpiring(d)})

@@ -1,6 +1,12 @@
 package hypotheses
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrUnknown wraps why an answer is not known: unknown is never a pass.
+var ErrUnknown = errors.New("unknown")
 
 // Answer is the verdict on one steady-state hypothesis.
 type Answer struct {

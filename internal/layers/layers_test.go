@@ -18,7 +18,7 @@ const module = "github.com/kube-reliability/kube-reliability-exporter/"
 var analysis = []string{
 	"internal/capacity", "internal/cluster", "internal/disruption", "internal/findings", "internal/gateway",
 	"internal/healthcheck", "internal/healthgraph", "internal/healthresp", "internal/helmhistory",
-	"internal/hypothesisfile", "internal/hypotheses", "internal/ingressclass", "internal/loss", "internal/placement",
+	"internal/hypothesisfile", "internal/hypotheses", "internal/hypotheses/builtin", "internal/ingressclass", "internal/loss", "internal/placement",
 	"internal/resources", "internal/score", "internal/webhooks", "internal/certs",
 }
 

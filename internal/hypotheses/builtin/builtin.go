@@ -1,22 +1,19 @@
-package hypotheses
+package builtin
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 )
 
-// ErrUnknown wraps why an answer is not known: unknown is never a pass.
-var ErrUnknown = errors.New("unknown")
-
 // The built-in hypotheses over the analyses' results: each returns what
-// breaks it (it holds when nothing does), or an error wrapping ErrUnknown
+// breaks it (it holds when nothing does), or an error wrapping hypotheses.ErrUnknown
 // when the result cannot tell.
 
 // NoSingleNodeWorkload: no workload of two or more replicas has all its
@@ -45,7 +42,7 @@ func SurvivesNodeLoss(r loss.Result) ([]string, error) {
 // ready replica; unknown while a ready replica runs on a zoneless node.
 func SurvivesZoneLoss(r loss.Result) ([]string, error) {
 	if !r.ZonesKnown {
-		return nil, fmt.Errorf("%w: a ready replica runs on a node without a zone label", ErrUnknown)
+		return nil, fmt.Errorf("%w: a ready replica runs on a node without a zone label", hypotheses.ErrUnknown)
 	}
 	var out []string
 	for _, z := range r.Zones {
@@ -71,7 +68,7 @@ func NoNodeDrainBlocked(r disruption.Result) ([]string, error) {
 		}
 	}
 	if len(out) == 0 && unknown > 0 {
-		return nil, fmt.Errorf("%w: %d nodes hold pods under a PodDisruptionBudget whose budget cannot be computed", ErrUnknown, unknown)
+		return nil, fmt.Errorf("%w: %d nodes hold pods under a PodDisruptionBudget whose budget cannot be computed", hypotheses.ErrUnknown, unknown)
 	}
 	return out, nil
 }
@@ -81,7 +78,7 @@ func NoNodeDrainBlocked(r disruption.Result) ([]string, error) {
 // zone is known to fail and some pods are undecided.
 func ZoneLossAbsorbable(r capacity.Result) ([]string, error) {
 	if len(r.Zones) == 0 {
-		return nil, fmt.Errorf("%w: no node has a zone label", ErrUnknown)
+		return nil, fmt.Errorf("%w: no node has a zone label", hypotheses.ErrUnknown)
 	}
 	var out, undecided []string
 	for _, z := range r.Zones {
@@ -93,7 +90,7 @@ func ZoneLossAbsorbable(r capacity.Result) ([]string, error) {
 		}
 	}
 	if len(out) == 0 && len(undecided) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrUnknown, strings.Join(undecided, "; "))
+		return nil, fmt.Errorf("%w: %s", hypotheses.ErrUnknown, strings.Join(undecided, "; "))
 	}
 	return out, nil
 }
@@ -109,7 +106,7 @@ func NoHealthCheckCycle(r healthcheck.Result) ([]string, error) {
 		}
 	}
 	if len(out) == 0 && r.EndpointsKnown < r.EndpointsExpected {
-		return nil, fmt.Errorf("%w: %d of %d health endpoints not read yet", ErrUnknown, r.EndpointsExpected-r.EndpointsKnown, r.EndpointsExpected)
+		return nil, fmt.Errorf("%w: %d of %d health endpoints not read yet", hypotheses.ErrUnknown, r.EndpointsExpected-r.EndpointsKnown, r.EndpointsExpected)
 	}
 	return out, nil
 }

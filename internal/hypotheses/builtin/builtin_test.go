@@ -1,4 +1,4 @@
-package hypotheses
+package builtin
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 )
 
@@ -18,7 +19,7 @@ func TestNoNodeDrainBlocked(t *testing.T) {
 		t.Errorf("blocked: %v, %v", got, err)
 	}
 	unknown := disruption.Result{Nodes: []disruption.Node{{Name: "a", Known: true}, {Name: "b"}}}
-	if got, err := NoNodeDrainBlocked(unknown); !errors.Is(err, ErrUnknown) || got != nil {
+	if got, err := NoNodeDrainBlocked(unknown); !errors.Is(err, hypotheses.ErrUnknown) || got != nil {
 		t.Errorf("unknown: %v, %v", got, err)
 	}
 	fine := disruption.Result{Nodes: []disruption.Node{{Name: "a", Known: true}}}
@@ -30,7 +31,7 @@ func TestNoNodeDrainBlocked(t *testing.T) {
 // Zone loss is unknown while a ready replica runs on a zoneless node;
 // otherwise each zone whose loss takes workloads down breaks it.
 func TestSurvivesZoneLoss(t *testing.T) {
-	if _, err := SurvivesZoneLoss(loss.Result{}); !errors.Is(err, ErrUnknown) {
+	if _, err := SurvivesZoneLoss(loss.Result{}); !errors.Is(err, hypotheses.ErrUnknown) {
 		t.Errorf("zones unknown: %v", err)
 	}
 	r := loss.Result{ZonesKnown: true, Zones: []loss.Domain{{Name: "a", Lost: 2}, {Name: "b"}}}
