@@ -16,10 +16,7 @@ type EtcdSource interface {
 }
 
 // EtcdJudgement configures the cluster verdict.
-type EtcdJudgement struct {
-	Minimum etcd.Minimum
-	Issues  *etcd.IssueTable
-}
+type EtcdJudgement = etcd.Judgement
 
 var memberLabel = []string{"member"}
 
@@ -127,7 +124,7 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 	for member, n := range c.src.MetricsErrors() {
 		e.Counter("kube_reliability_etcd_member_metrics_errors_total", float64(n), member)
 	}
-	v, ok := judgeMembers(st, c.judge)
+	v, ok := c.judge.Members(st)
 	if !ok {
 		return nil // no member up: versions unknown, not "no drift"
 	}
@@ -141,22 +138,4 @@ func (c etcdCollector) Update(_ context.Context, e *Emitter) error {
 		e.Gauge("kube_reliability_etcd_known_issue", 1, id, sev[id])
 	}
 	return nil
-}
-
-// judgeMembers judges the versions of the members that are up; false when
-// none is (the versions are unknown, not "no drift").
-func judgeMembers(st []etcd.MemberStatus, j EtcdJudgement) (etcd.Verdict, bool) {
-	var versions []etcd.Version
-	for _, m := range st {
-		if !m.Up {
-			continue
-		}
-		if v, err := etcd.ParseVersion(m.Version); err == nil {
-			versions = append(versions, v)
-		}
-	}
-	if len(versions) == 0 {
-		return etcd.Verdict{}, false
-	}
-	return etcd.Judge(versions, j.Minimum, j.Issues), true
 }

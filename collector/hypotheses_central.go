@@ -100,7 +100,7 @@ func etcdHealthy(d Deps) func() ([]string, error) {
 				out = append(out, "member "+m.Name+" down: "+m.Reason)
 			}
 		}
-		if v, ok := judgeMembers(st, d.EtcdJudgement); ok {
+		if v, ok := d.EtcdJudgement.Members(st); ok {
 			if v.Drift > 0 {
 				out = append(out, fmt.Sprintf("%d versions run", v.Drift+1))
 			}

@@ -66,8 +66,12 @@ type Verdict struct {
 	KnownIssues []string
 }
 
-// Judge judges the versions the members of one cluster report.
+// Judge judges the versions the members of one cluster report; a nil
+// table knows no issue.
 func Judge(versions []Version, min Minimum, table *IssueTable) Verdict {
+	if table == nil {
+		table = &IssueTable{}
+	}
 	var v Verdict
 	for _, x := range versions {
 		if !slices.Contains(v.Versions, x) {
@@ -86,4 +90,29 @@ func Judge(versions []Version, min Minimum, table *IssueTable) Verdict {
 	slices.Sort(v.KnownIssues)
 	v.Drift = max(len(v.Versions)-1, 0)
 	return v
+}
+
+// Judgement is how the cluster's members are judged: the minimum
+// versions and the known-issue table.
+type Judgement struct {
+	Minimum Minimum
+	Issues  *IssueTable
+}
+
+// Members judges the versions of the members that are up; false when
+// none is (the versions are unknown, not "no drift").
+func (j Judgement) Members(st []MemberStatus) (Verdict, bool) {
+	var versions []Version
+	for _, m := range st {
+		if !m.Up {
+			continue
+		}
+		if v, err := ParseVersion(m.Version); err == nil {
+			versions = append(versions, v)
+		}
+	}
+	if len(versions) == 0 {
+		return Verdict{}, false
+	}
+	return Judge(versions, j.Minimum, j.Issues), true
 }
