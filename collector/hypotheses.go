@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/hypotheses"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/hypothesisfile"
 )
 
 // maxEvidence bounds what an answer lists: a chaos tool wants a small body.
@@ -33,7 +34,7 @@ type Hypotheses struct {
 	list []hypothesis
 	now  func() time.Time
 	// user: the hypotheses file's, nil without one.
-	user *userHypotheses
+	user *hypothesisfile.Reloader
 
 	// refresh renders the Set the hypotheses belong to, which evaluates
 	// them all (the hypotheses collector runs after the others, over
@@ -87,7 +88,7 @@ func (h *Hypotheses) evaluate(view familyView) []Answer {
 		out = append(out, h.answer(x, at))
 	}
 	if h.user != nil {
-		list, _ := h.user.current()
+		list, _ := h.user.Current()
 		for _, x := range list {
 			out = append(out, h.answerUser(x, view, at))
 		}
@@ -125,7 +126,7 @@ var hypothesesSpec = Spec{
 	New: func(d Deps) (Collector, error) {
 		h := newHypotheses(d)
 		if d.HypothesesFile != "" {
-			h.user = &userHypotheses{path: d.HypothesesFile, reserved: h.builtinNames(), logger: d.Logger}
+			h.user = &hypothesisfile.Reloader{Path: d.HypothesesFile, Reserved: h.builtinNames(), Logger: d.Logger}
 		}
 		if d.shared != nil {
 			d.shared.hypotheses = h
@@ -154,7 +155,7 @@ func (c *hypothesesCollector) Update(_ context.Context, e *Emitter) error {
 		}
 	}
 	if c.h.user != nil {
-		_, valid := c.h.user.current()
+		_, valid := c.h.user.Current()
 		e.Bool("kube_reliability_hypotheses_file_valid", valid)
 	}
 	return nil

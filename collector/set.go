@@ -172,9 +172,9 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	if h := s.shared.hypotheses; h != nil {
 		h.refresh = func() { s.render(false) }
 		if h.user != nil {
-			h.user.known = s.family
-			if err := h.user.load(); err != nil {
-				return nil, err
+			h.user.Known = s.family
+			if err := h.user.Load(); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrHypothesesFile, err)
 			}
 		}
 	}
