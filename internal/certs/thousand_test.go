@@ -97,23 +97,7 @@ func TestThousandHostileTLSEndpoints(t *testing.T) {
 	// client's record buffers and the parsed chain.
 	peakBound := uint64(cfg.Concurrency) * (4*uint64(cfg.MaxBytes) + 128<<10)
 
-	base := testheap.Live()
-	var peaks, after []uint64
-	var durations []time.Duration
-	for range rounds {
-		var took time.Duration
-		peak := testheap.Peak(func() {
-			start := time.Now()
-			p.ProbeAll(context.Background(), eps)
-			took = time.Since(start)
-		})
-		durations = append(durations, took.Round(time.Millisecond))
-		peaks = append(peaks, peak-min(base, peak))
-		after = append(after, testheap.Live())
-		if took > bound {
-			t.Errorf("a round took %v, over its bound %v", took, bound)
-		}
-	}
+	measured := testheap.Run(t, rounds, bound, func() { p.ProbeAll(context.Background(), eps) })
 
 	r := p.Results()
 	if len(r) != n {
@@ -140,21 +124,7 @@ func TestThousandHostileTLSEndpoints(t *testing.T) {
 	if failures := p.Failures(); !reflect.DeepEqual(failures, expected) {
 		t.Errorf("failures %v, want %v", failures, expected)
 	}
-	for i, pk := range peaks {
-		if pk > peakBound {
-			t.Errorf("round %d: heap peak %d MiB over the start, bound %d MiB", i+1, pk>>20, peakBound>>20)
-		}
-	}
-	if growth := int64(after[rounds-1]) - int64(after[1]); growth > 512<<10 {
-		t.Errorf("heap after each round %v: grew %d KiB from round 2 to %d", after, growth>>10, rounds)
-	}
-	kib := func(v []uint64, shift uint) []uint64 {
-		out := make([]uint64, len(v))
-		for i, x := range v {
-			out[i] = x >> shift
-		}
-		return out
-	}
-	t.Logf("%d TLS endpoints (%d good), %d rounds: durations %v (bound %v); heap peak over the start per round %v MiB (bound %d MiB); live heap after each round %v KiB (start %d KiB)",
-		n, len(notAfter), rounds, durations, bound, kib(peaks, 20), peakBound>>20, kib(after, 10), base>>10)
+	measured.Check(t, peakBound)
+	t.Logf("%d TLS endpoints (%d good), %d rounds (bound %v each, heap peak bound %d MiB): %v",
+		n, len(notAfter), rounds, bound, peakBound>>20, measured)
 }

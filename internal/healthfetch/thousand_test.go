@@ -135,24 +135,7 @@ func TestThousandHostileEndpoints(t *testing.T) {
 	// buffers.
 	peakBound := uint64(cfg.Concurrency) * (2*uint64(cfg.MaxBody) + 256<<10)
 
-	base := testheap.Live()
-	var after []uint64
-	var peaks []uint64
-	var durations []time.Duration
-	for range rounds {
-		var took time.Duration
-		peak := testheap.Peak(func() {
-			start := time.Now()
-			f.FetchAll(context.Background(), eps)
-			took = time.Since(start)
-		})
-		durations = append(durations, took.Round(time.Millisecond))
-		peaks = append(peaks, peak-min(base, peak))
-		after = append(after, testheap.Live())
-		if took > bound {
-			t.Errorf("a round took %v, over its bound %v", took, bound)
-		}
-	}
+	measured := testheap.Run(t, rounds, bound, func() { f.FetchAll(context.Background(), eps) })
 
 	results := f.Results()
 	if len(results) != n {
@@ -189,31 +172,7 @@ func TestThousandHostileEndpoints(t *testing.T) {
 			t.Errorf("failures[%s] = %d, want %d", k.reason, failures[k.reason], per)
 		}
 	}
-	for i, p := range peaks {
-		if p > peakBound {
-			t.Errorf("round %d: heap peak %d MiB over the start, bound %d MiB", i+1, p>>20, peakBound>>20)
-		}
-	}
-	// The first round builds the result maps; after it, nothing may pile up.
-	if growth := int64(after[rounds-1]) - int64(after[1]); growth > 512<<10 {
-		t.Errorf("heap after each round %v: grew %d KiB from round 2 to %d", after, growth>>10, rounds)
-	}
-	t.Logf("%d endpoints (%d well-behaved), %d rounds: durations %v (bound %v); heap peak over the start per round %v MiB (bound %d MiB); live heap after each round %v KiB (start %d KiB)",
-		n, n/(len(hostileKinds)+1), rounds, durations, bound, mib(peaks), peakBound>>20, kib(after), base>>10)
-}
-
-func mib(v []uint64) []uint64 {
-	out := make([]uint64, len(v))
-	for i, x := range v {
-		out[i] = x >> 20
-	}
-	return out
-}
-
-func kib(v []uint64) []uint64 {
-	out := make([]uint64, len(v))
-	for i, x := range v {
-		out[i] = x >> 10
-	}
-	return out
+	measured.Check(t, peakBound)
+	t.Logf("%d endpoints (%d well-behaved), %d rounds (bound %v each, heap peak bound %d MiB): %v",
+		n, n/(len(hostileKinds)+1), rounds, bound, peakBound>>20, measured)
 }
