@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
@@ -32,7 +33,7 @@ func TestForbiddenResourceHoldsBackOnlyItsAnalyses(t *testing.T) {
 	})
 	// As central wires it: failed requests are counted on the transport.
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	activity := kube.NewActivity(logger)
+	activity := apitransport.NewActivity(logger)
 	rc := env.ServiceAccountConfig("kube-reliability", "exporter")
 	rc.Wrap(activity.WrapTransport)
 	client := kubernetes.NewForConfigOrDie(rc)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
@@ -33,7 +34,7 @@ func runAgent(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err // Validate has checked already
 	}
-	watches := &kube.Watches{Activity: kube.NewActivity(e.logger)}
+	watches := &kube.Watches{Activity: apitransport.NewActivity(e.logger)}
 	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker,
 		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout, Status: watches}
 	if e.cfg.NodeName != "" {
@@ -51,7 +52,7 @@ func runAgent(ctx context.Context, e *environment) error {
 // nodePods watches this node's pods, so nginx instances can be named
 // after theirs. The agent stays useful without the API: it serves /proc
 // truths either way, and ready does not wait for this watch.
-func nodePods(e *environment, activity *kube.Activity) (*kube.NodePods, error) {
+func nodePods(e *environment, activity *apitransport.Activity) (*kube.NodePods, error) {
 	rc, err := restConfig(e)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func nodePods(e *environment, activity *kube.Activity) (*kube.NodePods, error) {
 	// One agent per node: while the API server is down or refusing, each
 	// sends a request every 10–20 s, and 5,000 of them come back spread
 	// over those seconds rather than at once.
-	rc.Wrap(activity.WrapHeldTransport(kube.NewGate(time.Second, 20*time.Second), false))
+	rc.Wrap(activity.WrapHeldTransport(apitransport.NewGate(time.Second, 20*time.Second), false))
 	client, err := kube.CoreV1Client(rc)
 	if err != nil {
 		return nil, err

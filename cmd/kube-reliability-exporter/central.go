@@ -16,6 +16,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
@@ -39,13 +40,13 @@ func runCentral(ctx context.Context, e *environment) error {
 	}
 	// Every client below shares this recorder: it tells when each
 	// informer's list or watch last succeeded.
-	activity := kube.NewActivity(e.logger)
+	activity := apitransport.NewActivity(e.logger)
 	base := rest.CopyConfig(rc)
 	rc.Wrap(activity.WrapTransport)
 	// The informers' requests are held while the API server is down or
-	// refusing, and answered within 5 s of its return (see kube.Gate);
+	// refusing, and answered within 5 s of its return (see apitransport.Gate);
 	// one-off requests, which have deadlines to keep, fail at once.
-	gate := kube.NewGate(500*time.Millisecond, 5*time.Second)
+	gate := apitransport.NewGate(500*time.Millisecond, 5*time.Second)
 	held := rest.CopyConfig(base)
 	held.Wrap(activity.WrapHeldTransport(gate, false))
 	client, err := typedClient(held)

@@ -13,6 +13,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
@@ -41,7 +42,7 @@ func runDemo(ctx context.Context, e *environment) error {
 	if e.cfg.DemoSnapshot != "" {
 		paths, source = []string{e.cfg.DemoSnapshot}, e.cfg.DemoSnapshot
 	}
-	activity := kube.NewActivity(e.logger)
+	activity := apitransport.NewActivity(e.logger)
 	client, err := demo.Client(paths, activity.Succeeded)
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ func Bundled() []byte { return bundled }
 // Client returns a fake clientset holding the objects of the manifest
 // files under paths, or the bundled example cluster when paths is empty.
 // observe, if not nil, is told of each list and watch served, as a real
-// API client's transport would (kube.Activity).
+// API client's transport would (apitransport.Activity).
 func Client(paths []string, observe func(gvr schema.GroupVersionResource, labelSelector, fieldSelector string)) (kubernetes.Interface, error) {
 	var r manifest.Result
 	if len(paths) == 0 {

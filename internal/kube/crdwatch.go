@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
@@ -95,7 +96,7 @@ func (c *crdWatch) Run(ctx context.Context) {
 					return
 				}
 			}
-			w, err := newWatch("kubernetes", name, collection(gvr, "", ""), inf, c.logger)
+			w, err := newWatch("kubernetes", name, apitransport.Collection(gvr, "", ""), inf, c.logger)
 			if err != nil {
 				c.logger.Error("informer", "resource", name, "err", err)
 				return

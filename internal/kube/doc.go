@@ -6,11 +6,14 @@
 // Informers watches the resources analysis needs, trims each object before
 // it enters the cache (TrimPod keeps only what placement and disruption
 // analysis read: owners, labels, node, readiness), counts list/watch errors
-// per resource, and bumps a generation number on every change, which lets
+// per resource (through internal/apitransport's Activity, which sees the
+// client's retries), and bumps a generation number on every change, which lets
 // collectors cache an analysis until the cluster moves. It implements
 // cluster.Source and cluster.StatusReporter. Streaming lists (WatchList) are
 // used where the API server supports them: client-go enables them by default
 // since v0.35, so start-up does not hold a full paginated list in memory.
+// It also resolves Services to their EndpointSlices for the TLS prober, and
+// converts the Helm, Gateway API, KEDA and cert-manager objects it watches.
 //
 // A source: it never imports a collector, and analysis packages never import it.
 package kube

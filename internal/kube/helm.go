@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/helmhistory"
 )
@@ -58,7 +59,7 @@ func NewHelm(client metadata.Interface, resync time.Duration, logger *slog.Logge
 		}
 		// A missing optional role is expected: its metrics say so, not a
 		// warning loop in the log.
-		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, collection(gvr, selector, ""), inf, logger)
+		w, err := newWatch("kubernetes", s.resource+":"+s.storageLabel, apitransport.Collection(gvr, selector, ""), inf, logger)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
@@ -128,7 +129,7 @@ func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger,
 			continue
 		}
 		inf := newInformer()
-		if err := i.watch(r, collection(resourceGVRs[r], "", ""), inf); err != nil {
+		if err := i.watch(r, apitransport.Collection(resourceGVRs[r], "", ""), inf); err != nil {
 			return nil, err
 		}
 		i.stores[r] = inf.GetStore()

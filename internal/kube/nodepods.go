@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
@@ -44,7 +45,7 @@ func NewNodePods(client cache.Getter, node string, logger *slog.Logger) (*NodePo
 	if err := inf.SetTransform(namesOnly); err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	w, err := newWatch("kubernetes", "pods:node", collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", onNode), inf, logger.With("node", node))
+	w, err := newWatch("kubernetes", "pods:node", apitransport.Collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", onNode), inf, logger.With("node", node))
 	if err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}

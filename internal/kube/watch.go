@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
@@ -59,7 +60,7 @@ type Watches struct {
 	// Activity tells when each informer's list or watch last succeeded
 	// and counts its failed requests (its client's transport must be
 	// wrapped by it); without it neither is known, and both read zero.
-	Activity *Activity
+	Activity *apitransport.Activity
 
 	mu    sync.Mutex
 	parts []cluster.StatusReporter

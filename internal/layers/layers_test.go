@@ -25,7 +25,7 @@ var analysis = []string{
 // sources read the world (API server, etcd, /proc, endpoints); they never
 // import the collectors that translate their results into metrics.
 var sources = []string{
-	"internal/kube", "internal/healthfetch", "internal/tlsprobe", "etcd", "ingress", "internal/podcgroup", "internal/host",
+	"internal/kube", "internal/apitransport", "internal/healthfetch", "internal/tlsprobe", "etcd", "ingress", "internal/podcgroup", "internal/host",
 }
 
 // network is what dials: only sources may import it (net alone parses

@@ -1,4 +1,4 @@
-package kube
+package apitransport
 
 import (
 	"bytes"
@@ -25,8 +25,8 @@ func TestActivityRecordsSuccessfulListsAndWatches(t *testing.T) {
 	a := NewActivity(nil)
 	at := time.Unix(1700000000, 0)
 	a.now = func() time.Time { return at }
-	helm := collection(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "owner=helm", "")
-	deploys := collection(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "", "")
+	helm := Collection(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "owner=helm", "")
+	deploys := Collection(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "", "")
 	do := func(code int, method, rawURL string) {
 		t.Helper()
 		u, err := url.Parse(rawURL)
@@ -79,7 +79,7 @@ func TestActivityCountsUnreachableServerOncePerRequest(t *testing.T) {
 			t.Fatal("error swallowed")
 		}
 	}
-	pods := collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
+	pods := Collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
 	if n := a.Errors(pods); n != 3 {
 		t.Errorf("errors %d, want 3", n)
 	}
@@ -122,7 +122,7 @@ func TestActivityWatchKeepsTheCacheCurrent(t *testing.T) {
 	a := NewActivity(nil)
 	at := time.Unix(1700000000, 0)
 	a.now = func() time.Time { return at }
-	pods := collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
+	pods := Collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", "")
 	u, _ := url.Parse("https://h/api/v1/pods?watch=true&timeoutSeconds=300&allowWatchBookmarks=true")
 	watch := func() *http.Response {
 		resp, err := a.WrapTransport(status(200)).RoundTrip(&http.Request{Method: "GET", URL: u})

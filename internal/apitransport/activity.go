@@ -1,4 +1,4 @@
-package kube
+package apitransport
 
 import (
 	"context"
@@ -169,7 +169,7 @@ func (a *Activity) failed(key, why string, quiet bool) {
 // Succeeded records a successful list or watch of gvr, for clients without
 // a transport (the demo's).
 func (a *Activity) Succeeded(gvr schema.GroupVersionResource, labelSelector, fieldSelector string) {
-	a.succeeded(collection(gvr, labelSelector, fieldSelector))
+	a.succeeded(Collection(gvr, labelSelector, fieldSelector))
 }
 
 // isWatch reports whether u asks for a watch stream (a streaming list
@@ -266,9 +266,10 @@ func (a *Activity) Errors(collection string) uint64 {
 	return 0
 }
 
-// collection names the cluster-wide collection an informer lists and
-// watches, as its requests ask for it: path and selectors.
-func collection(gvr schema.GroupVersionResource, labelSelector, fieldSelector string) string {
+// Collection names the cluster-wide collection an informer lists and
+// watches, as its requests ask for it: path and selectors. Activity keys
+// what it records by it.
+func Collection(gvr schema.GroupVersionResource, labelSelector, fieldSelector string) string {
 	path := "/apis/" + gvr.Group + "/" + gvr.Version + "/" + gvr.Resource
 	if gvr.Group == "" {
 		path = "/api/" + gvr.Version + "/" + gvr.Resource
