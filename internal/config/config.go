@@ -193,6 +193,17 @@ var Enums = map[string][]string{
 
 // Validate checks values envconfig cannot: enums, addresses, ranges.
 func (c *Config) Validate() error {
+	for _, check := range []func() error{c.validateServing, c.validateProbing, c.validateEtcd, c.validateAgent} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateServing checks the address, enums, limits and clients every
+// mode shares.
+func (c *Config) validateServing() error {
 	oneOf := func(key, v string, allowed ...string) error {
 		if !slices.Contains(allowed, v) {
 			return &Error{key, v, fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))}
@@ -234,6 +245,20 @@ func (c *Config) Validate() error {
 	if c.ResyncPeriod < 0 {
 		return &Error{Key("RESYNC_PERIOD"), c.ResyncPeriod.String(), errors.New("must not be negative")}
 	}
+	if c.SyncTimeout <= 0 {
+		return &Error{Key("SYNC_TIMEOUT"), c.SyncTimeout.String(), errors.New("must be positive")}
+	}
+	for _, l := range c.OwnerLabels {
+		if errs := validation.IsQualifiedName(l); len(errs) > 0 {
+			return &Error{Key("OWNER_LABELS"), strings.Join(c.OwnerLabels, ","), fmt.Errorf("%q is not a label key: %s", l, strings.Join(errs, "; "))}
+		}
+	}
+	return nil
+}
+
+// validateProbing checks the health fetcher's and the TLS prober's pace
+// and bounds.
+func (c *Config) validateProbing() error {
 	for _, v := range []struct {
 		key, value string
 		bad        bool
@@ -253,19 +278,13 @@ func (c *Config) Validate() error {
 			return &Error{Key(v.key), v.value, errors.New("must be positive (the fetch interval at least 1s)")}
 		}
 	}
-	if _, err := targets.Parse("stub_status URL", c.NginxStubStatusUrls); err != nil {
-		return &Error{Key("NGINX_STUB_STATUS_URLS"), strings.Join(c.NginxStubStatusUrls, ","), err}
-	}
-	if c.NginxStubStatusTimeout <= 0 {
-		return &Error{Key("NGINX_STUB_STATUS_TIMEOUT"), c.NginxStubStatusTimeout.String(), errors.New("must be positive")}
-	}
+	return nil
+}
+
+// validateEtcd checks the members to poll and how they are judged.
+func (c *Config) validateEtcd() error {
 	if _, err := etcd.ParseMembers(c.EtcdEndpoints); err != nil {
 		return &Error{Key("ETCD_ENDPOINTS"), strings.Join(c.EtcdEndpoints, ","), err}
-	}
-	for _, l := range c.OwnerLabels {
-		if errs := validation.IsQualifiedName(l); len(errs) > 0 {
-			return &Error{Key("OWNER_LABELS"), strings.Join(c.OwnerLabels, ","), fmt.Errorf("%q is not a label key: %s", l, strings.Join(errs, "; "))}
-		}
 	}
 	if _, err := etcd.ParseMinimum(c.EtcdOldestMinor, nil); err != nil {
 		return &Error{Key("ETCD_OLDEST_MINOR"), c.EtcdOldestMinor, err}
@@ -282,6 +301,17 @@ func (c *Config) Validate() error {
 	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
 		return &Error{Key("ETCD_CERT_FILE"), c.EtcdCertFile, errors.New("set together with RELIABILITY_ETCD_KEY_FILE")}
 	}
+	return nil
+}
+
+// validateAgent checks what the agent reads on its node.
+func (c *Config) validateAgent() error {
+	if _, err := targets.Parse("stub_status URL", c.NginxStubStatusUrls); err != nil {
+		return &Error{Key("NGINX_STUB_STATUS_URLS"), strings.Join(c.NginxStubStatusUrls, ","), err}
+	}
+	if c.NginxStubStatusTimeout <= 0 {
+		return &Error{Key("NGINX_STUB_STATUS_TIMEOUT"), c.NginxStubStatusTimeout.String(), errors.New("must be positive")}
+	}
 	if n, err := strconv.Atoi(c.HostPid); c.HostPid != "self" && (err != nil || n < 1) {
 		return &Error{Key("HOST_PID"), c.HostPid, errors.New("must be a positive process id or self")}
 	}
@@ -290,9 +320,6 @@ func (c *Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.EtcdDataDir, "/") {
 		return &Error{Key("ETCD_DATA_DIR"), c.EtcdDataDir, errors.New("must be an absolute path")}
-	}
-	if c.SyncTimeout <= 0 {
-		return &Error{Key("SYNC_TIMEOUT"), c.SyncTimeout.String(), errors.New("must be positive")}
 	}
 	return nil
 }
