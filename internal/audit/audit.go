@@ -220,76 +220,107 @@ func (r Report) Write(w io.Writer, format string) error { return r.WriteVersion(
 
 // WriteVersion is Write with the tool's version for SARIF.
 func (r Report) WriteVersion(w io.Writer, format, version string) error {
-	if format == "sarif" {
+	switch format {
+	case "sarif":
 		return r.writeSARIF(w, version)
-	}
-	if format == "json" {
+	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	return r.writeText(w)
+}
+
+// printer writes lines and keeps the first error, so a report is written
+// without an error check per line.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+// writeText writes the report for people: each error and finding on its
+// line, what was not analysed or accepted, the counts, and the score line
+// (none when part of the input could not be read).
+func (r Report) writeText(w io.Writer) error {
+	p := &printer{w: w}
 	for _, e := range r.Errors {
-		if _, err := fmt.Fprintf(w, "error: %s\n", e); err != nil {
-			return err
-		}
+		p.printf("error: %s\n", e)
 	}
 	for _, f := range r.Findings {
-		loc := ""
-		switch {
-		case f.Line > 0:
-			loc = fmt.Sprintf("%s:%d: ", f.File, f.Line)
-		case f.File != "":
-			loc = f.File + ": "
-		}
-		obj := f.Namespace + "/" + f.Kind + "/" + f.Name
-		if f.Namespace == "" {
-			obj = f.Kind + "/" + f.Name
-		}
-		if _, err := fmt.Fprintf(w, "%s%s %s %s: %s\n", loc, f.Severity, f.Rule, obj, f.Message); err != nil {
-			return err
-		}
+		p.printf("%s%s %s %s: %s\n", location(f), f.Severity, f.Rule, objectName(f), f.Message)
 	}
+	r.writeNotAnalysed(p)
+	r.writeIgnored(p)
+	p.printf("%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors))
+	if len(r.Errors) > 0 {
+		// Part of the input is missing: a score over the rest would
+		// read as a verdict on all of it.
+		p.printf("no score: %d documents could not be read, parsed or rendered (above)\n", len(r.Errors))
+		return p.err
+	}
+	p.printf("%s\n", r.scoreLine())
+	return p.err
+}
+
+// location is "file:line: ", "file: " or "" (an object from stdin without
+// a line, or from a cluster).
+func location(f Finding) string {
+	switch {
+	case f.Line > 0:
+		return fmt.Sprintf("%s:%d: ", f.File, f.Line)
+	case f.File != "":
+		return f.File + ": "
+	}
+	return ""
+}
+
+// objectName is namespace/kind/name, or kind/name when cluster-scoped.
+func objectName(f Finding) string {
+	if f.Namespace == "" {
+		return f.Kind + "/" + f.Name
+	}
+	return f.Namespace + "/" + f.Kind + "/" + f.Name
+}
+
+// writeNotAnalysed counts the objects of kinds not analysed, by kind.
+func (r Report) writeNotAnalysed(p *printer) {
 	kinds := map[string]int{}
 	for _, n := range r.NotAnalysed {
 		kinds[n.APIVersion+" "+n.Kind]++
 	}
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		p.printf("not analysed: %d %s\n", kinds[k], k)
 	}
-	slices.Sort(names)
-	for _, k := range names {
-		if _, err := fmt.Fprintf(w, "not analysed: %d %s\n", kinds[k], k); err != nil {
-			return err
+}
+
+// writeIgnored counts the accepted findings, by how they were accepted.
+func (r Report) writeIgnored(p *printer) {
+	if len(r.Ignored) == 0 {
+		return
+	}
+	why := map[string]int{}
+	for _, f := range r.Ignored {
+		k := "annotation"
+		if strings.HasPrefix(f.Ignored, "exemption") {
+			k = "exemptions"
 		}
+		why[k]++
 	}
-	if len(r.Ignored) > 0 {
-		why := map[string]int{}
-		for _, f := range r.Ignored {
-			k := "annotation"
-			if strings.HasPrefix(f.Ignored, "exemption") {
-				k = "exemptions"
-			}
-			why[k]++
-		}
-		parts := []string{}
-		for _, k := range slices.Sorted(maps.Keys(why)) {
-			parts = append(parts, fmt.Sprintf("%d by %s", why[k], k))
-		}
-		if _, err := fmt.Fprintf(w, "ignored: %d findings (%s; listed with json or sarif)\n", len(r.Ignored), strings.Join(parts, ", ")); err != nil {
-			return err
-		}
+	parts := []string{}
+	for _, k := range slices.Sorted(maps.Keys(why)) {
+		parts = append(parts, fmt.Sprintf("%d by %s", why[k], k))
 	}
-	if _, err := fmt.Fprintf(w, "%d objects analyzed, %d not analysed, %d findings, %d documents not decoded\n", r.Objects, len(r.NotAnalysed), len(r.Findings), len(r.Errors)); err != nil {
-		return err
-	}
-	if len(r.Errors) > 0 {
-		// Part of the input is missing: a score over the rest would
-		// read as a verdict on all of it.
-		_, err := fmt.Fprintf(w, "no score: %d documents could not be read, parsed or rendered (above)\n", len(r.Errors))
-		return err
-	}
-	// One line: the cluster's score, then each namespace's, lowest first.
+	p.printf("ignored: %d findings (%s; listed with json or sarif)\n", len(r.Ignored), strings.Join(parts, ", "))
+}
+
+// scoreLine is the cluster's score, then each namespace's, lowest first.
+func (r Report) scoreLine() string {
 	ns := slices.Clone(r.Score.Namespaces)
 	slices.SortStableFunc(ns, func(a, b NamespaceScore) int { return cmp.Compare(a.Score, b.Score) })
 	line := fmt.Sprintf("score: %s/100 over %d workloads", formatScore(r.Score.Cluster), r.Score.Workloads)
@@ -300,8 +331,7 @@ func (r Report) WriteVersion(w io.Writer, format, version string) error {
 		}
 		line += sep + n.Namespace + " " + formatScore(n.Score)
 	}
-	_, err := fmt.Fprintln(w, line)
-	return err
+	return line
 }
 
 func formatScore(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
