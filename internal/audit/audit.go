@@ -110,70 +110,30 @@ type Options struct {
 
 // RunWith is Run with every option.
 func RunWith(paths []string, o Options) Report {
-	excluded, health := o.Excluded, o.Health
 	dec := manifest.DecodePaths(paths)
 	r := Report{Objects: len(dec.Objects), Errors: []string{}, Findings: []Finding{}, NotAnalysed: []NotAnalysed{}, Ignored: []Finding{}}
 	for _, e := range dec.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
 	var found []Finding
-	// An object held in several files is one object, analysed or not.
-	skippedSeen := map[string]bool{}
-	for _, s := range dec.Skipped {
-		group, _, _ := strings.Cut(s.APIVersion, "/")
-		if !strings.Contains(s.APIVersion, "/") {
-			group = ""
-		}
-		id := group + "/" + s.Kind + "/" + s.Namespace + "/" + s.Name
-		if skippedSeen[id] {
-			continue
-		}
-		skippedSeen[id] = true
-		r.NotAnalysed = append(r.NotAnalysed, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
-		if s.Kind == "ReplicationController" && s.APIVersion == "v1" {
-			found = append(found, Finding{Rule: "workload/replicationcontroller", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
-				File: s.File, Line: s.Line, Message: "superseded by Deployments: no declarative rolling update or revision history (not analysed)"})
-		}
-		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
-			use := "; the kind itself was removed"
-			if rm.Use != "" {
-				use = "; use " + rm.Use
-			}
-			found = append(found, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
-				File: s.File, Line: s.Line,
-				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
-		}
-	}
+	r.NotAnalysed, found = notAnalysed(dec.Skipped)
 	objs, dups := dedupe(dec.Objects)
 	found = append(found, dups...)
 	r.Objects = len(objs)
-	where := map[[3]string]manifest.Object{}
 	raw := manifest.Snapshot(objs)
-	if len(raw.Nodes) > 0 {
-		// A cluster dump: what its nodes hold now, not template pods.
-		found = append(found, findings.Capacity(capacity.Analyze(raw))...)
-	}
 	// A workload whose pods the input does not hold is analysed on the
 	// pods its template would make; each workload on its own.
 	snap := cluster.WithTemplatePods(raw)
+	found = append(found, analyse(raw, snap, o)...)
+	where := map[[3]string]manifest.Object{}
 	for _, o := range objs {
-		m, ok := o.Obj.(interface {
+		if m, ok := o.Obj.(interface {
 			GetNamespace() string
 			GetName() string
-		})
-		if ok {
+		}); ok {
 			where[[3]string{o.Obj.GetObjectKind().GroupVersionKind().Kind, m.GetNamespace(), m.GetName()}] = o
 		}
 	}
-	found = append(found, findings.Objects(raw)...)
-	found = append(found, findings.Placement(placement.Analyze(snap))...)
-	found = append(found, findings.Disruption(disruption.Analyze(snap))...)
-	found = append(found, findings.Resources(resources.Analyze(snap, excluded))...)
-	found = append(found, findings.Autoscaling(snap, loss.Analyze(snap))...)
-	found = append(found, findings.Ingresses(ingressclass.Analyze(snap))...)
-	found = append(found, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, now())...)
-	// Static: probe specs and annotations; no endpoint is read.
-	found = append(found, findings.Health(healthcheck.Analyze(snap, health, nil))...)
 	ignores := findings.Ignores{Exemptions: o.Exemptions, Annotations: findings.AnnotationsOf(raw)}
 	for _, f := range found {
 		if o, ok := where[[3]string{f.Kind, f.Namespace, f.Name}]; ok && f.File == "" {
@@ -197,6 +157,61 @@ func RunWith(paths []string, o Options) Report {
 		r.Score.Namespaces = append(r.Score.Namespaces, NamespaceScore{Namespace: n.Name, Workloads: n.Workloads, Penalty: n.Penalty, Score: n.Score})
 	}
 	return r
+}
+
+// notAnalysed lists the objects of kinds not analysed, each once however
+// many files hold it, and what is wrong with them all the same: a
+// ReplicationController, an API version Kubernetes no longer serves.
+func notAnalysed(skipped []manifest.Skipped) ([]NotAnalysed, []Finding) {
+	out := []NotAnalysed{}
+	var found []Finding
+	seen := map[string]bool{}
+	for _, s := range skipped {
+		group, _, _ := strings.Cut(s.APIVersion, "/")
+		if !strings.Contains(s.APIVersion, "/") {
+			group = ""
+		}
+		id := group + "/" + s.Kind + "/" + s.Namespace + "/" + s.Name
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, NotAnalysed{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, File: s.File, Line: s.Line})
+		if s.Kind == "ReplicationController" && s.APIVersion == "v1" {
+			found = append(found, Finding{Rule: "workload/replicationcontroller", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+				File: s.File, Line: s.Line, Message: "superseded by Deployments: no declarative rolling update or revision history (not analysed)"})
+		}
+		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
+			use := "; the kind itself was removed"
+			if rm.Use != "" {
+				use = "; use " + rm.Use
+			}
+			found = append(found, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+				File: s.File, Line: s.Line,
+				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
+		}
+	}
+	return out, found
+}
+
+// analyse runs every analysis the live side runs over the input: raw as
+// it is (a cluster dump's nodes and pods), snap with template pods.
+func analyse(raw, snap *cluster.Snapshot, o Options) []Finding {
+	var found []Finding
+	if len(raw.Nodes) > 0 {
+		// A cluster dump: what its nodes hold now, not template pods.
+		found = append(found, findings.Capacity(capacity.Analyze(raw))...)
+	}
+	found = append(found, findings.Objects(raw)...)
+	found = append(found, findings.Placement(placement.Analyze(snap))...)
+	found = append(found, findings.Disruption(disruption.Analyze(snap))...)
+	found = append(found, findings.Resources(resources.Analyze(snap, o.Excluded))...)
+	found = append(found, findings.Autoscaling(snap, loss.Analyze(snap))...)
+	found = append(found, findings.Ingresses(ingressclass.Analyze(snap))...)
+	found = append(found, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, now())...)
+	// Static: probe specs and annotations; no endpoint is read.
+	found = append(found, findings.Health(healthcheck.Analyze(snap, o.Health, nil))...)
+	return found
 }
 
 // Failed reports whether the audit should exit non-zero: a finding at or
