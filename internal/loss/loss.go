@@ -91,53 +91,16 @@ func (r Result) SurvivesZoneLoss() bool {
 // left out (one pod per node by design); bare pods count as workloads of
 // one.
 func Analyze(s *cluster.Snapshot) Result {
-	zoneOf := map[string]string{}
-	res := Result{ZonesKnown: true}
-	zones := map[string]*Domain{}
+	st := lossState{res: Result{ZonesKnown: true}, zoneOf: map[string]string{}, zones: map[string]*Domain{}, nodes: map[string]*Domain{}}
 	for _, n := range s.Nodes {
 		z := cluster.NodeZone(n)
-		zoneOf[n.Name] = z
-		if z != "" && zones[z] == nil {
-			zones[z] = &Domain{Name: z}
+		st.zoneOf[n.Name] = z
+		if z != "" && st.zones[z] == nil {
+			st.zones[z] = &Domain{Name: z}
 		}
 	}
-	nodes := map[string]*Domain{}
+	res := &st.res
 	recreate := recreateBehindService(s)
-	simulate := func(kind, ns, name string, desired int32, pods []*cluster.Pod) {
-		byNode, byZone := map[string]int{}, map[string]int{}
-		w := Workload{Kind: kind, Namespace: ns, Name: name, Desired: desired, ZoneKnown: true}
-		for _, p := range pods {
-			if !cluster.PodReady(p) || p.NodeName == "" {
-				continue
-			}
-			w.Ready++
-			byNode[p.NodeName]++
-			if z := zoneOf[p.NodeName]; z != "" {
-				byZone[z]++
-			} else {
-				w.ZoneKnown = false
-			}
-		}
-		if w.Ready == 0 {
-			return // nothing ready: nothing a loss could take
-		}
-		w.WorstNode, w.AfterNodeLoss = worst(byNode, w.Ready)
-		if w.AfterNodeLoss == 0 {
-			if nodes[w.WorstNode] == nil {
-				nodes[w.WorstNode] = &Domain{Name: w.WorstNode}
-			}
-			nodes[w.WorstNode].Lost++
-		}
-		if w.ZoneKnown {
-			w.WorstZone, w.AfterZoneLoss = worst(byZone, w.Ready)
-			if w.AfterZoneLoss == 0 {
-				zones[w.WorstZone].Lost++
-			}
-		} else {
-			res.ZonesKnown = false
-		}
-		res.Workloads = append(res.Workloads, w)
-	}
 	for _, w := range cluster.Workloads(s) {
 		if w.Kind == cluster.KindDaemonSet {
 			continue
@@ -152,25 +115,71 @@ func Analyze(s *cluster.Snapshot) Result {
 		if secs, why := replacementDelay(w); secs > DefaultUnreachableSeconds {
 			res.SlowReplacement = append(res.SlowReplacement, Delayed{ref, secs, why})
 		}
-		simulate(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
+		st.lose(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Replicas, w.Pods)
 	}
 	for _, p := range s.Pods {
 		if cluster.ControllerOf(p.OwnerReferences) == nil {
-			simulate(cluster.KindPod, p.Namespace, p.Name, 1, []*cluster.Pod{p})
+			st.lose(cluster.KindPod, p.Namespace, p.Name, 1, []*cluster.Pod{p})
 		}
 	}
 	slices.SortFunc(res.Workloads, func(a, b Workload) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
-	for _, n := range nodes {
+	for _, n := range st.nodes {
 		res.Nodes = append(res.Nodes, *n)
 	}
 	slices.SortFunc(res.Nodes, func(a, b Domain) int { return cmp.Or(cmp.Compare(b.Lost, a.Lost), cmp.Compare(a.Name, b.Name)) })
-	for _, z := range zones {
+	for _, z := range st.zones {
 		res.Zones = append(res.Zones, *z)
 	}
 	slices.SortFunc(res.Zones, func(a, b Domain) int { return cmp.Compare(a.Name, b.Name) })
-	return res
+	return st.res
+}
+
+// lossState is an analysis under way: each node's zone, and the nodes and
+// zones whose loss takes a workload down entirely.
+type lossState struct {
+	res          Result
+	zoneOf       map[string]string
+	zones, nodes map[string]*Domain
+}
+
+// lose counts what losing the node, then the zone, holding most of the
+// workload's ready replicas leaves it.
+func (st *lossState) lose(kind, ns, name string, desired int32, pods []*cluster.Pod) {
+	byNode, byZone := map[string]int{}, map[string]int{}
+	w := Workload{Kind: kind, Namespace: ns, Name: name, Desired: desired, ZoneKnown: true}
+	for _, p := range pods {
+		if !cluster.PodReady(p) || p.NodeName == "" {
+			continue
+		}
+		w.Ready++
+		byNode[p.NodeName]++
+		if z := st.zoneOf[p.NodeName]; z != "" {
+			byZone[z]++
+		} else {
+			w.ZoneKnown = false
+		}
+	}
+	if w.Ready == 0 {
+		return // nothing ready: nothing a loss could take
+	}
+	w.WorstNode, w.AfterNodeLoss = worst(byNode, w.Ready)
+	if w.AfterNodeLoss == 0 {
+		if st.nodes[w.WorstNode] == nil {
+			st.nodes[w.WorstNode] = &Domain{Name: w.WorstNode}
+		}
+		st.nodes[w.WorstNode].Lost++
+	}
+	if w.ZoneKnown {
+		w.WorstZone, w.AfterZoneLoss = worst(byZone, w.Ready)
+		if w.AfterZoneLoss == 0 {
+			st.zones[w.WorstZone].Lost++
+		}
+	} else {
+		st.res.ZonesKnown = false
+	}
+	st.res.Workloads = append(st.res.Workloads, w)
 }
 
 // recreateBehindService finds the Deployments with the Recreate strategy
