@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,14 +70,38 @@ type sarifResult struct {
 // the object as a logical location.
 func (r Report) writeSARIF(w io.Writer, version string) error {
 	all := append(slices.Clone(r.Findings), r.Ignored...)
+	rules, index := sarifRules(all)
+	results := r.sarifResults(all, index)
+	notices := []map[string]any{}
+	for _, e := range slices.Sorted(slices.Values(r.Errors)) {
+		notices = append(notices, map[string]any{"level": "error", "message": map[string]string{"text": e}})
+	}
+	driver := map[string]any{"name": "kube-reliability-exporter", "informationUri": "https://github.com/kube-reliability/kube-reliability-exporter", "rules": rules}
+	if version != "" {
+		driver["semanticVersion"] = version
+	}
+	run := map[string]any{
+		"tool":        map[string]any{"driver": driver},
+		"results":     results,
+		"invocations": []map[string]any{{"executionSuccessful": true, "toolExecutionNotifications": notices}},
+		"properties":  map[string]any{"score": r.Score.Cluster, "objects": r.Objects},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []any{run}})
+}
+
+// sarifRules describes each rule the findings use, in the catalog's order
+// (a rule missing from it after them, by id), at the highest severity
+// any finding of it has; index gives each rule's position.
+func sarifRules(all []Finding) (rules []sarifRule, index map[string]int) {
 	used := map[string]Severity{}
 	for _, f := range all {
 		if s, ok := used[f.Rule]; !ok || f.Severity > s {
 			used[f.Rule] = f.Severity
 		}
 	}
-	var rules []sarifRule
-	index := map[string]int{}
+	index = map[string]int{}
 	for _, c := range findings.Catalog {
 		sev, ok := used[c.ID]
 		if !ok {
@@ -91,13 +116,19 @@ func (r Report) writeSARIF(w io.Writer, version string) error {
 			Properties: map[string]any{"tags": []string{"reliability", strings.Split(c.ID, "/")[0]}},
 		})
 	}
-	for id, sev := range used { // a rule missing from the catalog still gets a rule
+	for _, id := range slices.Sorted(maps.Keys(used)) { // a rule missing from the catalog still gets a rule
 		if _, ok := index[id]; !ok {
 			index[id] = len(rules)
 			rules = append(rules, sarifRule{ID: id, Name: sarifName(id), ShortDescription: sarifText{Text: id}, FullDescription: sarifText{Text: id},
-				Help: sarifText{Text: id}, HelpURI: docsBase, DefaultConfiguration: map[string]string{"level": sarifLevel(sev)}, Properties: map[string]any{}})
+				Help: sarifText{Text: id}, HelpURI: docsBase, DefaultConfiguration: map[string]string{"level": sarifLevel(used[id])}, Properties: map[string]any{}})
 		}
 	}
+	return rules, index
+}
+
+// sarifResults places each finding (accepted ones with their suppression)
+// in its file and line, and names its object.
+func (r Report) sarifResults(all []Finding, index map[string]int) []sarifResult {
 	// A finding on an object no file holds (a namespace the manifests only
 	// name) points at the first object of that namespace that has one:
 	// code scanning shows a result only at a place in a file.
@@ -140,23 +171,7 @@ func (r Report) writeSARIF(w io.Writer, version string) error {
 		}
 		results = append(results, res)
 	}
-	notices := []map[string]any{}
-	for _, e := range slices.Sorted(slices.Values(r.Errors)) {
-		notices = append(notices, map[string]any{"level": "error", "message": map[string]string{"text": e}})
-	}
-	driver := map[string]any{"name": "kube-reliability-exporter", "informationUri": "https://github.com/kube-reliability/kube-reliability-exporter", "rules": rules}
-	if version != "" {
-		driver["semanticVersion"] = version
-	}
-	run := map[string]any{
-		"tool":        map[string]any{"driver": driver},
-		"results":     results,
-		"invocations": []map[string]any{{"executionSuccessful": true, "toolExecutionNotifications": notices}},
-		"properties":  map[string]any{"score": r.Score.Cluster, "objects": r.Objects},
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []any{run}})
+	return results
 }
 
 // sarifName is a rule's name as SARIF wants it: an identifier
