@@ -120,23 +120,59 @@ func Parse(file string, data []byte, known Families, reserved []string) ([]Hypot
 
 type errAtFunc func(n *yaml.Node, format string, args ...any) error
 
-func parseOne(item *yaml.Node, known Families, errAt errAtFunc) (Hypothesis, error) {
-	h := Hypothesis{Line: item.Line}
-	if item.Kind != yaml.MappingNode {
-		return h, errAt(item, "a hypothesis is a mapping (name, family, comparison, threshold, …)")
-	}
+// hypothesisFields indexes a hypothesis mapping by key, refusing unknown
+// and repeated keys.
+func hypothesisFields(item *yaml.Node, errAt errAtFunc) (map[string]*yaml.Node, error) {
 	fields := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(item.Content); i += 2 {
 		k, v := item.Content[i], item.Content[i+1]
 		switch k.Value {
 		case "name", "description", "family", "matchers", "aggregation", "comparison", "threshold":
 		default:
-			return h, errAt(k, "unknown key %q (want name, description, family, matchers, aggregation, comparison, threshold)", k.Value)
+			return nil, errAt(k, "unknown key %q (want name, description, family, matchers, aggregation, comparison, threshold)", k.Value)
 		}
 		if _, dup := fields[k.Value]; dup {
-			return h, errAt(k, "key %q given twice", k.Value)
+			return nil, errAt(k, "key %q given twice", k.Value)
 		}
 		fields[k.Value] = v
+	}
+	return fields, nil
+}
+
+// parseMatchers reads h's matchers list: each one parses and names a
+// label of h's family.
+func parseMatchers(m *yaml.Node, h Hypothesis, labels []string, errAt errAtFunc) ([]Matcher, error) {
+	if m.Kind != yaml.SequenceNode {
+		return nil, errAt(m, "matchers: want a list like ['namespace=\"shop\"', 'owner_name=~\"web-.*\"']")
+	}
+	if len(m.Content) > MaxMatchers {
+		return nil, errAt(m, "%d matchers, at most %d", len(m.Content), MaxMatchers)
+	}
+	var out []Matcher
+	for _, mn := range m.Content {
+		if mn.Kind != yaml.ScalarNode {
+			return nil, errAt(mn, "matcher: want a string like 'namespace=\"shop\"'")
+		}
+		mt, err := ParseMatcher(mn.Value)
+		if err != nil {
+			return nil, errAt(mn, "hypothesis %q: matcher %q: %v", h.Name, mn.Value, err)
+		}
+		if !slices.Contains(labels, mt.Name) {
+			return nil, errAt(mn, "hypothesis %q: matcher %q: family %s has no label %q (it has %s)", h.Name, mn.Value, h.Family, mt.Name, labelList(labels))
+		}
+		out = append(out, mt)
+	}
+	return out, nil
+}
+
+func parseOne(item *yaml.Node, known Families, errAt errAtFunc) (Hypothesis, error) {
+	h := Hypothesis{Line: item.Line}
+	if item.Kind != yaml.MappingNode {
+		return h, errAt(item, "a hypothesis is a mapping (name, family, comparison, threshold, …)")
+	}
+	fields, err := hypothesisFields(item, errAt)
+	if err != nil {
+		return h, err
 	}
 	scalar := func(key string, required bool) (string, *yaml.Node, error) {
 		v, ok := fields[key]
@@ -151,7 +187,6 @@ func parseOne(item *yaml.Node, known Families, errAt errAtFunc) (Hypothesis, err
 		}
 		return v.Value, v, nil
 	}
-	var err error
 	var at *yaml.Node
 	if h.Name, at, err = scalar("name", true); err != nil {
 		return h, err
@@ -170,24 +205,8 @@ func parseOne(item *yaml.Node, known Families, errAt errAtFunc) (Hypothesis, err
 		return h, errAt(at, "hypothesis %q: unknown family %q (not served by an enabled collector; docs/metrics.md lists them)", h.Name, h.Family)
 	}
 	if m, ok := fields["matchers"]; ok {
-		if m.Kind != yaml.SequenceNode {
-			return h, errAt(m, "matchers: want a list like ['namespace=\"shop\"', 'owner_name=~\"web-.*\"']")
-		}
-		if len(m.Content) > MaxMatchers {
-			return h, errAt(m, "%d matchers, at most %d", len(m.Content), MaxMatchers)
-		}
-		for _, mn := range m.Content {
-			if mn.Kind != yaml.ScalarNode {
-				return h, errAt(mn, "matcher: want a string like 'namespace=\"shop\"'")
-			}
-			mt, err := ParseMatcher(mn.Value)
-			if err != nil {
-				return h, errAt(mn, "hypothesis %q: matcher %q: %v", h.Name, mn.Value, err)
-			}
-			if !slices.Contains(labels, mt.Name) {
-				return h, errAt(mn, "hypothesis %q: matcher %q: family %s has no label %q (it has %s)", h.Name, mn.Value, h.Family, mt.Name, labelList(labels))
-			}
-			h.Matchers = append(h.Matchers, mt)
+		if h.Matchers, err = parseMatchers(m, h, labels, errAt); err != nil {
+			return h, err
 		}
 	}
 	if h.Aggregation, at, err = scalar("aggregation", false); err != nil {
