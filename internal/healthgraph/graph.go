@@ -45,31 +45,22 @@ type Result struct {
 // the components it depends on have been emitted: one pass.
 func Analyze(g *Graph) Result {
 	n := g.Len()
-	r := Result{Component: make([]int32, n), InCycle: make([]bool, n), Depth: make([]int, n)}
-	const unvisited = -1
-	index := make([]int32, n)
-	low := make([]int32, n)
-	onStack := make([]bool, n)
-	for i := range index {
-		index[i] = unvisited
+	t := &tarjan{g: g, index: make([]int32, n), low: make([]int32, n), onStack: make([]bool, n),
+		r: Result{Component: make([]int32, n), InCycle: make([]bool, n), Depth: make([]int, n)}}
+	for i := range t.index {
+		t.index[i] = unvisited
 	}
-	var stack []int32 // Tarjan's stack of visited nodes
 	type frame struct {
 		node int32
 		next int // next edge of node to look at
 	}
 	var calls []frame // the explicit call stack
-	var compDepth []int
-	next := int32(0)
 	for root := range n {
-		if index[root] != unvisited {
+		if t.index[root] != unvisited {
 			continue
 		}
+		t.visit(int32(root))
 		calls = append(calls, frame{node: int32(root)})
-		index[root], low[root] = next, next
-		next++
-		stack = append(stack, int32(root))
-		onStack[root] = true
 		for len(calls) > 0 {
 			f := &calls[len(calls)-1]
 			v := f.node
@@ -77,14 +68,11 @@ func Analyze(g *Graph) Result {
 				w := g.adj[v][f.next]
 				f.next++
 				switch {
-				case index[w] == unvisited:
-					index[w], low[w] = next, next
-					next++
-					stack = append(stack, w)
-					onStack[w] = true
+				case t.index[w] == unvisited:
+					t.visit(w)
 					calls = append(calls, frame{node: w})
-				case onStack[w]:
-					low[v] = min(low[v], index[w])
+				case t.onStack[w]:
+					t.low[v] = min(t.low[v], t.index[w])
 				}
 				continue
 			}
@@ -92,46 +80,74 @@ func Analyze(g *Graph) Result {
 			calls = calls[:len(calls)-1]
 			if len(calls) > 0 {
 				u := calls[len(calls)-1].node
-				low[u] = min(low[u], low[v])
+				t.low[u] = min(t.low[u], t.low[v])
 			}
-			if low[v] != index[v] {
-				continue
+			if t.low[v] == t.index[v] {
+				t.emit(v)
 			}
-			c := int32(len(compDepth))
-			start := len(stack) - 1
-			for stack[start] != v {
-				start--
-			}
-			members := stack[start:]
-			depth := 0
-			cycle := len(members) > 1
-			for _, m := range members {
-				onStack[m] = false
-				r.Component[m] = c
-			}
-			for _, m := range members {
-				if g.external[m] {
-					depth = max(depth, 1)
-				}
-				for _, w := range g.adj[m] {
-					if wc := r.Component[w]; wc != c {
-						depth = max(depth, compDepth[wc]+1)
-					} else if w == m {
-						cycle = true // depends on itself
-					}
-				}
-			}
-			stack = stack[:start]
-			compDepth = append(compDepth, depth)
-			for _, m := range members {
-				r.Depth[m] = depth
-				r.InCycle[m] = cycle
-				if cycle {
-					r.InCycles++
-				}
-			}
-			r.Longest = max(r.Longest, depth)
 		}
 	}
-	return r
+	return t.r
+}
+
+const unvisited = -1
+
+// tarjan is Tarjan's strongly connected components, run iteratively (a
+// deep dependency chain must not overflow the goroutine stack), with each
+// component's depth computed as it is emitted: components come out in
+// reverse topological order, so every dependency's depth is known.
+type tarjan struct {
+	g          *Graph
+	index, low []int32
+	onStack    []bool
+	stack      []int32 // visited nodes not yet in a component
+	next       int32
+	compDepth  []int
+	r          Result
+}
+
+func (t *tarjan) visit(v int32) {
+	t.index[v], t.low[v] = t.next, t.next
+	t.next++
+	t.stack = append(t.stack, v)
+	t.onStack[v] = true
+}
+
+// emit pops the component rooted at v and records its members' depth
+// and whether they are in a cycle.
+func (t *tarjan) emit(v int32) {
+	c := int32(len(t.compDepth))
+	start := len(t.stack) - 1
+	for t.stack[start] != v {
+		start--
+	}
+	members := t.stack[start:]
+	depth := 0
+	cycle := len(members) > 1
+	for _, m := range members {
+		t.onStack[m] = false
+		t.r.Component[m] = c
+	}
+	for _, m := range members {
+		if t.g.external[m] {
+			depth = max(depth, 1)
+		}
+		for _, w := range t.g.adj[m] {
+			if wc := t.r.Component[w]; wc != c {
+				depth = max(depth, t.compDepth[wc]+1)
+			} else if w == m {
+				cycle = true // depends on itself
+			}
+		}
+	}
+	t.stack = t.stack[:start]
+	t.compDepth = append(t.compDepth, depth)
+	for _, m := range members {
+		t.r.Depth[m] = depth
+		t.r.InCycle[m] = cycle
+		if cycle {
+			t.r.InCycles++
+		}
+	}
+	t.r.Longest = max(t.r.Longest, depth)
 }
