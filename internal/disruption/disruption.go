@@ -157,8 +157,66 @@ type parsed struct {
 func Analyze(s *cluster.Snapshot) Result {
 	var res Result
 	workloads := cluster.Workloads(s)
-	// Only namespaces with a PDB need their pods and workloads indexed,
-	// and only their pods' owners known: most namespaces have none.
+	podOwner, workloadsByNS, podsByNS := indexPDBNamespaces(s, workloads)
+
+	byNS := map[string][]parsed{}
+	// podPDBs lists, per pod, the valid PDBs that select it.
+	podPDBs := map[*cluster.Pod][]parsed{}
+	budgets := newBudgetLoss(s)
+	for _, pdb := range s.PodDisruptionBudgets {
+		v := PDB{Namespace: pdb.Namespace, Name: pdb.Name}
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil {
+			v.Invalid = fmt.Sprintf("selector: %v", err)
+			res.PDBs = append(res.PDBs, v)
+			continue
+		}
+		if err := checkValues(pdb); err != nil {
+			v.Invalid = err.Error()
+			res.PDBs = append(res.PDBs, v)
+			continue
+		}
+		var candidates []*cluster.Pod
+		if ix := podsByNS[pdb.Namespace]; ix != nil {
+			candidates = ix.candidates(pdb.Spec.Selector)
+		}
+		var selected []*cluster.Pod
+		v, selected = fromPods(v, pdb, sel, candidates, podOwner)
+		p := parsed{pdb, sel, !v.AllowsAll}
+		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], p)
+		for _, pod := range selected {
+			podPDBs[pod] = append(podPDBs[pod], p)
+		}
+		budgets.add(v, selected)
+		res.PDBs = append(res.PDBs, v)
+	}
+
+	covers := coverageOf(byNS, workloadsByNS)
+	atAutoscalerMin(res.PDBs, byNS, workloadsByNS, workloads)
+	for _, w := range workloads {
+		if w.Kind == cluster.KindDaemonSet {
+			continue
+		}
+		v := Workload{Kind: w.Kind, Namespace: w.Meta.Namespace, Name: w.Meta.Name, Replicas: w.Replicas}
+		v.Selected, v.Covered = covers[w].selected, covers[w].covered
+		for _, pod := range w.Pods {
+			if !pod.Terminating && len(podPDBs[pod]) > 1 {
+				v.PodsWithMultiplePDBs++
+			}
+		}
+		res.Workloads = append(res.Workloads, v)
+	}
+	slices.SortFunc(res.PDBs, func(a, b PDB) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	res.Nodes, res.Evictions = drainPreflight(s, podPDBs, res.PDBs)
+	res.NodeLoss, res.ZoneLoss = budgets.result()
+	return res
+}
+
+// indexPDBNamespaces indexes, in the namespaces that have a PDB (most
+// have none), the pods' owners, and the workloads and pods by label.
+func indexPDBNamespaces(s *cluster.Snapshot, workloads []*cluster.Workload) (map[types.UID]*cluster.Workload, map[string]*labelIndex[*cluster.Workload], map[string]*labelIndex[*cluster.Pod]) {
 	pdbNamespaces := map[string]bool{}
 	for _, pdb := range s.PodDisruptionBudgets {
 		pdbNamespaces[pdb.Namespace] = true
@@ -194,41 +252,15 @@ func Analyze(s *cluster.Snapshot) Result {
 		}
 		ix.add(p, p.Labels)
 	}
+	return podOwner, workloadsByNS, podsByNS
+}
 
-	byNS := map[string][]parsed{}
-	// podPDBs lists, per pod, the valid PDBs that select it.
-	podPDBs := map[*cluster.Pod][]parsed{}
-	budgets := newBudgetLoss(s)
-	for _, pdb := range s.PodDisruptionBudgets {
-		v := PDB{Namespace: pdb.Namespace, Name: pdb.Name}
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil {
-			v.Invalid = fmt.Sprintf("selector: %v", err)
-			res.PDBs = append(res.PDBs, v)
-			continue
-		}
-		if err := checkValues(pdb); err != nil {
-			v.Invalid = err.Error()
-			res.PDBs = append(res.PDBs, v)
-			continue
-		}
-		var candidates []*cluster.Pod
-		if ix := podsByNS[pdb.Namespace]; ix != nil {
-			candidates = ix.candidates(pdb.Spec.Selector)
-		}
-		var selected []*cluster.Pod
-		v, selected = fromPods(v, pdb, sel, candidates, podOwner)
-		p := parsed{pdb, sel, !v.AllowsAll}
-		byNS[pdb.Namespace] = append(byNS[pdb.Namespace], p)
-		for _, pod := range selected {
-			podPDBs[pod] = append(podPDBs[pod], p)
-		}
-		budgets.add(v, selected)
-		res.PDBs = append(res.PDBs, v)
-	}
+// coverage says whether some PDB selects a workload's template, and
+// whether one that protects it does.
+type coverage struct{ selected, covered bool }
 
-	// Which PDBs select each workload's template.
-	type coverage struct{ selected, covered bool }
+// coverageOf finds which PDBs select each workload's template.
+func coverageOf(byNS map[string][]parsed, workloadsByNS map[string]*labelIndex[*cluster.Workload]) map[*cluster.Workload]coverage {
 	covers := map[*cluster.Workload]coverage{}
 	for ns, pdbs := range byNS {
 		ix := workloadsByNS[ns]
@@ -244,26 +276,7 @@ func Analyze(s *cluster.Snapshot) Result {
 			}
 		}
 	}
-	atAutoscalerMin(res.PDBs, byNS, workloadsByNS, workloads)
-	for _, w := range workloads {
-		if w.Kind == cluster.KindDaemonSet {
-			continue
-		}
-		v := Workload{Kind: w.Kind, Namespace: w.Meta.Namespace, Name: w.Meta.Name, Replicas: w.Replicas}
-		v.Selected, v.Covered = covers[w].selected, covers[w].covered
-		for _, pod := range w.Pods {
-			if !pod.Terminating && len(podPDBs[pod]) > 1 {
-				v.PodsWithMultiplePDBs++
-			}
-		}
-		res.Workloads = append(res.Workloads, v)
-	}
-	slices.SortFunc(res.PDBs, func(a, b PDB) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
-	res.Nodes, res.Evictions = drainPreflight(s, podPDBs, res.PDBs)
-	res.NodeLoss, res.ZoneLoss = budgets.result()
-	return res
+	return covers
 }
 
 // atAutoscalerMin marks the PDBs whose integer minAvailable reaches the
