@@ -173,75 +173,11 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 	g := healthgraph.New(len(ws))
 	for i, w := range ws {
 		r := &out[i]
-		edges := map[Edge]bool{}
-		external := map[string]bool{}
-		add := func(name, source, probe string) (dependency bool) {
-			svc, self := svcs.resolve(w.Meta.Namespace, name)
-			switch {
-			case self:
-				return false
-			case svc == nil || len(svcs.backends[svc]) == 0:
-				external[strings.ToLower(name)] = true
-			default:
-				for _, b := range svcs.backends[svc] {
-					edges[Edge{To: out[b].Key, Source: source, Probe: probe}] = true
-				}
-			}
-			return true
-		}
-		for _, c := range w.Template.Spec.Containers {
-			for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
-				if p == nil {
-					continue
-				}
-				r.HasHealthCheck = true
-				for _, name := range specNames(p, svcs, w.Meta.Namespace) {
-					if add(name, SourceProbeSpec, probe) && probe == Liveness {
-						r.LivenessChecksDependencies = true
-					}
-				}
-			}
-		}
-		if a := w.Meta.Annotations[DependsOnAnnotation]; a != "" {
-			r.HasHealthCheck = true
-			for name := range strings.SplitSeq(a, ",") {
-				if name = strings.TrimSpace(name); name != "" {
-					add(name, SourceAnnotation, "")
-				}
-			}
-		}
-		for probe, f := range byEndpoint[r.Key] {
-			if f.Err != "" {
-				if r.FetchErrors == nil {
-					r.FetchErrors = map[string]string{}
-				}
-				r.FetchErrors[probe] = f.Err
-				if !f.Known {
-					continue
-				}
-				// The last good response still holds: a failed read does
-				// not erase what the workload's checks were seen to call.
-				if r.Stale == nil {
-					r.Stale = map[string]time.Time{}
-				}
-				r.Stale[probe] = f.ReadAt
-			}
-			if r.Formats == nil {
-				r.Formats = map[string]string{}
-			}
-			r.Formats[probe] = f.Response.Format
-			for _, c := range f.Response.Dependencies() {
-				name := c.Name
-				if svc, _ := svcs.resolve(w.Meta.Namespace, name); svc == nil && c.Alt != "" {
-					if alt, _ := svcs.resolve(w.Meta.Namespace, c.Alt); alt != nil {
-						name = c.Alt
-					}
-				}
-				if add(name, SourceResponse, probe) && probe == Liveness {
-					r.LivenessChecksDependencies = true
-				}
-			}
-		}
+		d := &dependencies{svcs: svcs, out: out, ns: w.Meta.Namespace, edges: map[Edge]bool{}, external: map[string]bool{}}
+		d.fromProbes(w, r)
+		d.fromAnnotation(w, r)
+		d.fromResponses(r, byEndpoint[r.Key])
+		edges, external := d.edges, d.external
 		for e := range edges {
 			r.Edges = append(r.Edges, e)
 			g.AddEdge(i, index[e.To])
@@ -313,5 +249,101 @@ func markComplete(res *Result, expected map[Key][]string, byEndpoint map[Key]map
 	}
 	for i := range out {
 		out[i].Complete = !incomplete[i]
+	}
+}
+
+// dependencies gathers one workload's health-check dependencies: workloads
+// behind the Services its checks name, and names no Service resolves
+// (external).
+type dependencies struct {
+	svcs     *services
+	out      []Workload
+	ns       string
+	edges    map[Edge]bool
+	external map[string]bool
+}
+
+// add records the dependency on name; false when name is the workload
+// itself.
+func (d *dependencies) add(name, source, probe string) bool {
+	svc, self := d.svcs.resolve(d.ns, name)
+	switch {
+	case self:
+		return false
+	case svc == nil || len(d.svcs.backends[svc]) == 0:
+		d.external[strings.ToLower(name)] = true
+	default:
+		for _, b := range d.svcs.backends[svc] {
+			d.edges[Edge{To: d.out[b].Key, Source: source, Probe: probe}] = true
+		}
+	}
+	return true
+}
+
+// fromProbes reads the hosts and Services the probes' specs name.
+func (d *dependencies) fromProbes(w *cluster.Workload, r *Workload) {
+	for _, c := range w.Template.Spec.Containers {
+		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
+			if p == nil {
+				continue
+			}
+			r.HasHealthCheck = true
+			for _, name := range specNames(p, d.svcs, d.ns) {
+				if d.add(name, SourceProbeSpec, probe) && probe == Liveness {
+					r.LivenessChecksDependencies = true
+				}
+			}
+		}
+	}
+}
+
+// fromAnnotation reads the depends-on annotation.
+func (d *dependencies) fromAnnotation(w *cluster.Workload, r *Workload) {
+	a := w.Meta.Annotations[DependsOnAnnotation]
+	if a == "" {
+		return
+	}
+	r.HasHealthCheck = true
+	for name := range strings.SplitSeq(a, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			d.add(name, SourceAnnotation, "")
+		}
+	}
+}
+
+// fromResponses reads what the workload's health endpoints answered, by
+// probe, and records their formats and read errors.
+func (d *dependencies) fromResponses(r *Workload, byProbe map[string]Fetched) {
+	for probe, f := range byProbe {
+		if f.Err != "" {
+			if r.FetchErrors == nil {
+				r.FetchErrors = map[string]string{}
+			}
+			r.FetchErrors[probe] = f.Err
+			if !f.Known {
+				continue
+			}
+			// The last good response still holds: a failed read does
+			// not erase what the workload's checks were seen to call.
+			if r.Stale == nil {
+				r.Stale = map[string]time.Time{}
+			}
+			r.Stale[probe] = f.ReadAt
+		}
+		if r.Formats == nil {
+			r.Formats = map[string]string{}
+		}
+		r.Formats[probe] = f.Response.Format
+		for _, c := range f.Response.Dependencies() {
+			name := c.Name
+			if svc, _ := d.svcs.resolve(d.ns, name); svc == nil && c.Alt != "" {
+				if alt, _ := d.svcs.resolve(d.ns, c.Alt); alt != nil {
+					name = c.Alt
+				}
+			}
+			if d.add(name, SourceResponse, probe) && probe == Liveness {
+				r.LivenessChecksDependencies = true
+			}
+		}
 	}
 }
