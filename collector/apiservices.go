@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // APIServiceSource hands out the cluster's APIServices.
 type APIServiceSource interface {
-	APIServices() ([]webhooks.APIService, error)
+	APIServices() ([]certs.APIService, error)
 }
 
 var apiservicesSpec = Spec{
@@ -43,7 +43,7 @@ func (c *apiservicesCollector) Update(_ context.Context, e *Emitter) error {
 			e.Gauge("kube_reliability_apiservice_insecure_skip_tls_verify", 1, a.Name, a.Service.String())
 		case len(a.CABundle) == 0:
 		default:
-			if t, err := webhooks.EarliestExpiry(a.CABundle); err != nil {
+			if t, err := certs.EarliestExpiry(a.CABundle); err != nil {
 				e.Gauge("kube_reliability_apiservice_ca_invalid", 1, a.Name, a.Service.String())
 			} else {
 				e.Gauge("kube_reliability_apiservice_ca_expiry_timestamp_seconds", float64(t.Unix()), a.Name, a.Service.String())

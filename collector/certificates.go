@@ -38,9 +38,6 @@ var (
 	certLabels = []string{"kind", "namespace", "name", "host"}
 	certBound  = "one series per TLS host of each object (an Ingress's hosts, a Gateway's HTTPS and TLS listeners, a webhook configuration's or an APIService's Service, the API server), whatever its number of addresses"
 	certReads  = []string{"ingresses", "services", "validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
-	// The kinds discovered from the snapshot at each scrape; the others
-	// as of the last round of probes.
-	certSnapshotKinds = []string{certs.KindIngress, certs.KindGateway}
 )
 
 var certificatesSpec = Spec{
@@ -87,6 +84,19 @@ type ingressCerts struct {
 	secrets map[certs.ObjectHost]certs.SecretRef
 }
 
+// TLSListeners are the Gateways' HTTPS and TLS listeners: none where the
+// Gateway API is not watched (gw nil) or not synced.
+func TLSListeners(gw GatewaySource) []gateway.TLSListener {
+	if gw == nil {
+		return nil
+	}
+	o, err := gw.Objects()
+	if err != nil {
+		return nil
+	}
+	return o.TLSListeners
+}
+
 func discoverIngressCerts(s *cluster.Snapshot) ingressCerts {
 	return ingressCerts{certs.Discover(s), certs.Secrets(s, nil)}
 }
@@ -121,14 +131,10 @@ func (c *certificatesCollector) Update(_ context.Context, e *Emitter) error {
 	if err != nil {
 		return err
 	}
-	d := ic.Discovery.Merge(c.src.Discovered().Without(certSnapshotKinds...))
-	var listeners []gateway.TLSListener
-	if c.gateways != nil {
-		if o, err := c.gateways.Objects(); err == nil {
-			listeners = o.TLSListeners
-			d = d.Merge(certs.Gateways(listeners))
-		}
-	}
+	// The objects as of this scrape, the control plane as of the last
+	// round of probes.
+	listeners := TLSListeners(c.gateways)
+	d := certs.Compose(ic.Discovery, listeners, c.src.Discovered())
 	issued := c.issued(e)
 	skipped := map[string]int{}
 	for _, s := range d.Skipped {

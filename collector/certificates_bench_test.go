@@ -13,7 +13,6 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // fakeIssued hands out fixed cert-manager Certificates.
@@ -38,7 +37,7 @@ func BenchmarkCertificatesScrape(b *testing.B) {
 		ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: fmt.Sprintf("127.0.%d.%d", i/250, i%250+1)}}
 		snap.Ingresses = append(snap.Ingresses, ing)
 		ep := certs.Endpoint{Kind: certs.KindIngress, Namespace: "shop", Name: name, Host: host, Address: ing.Status.LoadBalancer.Ingress[0].IP + ":443"}
-		results[ep] = certs.Probed{Result: tlsprobe.Result{LeafNotAfter: notAfter, EarliestNotAfter: notAfter, CoversHost: true, Verified: true}}
+		results[ep] = certs.Probed{Handshake: certs.Handshake{LeafNotAfter: notAfter, EarliestNotAfter: notAfter, CoversHost: true, Verified: true}}
 		issued = append(issued, certs.Issued{Namespace: "shop", Name: name, Secret: name + "-tls", NotAfter: notAfter.Add(24 * time.Hour), Ready: new(true)})
 	}
 	for _, withCertManager := range []bool{false, true} {

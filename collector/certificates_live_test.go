@@ -22,6 +22,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // TestCertificatesLive: a real nginx on 127.0.14.1:443 serves several
@@ -111,7 +112,7 @@ func TestCertificatesLive(t *testing.T) {
 	gwCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go gw.Run(gwCtx)
-	prober := certs.NewProber(certs.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100, Roots: ca.Pool()}, logger)
+	prober := tlsprobe.NewProber(tlsprobe.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100, Roots: ca.Pool()}, logger)
 	deps := collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober, Gateway: gw}
 	reg := registry(t, deps, "certificates")
 

@@ -21,6 +21,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // TestCertManagerLive: issued vs served. A real nginx on 127.0.16.1:443
@@ -68,7 +69,7 @@ func TestCertManagerLive(t *testing.T) {
 	cmCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go cm.Run(cmCtx)
-	prober := certs.NewProber(certs.Config{Timeout: 3 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, logger)
+	prober := tlsprobe.NewProber(tlsprobe.Config{Timeout: 3 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, logger)
 	reg := registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober, CertManager: cm}, "certificates")
 	probe := func() error {
 		snap, err := inf.Snapshot()

@@ -450,7 +450,7 @@ func TestAnalysisDebouncedWhileClusterChurns(t *testing.T) {
 	t.Parallel()
 	src := &countingSource{gen: 1}
 	now := time.Unix(1700000000, 0)
-	s := newSet(t, &placementSpec, Deps{Cluster: src, AnalysisMinInterval: 10 * time.Second, Now: func() time.Time { return now }})
+	s := newSet(t, &placementSpec, Deps{Cluster: src, Now: func() time.Time { return now }, Settings: Settings{AnalysisMinInterval: 10 * time.Second}})
 	var buf bytes.Buffer
 	for i := range 20 { // a scrape per second, a change per scrape
 		src.gen++

@@ -30,7 +30,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // TestControlPlaneCertificatesLive: what the control plane's TLS servers
@@ -152,7 +152,7 @@ func TestControlPlaneCertificatesLive(t *testing.T) {
 	asCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go as.Run(asCtx)
-	prober := certs.NewProber(certs.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100}, logger)
+	prober := tlsprobe.NewProber(tlsprobe.Config{Timeout: 3 * time.Second, Concurrency: 4, PerSecond: 100}, logger)
 	reg := registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Certs: prober, APIServices: as}, "certificates")
 
 	// Discovery through the watch path and the shipped role's EndpointSlice
@@ -168,8 +168,8 @@ func TestControlPlaneCertificatesLive(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		var errs map[webhooks.ServiceRef]error
-		d, errs = certs.ControlPlane(ctx, certs.Targets(webhooks.Analyze(snap), apis, certs.APIServer(false, env.URL, caPEM)), kube.NewServiceEndpoints(client, snap))
+		var errs map[certs.ServiceRef]error
+		d, errs = certs.ControlPlane(ctx, certs.Targets(certs.Webhooks(snap), apis, certs.APIServer(false, env.URL, caPEM)), kube.NewServiceEndpoints(client, snap))
 		if len(errs) > 0 {
 			return fmt.Errorf("resolve: %v", errs)
 		}
@@ -183,7 +183,7 @@ func TestControlPlaneCertificatesLive(t *testing.T) {
 	series := func(name, kind, ns, obj, host string) string {
 		return fmt.Sprintf(`kube_reliability_certificate_%s{host=%q,kind=%q,name=%q,namespace=%q}`, name, host, kind, obj, ns)
 	}
-	const vwc = webhooks.KindValidating
+	const vwc = certs.KindValidating
 	want := map[string]float64{
 		`kube_reliability_certificate_hosts_not_probed{reason="no_endpoints"}`:  1,
 		`kube_reliability_certificate_hosts_not_probed{reason="dns_address"}`:   1,
@@ -250,11 +250,11 @@ func TestServiceEndpointsLive(t *testing.T) {
 			return err
 		}
 		r := kube.NewServiceEndpoints(client, snap)
-		got, err := r.Resolve(ctx, webhooks.ServiceRef{Namespace: "legacy", Name: "hook", Port: 443})
+		got, err := r.Resolve(ctx, certs.ServiceRef{Namespace: "legacy", Name: "hook", Port: 443})
 		if err != nil || !slices.Equal(got, want) {
 			return fmt.Errorf("resolved %v (%v), want %v", got, err, want)
 		}
-		if got, err := r.Resolve(ctx, webhooks.ServiceRef{Namespace: "legacy", Name: "hook", Port: 8080}); err != nil || len(got) != 0 {
+		if got, err := r.Resolve(ctx, certs.ServiceRef{Namespace: "legacy", Name: "hook", Port: 8080}); err != nil || len(got) != 0 {
 			return fmt.Errorf("a port the Service lacks resolved to %v (%v)", got, err)
 		}
 		return nil

@@ -36,7 +36,7 @@ func TestEtcdCollector(t *testing.T) {
 		{Member: etcd.Member{Name: "etcd-1"}, Up: true, Version: "3.5.26", ID: 0xb, ClusterID: 0xc, Leader: 0xa, DBSize: 700, DBSizeInUse: 700, AlarmsKnown: false},
 		{Member: etcd.Member{Name: "etcd-2"}, Up: false, Reason: "timeout"},
 	}}
-	s := newSet(t, &etcdSpec, Deps{Etcd: src, EtcdJudgement: EtcdJudgement{Minimum: etcd.DefaultMinimum(), Issues: issues}, Now: func() time.Time { return now }})
+	s := newSet(t, &etcdSpec, Deps{Etcd: src, Now: func() time.Time { return now }, Settings: Settings{EtcdJudgement: EtcdJudgement{Minimum: etcd.DefaultMinimum(), Issues: issues}}})
 	want := `
 # HELP kube_reliability_etcd_known_issue 1 for each known issue (etcd/known-issues.yaml) affecting a member's version, with the issue's severity.
 # TYPE kube_reliability_etcd_known_issue gauge
@@ -109,7 +109,7 @@ kube_reliability_scrape_collector_success{collector="etcd"} 1
 	}
 
 	// Before the first poll: nothing, success 0. No member up: no verdict.
-	before := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{}, EtcdJudgement: EtcdJudgement{Issues: issues}})
+	before := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{}, Settings: Settings{EtcdJudgement: EtcdJudgement{Issues: issues}}})
 	if err := testutil.CollectAndCompare(withoutDuration{before}, strings.NewReader(`
 # HELP kube_reliability_scrape_collector_no_data 1 while the collector has nothing to report by design (an optional source absent or not configured, or not read yet) rather than failing; its success is then 0 and it exports nothing. Absent otherwise.
 # TYPE kube_reliability_scrape_collector_no_data gauge
@@ -120,7 +120,7 @@ kube_reliability_scrape_collector_success{collector="etcd"} 0
 `)); err != nil {
 		t.Errorf("before the first poll: %v", err)
 	}
-	down := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{polled: true, st: []etcd.MemberStatus{{Member: etcd.Member{Name: "e"}, Reason: "unreachable"}}}, EtcdJudgement: EtcdJudgement{Issues: issues}})
+	down := newSet(t, &etcdSpec, Deps{Etcd: fakeEtcd{polled: true, st: []etcd.MemberStatus{{Member: etcd.Member{Name: "e"}, Reason: "unreachable"}}}, Settings: Settings{EtcdJudgement: EtcdJudgement{Issues: issues}}})
 	if n := testutil.CollectAndCount(down, "kube_reliability_etcd_version_drift"); n != 0 {
 		t.Error("drift exported with no member up: unknown must not be 0")
 	}

@@ -89,7 +89,7 @@ func goldenDeps(t *testing.T) Deps {
 	}
 	return Deps{
 		Logger: discard(), Now: func() time.Time { return goldenNow },
-		Cluster: cluster.Static{S: snap}, OwnerLabels: []string{"team", "owner"},
+		Cluster: cluster.Static{S: snap},
 		Status: fakeStatus{
 			{Source: "kubernetes", Resource: "pods", Synced: true, Errors: 2, LastSuccess: goldenNow.Add(-time.Minute)},
 			{Source: "kubernetes", Resource: "secrets:helm", Synced: false, Errors: 5},
@@ -109,16 +109,16 @@ func goldenDeps(t *testing.T) Deps {
 				QuotaBytes: 8 << 30, Alarms: map[string]bool{}, AlarmsKnown: true, CertNotAfter: goldenNow.Add(30 * 24 * time.Hour)},
 			{Member: etcd.Member{Name: "etcd-1"}, Up: false, Reason: "tls"},
 		}},
-		EtcdJudgement: EtcdJudgement{Issues: issues, Minimum: etcd.DefaultMinimum()},
-		Storage:       fakeStorage{{Cluster: "etcd-0", Bytes: 1 << 30}},
-		Disk:          fakeDisk{}, EtcdDataDir: "/var/lib/etcd",
-		Health: health, HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}},
+		Storage: fakeStorage{{Cluster: "etcd-0", Bytes: 1 << 30}},
+		Disk:    fakeDisk{},
+		Health:  health,
 		Nginx: fakeNginx{
 			{Listen: "80,443", PodUID: "uid-a", Reloads: 4, LastReload: goldenNow.Add(-time.Minute), ShuttingDown: 1, HeldConnections: 150, Dropped: 800, ConnectionsKnown: true},
 			{Listen: "8080", Reloads: 1},
 		},
 		NodePods:   fakePods{synced: true, byUID: map[string][2]string{"uid-a": {"ingress", "controller-7d9f"}}},
-		StubStatus: ts, StubStatusTimeout: 2 * time.Second,
+		StubStatus: ts,
+		Settings:   Settings{OwnerLabels: []string{"team", "owner"}, EtcdJudgement: EtcdJudgement{Issues: issues, Minimum: etcd.DefaultMinimum()}, EtcdDataDir: "/var/lib/etcd", HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}}, StubStatusTimeout: 2 * time.Second},
 	}
 }
 

@@ -91,8 +91,7 @@ func healthRegistry(t *testing.T, client *testenv.Env, fetch healthfetch.Config)
 		})
 	}()
 	t.Cleanup(func() { stop(); <-done })
-	return registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Health: f,
-		HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}}}, "health")
+	return registry(t, collector.Deps{Logger: logger, Cluster: inf, Status: inf, Health: f, Settings: collector.Settings{HealthConfig: healthcheck.Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping"}}}}, "health")
 }
 
 func fastFetch() healthfetch.Config {

@@ -32,9 +32,9 @@ func TestCertificateHypothesisFoldsEtcd(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	soon, later := now.Add(5*24*time.Hour), now.Add(60*24*time.Hour)
 	src := &fakeCerts{rounds: 1, results: map[certs.Endpoint]certs.Probed{
-		{Kind: "ValidatingWebhookConfiguration", Name: "policy", Host: "webhook.policy.svc", Address: "127.0.0.2:443"}: {Result: tlsprobe.Result{LeafNotAfter: soon}},
-		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "shop.example", Address: "127.0.0.3:443"}:              {Result: tlsprobe.Result{LeafNotAfter: later}},
-		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "gone.example", Address: "127.0.0.4:443"}:              {Result: tlsprobe.Result{Reason: tlsprobe.ReasonRefused}},
+		{Kind: "ValidatingWebhookConfiguration", Name: "policy", Host: "webhook.policy.svc", Address: "127.0.0.2:443"}: {Handshake: certs.Handshake{LeafNotAfter: soon}},
+		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "shop.example", Address: "127.0.0.3:443"}:              {Handshake: certs.Handshake{LeafNotAfter: later}},
+		{Kind: "Ingress", Namespace: "shop", Name: "web", Host: "gone.example", Address: "127.0.0.4:443"}:              {Handshake: certs.Handshake{Reason: tlsprobe.ReasonRefused}},
 	}}
 	members := []etcd.MemberStatus{
 		{Member: etcd.Member{Name: "etcd-0"}, Up: true, CertNotAfter: soon},

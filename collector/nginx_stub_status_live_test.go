@@ -67,7 +67,7 @@ func TestNginxStubStatusLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registry(t, collector.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StubStatus: ts, StubStatusTimeout: 2 * time.Second}, "nginx_stub_status")
+	reg := registry(t, collector.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StubStatus: ts, Settings: collector.Settings{StubStatusTimeout: 2 * time.Second}}, "nginx_stub_status")
 
 	// Each scrape is one more accepted connection and request (the
 	// partial headers are requests already: nginx counts a request when

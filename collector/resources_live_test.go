@@ -86,7 +86,7 @@ func TestResourcesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reg := liveRegistry(t, client, collector.Deps{ExcludedNamespaces: []string{"kube-system", "kube-public", "kube-node-lease", "default", "kube-reliability"}}, "resources")
+	reg := liveRegistry(t, client, collector.Deps{Settings: collector.Settings{ExcludedNamespaces: []string{"kube-system", "kube-public", "kube-node-lease", "default", "kube-reliability"}}}, "resources")
 
 	testenv.Eventually(t, 60*time.Second, expectation(t, reg, map[string]float64{
 		nsKey("namespace_containers", "team-a", "container_type", "app", "resource", "cpu"):                      2,

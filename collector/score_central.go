@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
@@ -22,7 +23,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // debtExamples is how many objects a debt alert names: enough to start
@@ -94,7 +94,7 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	fs = append(fs, findings.Resources(re)...)
 	fs = append(fs, findings.Autoscaling(snap, lo)...)
 	fs = append(fs, findings.Ingresses(in)...)
-	fs = append(fs, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, c.now())...)
+	fs = append(fs, findings.Certificates(certs.Webhooks(snap), snap.Ingresses, c.now())...)
 	fs = append(fs, findings.Health(he)...)
 	fs = append(fs, findings.Capacity(ca)...)
 	fs = append(fs, findings.Objects(snap)...)

@@ -31,8 +31,7 @@ func TestScoreSameAsAudit(t *testing.T) {
 		t.Fatal(r.Errors)
 	}
 	dec := manifest.DecodePaths([]string{input})
-	set, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: manifest.Snapshot(dec.Objects)},
-		ExcludedNamespaces: resources.DefaultExcludedNamespaces, HealthConfig: cfg}, 5*time.Second)
+	set, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: manifest.Snapshot(dec.Objects)}, Settings: Settings{ExcludedNamespaces: resources.DefaultExcludedNamespaces, HealthConfig: cfg}}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +84,7 @@ spec:
 	}
 	r := audit.RunWith([]string{input}, audit.Options{Exemptions: ex})
 	dec := manifest.DecodePaths([]string{input})
-	set, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: manifest.Snapshot(dec.Objects)}, ExemptionsFile: exemptions}, 5*time.Second)
+	set, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: manifest.Snapshot(dec.Objects)}, Settings: Settings{ExemptionsFile: exemptions}}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +108,7 @@ spec:
 	if err := os.WriteFile(exemptions, []byte("exemptions:\n- rule: health/*\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: &cluster.Snapshot{}}, ExemptionsFile: exemptions}, time.Second); !errors.Is(err, ErrExemptionsFile) {
+	if _, err := NewSet([]*Spec{&scoreSpec}, Deps{Logger: discard(), Cluster: cluster.Static{S: &cluster.Snapshot{}}, Settings: Settings{ExemptionsFile: exemptions}}, time.Second); !errors.Is(err, ErrExemptionsFile) {
 		t.Errorf("an exemption without a reason: %v", err)
 	}
 }

@@ -141,32 +141,25 @@ type Deps struct {
 	Cluster cluster.Source
 	// Status reports the health of the sources behind Cluster.
 	Status cluster.StatusReporter
-	// ExcludedNamespaces are left out of namespace-level analysis.
-	ExcludedNamespaces []string
 	// Helm hands out Helm release metadata (central, demo).
 	Helm HelmSource
 	// Etcd hands out etcd member polls; nil when no endpoint is configured.
-	Etcd          EtcdSource
-	EtcdJudgement EtcdJudgement
+	Etcd EtcdSource
 	// Storage hands out the API server's view of the etcd database size.
 	Storage StorageSource
 	// Gateway hands out the Gateway API objects where the CRDs exist.
 	Gateway GatewaySource
 	// Nginx hands out the node's nginx instances (agent, demo).
 	Nginx NginxSource
-	// StubStatus lists the nginx stub_status pages to read (agent), with
-	// the deadline of one read.
-	StubStatus        []targets.Target
-	StubStatusTimeout time.Duration
+	// StubStatus lists the nginx stub_status pages to read (agent).
+	StubStatus []targets.Target
 	// Health hands out the fetched health responses (central, demo); nil:
 	// the graph from specs and annotations alone.
-	Health       HealthSource
-	HealthConfig healthcheck.Config
+	Health HealthSource
 	// NodePods names the pods nginx instances run in (agent); nil: unknown.
 	NodePods PodNamer
-	// Disk and EtcdDataDir: the agent's view of the etcd data disk.
-	Disk        DiskSource
-	EtcdDataDir string
+	// Disk is the agent's view of the etcd data disk.
+	Disk DiskSource
 	// Certs hands out the TLS probes of Ingress hosts (central); nil: not
 	// probed.
 	Certs CertSource
@@ -175,6 +168,28 @@ type Deps struct {
 	// CertManager hands out cert-manager's Certificates where its CRD is
 	// installed (central); nil: not watched.
 	CertManager CertManagerSource
+	// Now is the clock for time-relative values; nil means time.Now.
+	Now func() time.Time
+
+	Settings
+
+	shared *shared // set by NewSet
+}
+
+// Settings are what collectors are configured with (the RELIABILITY_
+// variables), apart from the sources they read.
+type Settings struct {
+	// ExcludedNamespaces are left out of namespace-level analysis.
+	ExcludedNamespaces []string
+	// EtcdJudgement: the oldest acceptable etcd versions and the known
+	// issues member versions are judged by.
+	EtcdJudgement EtcdJudgement
+	// StubStatusTimeout is the deadline of one stub_status read (agent).
+	StubStatusTimeout time.Duration
+	// HealthConfig: how health checks are recognised.
+	HealthConfig healthcheck.Config
+	// EtcdDataDir is the etcd data directory whose disk the agent reads.
+	EtcdDataDir string
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
 	HypothesesFile string
 	// OwnerLabels are the namespace labels that name its owner, first
@@ -185,10 +200,6 @@ type Deps struct {
 	// AnalysisMinInterval is the least time between two analyses of a
 	// changing cluster (0: analyse on every change a scrape sees).
 	AnalysisMinInterval time.Duration
-	// Now is the clock for time-relative values; nil means time.Now.
-	Now func() time.Time
-
-	shared *shared // set by NewSet
 }
 
 func (d Deps) now() time.Time {

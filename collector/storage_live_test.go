@@ -45,7 +45,7 @@ func TestAPIServerStorageLive(t *testing.T) {
 		return out, nil
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := kube.NewStorageMonitor(client, 5*time.Second, logger)
+	m := etcd.NewStorageMonitor(kube.APIServerMetrics(client), 5*time.Second, logger)
 	set, err := collector.NewSet([]*collector.Spec{mustSpec(t, "apiserver_storage")}, collector.Deps{Logger: logger, Storage: m}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestAPIServerStorageLive(t *testing.T) {
 	})
 
 	// Without get on /metrics the size is unknown: nothing exported.
-	noRole := kube.NewStorageMonitor(kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("default", "nobody")), 5*time.Second, logger)
+	noRole := etcd.NewStorageMonitor(kube.APIServerMetrics(kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("default", "nobody"))), 5*time.Second, logger)
 	noRole.PollOnce(ctx)
 	if sizes, err := noRole.Latest(); !errors.Is(err, collector.ErrNoData) || len(sizes) > 0 {
 		t.Errorf("forbidden /metrics gave sizes %v, err %v; want no data by design", sizes, err)

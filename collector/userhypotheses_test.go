@@ -47,7 +47,8 @@ func TestUserHypothesesOverSetOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	set, err := NewSet([]*Spec{&hypothesesSpec, fakeSpec}, Deps{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Cluster: cluster.Static{S: &cluster.Snapshot{}}, HypothesesFile: file,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Cluster: cluster.Static{S: &cluster.Snapshot{}},
+		Settings: Settings{HypothesesFile: file},
 	}, 5e9)
 	if err != nil {
 		t.Fatal(err)

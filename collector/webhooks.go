@@ -3,7 +3,7 @@ package collector
 import (
 	"context"
 
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 )
 
 var webhookReads = []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"}
@@ -17,12 +17,12 @@ var webhooksSpec = Spec{
 			Help: "1 for an admission webhook whose caBundle holds no parsable PEM certificate: every call to it fails.", Labels: []string{"kind", "configuration", "webhook", "failure_policy"}, Bound: "one series per such webhook"},
 	},
 	New: func(d Deps) (Collector, error) {
-		return &webhooksCollector{a: newAnalysis(d, d.Cluster, webhooks.Analyze, webhookReads...)}, nil
+		return &webhooksCollector{a: newAnalysis(d, d.Cluster, certs.Webhooks, webhookReads...)}, nil
 	},
 }
 
 type webhooksCollector struct {
-	a *analysis[[]webhooks.Webhook]
+	a *analysis[[]certs.Webhook]
 }
 
 // Version is the cluster snapshot generation.
@@ -35,7 +35,7 @@ func (c *webhooksCollector) Update(_ context.Context, e *Emitter) error {
 	}
 	for _, w := range hooks {
 		switch {
-		case w.CAError == webhooks.ErrEmptyBundle.Error():
+		case w.CAError == certs.ErrEmptyBundle.Error():
 		case w.CAError != "":
 			e.Gauge("kube_reliability_webhook_ca_invalid", 1, w.Kind, w.Configuration, w.Name, w.FailurePolicy)
 		default:

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	kre "github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -247,5 +248,27 @@ func TestImageCarriesTheRevision(t *testing.T) {
 	ignore, err := os.ReadFile("../.dockerignore")
 	if err != nil || !strings.Contains(string(ignore), ".git/") {
 		t.Errorf(".dockerignore should leave .git out of the build context: %v", err)
+	}
+}
+
+// Every kind the exporter reads (one line of cluster.Kinds) is listed and
+// watched under the base ClusterRole: a kind added to the table without
+// its rule would leave its analyses waiting forever on a real cluster.
+func TestClusterRoleCoversEveryKind(t *testing.T) {
+	var role rbacv1.ClusterRole
+	read(t, "clusterrole.yaml", &role)
+	granted := func(group, resource string) bool {
+		for _, r := range role.Rules {
+			if slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) &&
+				slices.Contains(r.Verbs, "list") && slices.Contains(r.Verbs, "watch") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range kre.Kinds {
+		if !granted(k.Resource.Group, k.Resource.Resource) {
+			t.Errorf("%s: clusterrole.yaml grants no list and watch of %s in group %q", k.Name, k.Resource.Resource, k.Resource.Group)
+		}
 	}
 }

@@ -143,15 +143,7 @@ func (t *Tracker) Sample() error {
 		t.mu.Unlock()
 		return err
 	}
-	children := map[int][]Proc{}
-	var masters []Proc
-	for _, p := range procs {
-		if strings.HasPrefix(p.Title, titleMaster) {
-			masters = append(masters, p)
-		} else {
-			children[p.PPID] = append(children[p.PPID], p)
-		}
-	}
+	masters, children := family(procs)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -161,105 +153,149 @@ func (t *Tracker) Sample() error {
 	seen := map[int]bool{}
 	for _, mp := range masters {
 		seen[mp.PID] = true
-		m := t.masters[mp.PID]
-		first := m == nil
-		if first {
-			m = &master{active: map[int]bool{}, shutting: map[int]int{}, clients: map[int]map[uint64]bool{}, podUID: t.podUID(mp.PID)}
-			t.masters[mp.PID] = m
-		}
-		active, shutting := map[int]bool{}, map[int]bool{}
-		for _, c := range children[mp.PID] {
-			switch c.Title {
-			case titleWorker:
-				active[c.PID] = true
-			case titleShutting:
-				shutting[c.PID] = true
-			}
-		}
-		// A reload: a worker of the last generation has started shutting
-		// down, or is gone while a worker not seen before is active. One reload can span
-		// two samples (old workers switch over one by one), so an event
-		// right after an event is the same reload: reloads at least two
-		// sampling intervals apart are counted exactly.
-		event := false
-		if !first && len(m.active) > 0 {
-			oldLeft, newCame := false, false
-			for pid := range m.active {
-				if !active[pid] {
-					oldLeft = true
-					break
-				}
-			}
-			// New workers may have started a sample before the old ones
-			// left (nginx starts the new generation first): count those
-			// as new too.
-			for pid := range active {
-				if !m.active[pid] || m.appeared[pid] {
-					newCame = true
-					break
-				}
-			}
-			// Old workers start shutting down only on a reload (or quit);
-			// idle ones may exit before any sample sees them shutting.
-			startedShutdown := false
-			for pid := range m.active {
-				if shutting[pid] {
-					startedShutdown = true
-					break
-				}
-			}
-			event = startedShutdown || (oldLeft && newCame)
-		}
-		if event && !m.eventLast {
-			m.reloads++
-			m.lastReload = now
-		}
-		m.eventLast = event
-		// Workers that were shutting down and are gone took their
-		// connections with them.
-		for pid, held := range m.shutting {
-			if !shutting[pid] {
-				m.dropped += uint64(held)
-				delete(m.shutting, pid)
-				delete(m.clients, pid)
-			}
-		}
-		if first || len(m.listen) == 0 || m.reloadedAt(now) {
-			t.refreshListen(mp.PID, m)
-		}
-		// Which workers are shutting down is known from their titles,
-		// whether or not their sockets can be read.
-		m.shuttingWorkers = len(shutting)
-		if len(shutting) > 0 {
-			t.countHeld(mp.PID, m, shutting)
-		}
-		// Mid-reload a sample can catch the old workers already shutting
-		// down and the new ones not yet started: keep comparing against the
-		// last generation seen.
-		if len(active) > 0 {
-			m.appeared = map[int]bool{}
-			for pid := range active {
-				if !m.active[pid] {
-					m.appeared[pid] = true
-				}
-			}
-			m.active = active
+		t.sampleMaster(mp, children[mp.PID], now)
+	}
+	t.forgetGone(seen)
+	return nil
+}
+
+// family sorts the scanned processes into masters and each master's
+// children (by parent PID).
+func family(procs []Proc) (masters []Proc, children map[int][]Proc) {
+	children = map[int][]Proc{}
+	for _, p := range procs {
+		if strings.HasPrefix(p.Title, titleMaster) {
+			masters = append(masters, p)
+		} else {
+			children[p.PPID] = append(children[p.PPID], p)
 		}
 	}
+	return masters, children
+}
+
+// sampleMaster takes one sample of a master and its workers: a reload
+// seen, the connections of workers that finished shutting down counted as
+// dropped, the listening addresses and held connections read.
+func (t *Tracker) sampleMaster(mp Proc, children []Proc, now time.Time) {
+	m := t.masters[mp.PID]
+	first := m == nil
+	if first {
+		m = &master{active: map[int]bool{}, shutting: map[int]int{}, clients: map[int]map[uint64]bool{}, podUID: t.podUID(mp.PID)}
+		t.masters[mp.PID] = m
+	}
+	active, shutting := workers(children)
+	event := !first && m.reloading(active, shutting)
+	if event && !m.eventLast {
+		m.reloads++
+		m.lastReload = now
+	}
+	m.eventLast = event
+	m.countGone(shutting)
+	if first || len(m.listen) == 0 || m.reloadedAt(now) {
+		t.refreshListen(mp.PID, m)
+	}
+	// Which workers are shutting down is known from their titles,
+	// whether or not their sockets can be read.
+	m.shuttingWorkers = len(shutting)
+	if len(shutting) > 0 {
+		t.countHeld(mp.PID, m, shutting)
+	}
+	m.remember(active)
+}
+
+// workers sorts a master's children by title: serving, or shutting down.
+func workers(children []Proc) (active, shutting map[int]bool) {
+	active, shutting = map[int]bool{}, map[int]bool{}
+	for _, c := range children {
+		switch c.Title {
+		case titleWorker:
+			active[c.PID] = true
+		case titleShutting:
+			shutting[c.PID] = true
+		}
+	}
+	return active, shutting
+}
+
+// reloading says whether this sample shows a reload: a worker of the last
+// generation has started shutting down, or is gone while a worker not
+// seen before is active. One reload can span two samples (old workers
+// switch over one by one), so an event right after an event is the same
+// reload: reloads at least two sampling intervals apart are counted
+// exactly.
+func (m *master) reloading(active, shutting map[int]bool) bool {
+	if len(m.active) == 0 {
+		return false
+	}
+	oldLeft, newCame := false, false
+	for pid := range m.active {
+		if !active[pid] {
+			oldLeft = true
+			break
+		}
+	}
+	// New workers may have started a sample before the old ones left
+	// (nginx starts the new generation first): count those as new too.
+	for pid := range active {
+		if !m.active[pid] || m.appeared[pid] {
+			newCame = true
+			break
+		}
+	}
+	// Old workers start shutting down only on a reload (or quit); idle
+	// ones may exit before any sample sees them shutting.
+	for pid := range m.active {
+		if shutting[pid] {
+			return true
+		}
+	}
+	return oldLeft && newCame
+}
+
+// countGone counts as dropped the connections of workers that were
+// shutting down and are gone: they took their connections with them.
+func (m *master) countGone(shutting map[int]bool) {
+	for pid, held := range m.shutting {
+		if !shutting[pid] {
+			m.dropped += uint64(held)
+			delete(m.shutting, pid)
+			delete(m.clients, pid)
+		}
+	}
+}
+
+// remember keeps the serving generation to compare the next sample with.
+// Mid-reload a sample can catch the old workers already shutting down and
+// the new ones not yet started: keep comparing against the last
+// generation seen.
+func (m *master) remember(active map[int]bool) {
+	if len(active) == 0 {
+		return
+	}
+	m.appeared = map[int]bool{}
+	for pid := range active {
+		if !m.active[pid] {
+			m.appeared[pid] = true
+		}
+	}
+	m.active = active
+}
+
+// forgetGone forgets the masters this scan did not see. A master the scan
+// missed but whose /proc entry is still there (a read failed under load)
+// keeps its state: forgetting it would lose the reload in progress. Three
+// misses in a row, it is gone.
+func (t *Tracker) forgetGone(seen map[int]bool) {
 	for pid, m := range t.masters {
 		if seen[pid] {
 			m.missed = 0
 			continue
 		}
-		// A master the scan missed but whose /proc entry is still there
-		// (a read failed under load) keeps its state: forgetting it would
-		// lose the reload in progress. Three misses in a row, it is gone.
 		m.missed++
 		if _, err := os.Stat(filepath.Join(t.procRoot, strconv.Itoa(pid))); err != nil || m.missed >= 3 {
 			delete(t.masters, pid)
 		}
 	}
-	return nil
 }
 
 func (m *master) reloadedAt(now time.Time) bool { return m.lastReload.Equal(now) }

@@ -35,8 +35,7 @@ func runAgent(ctx context.Context, e *environment) error {
 		return err // Validate has checked already
 	}
 	watches := &kube.Watches{Activity: apitransport.NewActivity(e.logger)}
-	deps := collector.Deps{Logger: e.logger, Disk: r, EtcdDataDir: e.cfg.EtcdDataDir, Nginx: tracker,
-		StubStatus: stub, StubStatusTimeout: e.cfg.NginxStubStatusTimeout, Status: watches}
+	deps := collector.Deps{Logger: e.logger, Disk: r, Nginx: tracker, StubStatus: stub, Status: watches, Settings: settings(e)}
 	if e.cfg.NodeName != "" {
 		pods, err := nodePods(e, watches.Activity)
 		if err != nil {

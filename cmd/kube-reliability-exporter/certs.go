@@ -17,7 +17,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // startCertProber probes the TLS hosts the cluster's objects name in the
@@ -40,7 +40,7 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 		}
 	}
 	logger := e.logger.With("collector", "certificates")
-	p := certs.NewProber(certs.Config{
+	p := tlsprobe.NewProber(tlsprobe.Config{
 		Interval: e.cfg.TLSProbeInterval, Timeout: e.cfg.TLSProbeTimeout,
 		Concurrency: e.cfg.TLSProbeConcurrency, PerSecond: e.cfg.TLSProbesPerSecond, Roots: roots,
 	}, logger)
@@ -63,16 +63,15 @@ func startCertProber(ctx context.Context, e *environment, src cluster.Source, gw
 			if err != nil {
 				return certs.Discovery{}
 			}
-			d := discoverObjects(snap, gw)
-			var apis []webhooks.APIService
+			var apis []certs.APIService
 			if as != nil {
 				apis, _ = as.APIServices() // not synced yet: the next round has them
 			}
-			cp, errs := certs.ControlPlane(ctx, certs.Targets(webhooks.Analyze(snap), apis, apiServer), kube.NewServiceEndpoints(client, snap))
+			cp, errs := certs.ControlPlane(ctx, certs.Targets(certs.Webhooks(snap), apis, apiServer), kube.NewServiceEndpoints(client, snap))
 			for ref, err := range errs {
 				logger.Warn("cannot resolve the endpoints of a TLS server", "service", ref.String(), "err", err)
 			}
-			return d.Merge(cp)
+			return certs.Compose(certs.Discover(snap), collector.TLSListeners(gw), cp)
 		})
 	}()
 	return p, nil
@@ -89,16 +88,4 @@ func clusterCA(rc *rest.Config) ([]byte, error) {
 		return nil, fmt.Errorf("cluster CA: %w", err)
 	}
 	return b, nil
-}
-
-// discoverObjects lists the TLS hosts of Ingresses and, where the Gateway
-// API is watched, of Gateways.
-func discoverObjects(snap *cluster.Snapshot, gw collector.GatewaySource) certs.Discovery {
-	d := certs.Discover(snap)
-	if gw != nil {
-		if o, err := gw.Objects(); err == nil {
-			d = d.Merge(certs.Gateways(o.TLSListeners))
-		}
-	}
-	return d
 }

@@ -3,10 +3,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/demo"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // demoAddress keeps demo on loopback unless RELIABILITY_LISTEN_ADDRESS says
@@ -42,67 +45,19 @@ func runDemo(ctx context.Context, e *environment) error {
 	if e.cfg.DemoSnapshot != "" {
 		paths, source = []string{e.cfg.DemoSnapshot}, e.cfg.DemoSnapshot
 	}
-	activity := apitransport.NewActivity(e.logger)
-	client, err := demo.Client(paths, activity.Succeeded)
-	if err != nil {
-		return err
-	}
-	inf, err := kube.New(client, 0, e.logger, collector.Reads(specs))
-	if err != nil {
-		return err
-	}
-	mc, err := demo.MetadataClient()
-	if err != nil {
-		return err
-	}
-	helm, err := kube.NewHelm(mc, 0, e.logger)
-	if err != nil {
-		return err
-	}
-	etcdSrc, judgement, etcdDataDir, stopEtcd, err := demoEtcd(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer stopEtcd()
 	// The background parts log: they end before demo returns, so nothing
 	// writes to the log after run has written its last line (an early
 	// error, say, a bad hypotheses file).
 	var background sync.WaitGroup
 	defer background.Wait()
-	gwCtx, stopGateway := context.WithCancel(ctx)
-	defer stopGateway()
-	// The demo Gateway's HTTPS hosts, on loopback, and what cert-manager
-	// would say it issued for them.
-	hosts, err := demo.ServeTLS(gwCtx)
-	if err != nil {
-		e.logger.Warn("the demo TLS hosts could not be served", "err", err)
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	r := &demoRun{ctx: ctx, bgCtx: bgCtx, background: &background, e: e}
+	defer r.stopAll()
+	deps, err := r.start(paths, specs)
+	if err != nil || ctx.Err() != nil {
+		return cmp.Or(err, ctx.Err())
 	}
-	disc, dyn, err := demo.CRDClients(hosts.Certificates)
-	if err != nil {
-		return err
-	}
-	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, e.logger)
-	background.Go(func() { gw.Run(gwCtx) })
-	cm := kube.NewCertManagerWatcher(disc, dyn, time.Second, e.logger)
-	background.Go(func() { cm.Run(gwCtx) })
-	// The demo cluster's health endpoints, at loopback pod IPs.
-	if err := demo.ServeHealth(gwCtx); err != nil {
-		e.logger.Warn("some demo health endpoints could not be served", "err", err)
-	}
-	// The agent's part of the demo: nginx on this machine, if any runs.
-	tracker := ingress.NewTracker("/proc", nil)
-	_ = tracker.Sample() // known before the first scrape
-	background.Go(func() { tracker.Run(gwCtx, time.Second) })
-	defer inf.Start(ctx)()
-	defer helm.Start(ctx)()
-	if !inf.WaitForSync(ctx) || !helm.WaitForSync(ctx) || !gw.WaitForSync(ctx) || !waitForCertManager(ctx, cm) {
-		return ctx.Err()
-	}
-	watches := &kube.Watches{Activity: activity}
-	watches.Add(inf)
-	watches.Add(helm)
-	watches.Add(gw)
-	watches.Add(cm)
 	address := e.cfg.ListenAddress
 	if _, set := os.LookupEnv("RELIABILITY_LISTEN_ADDRESS"); !set {
 		address = demoAddress
@@ -114,12 +69,104 @@ func runDemo(ctx context.Context, e *environment) error {
 			started(addr)
 		}
 	}
-	return serve(ctx, e, collector.Demo, specs, address, collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, AnalysisMinInterval: e.cfg.AnalysisMinInterval, HypothesesFile: e.cfg.HypothesesFile, ExemptionsFile: e.cfg.ExemptionsFile, OwnerLabels: e.cfg.OwnerLabels, ExcludedNamespaces: e.cfg.ExcludedNamespaces, Helm: helm, Etcd: etcdSrc, EtcdJudgement: judgement, Gateway: gw, Nginx: tracker,
-		Health: startDemoHealthFetcher(ctx, e, inf), HealthConfig: healthConfig(e),
-		Certs: startDemoCertProber(gwCtx, &background, e, inf, gw, hosts.Roots), CertManager: cm,
-		// The agent's part of the demo: this machine's own /proc and /sys,
-		// for the demo etcd's data directory.
-		Disk: host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}, EtcdDataDir: etcdDataDir}, inf.Ready)
+	return serve(ctx, e, collector.Demo, specs, address, deps, r.inf.Ready)
+}
+
+// demoRun starts demo's sources: the API server's objects from manifests
+// through fake clients, the embedded etcd, the demo's TLS and health
+// endpoints on loopback and this machine's nginx.
+type demoRun struct {
+	ctx, bgCtx context.Context
+	background *sync.WaitGroup
+	e          *environment
+	inf        *kube.Informers
+	stops      []func()
+}
+
+func (r *demoRun) stopAll() {
+	for _, stop := range slices.Backward(r.stops) {
+		stop()
+	}
+}
+
+// start starts every source and waits for the caches, so the first
+// scrape shows the whole demo.
+func (r *demoRun) start(paths []string, specs []*collector.Spec) (collector.Deps, error) {
+	e := r.e
+	deps := collector.Deps{Logger: e.logger, Settings: settings(e)}
+	activity := apitransport.NewActivity(e.logger)
+	client, err := demo.Client(paths, activity.Succeeded)
+	if err != nil {
+		return deps, err
+	}
+	if r.inf, err = kube.New(client, 0, e.logger, collector.Reads(specs)); err != nil {
+		return deps, err
+	}
+	mc, err := demo.MetadataClient()
+	if err != nil {
+		return deps, err
+	}
+	helm, err := kube.NewHelm(mc, 0, e.logger)
+	if err != nil {
+		return deps, err
+	}
+	var stopEtcd func()
+	if deps.Etcd, deps.EtcdJudgement, deps.EtcdDataDir, stopEtcd, err = demoEtcd(r.ctx, e); err != nil {
+		return deps, err
+	}
+	r.stops = append(r.stops, stopEtcd)
+	gw, cm, roots, err := r.startCRDs()
+	if err != nil {
+		return deps, err
+	}
+	r.stops = append(r.stops, r.inf.Start(r.ctx), helm.Start(r.ctx))
+	if !r.inf.WaitForSync(r.ctx) || !helm.WaitForSync(r.ctx) || !gw.WaitForSync(r.ctx) || !waitForCertManager(r.ctx, cm) {
+		return deps, r.ctx.Err()
+	}
+	watches := &kube.Watches{Activity: activity}
+	for _, w := range []cluster.StatusReporter{r.inf, helm, gw, cm} {
+		watches.Add(w)
+	}
+	deps.Cluster, deps.Status, deps.Helm, deps.Gateway, deps.CertManager = r.inf, watches, helm, gw, cm
+	deps.Nginx = r.startNginx()
+	deps.Health = startDemoHealthFetcher(r.ctx, e, r.inf)
+	deps.Certs = startDemoCertProber(r.bgCtx, r.background, e, r.inf, gw, roots)
+	// The agent's part of the demo: this machine's own /proc and /sys,
+	// for the demo etcd's data directory.
+	deps.Disk = host.Resolver{ProcRoot: "/proc", SysRoot: "/sys", PID: "self"}
+	return deps, nil
+}
+
+// startCRDs serves the demo Gateway's HTTPS hosts on loopback, with what
+// cert-manager would say it issued for them, and the demo cluster's
+// health endpoints at loopback pod IPs; then watches the Gateway API and
+// cert-manager objects as central does.
+func (r *demoRun) startCRDs() (*kube.GatewayWatcher, *kube.CertManagerWatcher, *x509.CertPool, error) {
+	hosts, err := demo.ServeTLS(r.bgCtx)
+	if err != nil {
+		r.e.logger.Warn("the demo TLS hosts could not be served", "err", err)
+	}
+	if err := demo.ServeHealth(r.bgCtx); err != nil {
+		r.e.logger.Warn("some demo health endpoints could not be served", "err", err)
+	}
+	disc, dyn, err := demo.CRDClients(hosts.Certificates)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gw := kube.NewGatewayWatcher(disc, dyn, time.Second, r.e.logger)
+	r.background.Go(func() { gw.Run(r.bgCtx) })
+	cm := kube.NewCertManagerWatcher(disc, dyn, time.Second, r.e.logger)
+	r.background.Go(func() { cm.Run(r.bgCtx) })
+	return gw, cm, hosts.Roots, nil
+}
+
+// startNginx is the agent's part of the demo: nginx on this machine, if
+// any runs, known before the first scrape.
+func (r *demoRun) startNginx() *ingress.Tracker {
+	tracker := ingress.NewTracker("/proc", nil)
+	_ = tracker.Sample()
+	r.background.Go(func() { tracker.Run(r.bgCtx, time.Second) })
+	return tracker
 }
 
 // demoEtcd starts the demo's embedded etcd, near its quota, and polls it
@@ -188,14 +235,14 @@ func startDemoCertProber(ctx context.Context, background *sync.WaitGroup, e *env
 	if !e.cfg.TLSProbe {
 		return nil
 	}
-	p := certs.NewProber(certs.Config{Interval: e.cfg.TLSProbeInterval, Timeout: e.cfg.TLSProbeTimeout,
+	p := tlsprobe.NewProber(tlsprobe.Config{Interval: e.cfg.TLSProbeInterval, Timeout: e.cfg.TLSProbeTimeout,
 		Concurrency: e.cfg.TLSProbeConcurrency, PerSecond: e.cfg.TLSProbesPerSecond, Roots: roots}, e.logger.With("collector", "certificates"))
 	discover := func(context.Context) certs.Discovery {
 		snap, err := src.Snapshot()
 		if err != nil {
 			return certs.Discovery{}
 		}
-		return discoverObjects(snap, gw)
+		return certs.Compose(certs.Discover(snap), collector.TLSListeners(gw), certs.Discovery{})
 	}
 	p.Probe(ctx, discover(ctx))
 	background.Go(func() {

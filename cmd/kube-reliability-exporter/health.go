@@ -11,11 +11,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthfetch"
 )
 
-func healthConfig(e *environment) healthcheck.Config {
-	return healthcheck.Config{LivenessRoutes: e.cfg.HealthLivenessRoutes, ReadinessRoutes: e.cfg.HealthReadinessRoutes,
-		ClusterDomain: e.cfg.ClusterDomain}
-}
-
 // startHealthFetcher reads the health endpoints of src's workloads in the
 // background, or returns nil when fetching is off.
 func startHealthFetcher(ctx context.Context, e *environment, src cluster.Source) collector.HealthSource {

@@ -25,8 +25,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"go.uber.org/goleak"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 )
 
 // TestMain lets a test run this very binary as the exporter: with

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/server"
 )
 
@@ -66,4 +67,19 @@ func hypotheses(set *collector.Set) server.Hypotheses {
 		return h
 	}
 	return nil
+}
+
+// settings are the collectors' settings from the environment, the same
+// in every mode (each mode's collectors read the ones they need).
+func settings(e *environment) collector.Settings {
+	return collector.Settings{ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
+		StubStatusTimeout: e.cfg.NginxStubStatusTimeout, EtcdDataDir: e.cfg.EtcdDataDir,
+		HypothesesFile: e.cfg.HypothesesFile, OwnerLabels: e.cfg.OwnerLabels, ExemptionsFile: e.cfg.ExemptionsFile,
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
+}
+
+// healthConfig is how health checks are recognised (central, demo, audit).
+func healthConfig(e *environment) healthcheck.Config {
+	return healthcheck.Config{LivenessRoutes: e.cfg.HealthLivenessRoutes, ReadinessRoutes: e.cfg.HealthReadinessRoutes,
+		ClusterDomain: e.cfg.ClusterDomain}
 }

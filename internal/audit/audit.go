@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/findings"
@@ -22,7 +23,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/score"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // now is the clock expiries are judged against (tests set it).
@@ -208,7 +208,7 @@ func analyse(raw, snap *cluster.Snapshot, o Options) []Finding {
 	found = append(found, findings.Resources(resources.Analyze(snap, o.Excluded))...)
 	found = append(found, findings.Autoscaling(snap, loss.Analyze(snap))...)
 	found = append(found, findings.Ingresses(ingressclass.Analyze(snap))...)
-	found = append(found, findings.Certificates(webhooks.Analyze(snap), snap.Ingresses, now())...)
+	found = append(found, findings.Certificates(certs.Webhooks(snap), snap.Ingresses, now())...)
 	// Static: probe specs and annotations; no endpoint is read.
 	found = append(found, findings.Health(healthcheck.Analyze(snap, o.Health, nil))...)
 	return found

@@ -8,12 +8,20 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/manifest"
 )
 
-// clusterScoped are the analysed kinds without a namespace.
-var clusterScoped = map[string]bool{"Node": true, "Namespace": true, "PersistentVolume": true, "IngressClass": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true}
+// clusterScoped says whether kind is an analysed kind without a
+// namespace.
+func clusterScoped(kind string) bool {
+	for _, k := range cluster.Kinds {
+		if k.Name == kind {
+			return !k.Namespaced
+		}
+	}
+	return false
+}
 
 // identity is what names one object on a cluster: its API group, kind,
 // namespace (as applied: none means default) and name.
@@ -27,7 +35,7 @@ func identity(o runtime.Object) (string, bool) {
 	}
 	gvk := o.GetObjectKind().GroupVersionKind()
 	ns := m.GetNamespace()
-	if ns == "" && !clusterScoped[gvk.Kind] {
+	if ns == "" && !clusterScoped(gvk.Kind) {
 		ns = "default"
 	}
 	return gvk.Group + "/" + gvk.Kind + "/" + ns + "/" + m.GetName(), true
@@ -74,7 +82,7 @@ func dedupe(objs []manifest.Object) ([]manifest.Object, []Finding) {
 		}
 		parts := strings.SplitN(id, "/", 4)
 		ns := parts[2]
-		if clusterScoped[parts[1]] {
+		if clusterScoped(parts[1]) {
 			ns = ""
 		}
 		f := Finding{Rule: "input/duplicate-object", Severity: Info, Kind: parts[1], Namespace: ns, Name: parts[3],

@@ -179,112 +179,39 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	if st.samePriority || !wl.preempts {
 		return nil, 0, false
 	}
-	bestNode := int32(-1)
-	var bestTop, bestSum int64
-	bestViolations := 0
-	var bestVictims []podRef
-	var bestAlike, tied []int32
+	var best, c preemption
+	best.node = -1
+	var tied []int32
 	ties := 0
 	for _, i := range st.classes[wl.class] {
 		if sm.lost[i] {
 			continue
 		}
-		var vs []podRef
-		for k := range st.residents[i] {
-			p := podRef{node: i, k: k, a: -1}
-			if st.residents[i][k].priority < wl.priority && sm.present(p) {
-				vs = append(vs, p)
-			}
-		}
-		for a, aw := range sm.added[i] {
-			p := podRef{node: i, k: -1, a: a}
-			if st.workloads[aw].priority < wl.priority && sm.present(p) {
-				vs = append(vs, p)
-			}
-		}
-		if len(vs) == 0 {
+		var ok bool
+		if c, ok = sm.victimsOn(w, i); !ok {
 			continue
 		}
-		for _, v := range vs {
-			sm.remove(v)
-		}
-		if !sm.fitsOn(w, i) {
-			for _, v := range vs {
-				sm.restore(v)
-			}
-			continue
-		}
-		slices.SortStableFunc(vs, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
-		// Most important first, each victim spends its PDB's allowed
-		// disruptions; one finding none left would violate it. Those are
-		// reprieved first, then the rest (the scheduler's order).
-		violates := make([]bool, len(vs))
-		spent := map[int32]int{}
-		for k, v := range vs {
-			res := sm.podOf(v)
-			if res.refused {
-				violates[k] = true // its PDB allows none now
-			} else if b := res.budget; b >= 0 {
-				if spent[b] >= st.budgets[b].allowed {
-					violates[k] = true
-				} else {
-					spent[b]++
-				}
-			}
-		}
-		var kept []podRef
-		violations := 0
-		for _, pass := range []bool{true, false} {
-			for k, v := range vs {
-				if violates[k] != pass {
-					continue
-				}
-				sm.restore(v)
-				if !sm.fitsOn(w, i) {
-					sm.remove(v)
-					kept = append(kept, v)
-					if pass {
-						violations++
-					}
-				}
-			}
-		}
-		slices.SortStableFunc(kept, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
-		if len(kept) == 0 {
-			continue // it fits without evicting anyone (place stopped early)
-		}
-		top, sum := int64(kept[0].priorityIn(sm)), int64(0)
-		for _, v := range kept {
-			sum += int64(v.priorityIn(sm))
-			sm.restore(v)
-		}
-		// Which of several pods of one priority the scheduler evicts,
-		// and which of equally good nodes it picks, turns on the pods'
-		// start times, which the snapshot does not hold: every workload
-		// that could be the victim instead is undecided.
-		alike := sm.alike(vs, kept)
 		// The node: fewest PDBs violated, then the least important most
 		// important victim, then the lowest sum, then the fewest victims.
 		switch {
-		case bestNode < 0 || violations < bestViolations || (violations == bestViolations && (top < bestTop ||
-			(top == bestTop && (sum < bestSum || (sum == bestSum && len(kept) < len(bestVictims)))))):
-			bestNode, bestViolations, bestTop, bestSum, bestVictims, bestAlike = i, violations, top, sum, kept, alike
+		case best.node < 0 || c.better(best):
+			best = c
 			tied, ties = nil, 0
-		case violations == bestViolations && top == bestTop && sum == bestSum && len(kept) == len(bestVictims):
-			tied = append(tied, alike...)
+		case c.equal(best):
+			tied = append(tied, c.alike...)
 			ties++
 			if st.lastTie {
-				bestNode, bestVictims, bestAlike = i, kept, alike
+				best.node, best.victims, best.alike = c.node, c.victims, c.alike
 			}
 		}
 	}
-	if bestNode < 0 {
+	if best.node < 0 {
 		return nil, 0, false
 	}
 	if len(tied) > 0 {
-		sm.ambiguous = append(append(sm.ambiguous, tied...), bestAlike...)
-	} else if len(bestAlike) > 0 {
-		sm.ambiguous = append(sm.ambiguous, bestAlike...)
+		sm.ambiguous = append(append(sm.ambiguous, tied...), best.alike...)
+	} else if len(best.alike) > 0 {
+		sm.ambiguous = append(sm.ambiguous, best.alike...)
 	}
 	if ties > 0 {
 		// Equally good nodes: where the pod goes decides what room the
@@ -294,15 +221,127 @@ func (sm *sim) preempt(w int32) ([]int32, int, bool) {
 	var recreate []int32
 	// Free capacity can now exceed what a node had before the loss.
 	sm.freed = true
-	for _, v := range bestVictims {
+	for _, v := range best.victims {
 		sm.remove(v)
 		res := sm.podOf(v)
 		if res.workload >= 0 && !st.workloads[res.workload].daemon {
 			recreate = append(recreate, res.workload)
 		}
 	}
-	sm.take(w, bestNode)
-	return recreate, len(bestVictims), true
+	sm.take(w, best.node)
+	return recreate, len(best.victims), true
+}
+
+// preemption is a pod's preemption on one node: its victims and what the
+// scheduler ranks nodes by.
+type preemption struct {
+	node       int32
+	violations int
+	top, sum   int64
+	victims    []podRef
+	// alike: workloads that could be the victims instead (see alike).
+	alike []int32
+}
+
+func (c preemption) better(o preemption) bool {
+	return c.violations < o.violations || (c.violations == o.violations && (c.top < o.top ||
+		(c.top == o.top && (c.sum < o.sum || (c.sum == o.sum && len(c.victims) < len(o.victims))))))
+}
+
+func (c preemption) equal(o preemption) bool {
+	return c.violations == o.violations && c.top == o.top && c.sum == o.sum && len(c.victims) == len(o.victims)
+}
+
+// victimsOn is the preemption of a pod of w on node i, where removing
+// every lower-priority pod lets it pass every filter and some must go;
+// the node is left as it was.
+func (sm *sim) victimsOn(w int32, i int32) (preemption, bool) {
+	st := sm.st
+	wl := &st.workloads[w]
+	var vs []podRef
+	for k := range st.residents[i] {
+		p := podRef{node: i, k: k, a: -1}
+		if st.residents[i][k].priority < wl.priority && sm.present(p) {
+			vs = append(vs, p)
+		}
+	}
+	for a, aw := range sm.added[i] {
+		p := podRef{node: i, k: -1, a: a}
+		if st.workloads[aw].priority < wl.priority && sm.present(p) {
+			vs = append(vs, p)
+		}
+	}
+	if len(vs) == 0 {
+		return preemption{}, false
+	}
+	for _, v := range vs {
+		sm.remove(v)
+	}
+	if !sm.fitsOn(w, i) {
+		for _, v := range vs {
+			sm.restore(v)
+		}
+		return preemption{}, false
+	}
+	slices.SortStableFunc(vs, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
+	kept, violations := sm.reprieve(w, i, vs)
+	slices.SortStableFunc(kept, func(a, b podRef) int { return cmp.Compare(sm.podOf(b).priority, sm.podOf(a).priority) })
+	if len(kept) == 0 {
+		return preemption{}, false // it fits without evicting anyone (place stopped early)
+	}
+	c := preemption{node: i, violations: violations, top: int64(kept[0].priorityIn(sm)), victims: kept}
+	for _, v := range kept {
+		c.sum += int64(v.priorityIn(sm))
+		sm.restore(v)
+	}
+	// Which of several pods of one priority the scheduler evicts, and
+	// which of equally good nodes it picks, turns on the pods' start
+	// times, which the snapshot does not hold: every workload that could
+	// be the victim instead is undecided.
+	c.alike = sm.alike(vs, kept)
+	return c, true
+}
+
+// reprieve puts back the candidate victims vs (removed, most important
+// first) where a pod of w still fits on node i with them, and returns
+// those that must go and how many of them violate their PDB. Most
+// important first, each victim spends its PDB's allowed disruptions; one
+// finding none left would violate it. Those are reprieved first, then the
+// rest (the scheduler's order).
+func (sm *sim) reprieve(w, i int32, vs []podRef) ([]podRef, int) {
+	st := sm.st
+	violates := make([]bool, len(vs))
+	spent := map[int32]int{}
+	for k, v := range vs {
+		res := sm.podOf(v)
+		if res.refused {
+			violates[k] = true // its PDB allows none now
+		} else if b := res.budget; b >= 0 {
+			if spent[b] >= st.budgets[b].allowed {
+				violates[k] = true
+			} else {
+				spent[b]++
+			}
+		}
+	}
+	var kept []podRef
+	violations := 0
+	for _, pass := range []bool{true, false} {
+		for k, v := range vs {
+			if violates[k] != pass {
+				continue
+			}
+			sm.restore(v)
+			if !sm.fitsOn(w, i) {
+				sm.remove(v)
+				kept = append(kept, v)
+				if pass {
+					violations++
+				}
+			}
+		}
+	}
+	return kept, violations
 }
 
 func (p podRef) priorityIn(sm *sim) int32 { return sm.podOf(p).priority }

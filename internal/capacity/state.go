@@ -184,57 +184,94 @@ type state struct {
 func build(s *cluster.Snapshot) *state {
 	st := &state{classKeys: map[string]int32{}, namespaces: map[string]map[string]string{}, counters: map[any]*counter{}, keyIDs: map[string]int{},
 		ownerCounters: map[int32][]*counter{}, labelCounters: map[string][]*counter{}, workloadCounters: map[int32]*counterList{}}
-	st.res = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods}
-	resIndex := map[corev1.ResourceName]int{}
-	for i, r := range st.res {
-		resIndex[r] = i
-	}
-	for _, n := range s.Nodes {
-		for r := range n.Status.Allocatable {
-			if _, ok := resIndex[r]; !ok && r != corev1.ResourceStorage {
-				resIndex[r] = len(st.res)
-				st.res = append(st.res, r)
-			}
-		}
-	}
+	b := &builder{st: st, s: s, resIndex: map[corev1.ResourceName]int{}, budgets: map[string]int32{}, prio: map[int32]bool{}}
+	b.resources()
 	for _, ns := range s.Namespaces {
 		st.namespaces[ns.Name] = ns.Labels
 	}
-	// Resources a pod requests that no node offers: the scheduler finds
-	// every node insufficient.
-	vector := func(rl corev1.ResourceList) []int64 {
-		v := make([]int64, len(st.res))
-		for r, q := range rl {
-			i, ok := resIndex[r]
-			if !ok {
-				if q.IsZero() {
-					continue
-				}
-				i = len(st.res)
-				resIndex[r] = i
+	b.nodes()
+	b.workloads()
+	b.barePods()
+	st.samePriority = len(b.prio) <= 1
+	st.indexPodRules()
+	b.capacity()
+	return st
+}
+
+// builder is build's working state: indexes that are not needed once the
+// state is built.
+type builder struct {
+	st       *state
+	s        *cluster.Snapshot
+	resIndex map[corev1.ResourceName]int
+	// index is each node's position in st.nodes.
+	index  map[string]int32
+	placed map[*cluster.Pod]bool
+	// What the eviction API would do with each pod a PDB covers (drains).
+	evictions    map[*cluster.Pod]disruption.Eviction
+	budgets      map[string]int32
+	prio         map[int32]bool
+	vols         *volumes
+	statefulSets map[*metav1.ObjectMeta]*appsv1.StatefulSet
+}
+
+// resources lists the resources nodes offer, cpu, memory and pods first.
+func (b *builder) resources() {
+	st := b.st
+	st.res = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods}
+	for i, r := range st.res {
+		b.resIndex[r] = i
+	}
+	for _, n := range b.s.Nodes {
+		for r := range n.Status.Allocatable {
+			if _, ok := b.resIndex[r]; !ok && r != corev1.ResourceStorage {
+				b.resIndex[r] = len(st.res)
 				st.res = append(st.res, r)
-				v = append(v, 0)
-			}
-			if r == corev1.ResourceCPU {
-				v[i] = q.MilliValue()
-			} else {
-				v[i] = q.Value()
 			}
 		}
-		v[2] = 1 // a pod slot
-		return v
 	}
+}
 
-	index := make(map[string]int32, len(s.Nodes))
+// vector is a request as a resource vector, a pod slot included.
+// Resources a pod requests that no node offers are added: the scheduler
+// finds every node insufficient.
+func (b *builder) vector(rl corev1.ResourceList) []int64 {
+	st := b.st
+	v := make([]int64, len(st.res))
+	for r, q := range rl {
+		i, ok := b.resIndex[r]
+		if !ok {
+			if q.IsZero() {
+				continue
+			}
+			i = len(st.res)
+			b.resIndex[r] = i
+			st.res = append(st.res, r)
+			v = append(v, 0)
+		}
+		if r == corev1.ResourceCPU {
+			v[i] = q.MilliValue()
+		} else {
+			v[i] = q.Value()
+		}
+	}
+	v[2] = 1 // a pod slot
+	return v
+}
+
+// nodes lists the nodes and sizes their residents up front: appends
+// growing 5,000 nodes' slices pod by pod were half of an analysis'
+// garbage at 150k pods.
+func (b *builder) nodes() {
+	st, s := b.st, b.s
+	b.index = make(map[string]int32, len(s.Nodes))
 	for _, n := range s.Nodes {
-		index[n.Name] = int32(len(st.nodes))
+		b.index[n.Name] = int32(len(st.nodes))
 		st.nodes = append(st.nodes, node{name: n.Name, zone: nodeZone(n), labels: n.Labels, taints: n.Spec.Taints, target: schedulable(n)})
 	}
-	// Sized up front: appends growing 5,000 nodes' slices pod by pod
-	// were half of an analysis' garbage at 150k pods.
 	perNode := make([]int32, len(st.nodes))
 	for _, p := range s.Pods {
-		if i, ok := index[p.NodeName]; ok {
+		if i, ok := b.index[p.NodeName]; ok {
 			perNode[i]++
 		}
 	}
@@ -246,197 +283,224 @@ func build(s *cluster.Snapshot) *state {
 			st.movers[i] = make([]mover, 0, n)
 		}
 	}
+}
 
-	placed := make(map[*cluster.Pod]bool, len(s.Pods))
-	// What the eviction API would do with each pod a PDB covers (drains).
-	var evictions map[*cluster.Pod]disruption.Eviction
+// workloads places every workload's pods on their nodes (or in the
+// pending queue).
+func (b *builder) workloads() {
+	s := b.s
+	b.placed = make(map[*cluster.Pod]bool, len(s.Pods))
 	if len(s.PodDisruptionBudgets) > 0 {
-		evictions = disruption.Analyze(s).Evictions
+		b.evictions = disruption.Analyze(s).Evictions
 	}
-	budgets := map[string]int32{}
-	prio := map[int32]bool{}
-	vols := newVolumes(s)
-	statefulSets := make(map[*metav1.ObjectMeta]*appsv1.StatefulSet, len(s.StatefulSets))
+	b.vols = newVolumes(s)
+	b.statefulSets = make(map[*metav1.ObjectMeta]*appsv1.StatefulSet, len(s.StatefulSets))
 	for _, ss := range s.StatefulSets {
-		statefulSets[&ss.ObjectMeta] = ss
+		b.statefulSets[&ss.ObjectMeta] = ss
 	}
+	vector := b.vector // one method value for all, not one per workload
 	for _, w := range cluster.Workloads(s) {
-		// A workload's pods whose volumes pin them to different nodes (a
-		// StatefulSet's claims, one per pod, in several zones) are
-		// simulated as one workload per pin, reported under one name.
-		ids := map[string]int32{}
-		var sts *appsv1.StatefulSet
-		if w.Kind == cluster.KindStatefulSet {
-			sts = statefulSets[w.Meta]
-		}
-		var spec *corev1.PodSpec
-		if w.Template != nil {
-			spec = &w.Template.Spec
-		} else {
-			spec = &noSpec
-		}
-		unknownVolumes := false
-		for _, p := range w.Pods {
-			i, ok := index[p.NodeName]
-			waiting := p.NodeName == "" && !p.Terminating && w.Kind != cluster.KindDaemonSet
-			if (!ok && !waiting) || terminal(p) {
-				continue
-			}
-			placed[p] = true
-			key, pin, known := vols.pin(st, p.Namespace, claimNames(w, spec, sts, p.Name))
-			unknownVolumes = unknownVolumes || !known
-			id, seen := ids[key]
-			if !seen {
-				id = int32(len(st.workloads))
-				ids[key] = id
-				st.workloads = append(st.workloads, st.workloadOf(w, s, vector))
-				st.workloads[id].priority = p.Priority
-				if pin != nil {
-					st.workloads[id].volumeNodes = pin
-					st.workloads[id].constrained = true
-				}
-			}
-			wl := &st.workloads[id]
-			prio[p.Priority] = true
-			if waiting {
-				st.pending = append(st.pending, id)
-				continue
-			}
-			r := int32(len(st.residents[i]))
-			st.residents[i] = append(st.residents[i], resident{
-				workload: id, priority: p.Priority, matchable: !p.Terminating,
-				ns: p.Namespace, labels: p.Labels, req: wl.req, ports: wl.ports, budget: -1,
-			})
-			if ev, ok := evictions[p]; ok {
-				res := &st.residents[i][r]
-				res.refused = ev.Refused
-				if ev.Budget != "" {
-					b, seen := budgets[ev.Budget]
-					if !seen {
-						b = int32(len(st.budgets))
-						budgets[ev.Budget] = b
-						st.budgets = append(st.budgets, budget{name: ev.Budget, allowed: ev.Allowed})
-					}
-					res.budget = b
-				}
-			}
-			if w.Kind == cluster.KindDaemonSet || p.Terminating {
-				continue // dies with its node; a terminating pod is gone already
-			}
-			st.movers[i] = append(st.movers[i], mover{workload: id, from: r})
-		}
-		if unknownVolumes {
-			// A claim unbound or not read: where its pods may go is not
-			// known, for any pod of the workload.
-			for _, id := range ids {
-				wl := &st.workloads[id]
-				if wl.unknown == "" {
-					wl.unknown = UnknownVolume
-				}
-				if wl.volumeNodes != nil {
-					wl.volumeNodes = nil
-					wl.constrained = len(wl.anti)+len(wl.affinity)+len(wl.spread)+len(wl.ports) > 0
-				}
-			}
-		}
+		b.workload(w, vector)
 	}
-	for _, p := range s.Pods {
-		i, ok := index[p.NodeName]
-		if !ok || placed[p] || terminal(p) {
+}
+
+// workload places one workload's pods. Its pods whose volumes pin them to
+// different nodes (a StatefulSet's claims, one per pod, in several zones)
+// are simulated as one workload per pin, reported under one name.
+func (b *builder) workload(w *cluster.Workload, vector func(corev1.ResourceList) []int64) {
+	st := b.st
+	ids := map[string]int32{}
+	var sts *appsv1.StatefulSet
+	if w.Kind == cluster.KindStatefulSet {
+		sts = b.statefulSets[w.Meta]
+	}
+	spec := &noSpec
+	if w.Template != nil {
+		spec = &w.Template.Spec
+	}
+	unknownVolumes := false
+	for _, p := range w.Pods {
+		i, ok := b.index[p.NodeName]
+		waiting := p.NodeName == "" && !p.Terminating && w.Kind != cluster.KindDaemonSet
+		if (!ok && !waiting) || terminal(p) {
 			continue
 		}
-		prio[p.Priority] = true
+		b.placed[p] = true
+		key, pin, known := b.vols.pin(st, p.Namespace, claimNames(w, spec, sts, p.Name))
+		unknownVolumes = unknownVolumes || !known
+		id, seen := ids[key]
+		if !seen {
+			id = int32(len(st.workloads))
+			ids[key] = id
+			st.workloads = append(st.workloads, st.workloadOf(w, b.s, vector))
+			st.workloads[id].priority = p.Priority
+			if pin != nil {
+				st.workloads[id].volumeNodes = pin
+				st.workloads[id].constrained = true
+			}
+		}
+		b.prio[p.Priority] = true
+		if waiting {
+			st.pending = append(st.pending, id)
+			continue
+		}
+		r := b.reside(i, id, p)
+		if w.Kind == cluster.KindDaemonSet || p.Terminating {
+			continue // dies with its node; a terminating pod is gone already
+		}
+		st.movers[i] = append(st.movers[i], mover{workload: id, from: r})
+	}
+	if unknownVolumes {
+		// A claim unbound or not read: where its pods may go is not
+		// known, for any pod of the workload.
+		for _, id := range ids {
+			wl := &st.workloads[id]
+			if wl.unknown == "" {
+				wl.unknown = UnknownVolume
+			}
+			if wl.volumeNodes != nil {
+				wl.volumeNodes = nil
+				wl.constrained = len(wl.anti)+len(wl.affinity)+len(wl.spread)+len(wl.ports) > 0
+			}
+		}
+	}
+}
+
+// reside puts pod p of workload id on node i, with what the eviction API
+// would do with it; it returns its place among the node's residents.
+func (b *builder) reside(i int32, id int32, p *cluster.Pod) int32 {
+	st := b.st
+	wl := &st.workloads[id]
+	r := int32(len(st.residents[i]))
+	st.residents[i] = append(st.residents[i], resident{
+		workload: id, priority: p.Priority, matchable: !p.Terminating,
+		ns: p.Namespace, labels: p.Labels, req: wl.req, ports: wl.ports, budget: -1,
+	})
+	ev, ok := b.evictions[p]
+	if !ok {
+		return r
+	}
+	res := &st.residents[i][r]
+	res.refused = ev.Refused
+	if ev.Budget != "" {
+		bi, seen := b.budgets[ev.Budget]
+		if !seen {
+			bi = int32(len(st.budgets))
+			b.budgets[ev.Budget] = bi
+			st.budgets = append(st.budgets, budget{name: ev.Budget, allowed: ev.Allowed})
+		}
+		res.budget = bi
+	}
+	return r
+}
+
+// barePods places the pods no workload owns: they are not re-created.
+func (b *builder) barePods() {
+	st := b.st
+	for _, p := range b.s.Pods {
+		i, ok := b.index[p.NodeName]
+		if !ok || b.placed[p] || terminal(p) {
+			continue
+		}
+		b.prio[p.Priority] = true
 		r := resident{workload: -1, priority: p.Priority, matchable: !p.Terminating, ns: p.Namespace, labels: p.Labels, budget: -1}
 		if p.BareSpec != nil {
-			r.req = vector(st.podRequest(p.BareSpec))
+			r.req = b.vector(st.podRequest(p.BareSpec))
 			r.ports = portsOf(p.BareSpec)
 		} else {
 			st.unknownRequests++
-			r.req = vector(nil)
+			r.req = b.vector(nil)
 		}
-		st.residents[i] = append(st.residents[i], r) // a bare pod is not re-created
+		st.residents[i] = append(st.residents[i], r)
 	}
-	st.samePriority = len(prio) <= 1
-	// A pod that another workload's required anti-affinity selects is
-	// kept off that workload's domains (the rule is symmetric): its
-	// placement depends on other pods too.
-	// Index the anti-affinity terms by a label they require, so each
-	// workload checks only the terms that could select it (15,000
-	// workloads against every term would be quadratic).
-	antiIndex, unindexed := map[string][]antiKey{}, []antiKey(nil)
+}
+
+// indexPodRules finds, for each workload, the other workloads' required
+// pod anti-affinity terms that select it (it is kept off their domains:
+// the rule is symmetric) and required pod affinity terms that select it
+// (the scheduler scores their domains higher: InterPodAffinity,
+// hardPodAffinityWeight). The terms are indexed by a label they require,
+// so each workload checks only the terms that could select it (15,000
+// workloads against every term would be quadratic).
+func (st *state) indexPodRules() {
+	var antiOwners []int
 	for _, o := range st.antiOwners {
-		for t := range st.workloads[o].anti {
-			key := antiKey{int(o), t}
-			if ks := requiredLabels(st.workloads[o].anti[t].sel); ks != nil {
+		antiOwners = append(antiOwners, int(o))
+	}
+	antiIndex, unindexed := st.termIndex(antiOwners, func(w *workload) []term { return w.anti })
+	affIndex, affUnindexed := st.termIndex(nil, func(w *workload) []term { return w.affinity })
+	for k := range st.workloads {
+		wl := &st.workloads[k]
+		selects := func(key antiKey) bool {
+			return st.workloads[key.owner].affinity[key.term].matches(wl.ns, wl.labels)
+		}
+		wl.attractedBy = matching(wl.attractedBy, wl.labels, affIndex, affUnindexed, selects)
+		wl.constrained = wl.constrained || len(wl.attractedBy) > 0
+		st.anyConstrained = st.anyConstrained || wl.constrained
+		repels := func(key antiKey) bool {
+			return st.workloads[key.owner].anti[key.term].matches(wl.ns, wl.labels)
+		}
+		wl.repelledBy = matching(wl.repelledBy, wl.labels, antiIndex, unindexed, repels)
+		wl.constrained = wl.constrained || len(wl.repelledBy) > 0
+	}
+}
+
+// termIndex indexes the terms of owners (nil: every workload) by each
+// label they require; terms that require none are listed apart.
+func (st *state) termIndex(owners []int, terms func(*workload) []term) (map[string][]antiKey, []antiKey) {
+	if owners == nil {
+		for o := range st.workloads {
+			owners = append(owners, o)
+		}
+	}
+	index, unindexed := map[string][]antiKey{}, []antiKey(nil)
+	for _, o := range owners {
+		for t, tm := range terms(&st.workloads[o]) {
+			key := antiKey{o, t}
+			if ks := requiredLabels(tm.sel); ks != nil {
 				for _, k := range ks {
-					antiIndex[k] = append(antiIndex[k], key)
+					index[k] = append(index[k], key)
 				}
 			} else {
 				unindexed = append(unindexed, key)
 			}
 		}
 	}
-	// Required pod affinity terms, indexed the same way: the scheduler
-	// scores the domains of the pods whose terms select an incoming pod
-	// higher (InterPodAffinity, hardPodAffinityWeight).
-	affIndex, affUnindexed := map[string][]antiKey{}, []antiKey(nil)
-	for o := range st.workloads {
-		for t := range st.workloads[o].affinity {
-			key := antiKey{o, t}
-			if ks := requiredLabels(st.workloads[o].affinity[t].sel); ks != nil {
-				for _, k := range ks {
-					affIndex[k] = append(affIndex[k], key)
-				}
-			} else {
-				affUnindexed = append(affUnindexed, key)
-			}
-		}
-	}
-	for k := range st.workloads {
-		wl := &st.workloads[k]
-		attracted := map[antiKey]bool{}
-		attract := func(keys []antiKey) {
-			for _, key := range keys {
-				if attracted[key] {
-					continue
-				}
-				attracted[key] = true
-				if st.workloads[key.owner].affinity[key.term].matches(wl.ns, wl.labels) {
-					wl.attractedBy = append(wl.attractedBy, key)
-					wl.constrained = true
-				}
-			}
-		}
-		for l, v := range wl.labels {
-			attract(affIndex[l+"="+v])
-		}
-		attract(affUnindexed)
-		st.anyConstrained = st.anyConstrained || wl.constrained
-		seen := map[antiKey]bool{}
-		check := func(keys []antiKey) {
-			for _, key := range keys {
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				if st.workloads[key.owner].anti[key.term].matches(wl.ns, wl.labels) {
-					wl.repelledBy = append(wl.repelledBy, key)
-					wl.constrained = true
-				}
-			}
-		}
-		for l, v := range wl.labels {
-			check(antiIndex[l+"="+v])
-		}
-		check(unindexed)
-	}
+	return index, unindexed
+}
 
-	// Allocatable and free capacity, now that every resource is known.
+// matching appends to out the terms of index (by the labels) and
+// unindexed, each once, in the order met, that match says select the
+// workload.
+func matching(out []antiKey, labels map[string]string, index map[string][]antiKey, unindexed []antiKey, match func(antiKey) bool) []antiKey {
+	seen := map[antiKey]bool{}
+	check := func(keys []antiKey) {
+		for _, key := range keys {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if match(key) {
+				out = append(out, key)
+			}
+		}
+	}
+	for l, v := range labels {
+		check(index[l+"="+v])
+	}
+	check(unindexed)
+	return out
+}
+
+// capacity computes allocatable and free capacity, now that every
+// resource is known, and orders each class's nodes by free cpu.
+func (b *builder) capacity() {
+	st := b.st
 	R := len(st.res)
 	st.alloc = make([]int64, len(st.nodes)*R)
-	for i, n := range s.Nodes {
+	for i, n := range b.s.Nodes {
 		for r, q := range n.Status.Allocatable {
-			j, ok := resIndex[r]
+			j, ok := b.resIndex[r]
 			if !ok {
 				continue
 			}
@@ -467,7 +531,6 @@ func build(s *cluster.Snapshot) *state {
 			return cmp.Or(cmp.Compare(st.base[int(b)*R], st.base[int(a)*R]), cmp.Compare(a, b))
 		})
 	}
-	return st
 }
 
 // widen pads a resource vector made before every resource was known.

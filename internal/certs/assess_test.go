@@ -4,8 +4,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // A host served at several addresses: the soonest expiry over them, names
@@ -18,7 +16,7 @@ func TestAssess(t *testing.T) {
 	}
 	t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	ok := func(days int, covers, verified bool) Probed {
-		return Probed{Result: tlsprobe.Result{LeafNotAfter: t0.AddDate(0, 0, days), EarliestNotAfter: t0.AddDate(0, 0, days-1),
+		return Probed{Handshake: Handshake{LeafNotAfter: t0.AddDate(0, 0, days), EarliestNotAfter: t0.AddDate(0, 0, days-1),
 			CoversHost: covers, Verified: verified}}
 	}
 	other := Endpoint{Kind: "Ingress", Namespace: "shop", Name: "api", Host: "api.example", Address: "127.0.0.1:443"}
@@ -26,9 +24,9 @@ func TestAssess(t *testing.T) {
 	results := map[Endpoint]Probed{
 		at("127.0.0.1:443"): ok(30, true, true),
 		at("127.0.0.2:443"): ok(10, true, false),
-		at("127.0.0.3:443"): {Result: tlsprobe.Result{Reason: tlsprobe.ReasonTimeout}},
+		at("127.0.0.3:443"): {Handshake: Handshake{Reason: "timeout"}},
 	}
-	want := []HostVerdict{{ObjectHost: ObjectHost{"Ingress", "shop", "web", "shop.example"}, Reason: tlsprobe.ReasonTimeout, OK: 2,
+	want := []HostVerdict{{ObjectHost: ObjectHost{"Ingress", "shop", "web", "shop.example"}, Reason: "timeout", OK: 2,
 		LeafNotAfter: t0.AddDate(0, 0, 10).Unix(), ChainNotAfter: t0.AddDate(0, 0, 9).Unix(), CoversHost: true, Verified: false}}
 	if got := Assess(endpoints, results); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)

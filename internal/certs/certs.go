@@ -146,6 +146,21 @@ func (d Discovery) Without(kinds ...string) Discovery {
 }
 
 // Merge adds o's endpoints and skipped hosts to d's.
+// ObjectKinds are the kinds whose endpoints are read from objects (a
+// snapshot's Ingresses, the Gateway API's listeners); the others
+// (webhooks, aggregated APIs, the API server) are resolved through the
+// API server, by ControlPlane.
+var ObjectKinds = []string{KindIngress, KindGateway}
+
+// Compose is every TLS endpoint to probe, composed in one place for the
+// prober and the certificates collector: the Ingress hosts (Discover's),
+// the HTTPS and TLS listeners of Gateways (none where the Gateway API is
+// not watched) and the control plane's endpoints (ControlPlane's; of a
+// discovery that holds more, only the control plane's kinds are taken).
+func Compose(ingresses Discovery, listeners []gateway.TLSListener, controlPlane Discovery) Discovery {
+	return ingresses.Merge(Gateways(listeners)).Merge(controlPlane.Without(ObjectKinds...))
+}
+
 func (d Discovery) Merge(o Discovery) Discovery {
 	return Discovery{Endpoints: append(slices.Clone(d.Endpoints), o.Endpoints...), Skipped: append(slices.Clone(d.Skipped), o.Skipped...)}.sorted()
 }

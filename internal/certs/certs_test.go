@@ -1,12 +1,8 @@
 package certs
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"reflect"
-	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,8 +11,6 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/gateway"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 func ingress(name string, lb []networkingv1.IngressLoadBalancerIngress, tls ...networkingv1.IngressTLS) *networkingv1.Ingress {
@@ -52,41 +46,6 @@ func TestDiscover(t *testing.T) {
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", d, want)
-	}
-}
-
-// The prober against real TLS servers on loopback: a valid certificate,
-// nothing listening; an endpoint no longer listed is forgotten.
-func TestProber(t *testing.T) {
-	t.Parallel()
-	ca := testcerts.NewCA(t, "root")
-	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour), "shop.example")
-	addr := testcerts.ServeTLS(t, "127.0.0.1:0", leaf)
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := closed.Addr().String()
-	closed.Close()
-
-	p := NewProber(Config{Timeout: 2 * time.Second, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	good := Endpoint{KindIngress, "shop", "web", "shop.example", addr, ""}
-	bad := Endpoint{KindIngress, "shop", "old", "old.example", closedAddr, ""}
-	p.ProbeAll(context.Background(), []Endpoint{good, bad})
-	r := p.Results()
-	if g := r[good]; g.Reason != "" || !g.LeafNotAfter.Equal(leaf.Cert.NotAfter) || !g.Verified || !g.CoversHost || g.Chain != nil {
-		t.Errorf("good: %+v", g)
-	}
-	if b := r[bad]; b.Reason != tlsprobe.ReasonRefused {
-		t.Errorf("bad: reason %q, want refused", b.Reason)
-	}
-	if f := p.Failures(); f[tlsprobe.ReasonRefused] != 1 {
-		t.Errorf("failures %v", f)
-	}
-	v := p.Version()
-	p.ProbeAll(context.Background(), []Endpoint{good})
-	if r := p.Results(); len(r) != 1 || p.Version() == v {
-		t.Errorf("after bad was dropped: %d results, version %d (was %d)", len(r), p.Version(), v)
 	}
 }
 
@@ -147,38 +106,23 @@ func TestSecrets(t *testing.T) {
 	}
 }
 
-// The prober among hostile endpoints — one that never answers, one that
-// sends a 10 MiB chain, one that speaks HTTP, one that resets — with a
-// good one: each hostile one is counted once with its reason, the good
-// one's values are exact, and the round reads within the cap.
-func TestProberHostile(t *testing.T) {
-	t.Parallel()
-	ca := testcerts.NewCA(t, "root")
-	leaf := ca.Leaf(t, time.Now().Add(72*time.Hour).Truncate(time.Second), "shop.example")
-	good := testcerts.ServeTLS(t, "127.0.0.1:0", leaf)
-	h := testcerts.ServeHostile(t)
-	ep := func(name, addr string) Endpoint {
-		return Endpoint{Kind: KindIngress, Namespace: "shop", Name: name, Host: "shop.example", Address: addr}
+// Compose takes the Ingress hosts and Gateway listeners as given and, of
+// the control plane's discovery (the prober's last round, say), only the
+// control plane's kinds: a stale Ingress endpoint from that round is not
+// probed twice nor kept after its Ingress changed.
+func TestCompose(t *testing.T) {
+	ing := Discover(&cluster.Snapshot{Ingresses: []*networkingv1.Ingress{ingress("web",
+		[]networkingv1.IngressLoadBalancerIngress{{IP: "127.0.0.3"}}, networkingv1.IngressTLS{Hosts: []string{"shop.example"}})}})
+	listeners := []gateway.TLSListener{{Namespace: "edge", Gateway: "gw", Listener: "https", Hostname: "gw.example", Port: 443, Addresses: []string{"127.0.0.4"}}}
+	stale := Endpoint{Kind: KindIngress, Namespace: "shop", Name: "web", Host: "old.example", Address: "127.0.0.9:443"}
+	hook := Endpoint{Kind: KindValidating, Name: "policy", Host: "webhook.policy.svc", Address: "127.0.0.5:443"}
+	got := Compose(ing, listeners, Discovery{Endpoints: []Endpoint{stale, hook}})
+	var hosts []string
+	for _, e := range got.Endpoints {
+		hosts = append(hosts, e.Kind+"/"+e.Host+"@"+e.Address)
 	}
-	eps := []Endpoint{ep("hang", h.Hang), ep("huge", h.Huge), ep("plain", h.Plain), ep("reset", h.Reset), ep("good", good)}
-	p := NewProber(Config{Timeout: 500 * time.Millisecond, MaxBytes: 64 << 10, Concurrency: 2, PerSecond: 100, Roots: ca.Pool()},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	p.Probe(context.Background(), Discovery{Endpoints: eps})
-	runtime.ReadMemStats(&after)
-	want := map[string]uint64{tlsprobe.ReasonTimeout: 1, tlsprobe.ReasonChainTooLarge: 1, tlsprobe.ReasonNotTLS: 1, tlsprobe.ReasonReset: 1}
-	if f := p.Failures(); !reflect.DeepEqual(f, want) {
-		t.Errorf("failures %v, want %v", f, want)
-	}
-	r := p.Results()
-	if g := r[ep("good", good)]; g.Reason != "" || !g.LeafNotAfter.Equal(leaf.Cert.NotAfter) || !g.Verified || !g.CoversHost {
-		t.Errorf("good endpoint among hostile ones: %+v", g)
-	}
-	if len(r) != 5 || p.Rounds() != 1 {
-		t.Errorf("%d results after %d rounds, want 5 after 1", len(r), p.Rounds())
-	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
-		t.Errorf("a round allocated %d bytes with a 10 MiB chain offered; the cap is 64 KiB per probe", alloc)
+	want := []string{"Gateway/gw.example@127.0.0.4:443", "Ingress/shop.example@127.0.0.3:443", "ValidatingWebhookConfiguration/webhook.policy.svc@127.0.0.5:443"}
+	if !slices.Equal(hosts, want) {
+		t.Errorf("Compose: got %v, want %v", hosts, want)
 	}
 }

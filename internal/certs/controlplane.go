@@ -6,12 +6,10 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // Kinds of control-plane endpoint (webhooks keep their configuration's
-// kind: webhooks.KindValidating, webhooks.KindMutating).
+// kind: KindValidating, KindMutating).
 const (
 	KindAPIServer  = "APIServer"
 	KindAPIService = "APIService"
@@ -26,14 +24,14 @@ const (
 // APIServerService is where the API server's own endpoints are
 // published: the default/kubernetes Service, whose EndpointSlice the API
 // servers write with their advertised addresses.
-var APIServerService = webhooks.ServiceRef{Namespace: "default", Name: "kubernetes", Port: 443}
+var APIServerService = ServiceRef{Namespace: "default", Name: "kubernetes", Port: 443}
 
 // Target is a control-plane TLS server the objects name: a fixed URL or a
 // Service, and the CA bundle its clients verify it with.
 type Target struct {
 	Kind, Namespace, Name string
 	URL                   string
-	Service               *webhooks.ServiceRef
+	Service               *ServiceRef
 	CABundle              []byte
 }
 
@@ -56,7 +54,7 @@ func APIServer(inCluster bool, serverURL string, ca []byte) Target {
 
 // Targets lists the admission webhooks, the aggregated APIs served
 // elsewhere and the extra targets (the API server).
-func Targets(hooks []webhooks.Webhook, apis []webhooks.APIService, extra ...Target) []Target {
+func Targets(hooks []Webhook, apis []APIService, extra ...Target) []Target {
 	out := slices.Clone(extra)
 	for _, h := range hooks {
 		out = append(out, Target{Kind: h.Kind, Name: h.Configuration, URL: h.URL, Service: h.Service, CABundle: h.CABundle})
@@ -75,21 +73,21 @@ func Targets(hooks []webhooks.Webhook, apis []webhooks.APIService, extra ...Targ
 // knows how to reach, and which picks one backend of many at random).
 // No addresses and no error: nothing serves it.
 type Resolver interface {
-	Resolve(ctx context.Context, ref webhooks.ServiceRef) ([]string, error)
+	Resolve(ctx context.Context, ref ServiceRef) ([]string, error)
 }
 
 // ControlPlane turns the targets into endpoints: a URL's host when it is
 // an IP address (a name is not resolved), a Service's ready endpoint
 // addresses through r, each Service resolved once. The host sent as SNI
 // is the URL's host or name.namespace.svc, as the API server sends it.
-func ControlPlane(ctx context.Context, targets []Target, r Resolver) (Discovery, map[webhooks.ServiceRef]error) {
+func ControlPlane(ctx context.Context, targets []Target, r Resolver) (Discovery, map[ServiceRef]error) {
 	var d Discovery
 	type resolved struct {
 		addrs []string
 		err   error
 	}
-	cache := map[webhooks.ServiceRef]resolved{}
-	var errs map[webhooks.ServiceRef]error
+	cache := map[ServiceRef]resolved{}
+	var errs map[ServiceRef]error
 	for _, t := range targets {
 		skip := func(host, reason string) {
 			d.Skipped = append(d.Skipped, Skipped{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name, Host: host, Reason: reason})
@@ -122,7 +120,7 @@ func ControlPlane(ctx context.Context, targets []Target, r Resolver) (Discovery,
 				cache[ref] = res
 				if res.err != nil {
 					if errs == nil {
-						errs = map[webhooks.ServiceRef]error{}
+						errs = map[ServiceRef]error{}
 					}
 					errs[ref] = res.err
 				}

@@ -5,18 +5,16 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // fakeResolver answers from a table and counts the calls.
 type fakeResolver struct {
-	addrs map[webhooks.ServiceRef][]string
-	errs  map[webhooks.ServiceRef]error
+	addrs map[ServiceRef][]string
+	errs  map[ServiceRef]error
 	calls int
 }
 
-func (f *fakeResolver) Resolve(_ context.Context, ref webhooks.ServiceRef) ([]string, error) {
+func (f *fakeResolver) Resolve(_ context.Context, ref ServiceRef) ([]string, error) {
 	f.calls++
 	return f.addrs[ref], f.errs[ref]
 }
@@ -29,41 +27,41 @@ func (f *fakeResolver) Resolve(_ context.Context, ref webhooks.ServiceRef) ([]st
 // servers; the API server is always there, verified with the cluster CA.
 func TestControlPlane(t *testing.T) {
 	t.Parallel()
-	policy := &webhooks.ServiceRef{Namespace: "policy", Name: "webhook", Port: 443}
-	metrics := &webhooks.ServiceRef{Namespace: "kube-system", Name: "metrics-server", Port: 443}
-	gone := &webhooks.ServiceRef{Namespace: "mesh", Name: "injector", Port: 8443}
-	hooks := []webhooks.Webhook{
-		{Kind: webhooks.KindValidating, Configuration: "policy", Name: "a.policy", Service: policy, CABundle: []byte("A")},
-		{Kind: webhooks.KindValidating, Configuration: "policy", Name: "b.policy", Service: policy, CABundle: []byte("A")},
-		{Kind: webhooks.KindValidating, Configuration: "ext", Name: "ip", URL: "https://127.0.0.9/validate"},
-		{Kind: webhooks.KindValidating, Configuration: "ext", Name: "ip-port", URL: "https://[::1]:9443/validate"},
-		{Kind: webhooks.KindMutating, Configuration: "ext", Name: "dns", URL: "https://hooks.example:8443/mutate"},
-		{Kind: webhooks.KindMutating, Configuration: "inject", Name: "sidecar", Service: gone},
+	policy := &ServiceRef{Namespace: "policy", Name: "webhook", Port: 443}
+	metrics := &ServiceRef{Namespace: "kube-system", Name: "metrics-server", Port: 443}
+	gone := &ServiceRef{Namespace: "mesh", Name: "injector", Port: 8443}
+	hooks := []Webhook{
+		{Kind: KindValidating, Configuration: "policy", Name: "a.policy", Service: policy, CABundle: []byte("A")},
+		{Kind: KindValidating, Configuration: "policy", Name: "b.policy", Service: policy, CABundle: []byte("A")},
+		{Kind: KindValidating, Configuration: "ext", Name: "ip", URL: "https://127.0.0.9/validate"},
+		{Kind: KindValidating, Configuration: "ext", Name: "ip-port", URL: "https://[::1]:9443/validate"},
+		{Kind: KindMutating, Configuration: "ext", Name: "dns", URL: "https://hooks.example:8443/mutate"},
+		{Kind: KindMutating, Configuration: "inject", Name: "sidecar", Service: gone},
 	}
-	apis := []webhooks.APIService{
+	apis := []APIService{
 		{Name: "v1.apps", Local: true},
 		{Name: "v1beta1.metrics.k8s.io", Service: metrics, CABundle: []byte("M")},
 	}
 	r := &fakeResolver{
-		addrs: map[webhooks.ServiceRef][]string{
+		addrs: map[ServiceRef][]string{
 			*policy:          {"127.0.0.20:8443", "127.0.0.21:8443"},
 			APIServerService: {"127.0.0.1:6443"},
 		},
-		errs: map[webhooks.ServiceRef]error{*metrics: errors.New("forbidden")},
+		errs: map[ServiceRef]error{*metrics: errors.New("forbidden")},
 	}
 	d, errs := ControlPlane(context.Background(), Targets(hooks, apis, APIServer(true, "https://10.0.0.1:443", []byte("CA"))), r)
 	want := Discovery{
 		Endpoints: []Endpoint{
 			{KindAPIServer, "default", "kubernetes", "kubernetes.default.svc", "127.0.0.1:6443", "CA"},
-			{webhooks.KindValidating, "", "ext", "127.0.0.9", "127.0.0.9:443", ""},
-			{webhooks.KindValidating, "", "ext", "::1", "[::1]:9443", ""},
-			{webhooks.KindValidating, "", "policy", "webhook.policy.svc", "127.0.0.20:8443", "A"},
-			{webhooks.KindValidating, "", "policy", "webhook.policy.svc", "127.0.0.21:8443", "A"},
+			{KindValidating, "", "ext", "127.0.0.9", "127.0.0.9:443", ""},
+			{KindValidating, "", "ext", "::1", "[::1]:9443", ""},
+			{KindValidating, "", "policy", "webhook.policy.svc", "127.0.0.20:8443", "A"},
+			{KindValidating, "", "policy", "webhook.policy.svc", "127.0.0.21:8443", "A"},
 		},
 		Skipped: []Skipped{
 			{KindAPIService, "", "v1beta1.metrics.k8s.io", "metrics-server.kube-system.svc", SkippedResolveError},
-			{webhooks.KindMutating, "", "ext", "hooks.example", SkippedDNSAddress},
-			{webhooks.KindMutating, "", "inject", "injector.mesh.svc", SkippedNoEndpoints},
+			{KindMutating, "", "ext", "hooks.example", SkippedDNSAddress},
+			{KindMutating, "", "inject", "injector.mesh.svc", SkippedNoEndpoints},
 		},
 	}
 	if !reflect.DeepEqual(d, want) {
@@ -81,7 +79,7 @@ func TestControlPlane(t *testing.T) {
 		t.Errorf("errors %v, want the metrics-server's", errs)
 	}
 	// The snapshot's kinds and the control plane's are told apart.
-	if w := d.Without(KindAPIServer, webhooks.KindValidating); len(w.Endpoints) != 0 || len(w.Skipped) != 3 {
+	if w := d.Without(KindAPIServer, KindValidating); len(w.Endpoints) != 0 || len(w.Skipped) != 3 {
 		t.Errorf("Without: %+v", w)
 	}
 }

@@ -1,6 +1,8 @@
 // Package certs finds the TLS endpoints a cluster's objects name and
-// probes what each one serves (internal/tlsprobe), in the background and
-// bounded like the health fetcher.
+// judges what each one served (Assess: expiring, wrong host, a
+// controller's default, stale after a renewal); internal/tlsprobe makes
+// the handshakes, in the background and bounded like the health fetcher,
+// and reports each as a Handshake.
 //
 // Discovery reads objects only, never a Secret: an Ingress's TLS hosts are
 // served at the addresses in its status.loadBalancer, a Gateway's HTTPS
@@ -11,5 +13,12 @@
 // not resolved (the exporter dials what the objects say, nothing it had to
 // look up). Wildcard hosts name no host to send as SNI and are left out.
 //
-// It never imports client-go; its prober (prober.go) is the one part that reaches the network, through internal/tlsprobe, and is to move out of it (issue 26).
+// It also reads the CA bundles admission webhooks and aggregated APIs
+// carry (bundles.go): the public certificates, held in the configuration
+// objects rather than Secrets, that a webhook's serving certificate must
+// chain to. A bundle that expires breaks every call to the webhook, and
+// with failurePolicy Fail every write it matches is refused.
+//
+// Analysis: it never imports client-go, the network, a source or a
+// collector.
 package certs

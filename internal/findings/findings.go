@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/capacity"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
@@ -16,7 +17,6 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/loss"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/placement"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/resources"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // Severity orders findings; audit fails on findings at or above a chosen one.
@@ -287,14 +287,14 @@ const CertificateHorizon = 14 * 24 * time.Hour
 // has expired (critical when their failurePolicy is Fail: every matching
 // write is refused once calls fail), or does not parse, and Ingress TLS
 // entries without hosts (served the controller's default certificate).
-func Certificates(hooks []webhooks.Webhook, ingresses []*networkingv1.Ingress, now time.Time) []Finding {
+func Certificates(hooks []certs.Webhook, ingresses []*networkingv1.Ingress, now time.Time) []Finding {
 	var out []Finding
 	for _, w := range hooks {
 		f := func(rule string, sev Severity, msg string) {
 			out = append(out, Finding{Rule: rule, Severity: sev, Kind: w.Kind, Name: w.Configuration, Message: msg})
 		}
 		switch {
-		case w.CAError != "" && !strings.Contains(w.CAError, webhooks.ErrEmptyBundle.Error()):
+		case w.CAError != "" && !strings.Contains(w.CAError, certs.ErrEmptyBundle.Error()):
 			f("certificates/webhook-ca-invalid", Warning, fmt.Sprintf("webhook %s: %s", w.Name, w.CAError))
 		case w.CAError != "":
 		case !w.CANotAfter.After(now):
@@ -320,7 +320,7 @@ func Certificates(hooks []webhooks.Webhook, ingresses []*networkingv1.Ingress, n
 	return out
 }
 
-func failEffect(w webhooks.Webhook) string {
+func failEffect(w certs.Webhook) string {
 	if w.Fail() {
 		return ", and with failurePolicy Fail every request it matches is refused"
 	}

@@ -13,8 +13,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // APIServiceGVR is the aggregation layer's APIService.
@@ -39,14 +39,14 @@ func trimAPIService(obj any) (any, error) {
 }
 
 // APIServices lists them: cluster.ErrNotSynced until the cache has synced.
-func (w *APIServiceWatcher) APIServices() ([]webhooks.APIService, error) {
+func (w *APIServiceWatcher) APIServices() ([]certs.APIService, error) {
 	objs, err := w.objects("apiservices")
 	if err != nil {
 		return nil, cluster.ErrNotSynced // absent counts as not synced: the API always serves it
 	}
-	var out []webhooks.APIService
+	var out []certs.APIService
 	for _, u := range objs {
-		a := webhooks.APIService{Name: u.GetName()}
+		a := certs.APIService{Name: u.GetName()}
 		svc, found, _ := unstructured.NestedMap(u.Object, "spec", "service")
 		a.Local = !found || svc == nil
 		if !a.Local {
@@ -56,7 +56,7 @@ func (w *APIServiceWatcher) APIServices() ([]webhooks.APIService, error) {
 			if !ok {
 				port = 443
 			}
-			a.Service = &webhooks.ServiceRef{Namespace: ns, Name: name, Port: int32(port)}
+			a.Service = &certs.ServiceRef{Namespace: ns, Name: name, Port: int32(port)}
 		}
 		a.InsecureSkipVerify, _, _ = unstructured.NestedBool(u.Object, "spec", "insecureSkipTLSVerify")
 		if b64, _, _ := unstructured.NestedString(u.Object, "spec", "caBundle"); b64 != "" {

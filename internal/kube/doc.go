@@ -3,9 +3,9 @@
 // reads, so no collector builds its own watch and no scrape calls the API
 // server.
 //
-// Informers watches the resources analysis needs, trims each object before
-// it enters the cache (TrimPod keeps only what placement and disruption
-// analysis read: owners, labels, node, readiness), counts list/watch errors
+// Informers watches the resources analysis needs — the kinds of
+// cluster.Kinds, one informer each, trimmed on arrival by each kind's Trim
+// (cluster.Transform) — counts list/watch errors
 // per resource (through internal/apitransport's Activity, which sees the
 // client's retries), and bumps a generation number on every change, which lets
 // collectors cache an analysis until the cluster moves. It implements

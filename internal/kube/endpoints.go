@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/webhooks"
 )
 
 // ServiceEndpoints resolves a Service port to the ready addresses behind
@@ -42,7 +42,7 @@ func NewServiceEndpoints(client kubernetes.Interface, snap *cluster.Snapshot) *S
 
 // Resolve implements certs.Resolver: ip:port of every ready endpoint,
 // sorted; none when the Service or its port does not exist.
-func (r *ServiceEndpoints) Resolve(ctx context.Context, ref webhooks.ServiceRef) ([]string, error) {
+func (r *ServiceEndpoints) Resolve(ctx context.Context, ref certs.ServiceRef) ([]string, error) {
 	svc := r.services[[2]string{ref.Namespace, ref.Name}]
 	if svc == nil {
 		return nil, nil

@@ -11,14 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -50,91 +44,51 @@ type Informers struct {
 	scaledObjects *ScaledObjectWatcher
 }
 
-// Resources lists every resource New can watch.
-var Resources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets",
-	"poddisruptionbudgets", "namespaces", "resourcequotas", "limitranges", "ingressclasses", "ingresses", "services",
-	"horizontalpodautoscalers", "validatingwebhookconfigurations", "mutatingwebhookconfigurations",
-	"persistentvolumeclaims", "persistentvolumes"}
-
-// resourceGVRs are the API paths of Resources.
-var resourceGVRs = map[string]schema.GroupVersionResource{
-	"nodes":                           {Version: "v1", Resource: "nodes"},
-	"pods":                            {Version: "v1", Resource: "pods"},
-	"deployments":                     {Group: "apps", Version: "v1", Resource: "deployments"},
-	"statefulsets":                    {Group: "apps", Version: "v1", Resource: "statefulsets"},
-	"replicasets":                     {Group: "apps", Version: "v1", Resource: "replicasets"},
-	"daemonsets":                      {Group: "apps", Version: "v1", Resource: "daemonsets"},
-	"poddisruptionbudgets":            {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	"namespaces":                      {Version: "v1", Resource: "namespaces"},
-	"resourcequotas":                  {Version: "v1", Resource: "resourcequotas"},
-	"limitranges":                     {Version: "v1", Resource: "limitranges"},
-	"ingressclasses":                  {Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"},
-	"ingresses":                       {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-	"services":                        {Version: "v1", Resource: "services"},
-	"horizontalpodautoscalers":        {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
-	"validatingwebhookconfigurations": {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"},
-	"mutatingwebhookconfigurations":   {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"},
-	"persistentvolumeclaims":          {Version: "v1", Resource: "persistentvolumeclaims"},
-	"persistentvolumes":               {Version: "v1", Resource: "persistentvolumes"},
-}
+// Resources lists every resource New can watch: those of cluster.Kinds
+// watched from the start.
+var Resources = cluster.Resources(func(k *cluster.Kind) bool { return k.Watched })
 
 // New builds the informers of resources (see Resources) on client.
 // Nothing is watched until Start.
 func New(client kubernetes.Interface, resync time.Duration, logger *slog.Logger, resources []string) (*Informers, error) {
-	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(Transform))
+	f := informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(cluster.Transform))
 	i := &Informers{factory: f, logger: logger, stores: map[string]cache.Store{}}
-	core, apps, policy, networking := f.Core().V1(), f.Apps().V1(), f.Policy().V1(), f.Networking().V1()
-	// Each is called only for a resource asked for: calling one creates
-	// its informer.
-	constructors := map[string]func() cache.SharedIndexInformer{
-		"nodes": func() cache.SharedIndexInformer { return core.Nodes().Informer() },
-		// Pods without the namespace index the factory adds by default:
-		// nothing looks pods up by namespace, and at 150,000 pods the
-		// index is a set entry and a key string per pod. The pod cache
-		// holds cluster.Pod (Transform), not corev1.Pod.
-		"pods": func() cache.SharedIndexInformer {
-			return f.InformerFor(&corev1.Pod{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
-				return coreinformers.NewFilteredPodInformer(c, metav1.NamespaceAll, resync, cache.Indexers{}, nil)
-			})
-		},
-		"deployments":          func() cache.SharedIndexInformer { return apps.Deployments().Informer() },
-		"statefulsets":         func() cache.SharedIndexInformer { return apps.StatefulSets().Informer() },
-		"replicasets":          func() cache.SharedIndexInformer { return apps.ReplicaSets().Informer() },
-		"daemonsets":           func() cache.SharedIndexInformer { return apps.DaemonSets().Informer() },
-		"poddisruptionbudgets": func() cache.SharedIndexInformer { return policy.PodDisruptionBudgets().Informer() },
-		"namespaces":           func() cache.SharedIndexInformer { return core.Namespaces().Informer() },
-		"resourcequotas":       func() cache.SharedIndexInformer { return core.ResourceQuotas().Informer() },
-		"limitranges":          func() cache.SharedIndexInformer { return core.LimitRanges().Informer() },
-		"ingressclasses":       func() cache.SharedIndexInformer { return networking.IngressClasses().Informer() },
-		"ingresses":            func() cache.SharedIndexInformer { return networking.Ingresses().Informer() },
-		"services":             func() cache.SharedIndexInformer { return core.Services().Informer() },
-		"horizontalpodautoscalers": func() cache.SharedIndexInformer {
-			return f.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
-		},
-		"validatingwebhookconfigurations": func() cache.SharedIndexInformer {
-			return f.Admissionregistration().V1().ValidatingWebhookConfigurations().Informer()
-		},
-		"mutatingwebhookconfigurations": func() cache.SharedIndexInformer {
-			return f.Admissionregistration().V1().MutatingWebhookConfigurations().Informer()
-		},
-		"persistentvolumeclaims": func() cache.SharedIndexInformer { return core.PersistentVolumeClaims().Informer() },
-		"persistentvolumes":      func() cache.SharedIndexInformer { return core.PersistentVolumes().Informer() },
-	}
 	for _, r := range resources {
-		newInformer, ok := constructors[r]
-		if !ok {
+		k, ok := cluster.KindOfResource(r)
+		if !ok || !k.Watched {
 			return nil, fmt.Errorf("watch %s: not a resource the exporter reads (known: %v)", r, Resources)
 		}
 		if _, dup := i.stores[r]; dup {
 			continue
 		}
-		inf := newInformer()
-		if err := i.watch(r, apitransport.Collection(resourceGVRs[r], "", ""), inf); err != nil {
+		// Calling a constructor creates the informer: only for resources
+		// asked for.
+		inf, err := i.informer(k)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: %w", r, err)
+		}
+		if err := i.watch(r, apitransport.Collection(k.Resource, "", ""), inf); err != nil {
 			return nil, err
 		}
 		i.stores[r] = inf.GetStore()
 	}
 	return i, nil
+}
+
+// informer is the factory's informer of k. Pods go without the namespace
+// index the factory adds by default: nothing looks pods up by namespace,
+// and at 150,000 pods the index is a set entry and a key string per pod.
+func (i *Informers) informer(k *cluster.Kind) (cache.SharedIndexInformer, error) {
+	if k.Name == cluster.KindPod {
+		return i.factory.InformerFor(&corev1.Pod{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+			return coreinformers.NewFilteredPodInformer(c, metav1.NamespaceAll, resync, cache.Indexers{}, nil)
+		}), nil
+	}
+	g, err := i.factory.ForResource(k.Resource)
+	if err != nil {
+		return nil, err
+	}
+	return g.Informer(), nil
 }
 
 func (i *Informers) watch(resource, collection string, inf cache.SharedIndexInformer) error {
@@ -167,17 +121,15 @@ func (i *Informers) Start(ctx context.Context) (stop func()) {
 	}
 }
 
-// coreResources are what every workload analysis reads. Each other
-// resource (PDBs, quotas, Ingresses, Services…) holds back only the
-// analyses that read it: one forbidden resource must not blind the rest.
-var coreResources = []string{"nodes", "pods", "deployments", "statefulsets", "replicasets", "daemonsets"}
-
-// WaitForSync blocks until the core caches have completed their first
-// list or ctx is done, and reports whether they did.
+// WaitForSync blocks until the core caches (cluster.Kind.Core) have
+// completed their first list or ctx is done, and reports whether they
+// did. Each other resource (PDBs, quotas, Ingresses, Services…) holds back
+// only the analyses that read it: one forbidden resource must not blind
+// the rest.
 func (i *Informers) WaitForSync(ctx context.Context) bool {
 	var syncs []cache.InformerSynced
 	for _, w := range i.watched {
-		if slices.Contains(coreResources, w.resource) {
+		if k, _ := cluster.KindOfResource(w.resource); k.Core {
 			syncs = append(syncs, w.informer.HasSynced)
 		}
 	}
@@ -247,51 +199,17 @@ func (i *Informers) unsynced() []string {
 
 func (i *Informers) list(unsynced []string) (*cluster.Snapshot, error) {
 	s := &cluster.Snapshot{Unsynced: unsynced}
-	var err error
-	s.Nodes, err = list[*corev1.Node](i.stores["nodes"], err)
-	s.Pods, err = list[*cluster.Pod](i.stores["pods"], err)
-	s.Deployments, err = list[*appsv1.Deployment](i.stores["deployments"], err)
-	s.StatefulSets, err = list[*appsv1.StatefulSet](i.stores["statefulsets"], err)
-	s.ReplicaSets, err = list[*appsv1.ReplicaSet](i.stores["replicasets"], err)
-	s.DaemonSets, err = list[*appsv1.DaemonSet](i.stores["daemonsets"], err)
-	s.PodDisruptionBudgets, err = list[*policyv1.PodDisruptionBudget](i.stores["poddisruptionbudgets"], err)
-	s.Namespaces, err = list[*corev1.Namespace](i.stores["namespaces"], err)
-	s.ResourceQuotas, err = list[*corev1.ResourceQuota](i.stores["resourcequotas"], err)
-	s.LimitRanges, err = list[*corev1.LimitRange](i.stores["limitranges"], err)
-	s.IngressClasses, err = list[*networkingv1.IngressClass](i.stores["ingressclasses"], err)
-	s.Ingresses, err = list[*networkingv1.Ingress](i.stores["ingresses"], err)
-	s.Services, err = list[*corev1.Service](i.stores["services"], err)
-	s.HorizontalPodAutoscalers, err = list[*autoscalingv2.HorizontalPodAutoscaler](i.stores["horizontalpodautoscalers"], err)
-	s.ValidatingWebhookConfigurations, err = list[*admissionregistrationv1.ValidatingWebhookConfiguration](i.stores["validatingwebhookconfigurations"], err)
-	s.MutatingWebhookConfigurations, err = list[*admissionregistrationv1.MutatingWebhookConfiguration](i.stores["mutatingwebhookconfigurations"], err)
-	s.PersistentVolumeClaims, err = list[*corev1.PersistentVolumeClaim](i.stores["persistentvolumeclaims"], err)
-	s.PersistentVolumes, err = list[*corev1.PersistentVolume](i.stores["persistentvolumes"], err)
-	if err != nil {
-		return nil, err
+	for _, k := range cluster.Kinds {
+		if store := i.stores[k.Resource.Resource]; store != nil {
+			if err := s.AddAll(k, store.List()); err != nil {
+				return nil, fmt.Errorf("cache of %s: %w", k.Resource.Resource, err)
+			}
+		}
 	}
 	if i.scaledObjects != nil {
 		s.ScaledObjects = i.scaledObjects.ScaledObjects()
 	}
 	return s, nil
-}
-
-// list returns the objects of store (nil: not watched) as T, unless an
-// earlier list failed.
-func list[T any](store cache.Store, err error) ([]T, error) {
-	if err != nil || store == nil {
-		return nil, err
-	}
-	objs := store.List()
-	out := make([]T, 0, len(objs))
-	for _, o := range objs {
-		t, ok := o.(T)
-		if !ok {
-			var want T
-			return nil, fmt.Errorf("cache of %T holds a %T", want, o)
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 // Status reports sync state and error counts per watched resource.

@@ -15,7 +15,7 @@ import (
 )
 
 // ScaledObjectGVR is KEDA's ScaledObject.
-var ScaledObjectGVR = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
+var ScaledObjectGVR = cluster.ScaledObjectGVR
 
 // ScaledObjectWatcher watches KEDA ScaledObjects once their CRD is served
 // (see crdWatch): their minReplicaCount is the floor of their targets'

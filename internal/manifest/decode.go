@@ -8,17 +8,13 @@ import (
 	"regexp"
 	"strconv"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 // MaxDocumentBytes bounds one document; a larger one is reported, not
@@ -44,33 +40,6 @@ type Object struct {
 	Line int
 	Obj  runtime.Object
 }
-
-// Analyzed lists the kinds the analyzers read; other kinds are counted as
-// skipped without being decoded.
-var Analyzed = map[schema.GroupVersionKind]bool{
-	corev1.SchemeGroupVersion.WithKind("Node"):                           true,
-	corev1.SchemeGroupVersion.WithKind("Pod"):                            true,
-	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     true,
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"):                    true,
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):                     true,
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):                      true,
-	policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"):          true,
-	corev1.SchemeGroupVersion.WithKind("Namespace"):                      true,
-	corev1.SchemeGroupVersion.WithKind("ResourceQuota"):                  true,
-	corev1.SchemeGroupVersion.WithKind("LimitRange"):                     true,
-	networkingv1.SchemeGroupVersion.WithKind("IngressClass"):             true,
-	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  true,
-	corev1.SchemeGroupVersion.WithKind("Service"):                        true,
-	corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"):          true,
-	corev1.SchemeGroupVersion.WithKind("PersistentVolume"):               true,
-	autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"): true,
-	ScaledObjectGVK: true,
-	admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"): true,
-	admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"):   true,
-}
-
-// ScaledObjectGVK is KEDA's ScaledObject, decoded without KEDA's types.
-var ScaledObjectGVK = schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: "ScaledObject"}
 
 // ScaledObject is what analysis reads of a KEDA ScaledObject.
 type ScaledObject struct {
@@ -115,11 +84,11 @@ var decoder = newDecoder()
 
 func newDecoder() runtime.Decoder {
 	s := runtime.NewScheme()
-	// AddToScheme fails only on conflicting registrations of constant type
-	// tables, a programming error caught by every test run.
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme, autoscalingv2.AddToScheme, admissionregistrationv1.AddToScheme} {
-		if err := add(s); err != nil {
-			panic(err)
+	for _, k := range cluster.Kinds {
+		if k.New != nil {
+			gv := k.Resource.GroupVersion()
+			s.AddKnownTypes(gv, k.New())
+			metav1.AddToGroupVersion(s, gv)
 		}
 	}
 	return serializer.NewCodecFactory(s).UniversalDeserializer()
@@ -297,14 +266,15 @@ func (r *Result) decodeJSON(file string, line int, js []byte, fail func(int, err
 		return
 	}
 	gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
-	if !Analyzed[gvk] {
+	kind, analysed := cluster.KindOf(gvk)
+	if !analysed {
 		r.Skipped = append(r.Skipped, Skipped{File: file, Line: line, APIVersion: head.APIVersion, Kind: head.Kind,
 			Namespace: head.Metadata.Namespace, Name: head.Metadata.Name})
 		return
 	}
 	var obj runtime.Object
 	var err error
-	if gvk == ScaledObjectGVK {
+	if kind.New == nil { // KEDA's ScaledObject: no Go types here
 		obj, err = decodeScaledObject(js)
 	} else {
 		obj, _, err = decoder.Decode(js, nil, nil)

@@ -8,12 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -115,77 +109,46 @@ func isManifest(path string) bool {
 func Snapshot(objs []Object) *cluster.Snapshot {
 	s := &cluster.Snapshot{}
 	for _, o := range objs {
-		switch v := o.Obj.(type) {
-		case *corev1.Node:
-			s.Nodes = append(s.Nodes, v)
-		case *corev1.Pod:
-			fill(&v.ObjectMeta, "Pod")
-			s.Pods = append(s.Pods, cluster.PodFrom(v))
-		case *appsv1.Deployment:
-			fill(&v.ObjectMeta, "Deployment")
-			s.Deployments = append(s.Deployments, v)
-		case *appsv1.StatefulSet:
-			fill(&v.ObjectMeta, "StatefulSet")
-			s.StatefulSets = append(s.StatefulSets, v)
-		case *appsv1.ReplicaSet:
-			fill(&v.ObjectMeta, "ReplicaSet")
-			s.ReplicaSets = append(s.ReplicaSets, v)
-		case *appsv1.DaemonSet:
-			fill(&v.ObjectMeta, "DaemonSet")
-			s.DaemonSets = append(s.DaemonSets, v)
-		case *policyv1.PodDisruptionBudget:
-			fill(&v.ObjectMeta, "PodDisruptionBudget")
-			s.PodDisruptionBudgets = append(s.PodDisruptionBudgets, v)
-		case *corev1.Namespace:
-			s.Namespaces = append(s.Namespaces, v)
-		case *corev1.ResourceQuota:
-			fill(&v.ObjectMeta, "ResourceQuota")
-			s.ResourceQuotas = append(s.ResourceQuotas, v)
-		case *corev1.LimitRange:
-			fill(&v.ObjectMeta, "LimitRange")
-			s.LimitRanges = append(s.LimitRanges, v)
-		case *networkingv1.IngressClass:
-			s.IngressClasses = append(s.IngressClasses, v)
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			fill(&v.ObjectMeta, "HorizontalPodAutoscaler")
-			s.HorizontalPodAutoscalers = append(s.HorizontalPodAutoscalers, v)
-		case *admissionregistrationv1.ValidatingWebhookConfiguration:
-			s.ValidatingWebhookConfigurations = append(s.ValidatingWebhookConfigurations, v)
-		case *admissionregistrationv1.MutatingWebhookConfiguration:
-			s.MutatingWebhookConfigurations = append(s.MutatingWebhookConfigurations, v)
-		case *ScaledObject:
-			fill(&v.ObjectMeta, "ScaledObject")
-			kind := v.Spec.ScaleTargetRef.Kind
-			if kind == "" {
-				kind = cluster.KindDeployment // KEDA's default
-			}
-			var minimum int32
-			if v.Spec.MinReplicaCount != nil {
-				minimum = *v.Spec.MinReplicaCount
-			}
-			s.ScaledObjects = append(s.ScaledObjects, cluster.ScaledObject{Namespace: v.Namespace, Name: v.Name,
-				TargetKind: kind, TargetName: v.Spec.ScaleTargetRef.Name, MinReplicaCount: minimum})
-		case *networkingv1.Ingress:
-			fill(&v.ObjectMeta, "Ingress")
-			s.Ingresses = append(s.Ingresses, v)
-		case *corev1.Service:
-			fill(&v.ObjectMeta, "Service")
-			s.Services = append(s.Services, v)
-		case *corev1.PersistentVolumeClaim:
-			fill(&v.ObjectMeta, "PersistentVolumeClaim")
-			s.PersistentVolumeClaims = append(s.PersistentVolumeClaims, v)
-		case *corev1.PersistentVolume:
-			s.PersistentVolumes = append(s.PersistentVolumes, v)
+		obj := any(o.Obj)
+		so, keda := o.Obj.(*ScaledObject)
+		kind, ok := cluster.KindOfObject(obj)
+		if keda {
+			kind, ok = cluster.KindOfResource(cluster.ScaledObjectGVR.Resource)
 		}
+		if !ok {
+			continue
+		}
+		if m, ok := o.Obj.(metav1.Object); ok && kind.Namespaced {
+			fill(m, kind.Name)
+		}
+		if keda {
+			obj = so.compact()
+		}
+		// Add fails only on a type its kind does not hold, and the kind
+		// was found by the type.
+		_ = s.Add(kind, obj)
 	}
 	return s
 }
 
-func fill(m *metav1.ObjectMeta, kind string) {
-	if m.Namespace == "" {
-		m.Namespace = metav1.NamespaceDefault
+func fill(m metav1.Object, kind string) {
+	if m.GetNamespace() == "" {
+		m.SetNamespace(metav1.NamespaceDefault)
 	}
-	if m.UID == "" {
-		m.UID = types.UID("manifest:" + kind + "/" + m.Namespace + "/" + m.Name)
+	if m.GetUID() == "" {
+		m.SetUID(types.UID("manifest:" + kind + "/" + m.GetNamespace() + "/" + m.GetName()))
 	}
+}
+
+// compact is what snapshots hold of a ScaledObject.
+func (v *ScaledObject) compact() cluster.ScaledObject {
+	kind := v.Spec.ScaleTargetRef.Kind
+	if kind == "" {
+		kind = cluster.KindDeployment // KEDA's default
+	}
+	var minimum int32
+	if v.Spec.MinReplicaCount != nil {
+		minimum = *v.Spec.MinReplicaCount
+	}
+	return cluster.ScaledObject{Namespace: v.Namespace, Name: v.Name, TargetKind: kind, TargetName: v.Spec.ScaleTargetRef.Name, MinReplicaCount: minimum}
 }

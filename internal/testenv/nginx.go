@@ -92,6 +92,17 @@ func StartNginx(t testing.TB, s NginxSpec) *Nginx {
 		}
 	}
 	n := &Nginx{Port: FreePort(t), Dir: dir}
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(s.config(dir, root, n.Port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.PID = runNginx(t, s.Cgroup, dir, []string{bin, "-c", path, "-p", dir, "-g", "daemon off;"})
+	return n
+}
+
+// config is the nginx.conf of s, its files in dir, its documents in root,
+// its plain HTTP server on port.
+func (s NginxSpec) config(dir, root string, port int) string {
 	workers, conns := s.Workers, s.WorkerConnections
 	if workers == 0 {
 		workers = 2
@@ -99,11 +110,11 @@ func StartNginx(t testing.TB, s NginxSpec) *Nginx {
 	if conns == 0 {
 		conns = 4096
 	}
-	var global, location []string
-	global = append(global, "user "+or(s.User, "root")+";")
+	global := []string{"user " + or(s.User, "root") + ";"}
 	if s.ShutdownTimeout != "" {
 		global = append(global, "worker_shutdown_timeout "+s.ShutdownTimeout+";")
 	}
+	var location []string
 	if s.Backend != "" {
 		location = append(location, "location / { proxy_pass http://"+s.Backend+"; proxy_buffering off; proxy_read_timeout 300s; }")
 	} else {
@@ -127,7 +138,7 @@ func StartNginx(t testing.TB, s NginxSpec) *Nginx {
 		tlsServers = append(tlsServers, fmt.Sprintf("server { %s; server_name %s; ssl_certificate %s; ssl_certificate_key %s; location / { return 200; } }",
 			listen, name, v.CertFile, v.KeyFile))
 	}
-	conf := fmt.Sprintf(`worker_processes %[1]d;
+	return fmt.Sprintf(`worker_processes %[1]d;
 worker_rlimit_nofile %[2]d;
 pid %[3]s/nginx.pid;
 error_log %[3]s/error.log warn;
@@ -143,17 +154,18 @@ http {
   }
   %[8]s
 }
-`, workers, 2*conns+64, dir, strings.Join(global, "\n"), conns, n.Port, strings.Join(location, "\n    "), strings.Join(tlsServers, "\n  "))
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{bin, "-c", path, "-p", dir, "-g", "daemon off;"}
+`, workers, 2*conns+64, dir, strings.Join(global, "\n"), conns, port, strings.Join(location, "\n    "), strings.Join(tlsServers, "\n  "))
+}
+
+// runNginx starts nginx (args), in cgroup when set, stops it gracefully
+// when the test ends, and waits until it has written its PID file.
+func runNginx(t testing.TB, cgroup, dir string, args []string) int {
+	t.Helper()
 	var cmd *exec.Cmd
-	if s.Cgroup != "" {
+	if cgroup != "" {
 		// Join the cgroup first, then become nginx: the master and every
 		// worker it forks are in it from their first instruction.
-		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, s.Cgroup}, args...)...)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, cgroup}, args...)...)
 	} else {
 		cmd = exec.Command(args[0], args[1:]...)
 	}
@@ -162,7 +174,6 @@ http {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("testenv: start nginx: %v", err)
 	}
-	n.PID = cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -186,7 +197,7 @@ http {
 		}
 		return nil
 	})
-	return n
+	return cmd.Process.Pid
 }
 
 // PodCgroup creates the cgroup the kubelet (cgroupfs driver) would run a

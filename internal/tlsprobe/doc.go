@@ -7,5 +7,9 @@
 // by a deadline, the bytes the server may send by a cap, so a hostile
 // endpoint costs a timeout and a few kilobytes, never the exporter.
 //
-// A source: it never imports a collector or an analysis package.
+// Prober runs the handshakes in rounds over the endpoints internal/certs
+// discovers, rate-limited and bounded, and keeps the last of each.
+//
+// A source: it imports internal/certs only for the endpoints it is given
+// and the Handshake it reports, and never imports a collector.
 package tlsprobe

@@ -10,6 +10,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 )
 
 // Reasons a probe fails, the closed set its metrics use.
@@ -50,33 +52,8 @@ type Options struct {
 // anything that could hurt.
 const DefaultMaxBytes = 256 << 10
 
-// Result is what one probe saw.
-type Result struct {
-	// Reason is "" when the handshake succeeded and a certificate came.
-	Reason string
-	// Err is the error behind Reason, for the log.
-	Err error
-
-	LeafNotAfter time.Time
-	// EarliestNotAfter is the soonest expiry of any certificate presented.
-	EarliestNotAfter time.Time
-	// CoversHost: the leaf's SANs cover ServerName.
-	CoversHost bool
-	// SelfSigned: the leaf signed itself.
-	SelfSigned bool
-	// ControllerDefault: the leaf is an ingress controller's built-in
-	// default certificate (served when the host's Secret is missing).
-	ControllerDefault bool
-	// Verified: the chain verifies against the roots for ServerName;
-	// VerifyError says why not.
-	Verified    bool
-	VerifyError string
-	// Chain is the presented certificates, leaf first.
-	Chain []*x509.Certificate
-}
-
 // Probe runs one handshake.
-func Probe(ctx context.Context, t Target, o Options) Result {
+func Probe(ctx context.Context, t Target, o Options) certs.Handshake {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
@@ -121,12 +98,14 @@ func Probe(ctx context.Context, t Target, o Options) Result {
 	return inspect(chain, t.ServerName, o.Roots, now())
 }
 
-func failed(reason string, err error) Result { return Result{Reason: reason, Err: err} }
+func failed(reason string, err error) certs.Handshake {
+	return certs.Handshake{Reason: reason, Err: err}
+}
 
 // inspect reads the presented chain.
-func inspect(chain []*x509.Certificate, host string, roots *x509.CertPool, now time.Time) Result {
+func inspect(chain []*x509.Certificate, host string, roots *x509.CertPool, now time.Time) certs.Handshake {
 	leaf := chain[0]
-	r := Result{Chain: chain, LeafNotAfter: leaf.NotAfter, EarliestNotAfter: leaf.NotAfter}
+	r := certs.Handshake{Chain: chain, LeafNotAfter: leaf.NotAfter, EarliestNotAfter: leaf.NotAfter}
 	for _, c := range chain[1:] {
 		if c.NotAfter.Before(r.EarliestNotAfter) {
 			r.EarliestNotAfter = c.NotAfter

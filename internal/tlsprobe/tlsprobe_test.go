@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 )
 
@@ -84,7 +85,7 @@ func TestProbeFailures(t *testing.T) {
 	cases := map[string]string{hang: ReasonTimeout, huge: ReasonChainTooLarge, plain: ReasonNotTLS, reset: ReasonReset, closed: ReasonRefused, "127.0.0.1:99999": ReasonUnreachable}
 	type got struct {
 		addr string
-		r    Result
+		r    certs.Handshake
 		d    time.Duration
 	}
 	results := make(chan got, len(cases))

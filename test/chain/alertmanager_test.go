@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -101,14 +100,8 @@ func TestExampleAlertmanagerRoutesByOwner(t *testing.T) {
 		t.Skip("starts a real Alertmanager")
 	}
 	recv := &receivers{got: map[string][]string{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	am := testenv.StartAlertmanager(t, exampleAlertmanagerConfig(t, l.Addr().String()))
+	recvAddr := serveHTTP(t, recv)
+	am := testenv.StartAlertmanager(t, exampleAlertmanagerConfig(t, recvAddr))
 
 	alert := func(name, class, namespace, owner string) map[string]string {
 		m := map[string]string{"alertname": name, "class": class, "cluster": "test", "severity": "warning"}

@@ -246,26 +246,13 @@ func TestAlertsReachOnCall(t *testing.T) {
 	typo := root.Leaf(t, now.Add(90*24*time.Hour), "other.example")
 	fake := testcerts.SelfSigned(t, "Kubernetes Ingress Controller Fake Certificate", now.Add(365*24*time.Hour), "ingress.local")
 	bySNI := map[string]tls.Certificate{"good.example": good.TLS(), "typo.example": typo.TLS()}
-	tl, err := tls.Listen("tcp", "127.0.17.1:443", &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	serveTLS(t, "127.0.17.1:443", &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		if c, ok := bySNI[h.ServerName]; ok {
 			return &c, nil
 		}
 		c := fake.TLS()
 		return &c, nil
 	}})
-	if err != nil {
-		t.Fatalf("serve TLS hosts on 127.0.17.1:443 (needs root, as the nginx tests): %v", err)
-	}
-	t.Cleanup(func() { tl.Close() })
-	go func() {
-		for {
-			c, err := tl.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
-		}
-	}()
 	ing, err := env.Client.NetworkingV1().Ingresses("shop").Create(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "secure"},
 		Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{Hosts: []string{"good.example", "typo.example", "missing.example"}, SecretName: "shop-tls"}},
 			DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}},
@@ -339,13 +326,7 @@ func TestAlertsReachOnCall(t *testing.T) {
 
 	// On-call: a webhook receiver behind Alertmanager.
 	recv := &webhookReceiver{alerts: map[string]delivered{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
+	recvAddr := serveHTTP(t, recv)
 	am := testenv.StartAlertmanager(t, fmt.Sprintf(`
 route:
   receiver: on-call
@@ -358,7 +339,7 @@ receivers:
     webhook_configs:
       - url: http://%s/hook
         send_resolved: false
-`, l.Addr()))
+`, recvAddr))
 	hostPort := func(u string) string { return strings.TrimPrefix(u, "http://") }
 	prom := testenv.StartPrometheus(t, fmt.Sprintf(`
 global:

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -50,14 +49,8 @@ func TestDemoDebtAlertsOncePerNamespaceAndRule(t *testing.T) {
 	}
 	demo, _ := startExporter(t, "demo")
 	recv := &receivers{got: map[string][]string{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	am := testenv.StartAlertmanager(t, exampleAlertmanagerConfig(t, l.Addr().String()))
+	recvAddr := serveHTTP(t, recv)
+	am := testenv.StartAlertmanager(t, exampleAlertmanagerConfig(t, recvAddr))
 	prom := testenv.StartPrometheus(t, fmt.Sprintf(`
 global:
   scrape_interval: 1s

@@ -85,20 +85,7 @@ func TestQuietClusterFiresNothing(t *testing.T) {
 	root := testcerts.NewCA(t, "quiet root")
 	now := time.Now().Truncate(time.Second)
 	leaf := root.Leaf(t, now.Add(365*24*time.Hour), "shop.example").TLS()
-	tl, err := tls.Listen("tcp", "127.0.18.1:443", &tls.Config{Certificates: []tls.Certificate{leaf}})
-	if err != nil {
-		t.Fatalf("serve TLS on 127.0.18.1:443 (needs root, as the nginx tests): %v", err)
-	}
-	t.Cleanup(func() { tl.Close() })
-	go func() {
-		for {
-			c, err := tl.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _ = c.(*tls.Conn).Handshake() }()
-		}
-	}()
+	serveTLS(t, "127.0.18.1:443", &tls.Config{Certificates: []tls.Certificate{leaf}})
 	rootPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Cert.Cert.Raw})
 	caFile := t.TempDir() + "/ca.pem"
 	if err := os.WriteFile(caFile, rootPEM, 0o644); err != nil {

@@ -1,4 +1,4 @@
-package webhooks
+package certs
 
 import (
 	"cmp"
@@ -60,8 +60,8 @@ func (r ServiceRef) Host() string { return r.Name + "." + r.Namespace + ".svc" }
 // Fail: a call that fails refuses the request.
 func (w Webhook) Fail() bool { return w.FailurePolicy == string(admissionregistrationv1.Fail) }
 
-// Analyze lists every webhook of the snapshot, sorted.
-func Analyze(s *cluster.Snapshot) []Webhook {
+// Webhooks lists every webhook of the snapshot, sorted.
+func Webhooks(s *cluster.Snapshot) []Webhook {
 	var out []Webhook
 	add := func(kind, config, name string, policy *admissionregistrationv1.FailurePolicyType, cc admissionregistrationv1.WebhookClientConfig) {
 		w := Webhook{Kind: kind, Configuration: config, Name: name, FailurePolicy: string(admissionregistrationv1.Fail), CABundle: cc.CABundle}

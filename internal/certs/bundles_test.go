@@ -1,4 +1,4 @@
-package webhooks
+package certs
 
 import (
 	"encoding/pem"
@@ -16,7 +16,7 @@ import (
 // Exact reads: a bundle of two CAs expires with the sooner; an empty
 // bundle and garbage say why; failurePolicy defaults to Fail; the
 // endpoint is the Service (port 443 by default) or the URL.
-func TestAnalyze(t *testing.T) {
+func TestWebhooks(t *testing.T) {
 	t.Parallel()
 	soon := testcerts.NewCA(t, "soon").Intermediate(t, "soon-ca", time.Now().Add(5*24*time.Hour).Truncate(time.Second))
 	later := testcerts.NewCA(t, "later")
@@ -50,7 +50,7 @@ func TestAnalyze(t *testing.T) {
 		{Kind: KindValidating, Configuration: "policy", Name: "garbage.policy.example", FailurePolicy: "Ignore", CAError: ErrNoPEM.Error(), URL: url, CABundle: []byte("not pem")},
 		{Kind: KindValidating, Configuration: "policy", Name: "pods.policy.example", FailurePolicy: "Fail", CANotAfter: soon.Cert.Cert.NotAfter, Service: &ServiceRef{"policy", "webhook", 443}, CABundle: pemOf(later.Cert, soon.Cert)},
 	}
-	if got := Analyze(s); !reflect.DeepEqual(got, want) {
+	if got := Webhooks(s); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", got, want)
 	}
 }

@@ -1,19 +1,14 @@
-//go:build !agentonly
-
-package kube
+package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
 )
@@ -22,23 +17,28 @@ import (
 // it is large (tens of MB on big clusters) but not unbounded.
 const maxAPIServerMetricsBytes = 64 << 20
 
+// MetricsGetter GETs the API server's /metrics (internal/kube's
+// APIServerMetrics). A refusal the exporter's role may mean (the rule is
+// optional) is an error wrapping cluster.ErrNoData.
+type MetricsGetter func(context.Context) (io.ReadCloser, error)
+
 // StorageMonitor reads the etcd database size the API server itself reports
 // on /metrics, every interval, in the background: the managed-cluster view
 // (AKS, EKS, GKE), where etcd is out of reach. It needs only get on the
 // /metrics non-resource URL.
 type StorageMonitor struct {
-	client   kubernetes.Interface
+	get      MetricsGetter
 	interval time.Duration
 	logger   *slog.Logger
 
 	mu     sync.Mutex
-	latest []etcd.StorageSize
+	latest []StorageSize
 	err    error // why latest is unknown; nil when it is known
 }
 
 // NewStorageMonitor builds the monitor.
-func NewStorageMonitor(client kubernetes.Interface, interval time.Duration, logger *slog.Logger) *StorageMonitor {
-	return &StorageMonitor{client: client, interval: interval, logger: logger,
+func NewStorageMonitor(get MetricsGetter, interval time.Duration, logger *slog.Logger) *StorageMonitor {
+	return &StorageMonitor{get: get, interval: interval, logger: logger,
 		err: fmt.Errorf("%w: the API server's /metrics not read yet", cluster.ErrNoData)}
 }
 
@@ -52,11 +52,11 @@ func (m *StorageMonitor) PollOnce(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
-	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+	case errors.Is(err, cluster.ErrNoData):
 		// The rule for /metrics is optional (where etcd is polled
 		// directly, it is not needed): no data by design, not a failure.
 		m.logger.Debug("API server storage size read forbidden", "err", err)
-		m.latest, m.err = nil, fmt.Errorf("%w: the API server's /metrics is forbidden: %v", cluster.ErrNoData, err)
+		m.latest, m.err = nil, err
 	case err != nil:
 		m.logger.Debug("API server storage size read failed", "err", err)
 		m.latest, m.err = nil, err
@@ -65,21 +65,21 @@ func (m *StorageMonitor) PollOnce(ctx context.Context) {
 	}
 }
 
-func (m *StorageMonitor) read(ctx context.Context) ([]etcd.StorageSize, error) {
+func (m *StorageMonitor) read(ctx context.Context) ([]StorageSize, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.interval)
 	defer cancel()
-	body, err := m.client.Discovery().RESTClient().Get().AbsPath("/metrics").Stream(ctx)
+	body, err := m.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("GET /metrics: %w", err)
 	}
 	defer body.Close()
-	return etcd.ParseStorageSizes(io.LimitReader(body, maxAPIServerMetricsBytes))
+	return ParseStorageSizes(io.LimitReader(body, maxAPIServerMetricsBytes))
 }
 
 // Latest returns the last read's sizes, or why they are unknown:
 // cluster.ErrNoData before the first read and while /metrics is
 // forbidden, the read's error after any other failure.
-func (m *StorageMonitor) Latest() ([]etcd.StorageSize, error) {
+func (m *StorageMonitor) Latest() ([]StorageSize, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.latest, m.err

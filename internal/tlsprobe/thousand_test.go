@@ -1,4 +1,4 @@
-package certs
+package tlsprobe
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testcerts"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testheap"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // tlsHostile are the ways a TLS endpoint can misbehave, from raw TCP, with
@@ -22,12 +22,12 @@ var tlsHostile = []struct {
 	handle       func(c net.Conn)
 }{
 	// Never answers the ClientHello; ends when the prober gives up.
-	{"hang", tlsprobe.ReasonTimeout, func(c net.Conn) {
+	{"hang", ReasonTimeout, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
 		_, _ = c.Read(make([]byte, 1))
 	}},
 	// A handshake record announced whole, then a byte every 50 ms.
-	{"trickle", tlsprobe.ReasonTimeout, func(c net.Conn) {
+	{"trickle", ReasonTimeout, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
 		if _, err := c.Write([]byte{0x16, 0x03, 0x03, 0x40, 0x00}); err != nil {
 			return
@@ -40,15 +40,15 @@ var tlsHostile = []struct {
 		}
 	}},
 	// 10 MiB of handshake records opening a Certificate message.
-	{"huge", tlsprobe.ReasonChainTooLarge, func(c net.Conn) {
+	{"huge", ReasonChainTooLarge, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
 		testcerts.WriteHugeChain(c)
 	}},
-	{"plain", tlsprobe.ReasonNotTLS, func(c net.Conn) {
+	{"plain", ReasonNotTLS, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
 		_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 	}},
-	{"reset", tlsprobe.ReasonReset, func(c net.Conn) {
+	{"reset", ReasonReset, func(c net.Conn) {
 		_, _ = c.Read(make([]byte, 64<<10))
 		_ = c.(*net.TCPConn).SetLinger(0)
 	}},
@@ -66,13 +66,13 @@ func TestThousandHostileTLSEndpoints(t *testing.T) {
 	}
 	const n, rounds = 1000, 3
 	ca := testcerts.NewCA(t, "root")
-	want := map[Endpoint]string{}
-	notAfter := map[Endpoint]time.Time{}
-	var eps []Endpoint
+	want := map[certs.Endpoint]string{}
+	notAfter := map[certs.Endpoint]time.Time{}
+	var eps []certs.Endpoint
 	now := time.Now().Truncate(time.Second)
 	for i := range n {
 		ip := fmt.Sprintf("127.2.%d.%d", i/200, 1+i%200)
-		ep := Endpoint{Kind: KindIngress, Namespace: "shop", Name: fmt.Sprintf("ing-%d", i), Host: "shop.example"}
+		ep := certs.Endpoint{Kind: certs.KindIngress, Namespace: "shop", Name: fmt.Sprintf("ing-%d", i), Host: "shop.example"}
 		kind := i % (len(tlsHostile) + 1)
 		if kind == len(tlsHostile) {
 			na := now.Add(time.Duration(i+1) * time.Hour)
@@ -107,7 +107,7 @@ func TestThousandHostileTLSEndpoints(t *testing.T) {
 	for ep, got := range r {
 		if na, good := notAfter[ep]; good {
 			if got.Reason != "" || !got.LeafNotAfter.Equal(na) || !got.Verified || !got.CoversHost {
-				t.Errorf("%s: %+v, want its certificate (not after %v), verified", ep.Address, got.Result, na)
+				t.Errorf("%s: %+v, want its certificate (not after %v), verified", ep.Address, got.Handshake, na)
 			}
 			continue
 		}

@@ -1,4 +1,4 @@
-package certs
+package tlsprobe
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/certs"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/tlsprobe"
 )
 
 // Config bounds the prober.
@@ -30,14 +30,6 @@ func (c Config) RoundBound(n int) time.Duration {
 	return poll.RoundBound(n, c.PerSecond, c.Concurrency, c.Timeout)
 }
 
-// Probed is the last probe of one endpoint, without the chain (only what
-// the metrics read is kept: thousands of endpoints, each a few KiB of
-// certificates, would otherwise stay in memory).
-type Probed struct {
-	tlsprobe.Result
-	At time.Time
-}
-
 // Prober probes the endpoints in the background and keeps the last result
 // of each endpoint still listed.
 type Prober struct {
@@ -46,8 +38,8 @@ type Prober struct {
 	logger  *slog.Logger
 
 	mu         sync.Mutex
-	discovered Discovery
-	results    map[Endpoint]Probed
+	discovered certs.Discovery
+	results    map[certs.Endpoint]certs.Probed
 	version    uint64
 	failures   map[string]uint64
 	rounds     uint64
@@ -56,16 +48,16 @@ type Prober struct {
 // NewProber builds a prober.
 func NewProber(cfg Config, logger *slog.Logger) *Prober {
 	return &Prober{cfg: cfg, logger: logger, limiter: rate.NewLimiter(rate.Limit(cfg.PerSecond), 1),
-		results: map[Endpoint]Probed{}, failures: map[string]uint64{}}
+		results: map[certs.Endpoint]certs.Probed{}, failures: map[string]uint64{}}
 }
 
 // Run probes what discover() finds every Interval until ctx ends.
-func (p *Prober) Run(ctx context.Context, discover func(context.Context) Discovery) {
+func (p *Prober) Run(ctx context.Context, discover func(context.Context) certs.Discovery) {
 	poll.Every(ctx, p.cfg.Interval, func(ctx context.Context) { p.Probe(ctx, discover(ctx)) })
 }
 
 // Probe keeps d (Discovered) and probes its endpoints once.
-func (p *Prober) Probe(ctx context.Context, d Discovery) {
+func (p *Prober) Probe(ctx context.Context, d certs.Discovery) {
 	p.mu.Lock()
 	p.discovered = d
 	p.version++
@@ -74,7 +66,7 @@ func (p *Prober) Probe(ctx context.Context, d Discovery) {
 }
 
 // Discovered is what the last round set out to probe.
-func (p *Prober) Discovered() Discovery {
+func (p *Prober) Discovered() certs.Discovery {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.discovered
@@ -82,7 +74,7 @@ func (p *Prober) Discovered() Discovery {
 
 // ProbeAll probes every endpoint once, Concurrency at a time and at most
 // PerSecond a second; endpoints no longer listed are forgotten.
-func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
+func (p *Prober) ProbeAll(ctx context.Context, eps []certs.Endpoint) {
 	sem := make(chan struct{}, max(1, p.cfg.Concurrency))
 	pools := bundlePools(eps, p.cfg.Roots)
 	var wg sync.WaitGroup
@@ -93,8 +85,8 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r := tlsprobe.Probe(ctx, tlsprobe.Target{Address: ep.Address, ServerName: ep.Host},
-				tlsprobe.Options{Timeout: p.cfg.Timeout, MaxBytes: p.cfg.MaxBytes, Roots: pools[ep.CABundle]})
+			r := Probe(ctx, Target{Address: ep.Address, ServerName: ep.Host},
+				Options{Timeout: p.cfg.Timeout, MaxBytes: p.cfg.MaxBytes, Roots: pools[ep.CABundle]})
 			if ctx.Err() != nil {
 				return // interrupted: not a result
 			}
@@ -105,7 +97,7 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 				p.failures[r.Reason]++
 				p.logger.Debug("TLS probe failed", "kind", ep.Kind, "namespace", ep.Namespace, "name", ep.Name, "host", ep.Host, "reason", r.Reason, "err", r.Err)
 			}
-			p.results[ep] = Probed{Result: r, At: time.Now()}
+			p.results[ep] = certs.Probed{Handshake: r, At: time.Now()}
 			p.version++
 		})
 	}
@@ -113,7 +105,7 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 	if ctx.Err() != nil {
 		return
 	}
-	listed := make(map[Endpoint]bool, len(eps))
+	listed := make(map[certs.Endpoint]bool, len(eps))
 	for _, ep := range eps {
 		listed[ep] = true
 	}
@@ -131,7 +123,7 @@ func (p *Prober) ProbeAll(ctx context.Context, eps []Endpoint) {
 // bundlePools parses each distinct CA bundle once; "" is the configured
 // roots. A bundle without a certificate verifies nothing (an empty pool),
 // as the API server would find.
-func bundlePools(eps []Endpoint, roots *x509.CertPool) map[string]*x509.CertPool {
+func bundlePools(eps []certs.Endpoint, roots *x509.CertPool) map[string]*x509.CertPool {
 	pools := map[string]*x509.CertPool{"": roots}
 	for _, ep := range eps {
 		if _, ok := pools[ep.CABundle]; !ok {
@@ -151,7 +143,7 @@ func (p *Prober) Rounds() uint64 {
 }
 
 // Results returns a copy of the last probe of every listed endpoint.
-func (p *Prober) Results() map[Endpoint]Probed {
+func (p *Prober) Results() map[certs.Endpoint]certs.Probed {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.results)

@@ -1,6 +1,6 @@
 //go:build !agentonly
 
-package kube
+package cluster
 
 import (
 	"slices"
@@ -12,92 +12,90 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 )
 
-// keptAnnotations are the annotations analysis reads; all others (last
+// KeptAnnotations are the annotations analysis reads; all others (last
 // applied configurations, controller bookkeeping) are dropped on arrival.
-var keptAnnotations = []string{
-	healthcheck.DependsOnAnnotation,
+// They are spelled out, not imported, because the packages that read them
+// import this one (TestKeptAnnotationsAreTheOnesRead holds them equal).
+var KeptAnnotations = []string{
+	"health.kube-reliability.io/depends-on", // healthcheck.DependsOnAnnotation
 	"kubernetes.io/ingress.class",
 	"ingressclass.kubernetes.io/is-default-class",
-	// findings.IgnoreAnnotation (not imported: the agent links this
-	// package; TestIgnoreAnnotationKept holds them equal).
-	"reliability.kube-reliability.io/ignore",
+	"reliability.kube-reliability.io/ignore", // findings.IgnoreAnnotation
 }
 
-// Transform trims objects before they enter the informer caches. Pods are
-// the bulk of a cluster (150,000 at 5,000 nodes) and analysis reads only a
-// few fields of each, so everything else is dropped on arrival. Workload
-// templates, not pods, carry probes and resources.
-func Transform(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		return TrimPod(o), nil
-	case *corev1.Node:
-		return trimNode(o), nil
-	case *appsv1.ReplicaSet:
-		trimMeta(&o.ObjectMeta)
-		// A ReplicaSet owned by a Deployment is only an ownership link from
-		// pod to Deployment; its template duplicates the Deployment's.
-		if metav1.GetControllerOf(o) != nil {
-			o.Spec.Template = corev1.PodTemplateSpec{}
-		} else {
-			trimTemplate(&o.Spec.Template)
-		}
-		o.Status = appsv1.ReplicaSetStatus{}
-		return o, nil
-	case *appsv1.Deployment:
-		trimMeta(&o.ObjectMeta)
+// trimReplicaSet: a ReplicaSet owned by a Deployment is only an ownership
+// link from pod to Deployment; its template duplicates the Deployment's.
+func trimReplicaSet(obj any) any {
+	o := obj.(*appsv1.ReplicaSet)
+	trimMeta(&o.ObjectMeta)
+	if metav1.GetControllerOf(o) != nil {
+		o.Spec.Template = corev1.PodTemplateSpec{}
+	} else {
 		trimTemplate(&o.Spec.Template)
-		o.Status = appsv1.DeploymentStatus{}
-		return o, nil
-	case *appsv1.StatefulSet:
-		trimMeta(&o.ObjectMeta)
-		trimTemplate(&o.Spec.Template)
-		// Only their names: a claim template means a volume whose
-		// topology the capacity simulation cannot know.
-		claims := o.Spec.VolumeClaimTemplates
-		o.Spec.VolumeClaimTemplates = nil
-		for _, c := range claims {
-			o.Spec.VolumeClaimTemplates = append(o.Spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: c.Name}})
-		}
-		o.Status = appsv1.StatefulSetStatus{}
-		return o, nil
-	case *corev1.PersistentVolumeClaim:
-		// The volume it is bound to: where that volume can be reached
-		// decides where the claim's pods may run; its access modes,
-		// whether two pods may hold it at once (a rollout's surge).
-		return &corev1.PersistentVolumeClaim{TypeMeta: o.TypeMeta,
-			ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
-			Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: o.Spec.VolumeName, AccessModes: o.Spec.AccessModes}}, nil
-	case *corev1.PersistentVolume:
-		// The nodes that reach it: its node affinity, and the zone labels
-		// the scheduler's VolumeZone filter reads.
-		out := &corev1.PersistentVolume{TypeMeta: o.TypeMeta,
-			ObjectMeta: metav1.ObjectMeta{Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
-			Spec:       corev1.PersistentVolumeSpec{NodeAffinity: o.Spec.NodeAffinity}}
-		for _, k := range []string{corev1.LabelTopologyZone, corev1.LabelFailureDomainBetaZone, corev1.LabelTopologyRegion, corev1.LabelFailureDomainBetaRegion} {
-			if v, ok := o.Labels[k]; ok {
-				if out.Labels == nil {
-					out.Labels = map[string]string{}
-				}
-				out.Labels[k] = v
-			}
-		}
-		return out, nil
-	case *appsv1.DaemonSet:
-		trimMeta(&o.ObjectMeta)
-		trimTemplate(&o.Spec.Template)
-		o.Status = appsv1.DaemonSetStatus{}
-		return o, nil
-	case metav1.Object:
-		o.SetManagedFields(nil)
-		return obj, nil
 	}
-	return obj, nil
+	o.Status = appsv1.ReplicaSetStatus{}
+	return o
+}
+
+func trimDeployment(obj any) any {
+	o := obj.(*appsv1.Deployment)
+	trimMeta(&o.ObjectMeta)
+	trimTemplate(&o.Spec.Template)
+	o.Status = appsv1.DeploymentStatus{}
+	return o
+}
+
+func trimStatefulSet(obj any) any {
+	o := obj.(*appsv1.StatefulSet)
+	trimMeta(&o.ObjectMeta)
+	trimTemplate(&o.Spec.Template)
+	// Only their names: a claim template means a volume whose topology
+	// the capacity simulation cannot know.
+	claims := o.Spec.VolumeClaimTemplates
+	o.Spec.VolumeClaimTemplates = nil
+	for _, c := range claims {
+		o.Spec.VolumeClaimTemplates = append(o.Spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: c.Name}})
+	}
+	o.Status = appsv1.StatefulSetStatus{}
+	return o
+}
+
+func trimDaemonSet(obj any) any {
+	o := obj.(*appsv1.DaemonSet)
+	trimMeta(&o.ObjectMeta)
+	trimTemplate(&o.Spec.Template)
+	o.Status = appsv1.DaemonSetStatus{}
+	return o
+}
+
+// trimClaim keeps the volume a claim is bound to (where that volume can be
+// reached decides where the claim's pods may run) and its access modes
+// (whether two pods may hold it at once: a rollout's surge).
+func trimClaim(obj any) any {
+	o := obj.(*corev1.PersistentVolumeClaim)
+	return &corev1.PersistentVolumeClaim{TypeMeta: o.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
+		Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: o.Spec.VolumeName, AccessModes: o.Spec.AccessModes}}
+}
+
+// trimVolume keeps the nodes that reach a volume: its node affinity, and
+// the zone labels the scheduler's VolumeZone filter reads.
+func trimVolume(obj any) any {
+	o := obj.(*corev1.PersistentVolume)
+	out := &corev1.PersistentVolume{TypeMeta: o.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion},
+		Spec:       corev1.PersistentVolumeSpec{NodeAffinity: o.Spec.NodeAffinity}}
+	for _, k := range []string{corev1.LabelTopologyZone, corev1.LabelFailureDomainBetaZone, corev1.LabelTopologyRegion, corev1.LabelFailureDomainBetaRegion} {
+		if v, ok := o.Labels[k]; ok {
+			if out.Labels == nil {
+				out.Labels = map[string]string{}
+			}
+			out.Labels[k] = v
+		}
+	}
+	return out
 }
 
 func trimMeta(m *metav1.ObjectMeta) {
@@ -107,7 +105,7 @@ func trimMeta(m *metav1.ObjectMeta) {
 
 func keepAnnotations(a map[string]string) map[string]string {
 	var out map[string]string
-	for _, k := range keptAnnotations {
+	for _, k := range KeptAnnotations {
 		if v, ok := a[k]; ok {
 			if out == nil {
 				out = map[string]string{}
@@ -121,7 +119,8 @@ func keepAnnotations(a map[string]string) map[string]string {
 // trimNode keeps what placement, and the node and zone loss analyses,
 // read: labels, cordon, taints, allocatable resources and the Ready
 // condition. A node's image list alone is often 10 KB.
-func trimNode(n *corev1.Node) *corev1.Node {
+func trimNode(obj any) any {
+	n := obj.(*corev1.Node)
 	out := &corev1.Node{
 		TypeMeta: n.TypeMeta,
 		ObjectMeta: metav1.ObjectMeta{
@@ -139,12 +138,12 @@ func trimNode(n *corev1.Node) *corev1.Node {
 	return out
 }
 
-// TrimPod returns what analysis reads of p (cluster.Pod). The pods of one
+// TrimPod returns what analysis reads of p (Pod). The pods of one
 // ReplicaSet share their labels and owner reference, so those are
 // interned: one map and one slice for all of them; namespace and node
 // names are interned too.
-func TrimPod(p *corev1.Pod) *cluster.Pod {
-	out := cluster.PodFrom(p)
+func TrimPod(p *corev1.Pod) *Pod {
+	out := PodFrom(p)
 	out.Namespace = unique.Make(out.Namespace).Value()
 	out.NodeName = unique.Make(out.NodeName).Value()
 	out.Labels = interned.labels(out.Labels)
