@@ -8,8 +8,9 @@ out=bench/results.txt
 mkdir -p bench
 count=${BENCH_COUNT:-5}
 # BENCH_ONLY=cost runs the agent cost measurement alone, BENCH_ONLY=micro
-# the Go benchmarks alone.
-if [ "${BENCH_ONLY:-}" != cost ]; then
+# the Go benchmarks alone, BENCH_ONLY=kinds the cache bytes per kind alone.
+only=${BENCH_ONLY:-}
+if [ -z "$only" ] || [ "$only" = micro ]; then
 {
   echo "# kube-reliability-exporter benchmarks"
   echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -24,10 +25,27 @@ mv "$out.tmp" "$out"
 echo "wrote $out"
 fi
 
+# What one object of each kind costs in central's informer cache (decoded,
+# trimmed, stored), the scale bench's shapes: bench/cache-bytes.txt.
+if [ -z "$only" ] || [ "$only" = kinds ]; then
+kinds=bench/cache-bytes.txt
+{
+  echo "# kube-reliability-exporter: live heap per cached object, by kind (BenchmarkCacheBytesPerKind)"
+  echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "# one run in a fresh process: the tables that share equal label maps and resource lists start empty"
+  echo "# command: go test -run '^\$' -bench BenchmarkCacheBytesPerKind -benchtime 1x -count 1 ./test/scale"
+  echo
+  go test -run '^$' -bench BenchmarkCacheBytesPerKind -benchtime 1x -count 1 ./test/scale | grep -E '^Benchmark|^ok'
+} > "$kinds.tmp"
+mv "$kinds.tmp" "$kinds"
+echo "wrote $kinds"
+fi
+
 # The agent's cost on a busy ingress node: the real binary, 10 real nginx
 # instances, 10,000 held connections, 1 s sampling (needs nginx: make
 # test-deps). Target: <= 25 MiB RSS, <= 1 % of one core.
-[ "${BENCH_ONLY:-}" = micro ] && exit 0
+[ -n "$only" ] && [ "$only" != cost ] && exit 0
 cost=bench/agent-cost.txt
 {
   echo "# kube-reliability-exporter agent cost (BenchmarkAgentCost)"

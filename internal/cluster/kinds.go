@@ -60,7 +60,8 @@ var Kinds = []*Kind{
 	podKind(),
 	typed(appsv1.SchemeGroupVersion, "deployments", "Deployment", core, func(s *Snapshot) *[]*appsv1.Deployment { return &s.Deployments }).trim(trimDeployment),
 	typed(appsv1.SchemeGroupVersion, "statefulsets", "StatefulSet", core, func(s *Snapshot) *[]*appsv1.StatefulSet { return &s.StatefulSets }).trim(trimStatefulSet),
-	typed(appsv1.SchemeGroupVersion, "replicasets", "ReplicaSet", core, func(s *Snapshot) *[]*appsv1.ReplicaSet { return &s.ReplicaSets }).trim(trimReplicaSet),
+	// The cache holds OwnedReplicaSet for those with a controller.
+	replicaSetKind(),
 	typed(appsv1.SchemeGroupVersion, "daemonsets", "DaemonSet", core, func(s *Snapshot) *[]*appsv1.DaemonSet { return &s.DaemonSets }).trim(trimDaemonSet),
 	typed(policyv1.SchemeGroupVersion, "poddisruptionbudgets", "PodDisruptionBudget", 0, func(s *Snapshot) *[]*policyv1.PodDisruptionBudget { return &s.PodDisruptionBudgets }),
 	typed(corev1.SchemeGroupVersion, "namespaces", "Namespace", clusterScoped, func(s *Snapshot) *[]*corev1.Namespace { return &s.Namespaces }),
@@ -146,6 +147,25 @@ func podKind() *Kind {
 	return k
 }
 
+func replicaSetKind() *Kind {
+	k := typed(appsv1.SchemeGroupVersion, "replicasets", "ReplicaSet", core, func(s *Snapshot) *[]*appsv1.ReplicaSet { return &s.ReplicaSets }).trim(trimReplicaSet)
+	k.add = func(s *Snapshot, objs ...any) bool {
+		s.OwnedReplicaSets = slices.Grow(s.OwnedReplicaSets, len(objs)) // most are
+		for _, o := range objs {
+			switch r := o.(type) {
+			case *OwnedReplicaSet:
+				s.OwnedReplicaSets = append(s.OwnedReplicaSets, r)
+			case *appsv1.ReplicaSet:
+				s.ReplicaSets = append(s.ReplicaSets, r)
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	return k
+}
+
 // ScaledObjectGVR is KEDA's ScaledObject, a CRD: watched by
 // internal/kube once served, decoded by internal/manifest without KEDA's
 // types, and held in snapshots as ScaledObject.
@@ -193,6 +213,8 @@ func KindOfObject(obj any) (*Kind, bool) {
 	switch obj.(type) {
 	case *Pod:
 		return kindByResource["pods"], true
+	case *OwnedReplicaSet:
+		return kindByResource["replicasets"], true
 	case ScaledObject:
 		return kindByResource[ScaledObjectGVR.Resource], true
 	}

@@ -35,7 +35,11 @@ type Snapshot struct {
 	Deployments  []*appsv1.Deployment
 	StatefulSets []*appsv1.StatefulSet
 	ReplicaSets  []*appsv1.ReplicaSet
-	DaemonSets   []*appsv1.DaemonSet
+	// OwnedReplicaSets are the informer cache's ReplicaSets that have a
+	// controller, as their link to it (ReplicaSets holds the others, and
+	// every ReplicaSet of a manifest).
+	OwnedReplicaSets []*OwnedReplicaSet
+	DaemonSets       []*appsv1.DaemonSet
 
 	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
 	Namespaces           []*corev1.Namespace

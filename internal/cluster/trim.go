@@ -25,16 +25,18 @@ var KeptAnnotations = []string{
 	"reliability.kube-reliability.io/ignore", // findings.IgnoreAnnotation
 }
 
-// trimReplicaSet: a ReplicaSet owned by a Deployment is only an ownership
-// link from pod to Deployment; its template duplicates the Deployment's.
+// trimReplicaSet: a ReplicaSet with a controller (a Deployment's) is
+// only the link from its pods to that owner (Workloads reads its UID and
+// controller reference, nothing else): an OwnedReplicaSet. One without is
+// a workload of its own and keeps what workloads keep.
 func trimReplicaSet(obj any) any {
 	o := obj.(*appsv1.ReplicaSet)
-	trimMeta(&o.ObjectMeta)
-	if metav1.GetControllerOf(o) != nil {
-		o.Spec.Template = corev1.PodTemplateSpec{}
-	} else {
-		trimTemplate(&o.Spec.Template)
+	if ref := metav1.GetControllerOf(o); ref != nil {
+		return &OwnedReplicaSet{Name: o.Name, Namespace: unique.Make(o.Namespace).Value(), UID: o.UID, ResourceVersion: o.ResourceVersion,
+			Owner: metav1.OwnerReference{APIVersion: ref.APIVersion, Kind: ref.Kind, Name: ref.Name, UID: ref.UID, Controller: ref.Controller}}
 	}
+	trimMeta(&o.ObjectMeta)
+	trimTemplate(&o.Spec.Template)
 	o.Status = appsv1.ReplicaSetStatus{}
 	return o
 }
@@ -43,6 +45,7 @@ func trimDeployment(obj any) any {
 	o := obj.(*appsv1.Deployment)
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
+	internSelector(o.Spec.Selector)
 	o.Status = appsv1.DeploymentStatus{}
 	return o
 }
@@ -51,6 +54,7 @@ func trimStatefulSet(obj any) any {
 	o := obj.(*appsv1.StatefulSet)
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
+	internSelector(o.Spec.Selector)
 	// Only their names: a claim template means a volume whose topology
 	// the capacity simulation cannot know.
 	claims := o.Spec.VolumeClaimTemplates
@@ -66,6 +70,7 @@ func trimDaemonSet(obj any) any {
 	o := obj.(*appsv1.DaemonSet)
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
+	internSelector(o.Spec.Selector)
 	o.Status = appsv1.DaemonSetStatus{}
 	return o
 }
@@ -98,9 +103,20 @@ func trimVolume(obj any) any {
 	return out
 }
 
+// trimMeta drops managed fields and the annotations analysis does not
+// read, and shares the labels with every equal label map (a workload's
+// labels, its selector's and its template's are most often one map).
 func trimMeta(m *metav1.ObjectMeta) {
 	m.ManagedFields = nil
 	m.Annotations = keepAnnotations(m.Annotations)
+	m.Labels = interned.labels(m.Labels)
+	m.Namespace = unique.Make(m.Namespace).Value()
+}
+
+func internSelector(sel *metav1.LabelSelector) {
+	if sel != nil {
+		sel.MatchLabels = interned.labels(sel.MatchLabels)
+	}
 }
 
 func keepAnnotations(a map[string]string) map[string]string {
@@ -128,7 +144,7 @@ func trimNode(obj any) any {
 			Labels: n.Labels, DeletionTimestamp: n.DeletionTimestamp,
 		},
 		Spec:   corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
-		Status: corev1.NodeStatus{Allocatable: n.Status.Allocatable},
+		Status: corev1.NodeStatus{Allocatable: interned.resources(n.Status.Allocatable)},
 	}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
@@ -162,6 +178,7 @@ func TrimPod(p *corev1.Pod) *Pod {
 // commands and security contexts often make up most of a template.
 func trimTemplate(t *corev1.PodTemplateSpec) {
 	t.Annotations = keepAnnotations(t.Annotations)
+	t.Labels = interned.labels(t.Labels)
 	s := t.Spec
 	t.Spec = corev1.PodSpec{
 		Containers: trimContainers(s.Containers), InitContainers: trimContainers(s.InitContainers),
@@ -183,7 +200,9 @@ func trimTemplate(t *corev1.PodTemplateSpec) {
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	var out []corev1.Container
 	for _, c := range cs {
-		out = append(out, corev1.Container{Name: c.Name, Resources: c.Resources, Ports: c.Ports,
+		res := c.Resources
+		res.Requests, res.Limits = interned.resources(res.Requests), interned.resources(res.Limits)
+		out = append(out, corev1.Container{Name: c.Name, Resources: res, Ports: c.Ports,
 			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe})
 	}
 	return out
@@ -197,6 +216,40 @@ type internTable struct {
 	mu   sync.Mutex
 	maps map[string]map[string]string
 	refs map[types.UID][]metav1.OwnerReference
+	// lists are containers' requests and limits: a map of two resources
+	// costs ~650 bytes, and most workloads of a chart request the same.
+	lists map[string]corev1.ResourceList
+}
+
+// resources shares equal resource lists (same names, same quantities).
+func (t *internTable) resources(l corev1.ResourceList) corev1.ResourceList {
+	if len(l) == 0 {
+		return l
+	}
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, string(k))
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		q := l[corev1.ResourceName(k)]
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(q.String())
+		b.WriteByte(0)
+	}
+	key := b.String()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.lists[key]; ok {
+		return m
+	}
+	if t.lists == nil || len(t.lists) >= maxInterned {
+		t.lists = map[string]corev1.ResourceList{}
+	}
+	t.lists[key] = l
+	return l
 }
 
 const maxInterned = 1 << 16

@@ -59,13 +59,19 @@ func TestTransformTrimsOwnedReplicaSetTemplates(t *testing.T) {
 	owned := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Controller: &yes}}},
 		Spec: appsv1.ReplicaSetSpec{Template: tmpl}}
 	bare := &appsv1.ReplicaSet{Spec: appsv1.ReplicaSetSpec{Template: tmpl}}
-	for _, rs := range []*appsv1.ReplicaSet{owned, bare} {
-		if _, err := Transform(rs); err != nil {
-			t.Fatal(err)
-		}
+	owned.Name, owned.Namespace, owned.UID, owned.Labels = "web-1", "shop", "rs-uid", map[string]string{"app": "web"}
+	owned.OwnerReferences[0].UID, owned.OwnerReferences[0].Name = "d-uid", "web"
+	got, err := Transform(owned)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if owned.Spec.Template.Spec.NodeSelector != nil {
-		t.Error("a Deployment-owned ReplicaSet kept its template")
+	want := &OwnedReplicaSet{Name: "web-1", Namespace: "shop", UID: "rs-uid",
+		Owner: metav1.OwnerReference{Kind: "Deployment", Name: "web", UID: "d-uid", Controller: &yes}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("a Deployment-owned ReplicaSet is more than its link to its owner: got %+v", got)
+	}
+	if _, err := Transform(bare); err != nil {
+		t.Fatal(err)
 	}
 	if bare.Spec.Template.Spec.NodeSelector == nil {
 		t.Error("a bare ReplicaSet lost its template: it is a workload of its own")

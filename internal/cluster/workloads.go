@@ -85,6 +85,13 @@ func workloads(s *Snapshot) []*Workload {
 		add(KindDaemonSet, &ds.ObjectMeta, nil, &ds.Spec.Template)
 	}
 	rsOwner := map[types.UID]*Workload{}
+	for _, rs := range s.OwnedReplicaSets {
+		if rs.Owner.Kind == KindDeployment {
+			if w := byUID[rs.Owner.UID]; w != nil {
+				rsOwner[rs.UID] = w
+			}
+		}
+	}
 	for _, rs := range s.ReplicaSets {
 		if ref := ControllerOf(rs.OwnerReferences); ref != nil {
 			if ref.Kind == KindDeployment {
