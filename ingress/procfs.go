@@ -91,32 +91,107 @@ func Scan(procRoot string) ([]Proc, error) {
 	return out, nil
 }
 
-// SocketInodes returns the socket inodes among a process's open fds.
-//
-// It is the agent's hot path during a reload storm (one call per
-// shutting-down worker and second, a thousand fds each), so it lists the
-// fd directory unsorted and reads each link relative to the open
-// directory into one buffer: no path walk from / and no allocation per fd.
+// SocketInodes returns the socket inodes among a process's open fds, read
+// afresh (the master's listening sockets, read once per reload).
 func SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
-	dir, err := os.Open(filepath.Join(procRoot, strconv.Itoa(pid), "fd"))
+	return new(FDTable).SocketInodes(procRoot, pid)
+}
+
+// FDTable follows one process's socket fds from sample to sample: the
+// agent's hot path during a reload storm is one read per shutting-down
+// worker and second, a thousand fds each. Reading an fd's link costs the
+// kernel a path lookup and a permission check, microseconds per fd; the
+// number of open fds costs one stat (the fd directory's size, Linux 6.2
+// and later). So a sample lists the fds only when their number changed,
+// and reads the links of the fd numbers it has not seen before; every
+// fullEvery-th sample reads them all, so an fd closed and its number
+// reused between two samples (a worker's new upstream connection taking a
+// closed client connection's number) is seen within fullEvery samples.
+// The zero FDTable reads everything on its first sample.
+type FDTable struct {
+	links   map[string]uint64 // fd -> socket inode (0: not a socket, read again)
+	inodes  map[uint64]bool
+	count   int64 // open fds when last listed; 0 when the kernel does not say
+	samples int
+	// linksRead counts the links read, for the tests of what is saved.
+	linksRead int
+}
+
+// fullEvery is how often, in samples, every link is read again.
+const fullEvery = 10
+
+// SocketInodes returns the socket inodes among the process's open fds. The
+// map is the table's own: read it, do not keep or change it.
+func (t *FDTable) SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
+	path := filepath.Join(procRoot, strconv.Itoa(pid), "fd")
+	full := t.links == nil || t.samples%fullEvery == 0
+	t.samples++
+	if !full && t.count > 0 {
+		var st unix.Stat_t
+		if unix.Stat(path, &st) == nil && st.Size == t.count {
+			return t.inodes, nil
+		}
+	}
+	inodes, err := t.read(path, full)
+	if err != nil {
+		t.links, t.inodes, t.count = nil, nil, 0
+		return nil, err
+	}
+	return inodes, nil
+}
+
+// fdsOf returns, by fd number, the fds of the last listing that hold the
+// socket inodes want accepts.
+func (t *FDTable) fdsOf(want func(inode uint64) bool) map[int]uint64 {
+	out := map[int]uint64{}
+	for name, inode := range t.links {
+		if inode == 0 || !want(inode) {
+			continue
+		}
+		if fd, err := strconv.Atoi(name); err == nil {
+			out[fd] = inode
+		}
+	}
+	return out
+}
+
+// read lists the fd directory and reads the links it must: all of them
+// when full. The count is taken before the listing: a close racing with
+// it then only makes the next sample list again, never keeps a closed fd.
+// The listing is unsorted and each link read relative to the open
+// directory into one buffer: no path walk from / and no allocation per fd.
+func (t *FDTable) read(path string, full bool) (map[uint64]bool, error) {
+	dir, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer dir.Close()
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
 	raw, err := dir.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[uint64]bool, len(names))
+	var count int64
+	_ = raw.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if unix.Fstat(int(fd), &st) == nil {
+			count = st.Size
+		}
+	})
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	links := make(map[string]uint64, len(names))
 	var buf [64]byte
 	var linkErr error
 	err = raw.Control(func(fd uintptr) {
 		for _, name := range names {
+			if inode := t.links[name]; inode != 0 && !full {
+				links[name] = inode // a socket seen before
+				continue
+			}
 			n, err := unix.Readlinkat(int(fd), name, buf[:])
+			t.linksRead++
 			if err == unix.ENOENT {
 				continue // closed since the listing
 			}
@@ -126,9 +201,8 @@ func SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
 				linkErr = &fs.PathError{Op: "readlink", Path: dir.Name() + "/" + name, Err: err}
 				return
 			}
-			if inode, ok := socketInode(buf[:n]); ok {
-				out[inode] = true
-			}
+			inode, _ := socketInode(buf[:n])
+			links[name] = inode
 		}
 	})
 	if err != nil {
@@ -137,7 +211,14 @@ func SocketInodes(procRoot string, pid int) (map[uint64]bool, error) {
 	if linkErr != nil {
 		return nil, linkErr
 	}
-	return out, nil
+	inodes := make(map[uint64]bool, len(links))
+	for _, inode := range links {
+		if inode != 0 {
+			inodes[inode] = true
+		}
+	}
+	t.links, t.inodes, t.count = links, inodes, count
+	return inodes, nil
 }
 
 // socketInode parses a "socket:[12345]" fd link.

@@ -55,9 +55,11 @@ type master struct {
 	// clients classifies each socket inode of a shutting-down worker:
 	// true for a client connection (see countHeld).
 	clients map[int]map[uint64]bool
-	listen  map[string]bool
-	ports   string
-	podUID  string
+	// fds follows each shutting-down worker's fds between samples.
+	fds    map[int]*FDTable
+	listen map[string]bool
+	ports  string
+	podUID string
 	// connUnknown: some socket read of this instance failed, so its
 	// connection counts are not the truth.
 	connUnknown bool
@@ -81,6 +83,11 @@ type Tracker struct {
 	// sockets caches one sample's socket tables per network namespace:
 	// the masters of one node often share the host's.
 	sockets map[string][]Socket
+	// direct: sockets are read through pidfd_getfd (socketsByFD), not
+	// from the socket table. Only when procRoot is this process's own
+	// /proc (its pids are ours), and until the kernel or the agent's
+	// privileges refuse it once.
+	direct bool
 	// scanErr is why the last scan of /proc failed; sampled, whether
 	// one ever succeeded. Until then the instances are unknown, not none.
 	scanErr error
@@ -115,7 +122,7 @@ const (
 // churn, not an error.
 func (t *Tracker) count(err error) {
 	switch {
-	case err == nil, gone(err):
+	case err == nil, gone(err), errors.Is(err, errTableUnread):
 	case errors.Is(err, fs.ErrPermission):
 		t.errors[ReasonPermission]++
 	case errors.Is(err, ErrMalformed):
@@ -130,7 +137,8 @@ func NewTracker(procRoot string, now func() time.Time) *Tracker {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tracker{procRoot: procRoot, now: now, masters: map[int]*master{}, errors: map[string]uint64{}}
+	return &Tracker{procRoot: procRoot, now: now, masters: map[int]*master{}, errors: map[string]uint64{},
+		direct: filepath.Clean(procRoot) == "/proc"}
 }
 
 // Sample reads /proc once and updates every instance.
@@ -180,7 +188,7 @@ func (t *Tracker) sampleMaster(mp Proc, children []Proc, now time.Time) {
 	m := t.masters[mp.PID]
 	first := m == nil
 	if first {
-		m = &master{active: map[int]bool{}, shutting: map[int]int{}, clients: map[int]map[uint64]bool{}, podUID: t.podUID(mp.PID)}
+		m = &master{active: map[int]bool{}, shutting: map[int]int{}, clients: map[int]map[uint64]bool{}, fds: map[int]*FDTable{}, podUID: t.podUID(mp.PID)}
 		t.masters[mp.PID] = m
 	}
 	active, shutting := workers(children)
@@ -260,6 +268,7 @@ func (m *master) countGone(shutting map[int]bool) {
 			m.dropped += uint64(held)
 			delete(m.shutting, pid)
 			delete(m.clients, pid)
+			delete(m.fds, pid)
 		}
 	}
 }
@@ -303,23 +312,28 @@ func (m *master) reloadedAt(now time.Time) bool { return m.lastReload.Equal(now)
 // refreshListen learns the master's listening addresses: LISTEN sockets
 // among its own fds.
 func (t *Tracker) refreshListen(pid int, m *master) {
-	inodes, err := SocketInodes(t.procRoot, pid)
-	if err != nil {
-		t.count(err)
-		if !gone(err) {
-			m.connUnknown = true
+	var fds FDTable
+	inodes, err := fds.SocketInodes(t.procRoot, pid)
+	if err == nil {
+		var socks map[uint64]Socket
+		socks, err = t.tcpSockets(pid, pid, &fds, func(inode uint64) bool { return inodes[inode] })
+		if err == nil {
+			m.setListen(socks)
+			return
 		}
-		return
 	}
-	socks, ok := t.socketsOf(pid)
-	if !ok {
+	t.count(err)
+	if !gone(err) {
 		m.connUnknown = true
-		return
 	}
+}
+
+// setListen keeps the LISTEN sockets among socks as the master's.
+func (m *master) setListen(socks map[uint64]Socket) {
 	m.listen = map[string]bool{}
 	var ports []int
 	for _, s := range socks {
-		if s.State == StateListen && inodes[s.Inode] {
+		if s.State == StateListen {
 			m.listen[s.Local] = true
 			if !slices.Contains(ports, s.LocalPort()) {
 				ports = append(ports, s.LocalPort())
@@ -340,8 +354,9 @@ func (t *Tracker) refreshListen(pid int, m *master) {
 //
 // A shutting-down worker accepts nothing new, so each of its sockets is
 // classified once, the first time it is seen (from the namespace's socket
-// table, the expensive read), and later samples only list the worker's
-// fds. That keeps a busy node's cost to one fd listing per worker and
+// table, the expensive read), and later samples only follow the worker's
+// fds (FDTable: one stat while their number holds, a listing when it
+// changes). That keeps a busy node's cost near one stat per worker and
 // sample, and it keeps the count right when the worker is cut at
 // worker_shutdown_timeout while a sample runs: the fds read at one instant
 // are the count, not the overlap of two reads taken while a thousand
@@ -355,7 +370,12 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 		}
 	}
 	for pid := range shutting {
-		inodes, err := SocketInodes(t.procRoot, pid)
+		fds := m.fds[pid]
+		if fds == nil {
+			fds = new(FDTable)
+			m.fds[pid] = fds
+		}
+		inodes, err := fds.SocketInodes(t.procRoot, pid)
 		if err != nil {
 			// Exited since the scan: keep the last count, which the next
 			// sample turns into drops.
@@ -377,21 +397,19 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 			}
 		}
 		if len(unknown) > 0 {
-			socks, ok := t.socketsOf(masterPID)
-			if !ok {
-				m.connUnknown = true
-				continue
-			}
-			established := map[uint64]bool{}
-			for _, s := range socks {
-				if s.State == StateEstablished && (m.listen[s.Local] || wildcardPorts[s.LocalPort()]) {
-					established[s.Inode] = true
+			socks, err := t.tcpSockets(pid, masterPID, fds, func(inode uint64) bool { _, known := class[inode]; return !known })
+			if err != nil {
+				t.count(err)
+				if !gone(err) {
+					m.connUnknown = true
 				}
+				continue // exited meanwhile: the last count stands
 			}
-			// Not in the table as a client connection: an upstream, a
-			// UDP or unix socket, or one closed since the fd listing.
+			// Not found as a client connection: an upstream, a UDP or
+			// unix socket, or one closed since the fd listing.
 			for _, inode := range unknown {
-				class[inode] = established[inode]
+				s, ok := socks[inode]
+				class[inode] = ok && s.State == StateEstablished && (m.listen[s.Local] || wildcardPorts[s.LocalPort()])
 			}
 		}
 		held := 0
@@ -411,6 +429,37 @@ func (t *Tracker) countHeld(masterPID int, m *master, shutting map[int]bool) {
 // gone tells a process that exited mid-read.
 func gone(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
+// errTableUnread: neither way of reading sockets worked; the error is
+// already counted.
+var errTableUnread = errors.New("socket table unread")
+
+// tcpSockets describes the TCP sockets of process pid among the socket
+// inodes want accepts, as its fd table fds last listed them: read through
+// the process's fds where the agent may (socketsByFD), else from the
+// socket table of tablePID's network namespace. An error that is gone(err)
+// means pid exited meanwhile.
+func (t *Tracker) tcpSockets(pid, tablePID int, fds *FDTable, want func(inode uint64) bool) (map[uint64]Socket, error) {
+	if t.direct {
+		socks, err := socketsByFD(pid, fds.fdsOf(want))
+		if !errors.Is(err, ErrNoDirectRead) {
+			return socks, err
+		}
+		// Not an error to count: nothing is lost, the table costs more.
+		t.direct = false
+	}
+	table, ok := t.socketsOf(tablePID)
+	if !ok {
+		return nil, errTableUnread
+	}
+	out := map[uint64]Socket{}
+	for _, s := range table {
+		if want(s.Inode) {
+			out[s.Inode] = s
+		}
+	}
+	return out, nil
 }
 
 // socketsOf returns the socket table of the process's network namespace,

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,9 +73,13 @@ func BenchmarkAgentCost(b *testing.B) {
 		})
 
 		cmd := exec.Command(bin, "agent")
+		// KRE_AGENT_PROFILE=file: a CPU profile of the reload phase, to
+		// see where its cost goes (pprof's sampling adds a little to it).
+		profile := os.Getenv("KRE_AGENT_PROFILE")
 		_, base, _ := startCmd(b, cmd, "", "RELIABILITY_HOST_PID=self",
 			"RELIABILITY_ETCD_DATA_DIR=/nonexistent/etcd", "RELIABILITY_NGINX_SAMPLE_INTERVAL=1s",
-			"RELIABILITY_NODE_NAME=ingress-1", "RELIABILITY_KUBECONFIG="+env.Kubeconfig())
+			"RELIABILITY_NODE_NAME=ingress-1", "RELIABILITY_KUBECONFIG="+env.Kubeconfig(),
+			fmt.Sprintf("RELIABILITY_DEBUG_PPROF=%t", profile != ""))
 		pid := cmd.Process.Pid
 		scrapes := func(ctx context.Context) {
 			for ctx.Err() == nil { // as Prometheus would, every 15s
@@ -94,6 +100,23 @@ func BenchmarkAgentCost(b *testing.B) {
 		time.Sleep(steady)
 		cpu1, t1 := cpuTicks(b, pid), time.Now()
 		dropsBefore := drops.Load()
+		if profile != "" {
+			go func() {
+				resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(reloadPhase.Seconds())-2))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				data, err := io.ReadAll(resp.Body)
+				if err == nil {
+					err = os.WriteFile(profile, data, 0o644)
+				}
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
 		for i, n := range ngx {
 			if err := syscall.Kill(n.PID, syscall.SIGHUP); err != nil {
 				b.Fatal(err)
