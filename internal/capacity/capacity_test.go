@@ -50,7 +50,7 @@ func deployment(s *cluster.Snapshot, name string, tmpl corev1.PodTemplateSpec, n
 		Spec: appsv1.ReplicaSetSpec{Replicas: &n, Template: tmpl}}
 	s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
 	for i, nd := range nodes {
-		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)), UID: types.UID(name + string(rune('a'+i))),
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: &yes}},
 			NodeName:        nd, Phase: corev1.PodRunning, Ready: true})
 	}
@@ -79,17 +79,17 @@ func TestAnalyze(t *testing.T) {
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "agent", UID: "ds"}, Spec: appsv1.DaemonSetSpec{Template: template("100m", "")}}
 	s.DaemonSets = append(s.DaemonSets, ds)
 	for _, n := range []string{"a1", "a2", "b1", "c1"} {
-		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "kube-system", Name: "agent-" + n, UID: types.UID("agent-" + n),
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "kube-system", Name: "agent-" + n,
 			OwnerReferences: []metav1.OwnerReference{{Kind: "DaemonSet", UID: ds.UID, Controller: &yes}}, NodeName: n, Phase: corev1.PodRunning})
 	}
 	// A bare pod: consumes on a2, is not re-created.
 	bare := template("500m", "")
-	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "tools", Name: "debug", UID: "debug", NodeName: "a2", Phase: corev1.PodRunning, BareSpec: &bare.Spec})
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "tools", Name: "debug", NodeName: "a2", Phase: corev1.PodRunning, BareSpec: &bare.Spec})
 	// A Job's pod: its requests are unknown here.
-	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "job-x", UID: "job-x", NodeName: "b1", Phase: corev1.PodRunning,
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "job-x", NodeName: "b1", Phase: corev1.PodRunning,
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: &yes}}})
 	// Finished pods hold nothing.
-	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "done", UID: "done", NodeName: "b1", Phase: corev1.PodSucceeded,
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "batch", Name: "done", NodeName: "b1", Phase: corev1.PodSucceeded,
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "job", Controller: &yes}}})
 
 	r := noFilters(Analyze(s))

@@ -23,7 +23,7 @@ func statefulSet(s *cluster.Snapshot, name string, tmpl corev1.PodTemplateSpec, 
 	s.StatefulSets = append(s.StatefulSets, ss)
 	for k, nd := range nodes {
 		pod := name + "-" + string(rune('0'+k))
-		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: pod, UID: types.UID(pod),
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: pod,
 			OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", UID: ss.UID, Controller: &yes}},
 			NodeName:        nd, Phase: corev1.PodRunning, Ready: true})
 		pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv-" + pod}}

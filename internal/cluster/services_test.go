@@ -7,7 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ktypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -25,7 +24,7 @@ func TestServiceBackends(t *testing.T) {
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "p", Name: "hook-1", UID: "r",
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "hook", UID: "d", Controller: &yes}}}, Spec: appsv1.ReplicaSetSpec{Template: tmpl}}
 	pod := func(name, ip string, ready bool, owned bool) *Pod {
-		p := &Pod{Namespace: "p", Name: name, UID: ktypes.UID("u-" + name), Labels: map[string]string{"app": "hook"}, PodIP: ip, Phase: corev1.PodRunning, Ready: ready}
+		p := &Pod{Namespace: "p", Name: name, Labels: map[string]string{"app": "hook"}, PodIP: ip, Phase: corev1.PodRunning, Ready: ready}
 		if owned {
 			p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "hook-1", UID: "r", Controller: &yes}}
 		} else {

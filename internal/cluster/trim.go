@@ -3,6 +3,8 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
@@ -41,11 +43,16 @@ func trimReplicaSet(obj any) any {
 	return o
 }
 
+// trimDeployment keeps the strategy's type (loss reads whether it is
+// Recreate); its rolling-update parameters, the history limit and the
+// progress deadline are read by nothing (~130 bytes each).
 func trimDeployment(obj any) any {
 	o := obj.(*appsv1.Deployment)
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
 	internSelector(o.Spec.Selector)
+	o.Spec.Strategy = appsv1.DeploymentStrategy{Type: unique.Make(o.Spec.Strategy.Type).Value()}
+	o.Spec.RevisionHistoryLimit, o.Spec.ProgressDeadlineSeconds = nil, nil
 	o.Status = appsv1.DeploymentStatus{}
 	return o
 }
@@ -62,6 +69,7 @@ func trimStatefulSet(obj any) any {
 	for _, c := range claims {
 		o.Spec.VolumeClaimTemplates = append(o.Spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: c.Name}})
 	}
+	o.Spec.UpdateStrategy, o.Spec.RevisionHistoryLimit, o.Spec.PersistentVolumeClaimRetentionPolicy = appsv1.StatefulSetUpdateStrategy{}, nil, nil
 	o.Status = appsv1.StatefulSetStatus{}
 	return o
 }
@@ -71,6 +79,7 @@ func trimDaemonSet(obj any) any {
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
 	internSelector(o.Spec.Selector)
+	o.Spec.UpdateStrategy, o.Spec.RevisionHistoryLimit = appsv1.DaemonSetUpdateStrategy{}, nil
 	o.Status = appsv1.DaemonSetStatus{}
 	return o
 }
@@ -162,6 +171,7 @@ func TrimPod(p *corev1.Pod) *Pod {
 	out := PodFrom(p)
 	out.Namespace = unique.Make(out.Namespace).Value()
 	out.NodeName = unique.Make(out.NodeName).Value()
+	out.Phase = unique.Make(out.Phase).Value()
 	out.Labels = interned.labels(out.Labels)
 	out.OwnerReferences = interned.owners(out.OwnerReferences)
 	if out.BareSpec != nil {
@@ -198,14 +208,17 @@ func trimTemplate(t *corev1.PodTemplateSpec) {
 }
 
 func trimContainers(cs []corev1.Container) []corev1.Container {
-	var out []corev1.Container
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, 0, len(cs))
 	for _, c := range cs {
 		res := c.Resources
 		res.Requests, res.Limits = interned.resources(res.Requests), interned.resources(res.Limits)
 		out = append(out, corev1.Container{Name: c.Name, Resources: res, Ports: c.Ports,
 			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe})
 	}
-	return out
+	return interned.containers(out)
 }
 
 // internTable shares equal label maps and owner reference slices between
@@ -219,6 +232,38 @@ type internTable struct {
 	// lists are containers' requests and limits: a map of two resources
 	// costs ~650 bytes, and most workloads of a chart request the same.
 	lists map[string]corev1.ResourceList
+	// conts are trimmed container lists: without images, commands
+	// and environment, the containers of one chart's workloads are most
+	// often equal (names, ports, probes, resources), ~900 bytes each.
+	// Keyed by a hash of their encoding: the encoding itself would cost
+	// as much as a list.
+	conts map[[sha256.Size]byte][]corev1.Container
+}
+
+// containers shares equal trimmed container lists.
+func (t *internTable) containers(cs []corev1.Container) []corev1.Container {
+	h := sha256.New()
+	for i := range cs {
+		b, err := cs[i].Marshal()
+		if err != nil {
+			return cs
+		}
+		// Length-prefixed: two lists never encode alike.
+		h.Write(binary.AppendUvarint(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.conts[key]; ok {
+		return c
+	}
+	if t.conts == nil || len(t.conts) >= maxInterned {
+		t.conts = map[[sha256.Size]byte][]corev1.Container{}
+	}
+	t.conts[key] = cs
+	return cs
 }
 
 // resources shares equal resource lists (same names, same quantities).

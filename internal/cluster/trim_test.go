@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -33,7 +34,7 @@ func TestTransformTrimsPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	tp := got.(*Pod)
-	if tp.Name != "p" || tp.Namespace != "ns" || tp.UID != "u" || tp.Labels["app"] != "a" || len(tp.OwnerReferences) != 1 || !tp.Terminating ||
+	if tp.Name != "p" || tp.Namespace != "ns" || tp.Labels["app"] != "a" || len(tp.OwnerReferences) != 1 || !tp.Terminating ||
 		tp.NodeName != "node-1" || tp.Phase != corev1.PodRunning || !tp.Ready || tp.PodIP != "10.0.0.1" {
 		t.Errorf("lost a field analysis reads: %+v", tp)
 	}
@@ -170,12 +171,59 @@ func TestTransformTrimsTemplates(t *testing.T) {
 	s := d.Spec.Template.Spec
 	c := s.Containers[0]
 	if d.Spec.Template.Labels["app"] != "a" || s.NodeSelector["pool"] != "x" || s.Affinity == nil || len(s.Tolerations) != 1 ||
-		len(s.TopologySpreadConstraints) != 1 || c.Name != "c" || len(c.Ports) != 1 || c.LivenessProbe != probe ||
+		len(s.TopologySpreadConstraints) != 1 || c.Name != "c" || len(c.Ports) != 1 || !reflect.DeepEqual(c.LivenessProbe, probe) ||
 		c.Resources.Requests.Cpu().String() != "1" || len(s.InitContainers) != 1 {
 		t.Errorf("lost a field analysis reads: %+v", s)
 	}
 	if s.Volumes != nil || c.Env != nil || c.Command != nil || c.Image != "" || s.InitContainers[0].Env != nil {
 		t.Errorf("kept bulk analysis never reads: %+v", s)
+	}
+}
+
+// Workloads whose containers differ only in what is trimmed (image,
+// environment) share one container list; any difference analysis reads
+// (a port here) keeps them apart.
+func TestTransformSharesEqualContainers(t *testing.T) {
+	t.Parallel()
+	dep := func(image string, port int32) *appsv1.Deployment {
+		return &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "shares-containers", Image: image, Env: []corev1.EnvVar{{Name: image}},
+				Ports:          []corev1.ContainerPort{{ContainerPort: port}},
+				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready"}}},
+				Resources:      corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}},
+		}}}}
+	}
+	a, b, c := dep("a:1", 8080), dep("b:2", 8080), dep("a:1", 9090)
+	for _, d := range []*appsv1.Deployment{a, b, c} {
+		if _, err := Transform(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca, cb, cc := a.Spec.Template.Spec.Containers, b.Spec.Template.Spec.Containers, c.Spec.Template.Spec.Containers
+	if &ca[0] != &cb[0] {
+		t.Errorf("equal trimmed containers are not shared")
+	}
+	if &ca[0] == &cc[0] || cc[0].Ports[0].ContainerPort != 9090 {
+		t.Errorf("containers with different ports were shared: %+v", cc[0].Ports)
+	}
+}
+
+// A Deployment keeps its strategy's type (Recreate matters to loss);
+// the parameters nothing reads are dropped.
+func TestTransformTrimsDeploymentStrategy(t *testing.T) {
+	t.Parallel()
+	surge, limit := intstr.FromString("25%"), int32(10)
+	d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{RevisionHistoryLimit: &limit, ProgressDeadlineSeconds: &limit,
+		Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType,
+			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge}}}}
+	if _, err := Transform(d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("strategy type %q, want Recreate", d.Spec.Strategy.Type)
+	}
+	if d.Spec.Strategy.RollingUpdate != nil || d.Spec.RevisionHistoryLimit != nil || d.Spec.ProgressDeadlineSeconds != nil {
+		t.Errorf("kept what nothing reads: %+v", d.Spec)
 	}
 }
 

@@ -203,7 +203,7 @@ func WithTemplatePods(s *Snapshot) *Snapshot {
 		for i := range w.Replicas {
 			name := fmt.Sprintf("%s-template-%d", w.Meta.Name, i)
 			out.Pods = append(out.Pods, &Pod{
-				Namespace: w.Meta.Namespace, Name: name, UID: types.UID("template/" + w.Kind + "/" + w.Meta.Namespace + "/" + name),
+				Namespace: w.Meta.Namespace, Name: name,
 				Labels: w.Template.Labels, OwnerReferences: owner, Phase: corev1.PodPending,
 			})
 		}

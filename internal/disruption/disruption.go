@@ -9,7 +9,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
@@ -216,19 +215,19 @@ func Analyze(s *cluster.Snapshot) Result {
 
 // indexPDBNamespaces indexes, in the namespaces that have a PDB (most
 // have none), the pods' owners, and the workloads and pods by label.
-func indexPDBNamespaces(s *cluster.Snapshot, workloads []*cluster.Workload) (map[types.UID]*cluster.Workload, map[string]*labelIndex[*cluster.Workload], map[string]*labelIndex[*cluster.Pod]) {
+func indexPDBNamespaces(s *cluster.Snapshot, workloads []*cluster.Workload) (map[*cluster.Pod]*cluster.Workload, map[string]*labelIndex[*cluster.Workload], map[string]*labelIndex[*cluster.Pod]) {
 	pdbNamespaces := map[string]bool{}
 	for _, pdb := range s.PodDisruptionBudgets {
 		pdbNamespaces[pdb.Namespace] = true
 	}
-	podOwner := map[types.UID]*cluster.Workload{}
+	podOwner := map[*cluster.Pod]*cluster.Workload{}
 	workloadsByNS := map[string]*labelIndex[*cluster.Workload]{}
 	for _, w := range workloads {
 		if !pdbNamespaces[w.Meta.Namespace] {
 			continue
 		}
 		for _, p := range w.Pods {
-			podOwner[p.UID] = w
+			podOwner[p] = w
 		}
 		if w.Kind == cluster.KindDaemonSet {
 			continue
@@ -423,7 +422,7 @@ func checkValues(pdb *policyv1.PodDisruptionBudget) error {
 
 // fromPods follows pkg/controller/disruption: getPodsForPdb,
 // getExpectedPodCount and getExpectedScale.
-func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*cluster.Pod, owner map[types.UID]*cluster.Workload) (PDB, []*cluster.Pod) {
+func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pods []*cluster.Pod, owner map[*cluster.Pod]*cluster.Workload) (PDB, []*cluster.Pod) {
 	var selected []*cluster.Pod
 	for _, p := range pods {
 		if sel.Matches(labels.Set(p.Labels)) {
@@ -447,7 +446,7 @@ func fromPods(v PDB, pdb *policyv1.PodDisruptionBudget, sel labels.Selector, pod
 			if cluster.ControllerOf(p.OwnerReferences) == nil {
 				continue // unmanaged pods are left out of the scale
 			}
-			w := owner[p.UID]
+			w := owner[p]
 			if w == nil || w.Kind == cluster.KindDaemonSet {
 				// The controller finds no scale for it and the PDB's status
 				// stays uncomputed: unknown, not zero.

@@ -29,7 +29,7 @@ func deployment(s *cluster.Snapshot, name string, replicas int32, nodes ...strin
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", UID: d.UID, Controller: &yes}}}}
 	s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
 	for i, n := range nodes {
-		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)), UID: types.UID(name + string(rune('a'+i))),
+		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: &yes}},
 			NodeName:        n, Phase: corev1.PodRunning, Ready: true})
 	}
@@ -47,7 +47,7 @@ func TestAnalyze(t *testing.T) {
 	deployment(s, "onezone", 2, "a1", "a2")
 	deployment(s, "single", 1, "b1")
 	deployment(s, "pending", 2) // nothing ready
-	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "tools", Name: "debug", UID: "debug", NodeName: "a2", Phase: corev1.PodRunning, Ready: true})
+	s.Pods = append(s.Pods, &cluster.Pod{Namespace: "tools", Name: "debug", NodeName: "a2", Phase: corev1.PodRunning, Ready: true})
 	r := Analyze(s)
 	want := []Workload{
 		{Kind: "Deployment", Namespace: "shop", Name: "onezone", Desired: 2, Ready: 2, AfterNodeLoss: 1, WorstNode: "a1", AfterZoneLoss: 0, WorstZone: "a", ZoneKnown: true},

@@ -64,7 +64,7 @@ func Cluster(pods int) *cluster.Snapshot {
 		}
 		for r := range 10 {
 			podName := fmt.Sprintf("%s-%d", name, r)
-			s.Pods = append(s.Pods, &cluster.Pod{Namespace: "ns", Name: podName, UID: types.UID("pod-" + podName),
+			s.Pods = append(s.Pods, &cluster.Pod{Namespace: "ns", Name: podName,
 				Labels: tmpl.Labels, OwnerReferences: owner, NodeName: fmt.Sprintf("node-%d", (p*7)%nodes),
 				Phase: corev1.PodRunning, Ready: p%20 != 0})
 			p++
