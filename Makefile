@@ -50,7 +50,9 @@ bench:
 # Central's cost on a real API server filled to each size in KRE_SCALE_PODS
 # (default 1000,10000,50000,150000), with KRE_SCALE_SOAK (default 10m) of
 # scrapes at each: bench/scale/<pods>.json and bench/scale/README.md.
-# KRE_SCALE_PROFILE_DIR=dir also saves central's heap profile per size.
+# KRE_SCALE_PROFILE_DIR=dir also saves central's CPU and heap profiles per
+# size; KRE_SCALE_CENTRAL_ENV="GOGC=50" passes settings to central for an
+# experiment (the figures in bench/ are taken with the defaults).
 bench-scale: test-deps
 	$(GO) test ./test/scale -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 300m -v
 

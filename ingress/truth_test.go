@@ -33,7 +33,7 @@ func TestReloadDropsTruth(t *testing.T) {
 	for _, direct := range []bool{true, false} {
 		// One after the other: on 2 cores, two nginx under 200 streams each
 		// slow their forced closes enough for a sample to land inside
-		// one and count part of it (see docs/ingress.md).
+		// one and count part of it (countHeld reads fds at one instant).
 		t.Run(map[bool]string{true: "fds", false: "table"}[direct], func(t *testing.T) {
 			reloadDropsTruth(t, direct)
 		})

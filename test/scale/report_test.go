@@ -46,7 +46,10 @@ var rows = []row{
 	{"RSS at ready", "MiB", "", func(r Result) float64 { return float64(r.RSSAtReady) / mib }},
 	{"RSS after 5 scrapes", "MiB", "≤ 200 MiB", func(r Result) float64 { return float64(r.RSSAfter5) / mib }},
 	{"RSS after the soak", "MiB", "≤ 200 MiB, flat", func(r Result) float64 { return float64(r.RSSAfterSoak) / mib }},
-	{"peak RSS over the run (VmHWM)", "MiB", "", func(r Result) float64 { return float64(r.PeakRSSEnd) / mib }},
+	{"peak RSS over the run (VmHWM)", "MiB", "≤ 300 MiB", func(r Result) float64 { return float64(r.PeakRSSEnd) / mib }},
+	{"peak RSS, first 5 scrapes", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSFirstScrapes })},
+	{"peak RSS, churn", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSChurn })},
+	{"peak RSS, soak", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSSoak })},
 	{"Go heap in use after 5 scrapes", "MiB", "", func(r Result) float64 { return r.HeapInuseAfter5 / mib }},
 	{"Go heap in use at the end", "MiB", "", func(r Result) float64 { return r.HeapInuseEnd / mib }},
 	{"allocated per scrape (median of 4)", "MB", "≤ 50 MB", func(r Result) float64 { return median(scrapeAllocs(r)) / 1e6 }},
@@ -72,6 +75,17 @@ var rows = []row{
 		}
 		return a.Before
 	})},
+}
+
+// phasePeak reads a phase's peak RSS in MiB, NaN where it was not
+// measured (results before the phases were).
+func phasePeak(f func(Result) uint64) func(Result) float64 {
+	return func(r Result) float64 {
+		if f(r) == 0 {
+			return math.NaN()
+		}
+		return float64(f(r)) / mib
+	}
 }
 
 // alertFigure reads an alert count, NaN where none was measured.

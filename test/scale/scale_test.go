@@ -36,15 +36,20 @@ type Result struct {
 	ReadySeconds float64 `json:"ready_seconds"`
 	// Memory in bytes, from /proc/<pid>/status: VmHWM (peak RSS) when
 	// ready, VmRSS when ready, after 5 scrapes and at the end of the soak.
-	PeakRSSAtReady  uint64  `json:"peak_rss_at_ready_bytes"`
-	RSSAtReady      uint64  `json:"rss_at_ready_bytes"`
-	RSSAfter5       uint64  `json:"rss_after_5_scrapes_bytes"`
-	PeakRSSAfter5   uint64  `json:"peak_rss_after_5_scrapes_bytes"`
-	RSSAfterSoak    uint64  `json:"rss_after_soak_bytes"`
-	PeakRSSEnd      uint64  `json:"peak_rss_end_bytes"`
-	SoakSeconds     float64 `json:"soak_seconds"`
-	HeapInuseAfter5 float64 `json:"heap_inuse_after_5_scrapes_bytes"`
-	HeapInuseEnd    float64 `json:"heap_inuse_end_bytes"`
+	PeakRSSAtReady uint64 `json:"peak_rss_at_ready_bytes"`
+	RSSAtReady     uint64 `json:"rss_at_ready_bytes"`
+	RSSAfter5      uint64 `json:"rss_after_5_scrapes_bytes"`
+	PeakRSSAfter5  uint64 `json:"peak_rss_after_5_scrapes_bytes"`
+	RSSAfterSoak   uint64 `json:"rss_after_soak_bytes"`
+	PeakRSSEnd     uint64 `json:"peak_rss_end_bytes"`
+	// Peak RSS of each phase after start-up (VmHWM reset as it begins):
+	// the first 5 scrapes, churn, and the soak. Zero: not measured.
+	PeakRSSFirstScrapes uint64  `json:"peak_rss_first_scrapes_bytes,omitempty"`
+	PeakRSSChurn        uint64  `json:"peak_rss_churn_bytes,omitempty"`
+	PeakRSSSoak         uint64  `json:"peak_rss_soak_bytes,omitempty"`
+	SoakSeconds         float64 `json:"soak_seconds"`
+	HeapInuseAfter5     float64 `json:"heap_inuse_after_5_scrapes_bytes"`
+	HeapInuseEnd        float64 `json:"heap_inuse_end_bytes"`
 
 	Scrapes       []Scrape `json:"scrapes"`
 	Series        int      `json:"series"`
@@ -159,6 +164,7 @@ func runSize(b *testing.B, bin string, s shape) Result {
 		// scrape's cost come from.
 		go c.saveProfile(b, "profile?seconds=30", filepath.Join(profileDir, fmt.Sprintf("cpu-first-%d.pb.gz", s.Pods)))
 	}
+	c.resetPeak(b)
 	prevAlloc := c.scrape(b, &r, true).alloc
 	for i := range 5 {
 		if i > 0 {
@@ -172,6 +178,11 @@ func runSize(b *testing.B, bin string, s shape) Result {
 		}
 	}
 	r.PeakRSSAfter5, r.RSSAfter5 = c.memory(b)
+	r.PeakRSSFirstScrapes = r.PeakRSSAfter5
+	if profileDir != "" {
+		// What is live once the first analyses are done, against the end.
+		c.saveProfile(b, "heap?gc=1", filepath.Join(profileDir, fmt.Sprintf("heap-first-%d.pb.gz", s.Pods)))
+	}
 
 	// Idle: Prometheus scrapes every 30 s, nothing changes.
 	idle := duration(b, "KRE_SCALE_IDLE", "2m")
@@ -184,16 +195,21 @@ func runSize(b *testing.B, bin string, s shape) Result {
 		time.Sleep(min(30*time.Second, time.Until(end)))
 		c.scrape(b, &r, false)
 	}
-	r.IdleCPUPerMin = (c.cpuSeconds(b) - cpu0) / idle.Minutes()
+	if idle > 0 {
+		r.IdleCPUPerMin = (c.cpuSeconds(b) - cpu0) / idle.Minutes()
+	}
 
 	churnFor := duration(b, "KRE_SCALE_CHURN", "1m")
 	if profileDir != "" && churnFor >= 30*time.Second {
 		go c.saveProfile(b, "profile?seconds=30", filepath.Join(profileDir, fmt.Sprintf("cpu-churn-%d.pb.gz", s.Pods)))
 	}
+	c.resetPeak(b)
 	churn(b, api, c, &r, churnFor)
+	r.PeakRSSChurn, _ = c.memory(b)
 
 	soak := duration(b, "KRE_SCALE_SOAK", "10m")
 	r.SoakSeconds = soak.Seconds()
+	c.resetPeak(b)
 	var last scraped
 	for end := time.Now().Add(soak); time.Now().Before(end); {
 		time.Sleep(min(30*time.Second, time.Until(end)))
@@ -203,7 +219,8 @@ func runSize(b *testing.B, bin string, s shape) Result {
 		last = c.scrape(b, &r, false)
 	}
 	r.HeapInuseEnd = last.heapInuse
-	r.PeakRSSEnd, r.RSSAfterSoak = c.memory(b)
+	r.PeakRSSSoak, r.RSSAfterSoak = c.memory(b)
+	r.PeakRSSEnd = max(r.PeakRSSAtReady, r.PeakRSSFirstScrapes, r.PeakRSSChurn, r.PeakRSSSoak)
 	// Last, as it adds Prometheus' scrapes to central's load.
 	r.Alerts = measureAlerts(b, c)
 	if profileDir != "" {
@@ -303,6 +320,9 @@ func startCentral(b *testing.B, bin, kubeconfig string) *central {
 	if os.Getenv("KRE_SCALE_PROFILE_DIR") != "" {
 		c.cmd.Env = append(c.cmd.Env, "RELIABILITY_DEBUG_PPROF=true")
 	}
+	// Experiments only (a GOGC to compare): the figures in bench/ are
+	// taken with the defaults.
+	c.cmd.Env = append(c.cmd.Env, strings.Fields(os.Getenv("KRE_SCALE_CENTRAL_ENV"))...)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	c.started = time.Now()
 	if err := c.cmd.Start(); err != nil {
@@ -384,6 +404,15 @@ func (c *central) memory(b *testing.B) (peak, rss uint64) {
 		}
 	}
 	return peak, rss
+}
+
+// resetPeak starts a new phase: VmHWM restarts from the current RSS
+// (proc(5), clear_refs "5").
+func (c *central) resetPeak(b *testing.B) {
+	path := fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid)
+	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
+		b.Fatalf("reset peak RSS: %v", err)
+	}
 }
 
 func (c *central) cpuSeconds(b *testing.B) float64 {
