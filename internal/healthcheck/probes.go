@@ -11,9 +11,7 @@ import (
 func checkContainers(t *corev1.PodTemplateSpec, cfg Config) []Container {
 	var out []Container
 	for _, c := range t.Spec.Containers {
-		r := Container{Name: c.Name, Present: map[string]bool{
-			Liveness: c.LivenessProbe != nil, Readiness: c.ReadinessProbe != nil, Startup: c.StartupProbe != nil,
-		}}
+		r := Container{Name: c.Name, Present: presence(c.LivenessProbe != nil, c.ReadinessProbe != nil, c.StartupProbe != nil)}
 		r.LivenessSameAsReadiness = c.LivenessProbe != nil && c.ReadinessProbe != nil &&
 			sameHandler(c.LivenessProbe.ProbeHandler, c.ReadinessProbe.ProbeHandler)
 		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe, Startup: c.StartupProbe} {
@@ -24,22 +22,73 @@ func checkContainers(t *corev1.PodTemplateSpec, cfg Config) []Container {
 				r.PortInvalid[probe] = why
 			}
 		}
-		for probe, p := range map[string]*corev1.Probe{Liveness: c.LivenessProbe, Readiness: c.ReadinessProbe} {
-			if p == nil || p.HTTPGet == nil {
-				continue
-			}
-			routes := cfg.LivenessRoutes
-			if probe == Readiness {
-				routes = cfg.ReadinessRoutes
-			}
-			if r.StandardRoute == nil {
-				r.StandardRoute = map[string]bool{}
-			}
-			r.StandardRoute[probe] = slices.Contains(routes, cleanPath(p.HTTPGet.Path))
-		}
+		r.StandardRoute = standardRoutes(routeVerdict(c.LivenessProbe, cfg.LivenessRoutes), routeVerdict(c.ReadinessProbe, cfg.ReadinessRoutes))
 		out = append(out, r)
 	}
 	return out
+}
+
+// The per-container maps of a result are shared between the containers
+// with equal values (results are read-only): one map each per container
+// was ~500 bytes for every workload of the cluster, at every analysis.
+var (
+	presenceMaps [8]map[string]bool
+	routeMaps    [3][3]map[string]bool // by routeVerdict of liveness, readiness
+)
+
+func init() {
+	for i := range presenceMaps {
+		presenceMaps[i] = map[string]bool{Liveness: i&1 != 0, Readiness: i&2 != 0, Startup: i&4 != 0}
+	}
+	for l := range 3 {
+		for r := range 3 {
+			if l == noRoute && r == noRoute {
+				continue // no HTTP probe: no map
+			}
+			m := map[string]bool{}
+			if l != noRoute {
+				m[Liveness] = l == standardRoute
+			}
+			if r != noRoute {
+				m[Readiness] = r == standardRoute
+			}
+			routeMaps[l][r] = m
+		}
+	}
+}
+
+// presence is the Present map of a container with these probes.
+func presence(liveness, readiness, startup bool) map[string]bool {
+	i := 0
+	for bit, set := range []bool{liveness, readiness, startup} {
+		if set {
+			i |= 1 << bit
+		}
+	}
+	return presenceMaps[i]
+}
+
+// Route verdicts of one probe.
+const (
+	noRoute       = iota // not an HTTP probe
+	otherRoute           // an HTTP probe on a path not in the list
+	standardRoute        // an HTTP probe on a listed path
+)
+
+func routeVerdict(p *corev1.Probe, routes []string) int {
+	switch {
+	case p == nil || p.HTTPGet == nil:
+		return noRoute
+	case slices.Contains(routes, cleanPath(p.HTTPGet.Path)):
+		return standardRoute
+	}
+	return otherRoute
+}
+
+// standardRoutes is the StandardRoute map for these verdicts; nil when
+// neither probe is HTTP.
+func standardRoutes(liveness, readiness int) map[string]bool {
+	return routeMaps[liveness][readiness]
 }
 
 func cleanPath(p string) string {
