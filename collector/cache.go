@@ -99,6 +99,10 @@ func (a *analysis[R]) get() (R, error) {
 		var zero R
 		return zero, err
 	}
+	// The old result goes first: callers that still hold it keep it, and
+	// otherwise the collector need not hold two results at once.
+	var zero R
+	a.result, a.valid = zero, false
 	a.result, a.gen, a.at, a.valid = a.analyze(snap), gen, a.now(), true
 	return a.result, nil
 }

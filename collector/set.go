@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -259,9 +260,14 @@ type exposition struct {
 // version is unchanged since their last success are served as they were,
 // the others run concurrently, each under its own deadline. With gzipped,
 // every output also gets its gzip member.
+//
+// At most GOMAXPROCS collectors run at once: more cannot finish sooner,
+// and each analysis holds its working set while it runs, which the GC's
+// heap goal then doubles.
 func (s *Set) render(gzipped bool) exposition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	// Two rounds: the collectors that read the others' output run after.
 	for _, last := range []bool{false, true} {
 		var wg sync.WaitGroup
@@ -282,6 +288,8 @@ func (s *Set) render(gzipped bool) exposition {
 			}
 			r.updates++
 			wg.Go(func() {
+				slots <- struct{}{}
+				defer func() { <-slots }()
 				o := s.run(r)
 				o.versioned, o.version = versioned, version
 				s.outputs[i] = o
