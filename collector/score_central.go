@@ -88,8 +88,7 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return err
 	}
-	var fs []findings.Finding
-	fs = append(fs, findings.Placement(pl)...)
+	fs := findings.Placement(pl)
 	fs = append(fs, findings.Disruption(di)...)
 	fs = append(fs, findings.Resources(re)...)
 	fs = append(fs, findings.Autoscaling(snap, lo)...)

@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/disruption"
@@ -45,4 +46,27 @@ func BenchmarkByNamespace(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(fs)), "findings")
 	b.ReportMetric(float64(n), "groups")
+}
+
+// BenchmarkSplit: setting the accepted findings of the 150k-pod cluster
+// apart (one exemption), as the score collector does on every change. The
+// input is copied outside the timer: Split reuses it.
+func BenchmarkSplit(b *testing.B) {
+	s := synthetic.Cluster(150_000)
+	s.Memoize()
+	pl, di := placement.Analyze(s), disruption.Analyze(s)
+	fs := append(Placement(pl), Disruption(di)...)
+	x := Ignores{Exemptions: []Exemption{{Rule: "disruption/*", Namespace: "other", Reason: "bench"}}, Annotations: AnnotationsOf(s)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	kept := 0
+	for range b.N {
+		b.StopTimer()
+		in := slices.Clone(fs)
+		b.StartTimer()
+		k, _ := x.Split(in)
+		kept = len(k)
+	}
+	b.ReportMetric(float64(len(fs)), "findings")
+	b.ReportMetric(float64(kept), "kept")
 }

@@ -128,7 +128,11 @@ func (x Ignores) Why(f Finding) string {
 }
 
 // Split separates the findings x accepts from the others, keeping order.
+// kept reuses fs's array, as slices.DeleteFunc does: fs is not to be used
+// after. (A copy of every finding was 19 MB of garbage per 30,000
+// findings, BenchmarkSplit.)
 func (x Ignores) Split(fs []Finding) (kept, ignored []Finding) {
+	kept = fs[:0]
 	for _, f := range fs {
 		if why := x.Why(f); why != "" {
 			f.Ignored = why
@@ -137,6 +141,7 @@ func (x Ignores) Split(fs []Finding) (kept, ignored []Finding) {
 		}
 		kept = append(kept, f)
 	}
+	clear(fs[len(kept):]) // the tail's strings are not kept alive
 	return kept, ignored
 }
 
