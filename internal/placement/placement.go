@@ -146,8 +146,10 @@ func Analyze(s *cluster.Snapshot) Result {
 				Policies:        policies(cw.Meta.Namespace, cw.Template),
 				PinnedZone:      pinnedZone(cw.Template),
 			},
-			template:  cw.Template,
-			nodeCount: map[string]int{},
+			template: cw.Template,
+			// Sized once: grown pod by pod, these maps were the
+			// analysis' largest garbage.
+			nodeCount: make(map[string]int, len(cw.Pods)),
 		}
 		for _, p := range cw.Pods {
 			if PodReady(p) && p.NodeName != "" {
@@ -159,6 +161,7 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 
 	elig := newEligibility(s.Nodes)
+	res.Workloads = make([]Workload, 0, len(states))
 	for _, st := range states {
 		finish(st, nodes, elig.forTemplate(st.template))
 		res.Workloads = append(res.Workloads, st.w)
