@@ -52,6 +52,8 @@ var rows = []row{
 	{"peak RSS, soak", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSSoak })},
 	{"Go heap in use after 5 scrapes", "MiB", "", func(r Result) float64 { return r.HeapInuseAfter5 / mib }},
 	{"Go heap in use at the end", "MiB", "", func(r Result) float64 { return r.HeapInuseEnd / mib }},
+	{"Go heap at the end per pod", "bytes", "", func(r Result) float64 { return r.HeapInuseEnd / float64(r.Shape.Pods) }},
+	{"Go heap at the end per workload (10 pods)", "KB", "", func(r Result) float64 { return r.HeapInuseEnd / float64(r.Shape.Deployments) / 1e3 }},
 	{"allocated per scrape (median of 4)", "MB", "≤ 50 MB", func(r Result) float64 { return median(scrapeAllocs(r)) / 1e6 }},
 	{"series", "", "≤ 250,000", func(r Result) float64 { return float64(r.Series) }},
 	{"/metrics bytes", "MiB", "≤ 30 MiB", func(r Result) float64 { return float64(r.MetricsBytes) / mib }},

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -116,7 +117,7 @@ func BenchmarkScale(b *testing.B) {
 	}
 }
 
-func repoRoot(b *testing.B) string {
+func repoRoot(b testing.TB) string {
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		b.Fatal(err)
@@ -556,6 +557,13 @@ func writeResult(b *testing.B, r Result) {
 	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.json", r.Shape.Pods)), append(data, '\n'), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte(report(results(dir))), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// results reads every size on file in dir, smallest first.
+func results(dir string) []Result {
 	var all []Result
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
@@ -565,7 +573,32 @@ func writeResult(b *testing.B, r Result) {
 		}
 	}
 	slices.SortFunc(all, func(a, b Result) int { return a.Shape.Pods - b.Shape.Pods })
-	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte(report(all)), 0o644); err != nil {
-		b.Fatal(err)
+	return all
+}
+
+var update = flag.Bool("update", false, "rewrite bench/scale/README.md from the results on file")
+
+// TestReportMatchesResults: bench/scale/README.md is what the report
+// makes of the results on file, so a new row (or a changed one) is seen
+// for every size at once: go test ./test/scale -run TestReport -update.
+func TestReportMatchesResults(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "bench", "scale")
+	all := results(dir)
+	if len(all) == 0 {
+		t.Fatal("no results in bench/scale")
+	}
+	want := report(all)
+	path := filepath.Join(dir, "README.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("%s is not the report of the results on file: run go test ./test/scale -run TestReport -update", path)
 	}
 }
