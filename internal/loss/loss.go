@@ -101,7 +101,9 @@ func Analyze(s *cluster.Snapshot) Result {
 	}
 	res := &st.res
 	recreate := recreateBehindService(s)
-	for _, w := range cluster.Workloads(s) {
+	workloads := cluster.Workloads(s)
+	res.Workloads = make([]Workload, 0, len(workloads)) // grown one by one, it was most of the garbage
+	for _, w := range workloads {
 		if w.Kind == cluster.KindDaemonSet {
 			continue
 		}
@@ -147,7 +149,7 @@ type lossState struct {
 // lose counts what losing the node, then the zone, holding most of the
 // workload's ready replicas leaves it.
 func (st *lossState) lose(kind, ns, name string, desired int32, pods []*cluster.Pod) {
-	byNode, byZone := map[string]int{}, map[string]int{}
+	byNode, byZone := make(map[string]int, len(pods)), map[string]int{}
 	w := Workload{Kind: kind, Namespace: ns, Name: name, Desired: desired, ZoneKnown: true}
 	for _, p := range pods {
 		if !cluster.PodReady(p) || p.NodeName == "" {
