@@ -299,7 +299,11 @@ func (b *builder) workloads() {
 		b.statefulSets[&ss.ObjectMeta] = ss
 	}
 	vector := b.vector // one method value for all, not one per workload
-	for _, w := range cluster.Workloads(s) {
+	ws := cluster.Workloads(s)
+	// One per workload mostly (volume pins split a few): grown one by
+	// one, this list copied ~15 MB per analysis at 150,000 pods.
+	b.st.workloads = slices.Grow(b.st.workloads, len(ws))
+	for _, w := range ws {
 		b.workload(w, vector)
 	}
 }
