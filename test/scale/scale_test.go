@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -587,18 +588,5 @@ func TestReportMatchesResults(t *testing.T) {
 	if len(all) == 0 {
 		t.Fatal("no results in bench/scale")
 	}
-	want := report(all)
-	path := filepath.Join(dir, "README.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("%s is not the report of the results on file: run go test ./test/scale -run TestReport -update", path)
-	}
+	golden.Check(t, filepath.Join(dir, "README.md"), []byte(report(all)), *update, "go test ./test/scale -run TestReport -update")
 }
