@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package collector
 
 import (
@@ -33,19 +35,6 @@ type analysis[R any] struct {
 
 func newAnalysis[R any](d Deps, src cluster.Source, analyze func(*cluster.Snapshot) R, requires ...string) *analysis[R] {
 	return &analysis[R]{src: src, analyze: analyze, minInterval: d.AnalysisMinInterval, now: d.now, requires: requires}
-}
-
-// shared holds the analyses collectors (and the hypotheses) share within
-// one Set: placement_detail reads placement's, the hypotheses read
-// everyone's, and each runs once per change.
-type shared struct {
-	mu       sync.Mutex
-	analyses map[string]any
-	// hypotheses is the Set's evaluator, when that collector is enabled.
-	hypotheses *Hypotheses
-	// view reads the Set's families as last rendered; called only while
-	// the Set renders (it holds the Set's lock).
-	view familyView
 }
 
 // sharedAnalysis returns the Set's analysis named key, making it on first

@@ -2,14 +2,33 @@
 
 package collector
 
-import "errors"
+// The agent-only build links agent mode's collectors alone: central's
+// (the analyses, the capacity simulation, the sources they read) and the
+// packages they import (the cluster snapshot, every API group's types)
+// never run on a node, and their code would be resident on every one.
 
-// The agent-only build leaves out what only central's collectors use
-// (the capacity simulation, node and zone loss, the score, the built-in
-// hypotheses): they never run on a node, and their code would be
-// resident on every one.
-var errCentralOnly = errors.New("central's collector: not in the agent-only build")
+// All lists the collectors of this build.
+var All = agentSpecs
 
-func newLoss(Deps) (Collector, error)  { return nil, errCentralOnly }
-func newScore(Deps) (Collector, error) { return nil, errCentralOnly }
+// centralOnly is the type of Deps' fields for central's sources in this
+// build: nothing here implements it, so those fields stay nil. Deps keeps
+// one shape in every build.
+type centralOnly interface{ centralOnlySource() }
+
+// Central's sources, absent from this build.
+type (
+	ClusterSource     = centralOnly
+	HelmSource        = centralOnly
+	EtcdSource        = centralOnly
+	StorageSource     = centralOnly
+	GatewaySource     = centralOnly
+	HealthSource      = centralOnly
+	CertSource        = centralOnly
+	APIServiceSource  = centralOnly
+	CertManagerSource = centralOnly
+)
+
+// HealthConfig: health checks are recognised by central's collectors only.
+type HealthConfig struct{}
+
 func newHypotheses(d Deps) *Hypotheses { return &Hypotheses{now: d.now} }

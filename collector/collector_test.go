@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -575,5 +576,23 @@ func TestSetLogsAFailingCollectorOncePerOutage(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), `msg="collector succeeds again" collector=flaky failures_unlogged=99`) {
 		t.Errorf("recovery not logged with the 99 failures left out:\n%s", log.String())
+	}
+}
+
+// TestAgentSpecs: the agent-only build's collectors (agentSpecs) are
+// exactly agent mode's in All, in All's order.
+func TestAgentSpecs(t *testing.T) {
+	var want []string
+	for _, s := range All {
+		if s.Modes&Agent != 0 {
+			want = append(want, s.Name)
+		}
+	}
+	var got []string
+	for _, s := range agentSpecs {
+		got = append(got, s.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("agentSpecs = %v, want agent mode's collectors of All: %v", got, want)
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package collector
 
 import (
@@ -14,9 +16,6 @@ type EtcdSource interface {
 	Errors() map[[2]string]uint64
 	MetricsErrors() map[string]uint64
 }
-
-// EtcdJudgement configures the cluster verdict.
-type EtcdJudgement = etcd.Judgement
 
 var memberLabel = []string{"member"}
 
@@ -72,15 +71,6 @@ var etcdSpec = Spec{
 		return etcdCollector{d.Etcd, d.EtcdJudgement, d}, nil
 	},
 }
-
-// noSource is the collector of a signal whose source is not configured
-// here (no etcd endpoints, no API server, no Gateway API, no agent
-// sampler): nothing to know, nothing exported, and not a failure.
-type noSource struct{}
-
-// noSource is a collector whose source is not configured (no etcd
-// endpoint, health fetching off): nothing to report, by design.
-func (noSource) Update(context.Context, *Emitter) error { return ErrNoData }
 
 type etcdCollector struct {
 	src   EtcdSource

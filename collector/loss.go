@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package collector
 
 // maxLossNodes bounds the node-loss series: the nodes whose loss takes the

@@ -13,7 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/ingress"
@@ -31,7 +31,8 @@ func TestNginxPodIdentityLive(t *testing.T) {
 	}
 	env := testenv.Start(t)
 	bindRole(t, env, "../deploy/kustomize/base/agent-clusterrole.yaml")
-	client := kubernetes.NewForConfigOrDie(env.ServiceAccountConfig("kube-reliability", "exporter"))
+	// The agent's own role: metadata of its node's pods is all it may read.
+	client := metadata.NewForConfigOrDie(env.ServiceAccountConfig("kube-reliability", "exporter"))
 
 	here := env.CreatePod(testenv.PodSpec{Namespace: "ingress", Name: "controller-a", Node: "node-a", Ready: true})
 	there := env.CreatePod(testenv.PodSpec{Namespace: "ingress", Name: "controller-b", Node: "node-b", Ready: true})
@@ -54,7 +55,7 @@ func TestNginxPodIdentityLive(t *testing.T) {
 	onHost := testenv.StartNginx(t, testenv.NginxSpec{Files: files})
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pods, err := kube.NewNodePods(client.CoreV1().RESTClient(), "node-a", logger)
+	pods, err := kube.NewNodePods(client, "node-a", logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,32 +6,9 @@ import (
 	"strings"
 )
 
-// All lists every collector, in the order docs and scrapes show them.
-// Adding a signal starts here (see docs/architecture.md).
-var All = []*Spec{
-	&exporterSpec,
-	&placementSpec,
-	&placementDetailSpec,
-	&lossSpec,
-	&disruptionSpec,
-	&hypothesesSpec,
-	&scoreSpec,
-	&resourcesSpec,
-	&ownersSpec,
-	&ingressSpec,
-	&gatewaySpec,
-	&certificatesSpec,
-	&webhooksSpec,
-	&apiservicesSpec,
-	&helmSpec,
-	&etcdSpec,
-	&apiserverStorageSpec,
-	&etcdDiskSpec,
-	&healthSpec,
-	&healthFetchSpec,
-	&nginxSpec,
-	&nginxStubStatusSpec,
-}
+// agentSpecs are agent mode's collectors, in All's order: the agent-only
+// build links these alone (TestAgentSpecs keeps the two lists agreeing).
+var agentSpecs = []*Spec{&exporterSpec, &etcdDiskSpec, &nginxSpec, &nginxStubStatusSpec}
 
 // BuildInfoSpec documents kube_reliability_build_info, which the exporter
 // registers from client_golang's version collector rather than a Spec.

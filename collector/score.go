@@ -1,3 +1,5 @@
+//go:build !agentonly
+
 package collector
 
 // The score weighs the findings of every analysis: it reads what they read.

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/hypothesisfile"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 )
 
 // Scrape meta-metrics emitted by every Set, one series per collector.
@@ -81,6 +81,19 @@ type running struct {
 // failureLogInterval bounds a failing collector's log to a line a minute
 // however often it is scraped.
 const failureLogInterval = time.Minute
+
+// shared holds the analyses collectors (and the hypotheses) share within
+// one Set: placement_detail reads placement's, the hypotheses read
+// everyone's, and each runs once per change.
+type shared struct {
+	mu       sync.Mutex
+	analyses map[string]any
+	// hypotheses is the Set's evaluator, when that collector is enabled.
+	hypotheses *Hypotheses
+	// view reads the Set's families as last rendered; called only while
+	// the Set renders (it holds the Set's lock).
+	view familyView
+}
 
 // output is what one collector produced for a scrape. Its text is kept
 // until it is first compressed, then only its gzip member (a twentieth of
@@ -474,7 +487,7 @@ func (s *Set) run(r *running) *output {
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, cluster.ErrNotSynced) {
+	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, sourcestatus.ErrNotSynced) {
 		if r.failing {
 			r.logger.Info("collector succeeds again", "failures_unlogged", r.unlogged)
 			r.failing, r.unlogged = false, 0
@@ -494,7 +507,7 @@ func (s *Set) run(r *running) *output {
 	case errors.Is(err, ErrNoData):
 		r.logger.Debug("collector has no data", "err", err, "duration_seconds", d.Seconds())
 		return &output{duration: d, noData: true}
-	case errors.Is(err, cluster.ErrNotSynced):
+	case errors.Is(err, sourcestatus.ErrNotSynced):
 		r.logger.Debug("collector has no data", "err", err, "duration_seconds", d.Seconds())
 	case !r.failing || time.Since(r.lastLog) >= failureLogInterval:
 		r.logger.Error("collector failed", "err", err, "duration_seconds", d.Seconds(), "failures_unlogged", r.unlogged)

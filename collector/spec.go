@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
+	"github.com/kube-reliability/kube-reliability-exporter/etcd"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 )
 
@@ -138,9 +138,9 @@ func Uses(specs []*Spec, src Source) bool {
 // Deps is what a collector constructor may use.
 type Deps struct {
 	Logger  *slog.Logger
-	Cluster cluster.Source
+	Cluster ClusterSource
 	// Status reports the health of the sources behind Cluster.
-	Status cluster.StatusReporter
+	Status sourcestatus.Reporter
 	// Helm hands out Helm release metadata (central, demo).
 	Helm HelmSource
 	// Etcd hands out etcd member polls; nil when no endpoint is configured.
@@ -187,7 +187,7 @@ type Settings struct {
 	// StubStatusTimeout is the deadline of one stub_status read (agent).
 	StubStatusTimeout time.Duration
 	// HealthConfig: how health checks are recognised.
-	HealthConfig healthcheck.Config
+	HealthConfig HealthConfig
 	// EtcdDataDir is the etcd data directory whose disk the agent reads.
 	EtcdDataDir string
 	// HypothesesFile holds user-defined steady-state hypotheses ("": none).
@@ -210,7 +210,7 @@ func (d Deps) now() time.Time {
 }
 
 // ResourceStatus is the health of one watched resource.
-type ResourceStatus = cluster.ResourceStatus
+type ResourceStatus = sourcestatus.Resource
 
 // Collector produces one collector's metrics for one scrape.
 type Collector interface {
@@ -222,4 +222,14 @@ type Collector interface {
 
 // ErrNoData marks a collector that has nothing to report because an
 // optional feature is absent; it is logged at debug, not as a failure.
-var ErrNoData = cluster.ErrNoData
+var ErrNoData = sourcestatus.ErrNoData
+
+// EtcdJudgement configures the etcd cluster verdict.
+type EtcdJudgement = etcd.Judgement
+
+// noSource is the collector of a signal whose source is not configured
+// here (no etcd endpoints, no API server, no Gateway API, no agent
+// sampler): nothing to know, nothing exported, and not a failure.
+type noSource struct{}
+
+func (noSource) Update(context.Context, *Emitter) error { return ErrNoData }

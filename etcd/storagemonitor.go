@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/poll"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 )
 
 // maxAPIServerMetricsBytes bounds the read of the API server's /metrics:
@@ -19,7 +19,7 @@ const maxAPIServerMetricsBytes = 64 << 20
 
 // MetricsGetter GETs the API server's /metrics (internal/kube's
 // APIServerMetrics). A refusal the exporter's role may mean (the rule is
-// optional) is an error wrapping cluster.ErrNoData.
+// optional) is an error wrapping sourcestatus.ErrNoData.
 type MetricsGetter func(context.Context) (io.ReadCloser, error)
 
 // StorageMonitor reads the etcd database size the API server itself reports
@@ -39,7 +39,7 @@ type StorageMonitor struct {
 // NewStorageMonitor builds the monitor.
 func NewStorageMonitor(get MetricsGetter, interval time.Duration, logger *slog.Logger) *StorageMonitor {
 	return &StorageMonitor{get: get, interval: interval, logger: logger,
-		err: fmt.Errorf("%w: the API server's /metrics not read yet", cluster.ErrNoData)}
+		err: fmt.Errorf("%w: the API server's /metrics not read yet", sourcestatus.ErrNoData)}
 }
 
 // Run reads at once and then every interval until ctx is done.
@@ -52,7 +52,7 @@ func (m *StorageMonitor) PollOnce(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
-	case errors.Is(err, cluster.ErrNoData):
+	case errors.Is(err, sourcestatus.ErrNoData):
 		// The rule for /metrics is optional (where etcd is polled
 		// directly, it is not needed): no data by design, not a failure.
 		m.logger.Debug("API server storage size read forbidden", "err", err)
@@ -77,7 +77,7 @@ func (m *StorageMonitor) read(ctx context.Context) ([]StorageSize, error) {
 }
 
 // Latest returns the last read's sizes, or why they are unknown:
-// cluster.ErrNoData before the first read and while /metrics is
+// sourcestatus.ErrNoData before the first read and while /metrics is
 // forbidden, the read's error after any other failure.
 func (m *StorageMonitor) Latest() ([]StorageSize, error) {
 	m.mu.Lock()

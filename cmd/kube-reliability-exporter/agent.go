@@ -11,6 +11,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
+	"k8s.io/client-go/metadata"
 )
 
 func runAgent(ctx context.Context, e *environment) error {
@@ -60,9 +61,9 @@ func nodePods(e *environment, activity *apitransport.Activity) (*kube.NodePods, 
 	// sends a request every 10–20 s, and 5,000 of them come back spread
 	// over those seconds rather than at once.
 	rc.Wrap(activity.WrapHeldTransport(apitransport.NewGate(time.Second, 20*time.Second), false))
-	client, err := kube.CoreV1Client(rc)
+	client, err := metadata.NewForConfig(rc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kubernetes metadata client: %w", err)
 	}
 	return kube.NewNodePods(client, e.cfg.NodeName, e.logger.With("collector", "nginx"))
 }

@@ -39,3 +39,9 @@ func newHealthFetcher(ctx context.Context, e *environment, src cluster.Source) *
 	})
 	return f
 }
+
+// healthConfig is how health checks are recognised (central, demo, audit).
+func healthConfig(e *environment) healthcheck.Config {
+	return healthcheck.Config{LivenessRoutes: e.cfg.HealthLivenessRoutes, ReadinessRoutes: e.cfg.HealthReadinessRoutes,
+		ClusterDomain: e.cfg.ClusterDomain}
+}

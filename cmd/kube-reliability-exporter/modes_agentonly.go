@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/kube-reliability/kube-reliability-exporter/collector"
 )
 
 // The agent image's binary (go build -tags agentonly) runs agent mode
@@ -13,6 +15,10 @@ import (
 func runCentral(context.Context, *environment) error { return agentOnly("central") }
 func runAudit(context.Context, *environment) error   { return agentOnly("audit") }
 func runDemo(context.Context, *environment) error    { return agentOnly("demo") }
+
+// healthConfig: the agent recognises no health checks (central's
+// collectors do).
+func healthConfig(*environment) collector.HealthConfig { return collector.HealthConfig{} }
 
 func agentOnly(mode string) error {
 	return usageError{fmt.Sprintf("this is the agent-only build: %s mode is in kube-reliability-exporter", mode)}

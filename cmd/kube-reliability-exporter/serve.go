@@ -8,7 +8,6 @@ import (
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/healthcheck"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/server"
 )
 
@@ -76,10 +75,4 @@ func settings(e *environment) collector.Settings {
 		StubStatusTimeout: e.cfg.NginxStubStatusTimeout, EtcdDataDir: e.cfg.EtcdDataDir,
 		HypothesesFile: e.cfg.HypothesesFile, OwnerLabels: e.cfg.OwnerLabels, ExemptionsFile: e.cfg.ExemptionsFile,
 		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
-}
-
-// healthConfig is how health checks are recognised (central, demo, audit).
-func healthConfig(e *environment) healthcheck.Config {
-	return healthcheck.Config{LivenessRoutes: e.cfg.HealthLivenessRoutes, ReadinessRoutes: e.cfg.HealthReadinessRoutes,
-		ClusterDomain: e.cfg.ClusterDomain}
 }

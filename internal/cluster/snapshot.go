@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,16 +11,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 )
 
-// ErrNotSynced is returned by a Source whose caches have not finished their
-// first list: its snapshot would be incomplete, and an incomplete snapshot
-// produces wrong numbers (a workload with 0 of its pods looks "packed").
-var ErrNotSynced = errors.New("cluster caches not synced yet")
-
-// ErrNoData marks a source with nothing to report by design: an optional
-// feature absent or not configured, or not read yet. It is not a failure.
-var ErrNoData = errors.New("no data")
+// The errors and status types of every source, kept where the agent can
+// link them without this package's API types.
+var (
+	ErrNotSynced = sourcestatus.ErrNotSynced
+	ErrNoData    = sourcestatus.ErrNoData
+)
 
 // Snapshot is the set of objects the analyzers read. Objects are shared with
 // the caches that produced them and must be treated as read-only.
@@ -126,21 +124,7 @@ func (s Static) Snapshot() (*Snapshot, error) { return s.S, nil }
 func (s Static) Generation() uint64 { return 1 }
 
 // ResourceStatus is the health of one watched resource of a source.
-type ResourceStatus struct {
-	Source   string // "kubernetes"
-	Resource string // "pods", "nodes", …
-	Synced   bool
-	// Errors counts list/watch failures since start.
-	Errors uint64
-	// Collection names what the informer lists and watches (path and
-	// selectors), for the time of its last success to be looked up.
-	Collection string
-	// LastSuccess is when a list or watch last succeeded; zero if never
-	// or not known.
-	LastSuccess time.Time
-}
+type ResourceStatus = sourcestatus.Resource
 
 // StatusReporter is implemented by sources that watch resources.
-type StatusReporter interface {
-	Status() []ResourceStatus
-}
+type StatusReporter = sourcestatus.Reporter

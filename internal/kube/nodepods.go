@@ -6,17 +6,16 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/client-go/rest"
+	apiwatch "k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 )
 
 // mirrorAnnotation holds, on a static pod's mirror, the UID the kubelet
@@ -27,63 +26,50 @@ const byUID = "uid"
 
 // NodePods knows the pods on one node by UID, for the agent to name the
 // pod a process runs in. It watches only that node's pods (a field
-// selector: the API server filters), keeping their names alone. It needs
-// a core/v1 client only: the agent links no other API group's client,
-// informer or lister (their code would be resident on every node).
+// selector: the API server filters), and only their metadata
+// (PartialObjectMetadata), keeping their names alone. It links no API
+// group's types: their code would be resident on every node.
 type NodePods struct {
 	informer cache.SharedIndexInformer
 	watch    *watch
 	synced   atomic.Bool
 }
 
-// NewNodePods builds the watch of node's pods on client, a REST client
-// for core/v1 (CoreV1Client). Nothing is watched until Start.
-func NewNodePods(client cache.Getter, node string, logger *slog.Logger) (*NodePods, error) {
+var podsResource = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+
+// NewNodePods builds the watch of node's pods on client. Nothing is
+// watched until Start.
+func NewNodePods(client metadata.Interface, node string, logger *slog.Logger) (*NodePods, error) {
 	onNode := fields.OneTermEqualSelector("spec.nodeName", node).String()
-	lw := cache.NewFilteredListWatchFromClient(client, "pods", metav1.NamespaceAll, func(o *metav1.ListOptions) { o.FieldSelector = onNode })
-	inf := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{byUID: podUIDs})
+	pods := client.Resource(podsResource)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = onNode
+			return pods.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (apiwatch.Interface, error) {
+			o.FieldSelector = onNode
+			return pods.Watch(ctx, o)
+		},
+	}
+	inf := cache.NewSharedIndexInformer(lw, &metav1.PartialObjectMetadata{}, 0, cache.Indexers{byUID: podUIDs})
 	if err := inf.SetTransform(namesOnly); err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	w, err := newWatch("kubernetes", "pods:node", apitransport.Collection(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "", onNode), inf, logger.With("node", node))
+	w, err := newWatch("kubernetes", "pods:node", apitransport.Collection(podsResource, "", onNode), inf, logger.With("node", node))
 	if err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
 	return &NodePods{informer: inf, watch: w}, nil
 }
 
-// CoreV1Client is a REST client for core/v1 alone, asking for protobuf:
-// client-go's typed clients register every API group's types in their
-// scheme, and the agent would carry all their code for the one it reads.
-func CoreV1Client(rc *rest.Config) (*rest.RESTClient, error) {
-	scheme := runtime.NewScheme()
-	if err := corev1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	metav1.AddToGroupVersion(scheme, corev1.SchemeGroupVersion)
-	c := rest.CopyConfig(rc)
-	c.GroupVersion = &corev1.SchemeGroupVersion
-	c.APIPath = "/api"
-	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
-	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	c.ContentType = "application/vnd.kubernetes.protobuf"
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	client, err := rest.RESTClientFor(c)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes core/v1 client: %w", err)
-	}
-	return client, nil
-}
-
 // namesOnly keeps a pod's identity: the agent needs nothing else.
 func namesOnly(obj any) (any, error) {
-	p, ok := obj.(*corev1.Pod)
+	p, ok := obj.(*metav1.PartialObjectMetadata)
 	if !ok {
 		return obj, nil
 	}
-	out := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion}}
+	out := &metav1.PartialObjectMetadata{TypeMeta: p.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion}}
 	if m, ok := p.Annotations[mirrorAnnotation]; ok {
 		out.Annotations = map[string]string{mirrorAnnotation: m}
 	}
@@ -91,7 +77,7 @@ func namesOnly(obj any) (any, error) {
 }
 
 func podUIDs(obj any) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
+	p, ok := obj.(*metav1.PartialObjectMetadata)
 	if !ok {
 		return nil, nil
 	}
@@ -128,13 +114,13 @@ func (n *NodePods) Start(ctx context.Context) (stop func()) {
 func (n *NodePods) Pod(uid string) (namespace, name string, found, synced bool) {
 	objs, err := n.informer.GetIndexer().ByIndex(byUID, uid)
 	if err == nil && len(objs) > 0 {
-		p := objs[0].(*corev1.Pod)
+		p := objs[0].(*metav1.PartialObjectMetadata)
 		return p.Namespace, p.Name, true, true
 	}
 	return "", "", false, n.synced.Load()
 }
 
 // Status reports the watch of this node's pods like every other informer.
-func (n *NodePods) Status() []cluster.ResourceStatus {
-	return []cluster.ResourceStatus{n.watch.status()}
+func (n *NodePods) Status() []sourcestatus.Resource {
+	return []sourcestatus.Resource{n.watch.status()}
 }

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
-	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/sourcestatus"
 )
 
 // watch is the one plumbing every informer goes through, typed,
@@ -47,8 +47,8 @@ func newWatch(source, resource, collection string, inf cache.SharedIndexInformer
 	return w, nil
 }
 
-func (w *watch) status() cluster.ResourceStatus {
-	return cluster.ResourceStatus{Source: w.source, Resource: w.resource, Collection: w.collection,
+func (w *watch) status() sourcestatus.Resource {
+	return sourcestatus.Resource{Source: w.source, Resource: w.resource, Collection: w.collection,
 		Synced: w.informer.HasSynced()}
 }
 
@@ -63,23 +63,23 @@ type Watches struct {
 	Activity *apitransport.Activity
 
 	mu    sync.Mutex
-	parts []cluster.StatusReporter
+	parts []sourcestatus.Reporter
 }
 
 // Add registers a part; parts that start informers later (Gateway API
 // once its CRDs appear) report them from then on.
-func (w *Watches) Add(r cluster.StatusReporter) {
+func (w *Watches) Add(r sourcestatus.Reporter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.parts = append(w.parts, r)
 }
 
 // Status lists every registered part's resources.
-func (w *Watches) Status() []cluster.ResourceStatus {
+func (w *Watches) Status() []sourcestatus.Resource {
 	w.mu.Lock()
 	parts := w.parts
 	w.mu.Unlock()
-	var out []cluster.ResourceStatus
+	var out []sourcestatus.Resource
 	for _, p := range parts {
 		out = append(out, p.Status()...)
 	}
