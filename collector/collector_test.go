@@ -596,3 +596,60 @@ func TestAgentSpecs(t *testing.T) {
 		t.Errorf("agentSpecs = %v, want agent mode's collectors of All: %v", got, want)
 	}
 }
+
+// sizedCollector emits n series with long label values.
+type sizedCollector struct{ n int }
+
+func (c sizedCollector) Update(_ context.Context, e *Emitter) error {
+	for i := range c.n {
+		e.Gauge("kube_reliability_sized", float64(i), fmt.Sprintf("%0100d", i))
+	}
+	return nil
+}
+
+// Scrape compresses only what is worth it: a small exposition is served
+// plain to a client that accepts gzip (no compressor state per scrape on
+// every node), a large one gzipped; a client that does not accept gzip
+// gets plain text either way.
+func TestScrapeGzipsOnlyLargeExpositions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		series     int
+		accept     bool
+		wantGzip   bool
+		wantSeries int
+	}{
+		{series: 10, accept: true, wantGzip: false},
+		{series: 5000, accept: true, wantGzip: true}, // ~650 kB of text
+		{series: 5000, accept: false, wantGzip: false},
+	} {
+		spec := &Spec{Name: "sized", Metrics: []MetricSpec{{Name: "kube_reliability_sized", Type: Gauge, Help: "S.", Labels: []string{"name"}}},
+			New: func(Deps) (Collector, error) { return sizedCollector{tc.series}, nil }}
+		s, err := NewSet([]*Spec{spec}, Deps{Logger: discard()}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		var chose []bool
+		if err := s.Scrape(&buf, tc.accept, func(gz bool) error { chose = append(chose, gz); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(chose) != 1 || chose[0] != tc.wantGzip {
+			t.Errorf("%d series, accept gzip %t: begin called with %v, want [%t]", tc.series, tc.accept, chose, tc.wantGzip)
+			continue
+		}
+		var text []byte = buf.Bytes()
+		if tc.wantGzip {
+			zr, err := gzip.NewReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := bytes.Count(text, []byte("\nkube_reliability_sized{")); got != tc.series {
+			t.Errorf("%d series, accept gzip %t: %d series in the exposition", tc.series, tc.accept, got)
+		}
+	}
+}

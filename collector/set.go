@@ -184,7 +184,7 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	s.outputs = make([]*output, len(s.collectors))
 	s.shared.view = s.view
 	if h := s.shared.hypotheses; h != nil {
-		h.refresh = func() { s.render(false) }
+		h.refresh = func() { s.render(false, false) }
 		if h.user != nil {
 			h.user.Known = s.family
 			if err := h.user.Load(); err != nil {
@@ -267,17 +267,26 @@ func desc(m *MetricSpec) *prometheus.Desc {
 type exposition struct {
 	outputs []text
 	meta    []*familyText
+	gzipped bool
 }
+
+// minGzipBytes is the least exposition text a scrape compresses unasked
+// (Scrape): below it, gzip saves a few kB on the wire and costs a
+// compressor's state, over 1 MB made anew for most scrapes. The agent's
+// exposition, on every node, is about 20 kB; central's, at 150,000 pods,
+// 26 MiB.
+const minGzipBytes = 256 << 10
 
 // render brings every collector's output up to date: collectors whose
 // version is unchanged since their last success are served as they were,
 // the others run concurrently, each under its own deadline. With gzipped,
-// every output also gets its gzip member.
+// every output also gets its gzip member, unless small is true and the
+// text is under minGzipBytes (then the exposition is plain).
 //
 // At most GOMAXPROCS collectors run at once: more cannot finish sooner,
 // and each analysis holds its working set while it runs, which the GC's
 // heap goal then doubles.
-func (s *Set) render(gzipped bool) exposition {
+func (s *Set) render(gzipped, small bool) exposition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -332,6 +341,10 @@ func (s *Set) render(gzipped bool) exposition {
 			x.meta = append(x.meta, f)
 		}
 	}
+	if gzipped && small {
+		gzipped = worthGzip(s.outputs)
+	}
+	x.gzipped = gzipped
 	for _, o := range s.outputs {
 		if gzipped && o.gz == nil && len(o.families) > 0 {
 			o.gz, o.families = gzipFamilies(o.families), nil
@@ -345,8 +358,37 @@ func (s *Set) render(gzipped bool) exposition {
 // with gzipped, as a series of gzip members (RFC 1952 §2.2), the unchanged
 // collectors' members as they were compressed before.
 func (s *Set) Expose(w io.Writer, gzipped bool) error {
-	x := s.render(gzipped)
-	if !gzipped {
+	return s.render(gzipped, false).write(w)
+}
+
+// Scrape writes the exposition of one scrape as Expose does, gzipped only
+// when acceptGzip and it is worth it (minGzipBytes). It calls begin with
+// that choice before writing: the HTTP handler sets its headers then.
+func (s *Set) Scrape(w io.Writer, acceptGzip bool, begin func(gzipped bool) error) error {
+	x := s.render(acceptGzip, true)
+	if err := begin(x.gzipped); err != nil {
+		return err
+	}
+	return x.write(w)
+}
+
+// worthGzip: some outputs are compressed already (their text is gone), or
+// the text to write is at least minGzipBytes.
+func worthGzip(outputs []*output) bool {
+	n := 0
+	for _, o := range outputs {
+		if o.gz != nil {
+			return true
+		}
+		for _, f := range o.families {
+			n += len(f.buf)
+		}
+	}
+	return n >= minGzipBytes
+}
+
+func (x exposition) write(w io.Writer) error {
+	if !x.gzipped {
 		for _, o := range x.outputs {
 			if o.families == nil && o.gz != nil {
 				// Compressed for an earlier scrape: plain scrapes are rare.

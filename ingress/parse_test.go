@@ -1,7 +1,10 @@
 package ingress
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,4 +112,67 @@ func FuzzParseUint(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The Scanner reads a /proc-shaped tree: more entries than one getdents
+// buffer holds, non-pid names, vanished and unreadable processes, hostile
+// titles and stat lines; it returns exactly the nginx processes, again on
+// a second scan with the same buffers.
+func TestScannerFindsExactlyNginx(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	write := func(pid, file, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(root, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, pid, file), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 3000; i++ { // ~80 kB of directory entries
+		pid := strconv.Itoa(i)
+		write(pid, "cmdline", "/usr/bin/sleep\x00100\x00")
+		write(pid, "stat", pid+" (sleep) S 1 1 1")
+	}
+	var want []Proc
+	for i, title := range []string{"nginx: master process /usr/sbin/nginx -g daemon off;", "nginx: worker process", "nginx: worker process is shutting down"} {
+		pid := 5000 + i
+		write(strconv.Itoa(pid), "cmdline", title+"\x00") // nginx writes its title over argv
+		write(strconv.Itoa(pid), "stat", fmt.Sprintf("%d (nginx) S %d 5000 5000", pid, 4999+min(i, 1)))
+		want = append(want, Proc{PID: pid, PPID: 4999 + min(i, 1), Title: title})
+	}
+	write("6000", "cmdline", "nginx: worker process"+strings.Repeat("x", 10000)) // truncated, still nginx
+	write("6000", "stat", "6000 (nginx) S 5000 1 1")
+	want = append(want, Proc{PID: 6000, PPID: 5000, Title: "nginx: worker process" + strings.Repeat("x", procFileLimit-len("nginx: worker process"))})
+	write("6001", "cmdline", "nginx: worker process")
+	write("6001", "stat", "6001 (nginx) S -1 1 1") // garbage ppid: skipped
+	write("6002", "cmdline", "nginx: worker process")
+	// 6002 has no stat: vanished between the two reads, skipped.
+	write("self", "cmdline", "nginx: master process")
+	write("0", "cmdline", "nginx: master process")
+	var s Scanner
+	for round := range 2 {
+		got, err := s.Scan(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(got, func(a, b Proc) int { return a.PID - b.PID })
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: got %s, want %s", round, procList(got), procList(want))
+		}
+	}
+	if _, err := s.Scan(filepath.Join(root, "missing")); err == nil {
+		t.Error("a missing /proc scanned without error")
+	}
+}
+
+// procList names processes by pid, ppid and title length (titles can be
+// kilobytes long).
+func procList(ps []Proc) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "[pid %d ppid %d title %d bytes %.30q] ", p.PID, p.PPID, len(p.Title), p.Title)
+	}
+	return b.String()
 }

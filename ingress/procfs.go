@@ -3,6 +3,7 @@ package ingress
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/kube-reliability/kube-reliability-exporter/internal/bounded"
 )
 
 // Process titles nginx sets (ngx_setproctitle).
@@ -38,15 +37,40 @@ func ParsePPID(stat []byte) (int, error) {
 	if i < 0 {
 		return 0, errors.New("stat: no command field")
 	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 2 {
+	// " <state> <ppid> …": skip the state, then read the ppid.
+	rest := bytes.TrimLeft(stat[i+1:], " ")
+	sp := bytes.IndexByte(rest, ' ')
+	if sp < 0 {
 		return 0, errors.New("stat: truncated")
 	}
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil || ppid < 0 {
-		return 0, fmt.Errorf("stat: ppid %q", f[1])
+	rest = bytes.TrimLeft(rest[sp:], " ")
+	if end := bytes.IndexAny(rest, " \n"); end >= 0 {
+		rest = rest[:end]
+	}
+	if len(rest) == 0 {
+		return 0, errors.New("stat: truncated")
+	}
+	ppid, ok := parseDecimal(rest)
+	if !ok {
+		return 0, fmt.Errorf("stat: ppid %q", rest)
 	}
 	return ppid, nil
+}
+
+// parseDecimal parses a non-negative decimal number of at most 9 digits
+// (pids are below 2^22) without allocating.
+func parseDecimal(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // Title turns a cmdline (NUL-separated; nginx overwrites argv with its
@@ -55,40 +79,120 @@ func Title(cmdline []byte) string {
 	return strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
 }
 
-// readTruncated reads at most limit bytes of a /proc file, which can be
-// huge or hostile; the first limit bytes will do (a title, a stat line).
-func readTruncated(path string, limit int64) ([]byte, error) {
-	return bounded.Truncated(bounded.ReadFile(path, limit))
+// Scan lists the nginx processes under procRoot (see Scanner).
+func Scan(procRoot string) ([]Proc, error) {
+	return new(Scanner).Scan(procRoot)
+}
+
+// procFileLimit bounds what is read of a process's cmdline or stat, which
+// can be huge or hostile: the first 4 kB hold a title or a stat line.
+const procFileLimit = 4096
+
+// Scanner lists the nginx processes under a /proc, every process of the
+// node each second in the agent. It reuses its buffers from scan to scan
+// and reads the directory and the files with plain system calls: per
+// process, two small reads and no allocation unless it is nginx.
+type Scanner struct {
+	dirents []byte
+	file    []byte
 }
 
 // Scan lists the nginx processes under procRoot. Processes vanishing
 // between the listing and the read are skipped: that is normal churn.
-func Scan(procRoot string) ([]Proc, error) {
-	entries, err := os.ReadDir(procRoot)
+func (s *Scanner) Scan(procRoot string) ([]Proc, error) {
+	dir, err := unix.Open(procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: procRoot, Err: err}
+	}
+	defer unix.Close(dir)
+	if s.dirents == nil {
+		s.dirents, s.file = make([]byte, 16<<10), make([]byte, procFileLimit)
 	}
 	var out []Proc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		cmd, err := readTruncated(filepath.Join(procRoot, e.Name(), "cmdline"), 4096)
-		if err != nil || !bytes.HasPrefix(cmd, []byte("nginx: ")) {
-			continue
-		}
-		stat, err := readTruncated(filepath.Join(procRoot, e.Name(), "stat"), 4096)
+	for {
+		n, err := unix.Getdents(dir, s.dirents)
 		if err != nil {
-			continue
+			return nil, &fs.PathError{Op: "getdents", Path: procRoot, Err: err}
 		}
-		ppid, err := ParsePPID(stat)
-		if err != nil {
-			continue
+		if n <= 0 {
+			return out, nil
 		}
-		out = append(out, Proc{PID: pid, PPID: ppid, Title: Title(cmd)})
+		for b := s.dirents[:n]; len(b) > 0; {
+			name, rest, ok := nextDirent(b)
+			if !ok {
+				return nil, fmt.Errorf("%s: malformed directory entry", procRoot)
+			}
+			b = rest
+			pid, ok := parseDecimal(name)
+			if !ok || pid <= 0 {
+				continue
+			}
+			if p, ok := s.nginx(dir, string(name), pid); ok {
+				out = append(out, p)
+			}
+		}
 	}
-	return out, nil
+}
+
+// nginx reads process pid (directory name under dir) and returns it when
+// its title says nginx.
+func (s *Scanner) nginx(dir int, name string, pid int) (Proc, bool) {
+	cmd, ok := s.read(dir, name+"/cmdline")
+	if !ok || !bytes.HasPrefix(cmd, []byte("nginx: ")) {
+		return Proc{}, false
+	}
+	title := Title(cmd)
+	stat, ok := s.read(dir, name+"/stat")
+	if !ok {
+		return Proc{}, false
+	}
+	ppid, err := ParsePPID(stat)
+	if err != nil {
+		return Proc{}, false
+	}
+	return Proc{PID: pid, PPID: ppid, Title: title}, true
+}
+
+// read returns the first procFileLimit bytes of the file at path under
+// dir, in the Scanner's buffer (valid until the next read).
+func (s *Scanner) read(dir int, path string) ([]byte, bool) {
+	fd, err := unix.Openat(dir, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(s.file) {
+		m, err := unix.Read(fd, s.file[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return s.file[:n], true
+}
+
+// nextDirent splits the first linux_dirent64 off b: its name, the rest.
+func nextDirent(b []byte) (name, rest []byte, ok bool) {
+	const nameOff = 19 // d_ino 8, d_off 8, d_reclen 2, d_type 1
+	if len(b) < nameOff {
+		return nil, nil, false
+	}
+	reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+	if reclen < nameOff || reclen > len(b) {
+		return nil, nil, false
+	}
+	name = b[nameOff:reclen]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	return name, b[reclen:], true
 }
 
 // SocketInodes returns the socket inodes among a process's open fds, read

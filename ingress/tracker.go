@@ -76,6 +76,9 @@ type master struct {
 type Tracker struct {
 	procRoot string
 	now      func() time.Time
+	// scanMu guards scanner, whose buffers one scan at a time reuses.
+	scanMu  sync.Mutex
+	scanner Scanner
 
 	mu      sync.Mutex
 	masters map[int]*master
@@ -143,7 +146,9 @@ func NewTracker(procRoot string, now func() time.Time) *Tracker {
 
 // Sample reads /proc once and updates every instance.
 func (t *Tracker) Sample() error {
-	procs, err := Scan(t.procRoot)
+	t.scanMu.Lock()
+	procs, err := t.scanner.Scan(t.procRoot)
+	t.scanMu.Unlock()
 	if err != nil {
 		t.mu.Lock()
 		t.count(err)
@@ -353,8 +358,9 @@ func (m *master) setListen(socks map[uint64]Socket) {
 // upstream connections, which are not client connections.
 //
 // A shutting-down worker accepts nothing new, so each of its sockets is
-// classified once, the first time it is seen (from the namespace's socket
-// table, the expensive read), and later samples only follow the worker's
+// classified once, the first time it is seen (asked through the fd itself,
+// socketsByFD; where that is refused, from the namespace's socket table,
+// the expensive read), and later samples only follow the worker's
 // fds (FDTable: one stat while their number holds, a listing when it
 // changes). That keeps a busy node's cost near one stat per worker and
 // sample, and it keeps the count right when the worker is cut at

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -22,12 +23,18 @@ func TestAgentOnlyBuild(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage || !strings.Contains(string(out), "agent-only build") {
 		t.Errorf("demo on the agent-only build: %v, %s", err, out)
 	}
-	_, base, _ := startCmd(t, exec.Command(bin, "agent"), "", "RELIABILITY_HOST_PID=self", "RELIABILITY_ETCD_DATA_DIR=/nonexistent/etcd")
+	_, base, _ := startCmd(t, exec.Command(bin, "agent"), "", "RELIABILITY_HOST_PID=self", "RELIABILITY_ETCD_DATA_DIR=/nonexistent/etcd", "GOGC=")
 	body := scrape(t, base)
-	for _, want := range []string{`kube_reliability_scrape_collector_success{collector="nginx"} 1`, `kube_reliability_scrape_collector_success{collector="etcd_disk"} 1`} {
+	// The agent's GC target is its own (agentGCPercent) unless GOGC says.
+	for _, want := range []string{`kube_reliability_scrape_collector_success{collector="nginx"} 1`, `kube_reliability_scrape_collector_success{collector="etcd_disk"} 1`,
+		fmt.Sprintf("\ngo_gc_gogc_percent %d\n", agentGCPercent)} {
 		if !strings.Contains(body, want) {
-			t.Errorf("agent-only build misses %s", want)
+			t.Errorf("agent-only build misses %q", want)
 		}
+	}
+	_, base, _ = startCmd(t, exec.Command(bin, "agent"), "", "RELIABILITY_HOST_PID=self", "RELIABILITY_ETCD_DATA_DIR=/nonexistent/etcd", "GOGC=80")
+	if body := scrape(t, base); !strings.Contains(body, "\ngo_gc_gogc_percent 80\n") {
+		t.Error("GOGC=80 in the environment is not the agent's GC target")
 	}
 }
 

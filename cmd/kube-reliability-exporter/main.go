@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"k8s.io/klog/v2"
@@ -121,6 +122,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started f
 		logger.Warn("Go memory limit not set from the container's", "err", err)
 	} else if soft > 0 {
 		logger.Debug("Go memory limit set from the container's", "bytes", soft)
+	}
+	// Heap profiles are read only through /debug/pprof: without it no
+	// allocation is sampled (the samples' stack table alone is over 1 MB,
+	// on every node for the agent).
+	if !cfg.DebugPprof {
+		runtime.MemProfileRate = 0
 	}
 	err = mode(ctx, &environment{cfg: cfg, args: rest, logger: logger, stdout: stdout, started: started})
 	var ue usageError

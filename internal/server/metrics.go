@@ -13,10 +13,12 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// Exposer writes the collectors' exposition in the text format, gzipped
-// as a series of gzip members or plain.
+// Exposer writes the collectors' exposition of one scrape in the text
+// format: gzipped, as a series of gzip members, when acceptGzip and the
+// exposer finds it worth it, else plain. It calls begin with that choice
+// before it writes anything.
 type Exposer interface {
-	Expose(w io.Writer, gzipped bool) error
+	Scrape(w io.Writer, acceptGzip bool, begin func(gzipped bool) error) error
 }
 
 // contentType is the text exposition format, which every Prometheus
@@ -56,24 +58,25 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.logger.Error("encode the exporter's own metrics", "err", err)
 		}
 	}
-	gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
-	w.Header().Set("Content-Type", contentType)
-	if gzipped {
-		w.Header().Set("Content-Encoding", "gzip")
+	// The exporter's own metrics go first, in the encoding the
+	// collectors' exposition chose.
+	begin := func(gzipped bool) error {
+		w.Header().Set("Content-Type", contentType)
 		w.Header().Add("Vary", "Accept-Encoding")
+		if !gzipped {
+			_, err := w.Write(self.Bytes())
+			return err
+		}
+		w.Header().Set("Content-Encoding", "gzip")
 		zw := gzipWriters.Get().(*gzip.Writer)
 		defer gzipWriters.Put(zw)
 		zw.Reset(w)
-		_, err = zw.Write(self.Bytes())
-		if err == nil {
-			err = zw.Close()
+		if _, err := zw.Write(self.Bytes()); err != nil {
+			return err
 		}
-	} else {
-		_, err = w.Write(self.Bytes())
+		return zw.Close()
 	}
-	if err == nil {
-		err = h.collectors.Expose(w, gzipped)
-	}
+	err = h.collectors.Scrape(w, acceptsGzip(r.Header.Get("Accept-Encoding")), begin)
 	if err != nil {
 		// The status is sent: the client sees a cut body and fails.
 		h.logger.Warn("write /metrics", "err", err)

@@ -19,20 +19,26 @@ import (
 
 type nothing struct{}
 
-func (nothing) Expose(io.Writer, bool) error { return nil }
+func (nothing) Scrape(_ io.Writer, _ bool, begin func(bool) error) error { return begin(false) }
 
-// fixed writes one sample, gzipped as a member of its own when asked;
-// the first call signals entered and waits for release.
+// fixed writes one sample, gzipped as a member of its own when the client
+// accepts it (and plain declines it although accepted); the first call
+// signals entered and waits for release.
 type fixed struct {
 	entered, release chan struct{}
 	first            *sync.Once
+	plain            bool
 }
 
-func (f fixed) Expose(w io.Writer, gzipped bool) error {
+func (f fixed) Scrape(w io.Writer, acceptGzip bool, begin func(bool) error) error {
 	f.first.Do(func() {
 		close(f.entered)
 		<-f.release
 	})
+	gzipped := acceptGzip && !f.plain
+	if err := begin(gzipped); err != nil {
+		return err
+	}
 	if !gzipped {
 		_, err := io.WriteString(w, "kube_reliability_x 1\n")
 		return err
@@ -51,7 +57,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test",
-		Collectors: fixed{entered, release, &sync.Once{}}, MaxRequestsInFlight: 1})
+		Collectors: fixed{entered, release, &sync.Once{}, false}, MaxRequestsInFlight: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +112,27 @@ func TestMetrics(t *testing.T) {
 	}
 	if !acceptsGzip("deflate, gzip;q=1.0, *;q=0.5") || acceptsGzip("gzip;q=0") || acceptsGzip("identity") {
 		t.Error("Accept-Encoding parsing")
+	}
+}
+
+// An exposer that declines gzip (too small to be worth it) is served
+// plain, without Content-Encoding, to a client that accepts gzip.
+func TestMetricsPlainWhenGzipDeclined(t *testing.T) {
+	t.Parallel()
+	h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test",
+		Collectors: fixed{make(chan struct{}), closedChan(), &sync.Once{}, true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if enc := rec.Header().Get("Content-Encoding"); enc != "" {
+		t.Errorf("Content-Encoding %q, want none", enc)
+	}
+	if body := rec.Body.String(); !strings.Contains(body, "kube_reliability_build_info{") || !strings.HasSuffix(body, "\nkube_reliability_x 1\n") {
+		t.Errorf("body:\n%s", body)
 	}
 }
 
@@ -219,7 +246,7 @@ func TestHypothesesEndpoint(t *testing.T) {
 	t.Parallel()
 	yes, no := true, false
 	h, err := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Mode: "test",
-		Collectors: fixed{make(chan struct{}, 1), closedChan(), &sync.Once{}}, MaxRequestsInFlight: 1,
+		Collectors: fixed{make(chan struct{}, 1), closedChan(), &sync.Once{}, false}, MaxRequestsInFlight: 1,
 		Hypotheses: fakeHypotheses{"holds": &yes, "broken": &no, "unknown": nil}})
 	if err != nil {
 		t.Fatal(err)
