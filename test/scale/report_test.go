@@ -49,6 +49,7 @@ var rows = []row{
 	{"peak RSS over the run (VmHWM)", "MiB", "≤ 300 MiB", func(r Result) float64 { return float64(r.PeakRSSEnd) / mib }},
 	{"peak RSS, first 5 scrapes", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSFirstScrapes })},
 	{"peak RSS, churn", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSChurn })},
+	{"peak RSS, rollout", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSRollout })},
 	{"peak RSS, soak", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSSoak })},
 	{"Go heap in use after 5 scrapes", "MiB", "", func(r Result) float64 { return r.HeapInuseAfter5 / mib }},
 	{"Go heap in use at the end", "MiB", "", func(r Result) float64 { return r.HeapInuseEnd / mib }},
@@ -67,6 +68,10 @@ var rows = []row{
 	{"slowest placement collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["placement"] }},
 	{"slowest health collector during churn", "s", "", func(r Result) float64 { return r.ChurnCollectorMax["health"] }},
 	{"placement analyses during churn (scrapes every 15 s)", "", "bounded", func(r Result) float64 { return r.Analyses }},
+	{"Deployments rolled out (5 at a time)", "", "", rolloutFigure(func(r Result) float64 { return float64(r.RolloutDeployments) })},
+	{"rollout duration", "s", "", rolloutFigure(func(r Result) float64 { return r.RolloutSeconds })},
+	{"CPU per minute of rollout", "s", "", rolloutFigure(func(r Result) float64 { return r.RolloutCPUPerMin })},
+	{"slowest scrape during rollout", "s", "≤ 1 s", rolloutFigure(func(r Result) float64 { return r.RolloutScrapeMax })},
 	{"firing alerts, configuration debt", "", "≤ 1 per namespace and rule", alertFigure(func(a *AlertCounts) int { return a.Debt })},
 	{"most debt alerts of one namespace and rule", "", "1", alertFigure(func(a *AlertCounts) int { return a.DebtMaxPerNamespaceRule })},
 	{"firing alerts, incidents", "", "what the cluster has", alertFigure(func(a *AlertCounts) int { return a.Incident })},
@@ -87,6 +92,16 @@ func phasePeak(f func(Result) uint64) func(Result) float64 {
 			return math.NaN()
 		}
 		return float64(f(r)) / mib
+	}
+}
+
+// rolloutFigure reads a rollout figure, NaN where no rollout was run.
+func rolloutFigure(f func(Result) float64) func(Result) float64 {
+	return func(r Result) float64 {
+		if r.RolloutDeployments == 0 {
+			return math.NaN()
+		}
+		return f(r)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,13 +16,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-reliability/kube-reliability-exporter/internal/golden"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
@@ -48,6 +52,7 @@ type Result struct {
 	// the first 5 scrapes, churn, and the soak. Zero: not measured.
 	PeakRSSFirstScrapes uint64  `json:"peak_rss_first_scrapes_bytes,omitempty"`
 	PeakRSSChurn        uint64  `json:"peak_rss_churn_bytes,omitempty"`
+	PeakRSSRollout      uint64  `json:"peak_rss_rollout_bytes,omitempty"`
 	PeakRSSSoak         uint64  `json:"peak_rss_soak_bytes,omitempty"`
 	SoakSeconds         float64 `json:"soak_seconds"`
 	HeapInuseAfter5     float64 `json:"heap_inuse_after_5_scrapes_bytes"`
@@ -66,6 +71,14 @@ type Result struct {
 	ChurnCollectorMax  map[string]float64 `json:"churn_collector_seconds_max"`
 	// Analyses counts the placement collector's updates during churn.
 	Analyses float64 `json:"placement_analyses_during_churn"`
+	// Rollout: Deployments rolled out as their controller would (a new
+	// ReplicaSet, its ready pods replacing the old ones) through the API
+	// server, a few at a time, while Prometheus scrapes every 15 s. Zero:
+	// not measured.
+	RolloutDeployments int     `json:"rollout_deployments,omitempty"`
+	RolloutSeconds     float64 `json:"rollout_seconds,omitempty"`
+	RolloutCPUPerMin   float64 `json:"rollout_cpu_seconds_per_minute,omitempty"`
+	RolloutScrapeMax   float64 `json:"rollout_scrape_seconds_max,omitempty"`
 
 	// Alerts: what the shipped rules fire on the cluster (nil: not
 	// measured, before issue 25).
@@ -209,6 +222,16 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	churn(b, api, c, &r, churnFor)
 	r.PeakRSSChurn, _ = c.memory(b)
 
+	rolloutN := 1000
+	if v, err := strconv.Atoi(env("KRE_SCALE_ROLLOUT", "1000")); err == nil && v >= 0 {
+		rolloutN = v
+	}
+	c.resetPeak(b)
+	rollout(b, api, c, &r, min(rolloutN, s.Deployments))
+	if r.RolloutDeployments > 0 {
+		r.PeakRSSRollout, _ = c.memory(b)
+	}
+
 	soak := duration(b, "KRE_SCALE_SOAK", "10m")
 	r.SoakSeconds = soak.Seconds()
 	c.resetPeak(b)
@@ -222,7 +245,7 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	}
 	r.HeapInuseEnd = last.heapInuse
 	r.PeakRSSSoak, r.RSSAfterSoak = c.memory(b)
-	r.PeakRSSEnd = max(r.PeakRSSAtReady, r.PeakRSSFirstScrapes, r.PeakRSSChurn, r.PeakRSSSoak)
+	r.PeakRSSEnd = max(r.PeakRSSAtReady, r.PeakRSSFirstScrapes, r.PeakRSSChurn, r.PeakRSSRollout, r.PeakRSSSoak)
 	// Last, as it adds Prometheus' scrapes to central's load.
 	r.Alerts = measureAlerts(b, c)
 	if profileDir != "" {
@@ -298,6 +321,149 @@ func churn(b *testing.B, api *testenv.Env, c *central, r *Result, d time.Duratio
 	r.Analyses = c.updates() - analyses0
 	if n := failures.Load(); n > 0 {
 		b.Fatalf("churn: %d API calls failed", n)
+	}
+}
+
+// rolloutParallel is how many Deployments roll out at once, as a
+// controller-manager's Deployment workers would.
+const rolloutParallel = 5
+
+// rollout rolls n Deployments out as their controller would, through the
+// API server: each gets a new template (an annotation; revision 2), a new
+// ReplicaSet with its replicas, a ready pod of it on each node an old pod
+// ran on (the old one deleted as soon as its replacement is ready) and its
+// old ReplicaSets scaled to 0. A scrape every 15 s, as Prometheus.
+func rollout(b *testing.B, api *testenv.Env, c *central, r *Result, n int) {
+	if n == 0 {
+		return
+	}
+	ctx := context.Background()
+	var deps []*appsv1.Deployment
+	owned := map[types.UID][]*appsv1.ReplicaSet{}
+	pods := map[types.UID][]*corev1.Pod{}
+	for ns := 0; len(deps) < n && ns < r.Shape.Namespaces; ns++ {
+		name := nsName(ns)
+		dl, err := api.Client.AppsV1().Deployments(name).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatalf("rollout: list deployments: %v", err)
+		}
+		rsl, err := api.Client.AppsV1().ReplicaSets(name).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatalf("rollout: list replicasets: %v", err)
+		}
+		pl, err := api.Client.CoreV1().Pods(name).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatalf("rollout: list pods: %v", err)
+		}
+		for i := range rsl.Items {
+			if ref := metav1.GetControllerOf(&rsl.Items[i]); ref != nil {
+				owned[ref.UID] = append(owned[ref.UID], &rsl.Items[i])
+			}
+		}
+		for i := range pl.Items {
+			if ref := metav1.GetControllerOf(&pl.Items[i]); ref != nil {
+				pods[ref.UID] = append(pods[ref.UID], &pl.Items[i])
+			}
+		}
+		for i := range dl.Items[:min(len(dl.Items), n-len(deps))] {
+			deps = append(deps, &dl.Items[i])
+		}
+	}
+	var ips atomic.Int64
+	ips.Store(3_000_000)
+	roll := func(d *appsv1.Deployment) error {
+		d.Spec.Template.Annotations = map[string]string{"kubectl.kubernetes.io/restartedAt": "rollout"}
+		d.Annotations["deployment.kubernetes.io/revision"] = "2"
+		d, err := api.Client.AppsV1().Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("update deployment: %w", err)
+		}
+		labels := maps.Clone(d.Spec.Template.Labels)
+		labels["pod-template-hash"] = "r2"
+		tmpl := d.Spec.Template.DeepCopy()
+		tmpl.Labels = labels
+		rs := &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-r2", Namespace: d.Namespace, Labels: labels,
+				Annotations: map[string]string{"deployment.kubernetes.io/revision": "2"}, OwnerReferences: controllerRef("Deployment", "apps/v1", &d.ObjectMeta)},
+			Spec: appsv1.ReplicaSetSpec{Replicas: d.Spec.Replicas, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: *tmpl},
+		}
+		if rs, err = api.Client.AppsV1().ReplicaSets(d.Namespace).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create replicaset: %w", err)
+		}
+		zero := int64(0)
+		for _, old := range owned[d.UID] {
+			for i, op := range pods[old.UID] {
+				p := &corev1.Pod{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", rs.Name, i), Namespace: d.Namespace, Labels: labels,
+						OwnerReferences: controllerRef("ReplicaSet", "apps/v1", &rs.ObjectMeta)},
+					Spec: *tmpl.Spec.DeepCopy(),
+				}
+				p.Spec.NodeName = op.Spec.NodeName
+				if p, err = api.Client.CoreV1().Pods(d.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+					return fmt.Errorf("create pod: %w", err)
+				}
+				now := metav1.Now()
+				p.Status = corev1.PodStatus{Phase: corev1.PodRunning, StartTime: &now, PodIP: loopbackIP(int(ips.Add(1))),
+					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}}
+				if _, err := api.Client.CoreV1().Pods(d.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+					return fmt.Errorf("pod status: %w", err)
+				}
+				if err := api.Client.CoreV1().Pods(d.Namespace).Delete(ctx, op.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+					return fmt.Errorf("delete old pod: %w", err)
+				}
+			}
+			none := int32(0)
+			old.Spec.Replicas = &none
+			if _, err := api.Client.AppsV1().ReplicaSets(d.Namespace).Update(ctx, old, metav1.UpdateOptions{}); err != nil {
+				return fmt.Errorf("scale old replicaset: %w", err)
+			}
+		}
+		return nil
+	}
+
+	cpu0, start := c.cpuSeconds(b), time.Now()
+	work := make(chan *appsv1.Deployment)
+	errs := make(chan error, len(deps))
+	var wg sync.WaitGroup
+	for range rolloutParallel {
+		wg.Go(func() {
+			for d := range work {
+				if err := roll(d); err != nil {
+					errs <- fmt.Errorf("%s/%s: %w", d.Namespace, d.Name, err)
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, d := range deps {
+			work <- d
+		}
+		close(work)
+		wg.Wait()
+	}()
+	for rolling := true; rolling; {
+		select {
+		case <-done:
+			rolling = false
+		case <-time.After(15 * time.Second):
+			s := c.scrape(b, r, false)
+			r.RolloutScrapeMax = max(r.RolloutScrapeMax, s.seconds)
+		}
+	}
+	// The scrape after: the rolled-out cluster's analyses.
+	last := c.scrape(b, r, false)
+	r.RolloutScrapeMax = max(r.RolloutScrapeMax, last.seconds)
+	took := time.Since(start)
+	r.RolloutDeployments, r.RolloutSeconds = len(deps), took.Seconds()
+	r.RolloutCPUPerMin = (c.cpuSeconds(b) - cpu0) / took.Minutes()
+	close(errs)
+	for err := range errs {
+		b.Errorf("rollout: %v", err)
+	}
+	if b.Failed() {
+		b.FailNow()
 	}
 }
 
