@@ -1,7 +1,3 @@
-// Package sourcestatus is how the exporter's background sources (informers,
-// pollers) report their health, and the errors that say a value is not
-// known yet. It imports no API types: the agent links it without the
-// cluster snapshot's (internal/cluster aliases these names).
 package sourcestatus
 
 import (

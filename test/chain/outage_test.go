@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -201,6 +202,11 @@ func keepsServing(t *testing.T, base, while string, d time.Duration) {
 			resp, err := http.Get(base + path)
 			if err != nil {
 				t.Fatalf("%s %s: %v", path, while, err)
+			}
+			// The whole body, as a scraper reads it: a client that hangs
+			// up early is logged by the exporter.
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				t.Errorf("%s %s: body: %v", path, while, err)
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
