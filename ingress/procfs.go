@@ -91,7 +91,8 @@ const procFileLimit = 4096
 // Scanner lists the nginx processes under a /proc, every process of the
 // node each second in the agent. It reuses its buffers from scan to scan
 // and reads the directory and the files with plain system calls: per
-// process, two small reads and no allocation unless it is nginx.
+// process, one read of its title and a path of a few bytes; its stat
+// line and Proc only when it is nginx.
 type Scanner struct {
 	dirents []byte
 	file    []byte
