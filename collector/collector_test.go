@@ -653,3 +653,71 @@ func TestScrapeGzipsOnlyLargeExpositions(t *testing.T) {
 		}
 	}
 }
+
+// AfterCollect runs once per scrape, after every collector is done
+// (central returns the memory its analyses freed there).
+func TestAfterCollectRunsOncePerScrapeAfterCollectors(t *testing.T) {
+	t.Parallel()
+	var updates, after atomic.Int32
+	var seen []int32
+	spec := &Spec{Name: "counted", Modes: Demo, Metrics: []MetricSpec{{Name: "kube_reliability_ok", Type: Gauge, Help: "Test.", Bound: "one"}},
+		New: func(Deps) (Collector, error) { return tallyCollector{&updates}, nil }}
+	s, err := NewSet([]*Spec{spec}, Deps{Logger: discard(), AfterCollect: func() {
+		after.Add(1)
+		seen = append(seen, updates.Load())
+	}}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.Expose(io.Discard, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after.Load() != 3 || !slices.Equal(seen, []int32{1, 2, 3}) {
+		t.Errorf("AfterCollect ran %d times, seeing %v updates done; want 3, after 1, 2 and 3", after.Load(), seen)
+	}
+}
+
+type tallyCollector struct{ n *atomic.Int32 }
+
+func (c tallyCollector) Update(_ context.Context, e *Emitter) error {
+	c.n.Add(1)
+	e.Gauge("kube_reliability_ok", 1)
+	return nil
+}
+
+// A collector's text of minGzipBytes or more is compressed as soon as it
+// is made, whatever the scrape asked for: only its gzip member is held,
+// and a plain scrape still gets every series.
+func TestLargeOutputHeldCompressed(t *testing.T) {
+	t.Parallel()
+	specs := []*Spec{
+		{Name: "large", Metrics: []MetricSpec{{Name: "kube_reliability_sized", Type: Gauge, Help: "S.", Labels: []string{"name"}}},
+			New: func(Deps) (Collector, error) { return sizedCollector{5000}, nil }}, // ~650 kB of text
+		{Name: "small", Metrics: []MetricSpec{{Name: "kube_reliability_ok", Type: Gauge, Help: "Test.", Bound: "one"}},
+			New: func(Deps) (Collector, error) { return okCollector{}, nil }},
+	}
+	s, err := NewSet(specs, Deps{Logger: discard()}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.Expose(&buf, false); err != nil {
+		t.Fatal(err)
+	}
+	large, small := s.outputs[0], s.outputs[1]
+	if large.families != nil || len(large.gz) == 0 {
+		t.Errorf("large output: %d families of text kept, %d bytes of gzip; want none, and gzip", len(large.families), len(large.gz))
+	}
+	if small.gz != nil || len(small.families) != 1 {
+		t.Errorf("small output: %d bytes of gzip, %d families; want its text only", len(small.gz), len(small.families))
+	}
+	text := buf.String()
+	if got := strings.Count(text, "\nkube_reliability_sized{"); got != 5000 {
+		t.Errorf("plain exposition has %d of 5000 series", got)
+	}
+	if !strings.Contains(text, "\nkube_reliability_ok 7\n") {
+		t.Error("plain exposition lacks the small collector's sample")
+	}
+}

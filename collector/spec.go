@@ -170,6 +170,9 @@ type Deps struct {
 	CertManager CertManagerSource
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
+	// AfterCollect is called when a scrape's collectors are done
+	// (central returns the memory its analyses freed); nil: nothing.
+	AfterCollect func()
 
 	Settings
 

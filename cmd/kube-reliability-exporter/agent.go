@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -12,6 +10,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/internal/apitransport"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/host"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/memlimit"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/targets"
 	"k8s.io/client-go/metadata"
 )
@@ -24,7 +23,7 @@ func runAgent(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
-	agentGC()
+	memlimit.SetGCPercent(agentGCPercent)
 	// With hostPID, /proc/1 is the host's init, whose mount namespace and
 	// root are the host's.
 	r := host.Resolver{ProcRoot: e.cfg.ProcRoot, SysRoot: e.cfg.SysRoot, PID: e.cfg.HostPid}
@@ -69,17 +68,4 @@ func nodePods(e *environment, activity *apitransport.Activity) (*kube.NodePods, 
 		return nil, fmt.Errorf("kubernetes metadata client: %w", err)
 	}
 	return kube.NewNodePods(client, e.cfg.NodeName, e.logger.With("collector", "nginx"))
-}
-
-// agentGCPercent is the agent's GOGC unless the environment sets one. Its
-// live heap is 2-3 MB: at Go's default (100) the heap doubles before each
-// collection, 2 MiB more on every node; at 50 the agent stays under
-// 25 MiB RSS for the same CPU during a reload storm
-// (bench/agent-cost.txt: it allocates little, so collections are cheap).
-const agentGCPercent = 50
-
-func agentGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(agentGCPercent)
-	}
 }

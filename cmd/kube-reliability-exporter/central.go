@@ -12,6 +12,7 @@ import (
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/config"
 	"github.com/kube-reliability/kube-reliability-exporter/internal/kube"
+	"github.com/kube-reliability/kube-reliability-exporter/internal/memlimit"
 )
 
 func runCentral(ctx context.Context, e *environment) error {
@@ -26,6 +27,7 @@ func runCentral(ctx context.Context, e *environment) error {
 	if err != nil {
 		return err
 	}
+	memlimit.SetGCPercent(startupGCPercent)
 	c, err := newCentralClients(e)
 	if err != nil {
 		return err
@@ -40,7 +42,8 @@ func runCentral(ctx context.Context, e *environment) error {
 	// and errors through one list.
 	watches := &kube.Watches{Activity: c.activity}
 	watches.Add(inf)
-	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, Settings: settings(e)}
+	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, Settings: settings(e),
+		AfterCollect: memlimit.NewReleaser(releaseAfterBytes).After}
 	// Sources that start informers end, informers included, before
 	// central returns.
 	var background sync.WaitGroup
@@ -70,6 +73,7 @@ func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
 		cancel()
 		if ok {
 			e.logger.Info("informer caches synced")
+			memlimit.SetGCPercent(centralGCPercent)
 			// The initial lists were decoded into memory the caches no
 			// longer need: hand it back now rather than over the next
 			// minutes (at 150,000 pods, hundreds of MiB of RSS).

@@ -56,6 +56,7 @@ func TestCentralWatchesOnlyWhatEnabledCollectorsRead(t *testing.T) {
 	t.Setenv("RELIABILITY_LISTEN_ADDRESS", "127.0.0.1:0")
 	t.Setenv("RELIABILITY_KUBECONFIG", env.ServiceAccountKubeconfig("kube-reliability", "exporter"))
 	t.Setenv("RELIABILITY_COLLECTORS_DISABLED", strings.Join(disabled, ","))
+	t.Setenv("GOGC", "")
 	started := time.Now()
 	addr, stop, out := startMode(t, "central")
 	base := "http://" + addr
@@ -68,6 +69,10 @@ func TestCentralWatchesOnlyWhatEnabledCollectorsRead(t *testing.T) {
 		_, body = get(t, base+"/metrics")
 		if !strings.Contains(body, `kube_reliability_scrape_collector_success{collector="ingress"} 1`) {
 			return fmt.Errorf("ingress collector not successful yet")
+		}
+		// Central's GC target once synced is its own unless GOGC says.
+		if want := fmt.Sprintf("\ngo_gc_gogc_percent %d\n", centralGCPercent); !strings.Contains(body, want) {
+			return fmt.Errorf("central's GOGC is not %d once synced", centralGCPercent)
 		}
 		return nil
 	})

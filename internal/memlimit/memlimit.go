@@ -63,3 +63,11 @@ func Set(cgroupRoot string) (int64, error) {
 	debug.SetMemoryLimit(soft)
 	return soft, nil
 }
+
+// SetGCPercent makes percent the runtime's GOGC unless the environment
+// sets GOGC (which then wins, as for GOMEMLIMIT).
+func SetGCPercent(percent int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
+}

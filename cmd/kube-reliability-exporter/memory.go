@@ -1,0 +1,30 @@
+package main
+
+// How each mode keeps its memory near its live heap (internal/memlimit).
+
+// agentGCPercent is the agent's GOGC unless the environment sets one. Its
+// live heap is 2-3 MB: at Go's default (100) the heap doubles before each
+// collection, 2 MiB more on every node; at 50 the agent stays under
+// 25 MiB RSS for the same CPU during a reload storm
+// (bench/agent-cost.txt: it allocates little, so collections are cheap).
+const agentGCPercent = 50
+
+// centralGCPercent is central's GOGC once its caches are synced, unless
+// the environment sets one. Its live heap is mostly the informer caches
+// (~135 MB at 150,000 pods), and Go's default (100) lets the heap grow to
+// twice that between collections: RSS ~2.5 times the live heap. At 25
+// the heap stays within a quarter of the live set for ~1.5 times the CPU
+// while the cluster churns (bench/scale).
+const centralGCPercent = 25
+
+// startupGCPercent is central's GOGC until its caches are synced. The
+// initial lists allocate ~25 times what the caches keep (whole objects
+// decoded, then trimmed): at 25 the collector would mark the growing
+// caches four times per byte decoded, and start-up would take 1.7-2.1 times as
+// long; at 50 it is ~1.4 times Go's default for a 20 % lower peak.
+const startupGCPercent = 50
+
+// releaseAfterBytes is how much central's analyses allocate before the
+// memory they freed is handed back at once (memlimit.Releaser): at
+// 150,000 pods one round of analyses allocates ~400 MB.
+const releaseAfterBytes = 64 << 20
