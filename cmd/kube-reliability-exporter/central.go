@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"sync"
 
@@ -42,8 +43,11 @@ func runCentral(ctx context.Context, e *environment) error {
 	// and errors through one list.
 	watches := &kube.Watches{Activity: c.activity}
 	watches.Add(inf)
+	limit := liveLimit()
+	releaser := memlimit.NewReleaser(releaseAfterBytes)
+	releaser.Then = func() { limit.Apply() }
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, Settings: settings(e),
-		AfterCollect: memlimit.NewReleaser(releaseAfterBytes).After}
+		AfterCollect: releaser.After}
 	// Sources that start informers end, informers included, before
 	// central returns.
 	var background sync.WaitGroup
@@ -60,13 +64,23 @@ func runCentral(ctx context.Context, e *environment) error {
 		}
 	}
 	defer inf.Start(ctx)()
-	go waitForSync(ctx, e, inf)
+	go waitForSync(ctx, e, inf, limit)
 	return serve(ctx, e, collector.Central, specs, e.cfg.ListenAddress, deps, inf.Ready)
+}
+
+// liveLimit is central's soft memory limit: liveLimitRatio times the live
+// heap, measured after each release, within the container's limit.
+func liveLimit() memlimit.LiveLimit {
+	l := memlimit.LiveLimit{Ratio: liveLimitRatio, Floor: liveLimitFloor}
+	if current := debug.SetMemoryLimit(-1); current < math.MaxInt64 {
+		l.Ceiling = current // the container's (memlimit.Set)
+	}
+	return l
 }
 
 // waitForSync logs when the caches are synced, and keeps saying so while
 // they are not: until then /readyz is 503 and collectors export nothing.
-func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
+func waitForSync(ctx context.Context, e *environment, inf *kube.Informers, limit memlimit.LiveLimit) {
 	for ctx.Err() == nil {
 		wait, cancel := context.WithTimeout(ctx, e.cfg.SyncTimeout)
 		ok := inf.WaitForSync(wait)
@@ -78,6 +92,7 @@ func waitForSync(ctx context.Context, e *environment, inf *kube.Informers) {
 			// longer need: hand it back now rather than over the next
 			// minutes (at 150,000 pods, hundreds of MiB of RSS).
 			debug.FreeOSMemory()
+			e.logger.Debug("Go memory limit set from the live heap", "bytes", limit.Apply())
 			return
 		}
 		if ctx.Err() == nil {

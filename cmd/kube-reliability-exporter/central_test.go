@@ -57,6 +57,7 @@ func TestCentralWatchesOnlyWhatEnabledCollectorsRead(t *testing.T) {
 	t.Setenv("RELIABILITY_KUBECONFIG", env.ServiceAccountKubeconfig("kube-reliability", "exporter"))
 	t.Setenv("RELIABILITY_COLLECTORS_DISABLED", strings.Join(disabled, ","))
 	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
 	started := time.Now()
 	addr, stop, out := startMode(t, "central")
 	base := "http://" + addr
@@ -73,6 +74,10 @@ func TestCentralWatchesOnlyWhatEnabledCollectorsRead(t *testing.T) {
 		// Central's GC target once synced is its own unless GOGC says.
 		if want := fmt.Sprintf("\ngo_gc_gogc_percent %d\n", centralGCPercent); !strings.Contains(body, want) {
 			return fmt.Errorf("central's GOGC is not %d once synced", centralGCPercent)
+		}
+		// Its memory limit follows the live heap, a few MB here: the floor.
+		if want := "\ngo_gc_gomemlimit_bytes " + strconv.FormatFloat(liveLimitFloor, 'g', -1, 64) + "\n"; !strings.Contains(body, want) {
+			return fmt.Errorf("central's memory limit is not the floor, %d, once synced", liveLimitFloor)
 		}
 		return nil
 	})

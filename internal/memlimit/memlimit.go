@@ -52,7 +52,7 @@ func ContainerLimit(cgroupRoot string) (limit int64, ok bool, err error) {
 // Set applies Fraction of the container's limit as the runtime's soft
 // memory limit unless GOMEMLIMIT is set, and returns what it set (0: none).
 func Set(cgroupRoot string) (int64, error) {
-	if os.Getenv("GOMEMLIMIT") != "" {
+	if envLimitSet() {
 		return 0, nil
 	}
 	limit, ok, err := ContainerLimit(cgroupRoot)
@@ -71,3 +71,6 @@ func SetGCPercent(percent int) {
 		debug.SetGCPercent(percent)
 	}
 }
+
+// envLimitSet: GOMEMLIMIT is set, and the runtime's limit is the user's.
+func envLimitSet() bool { return os.Getenv("GOMEMLIMIT") != "" }

@@ -25,6 +25,9 @@ type Releaser struct {
 	released atomic.Uint64
 	// free is debug.FreeOSMemory; tests count calls.
 	free func()
+	// Then runs after each release, when the live heap is exactly known
+	// (a LiveLimit's Apply); nil: nothing. Set before the first After.
+	Then func()
 }
 
 // NewReleaser returns a Releaser that releases after every threshold bytes
@@ -51,6 +54,9 @@ func (r *Releaser) After() {
 	go func() {
 		defer r.running.Store(false)
 		r.free()
+		if r.Then != nil {
+			r.Then()
+		}
 		r.released.Add(1)
 	}()
 }
