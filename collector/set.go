@@ -283,14 +283,15 @@ const minGzipBytes = 256 << 10
 
 // render brings every collector's output up to date: collectors whose
 // version is unchanged since their last success are served as they were,
-// the others run concurrently, each under its own deadline. With gzipped,
-// every output also gets its gzip member, unless small is true and the
-// text is under minGzipBytes (then the exposition is plain).
+// the others run concurrently, each under its own deadline. An output of
+// minGzipBytes or more is compressed as soon as it is made. With gzipped,
+// every output gets its gzip member, unless plainIfSmall is true and the
+// whole text is under minGzipBytes (then the exposition is plain).
 //
 // At most GOMAXPROCS collectors run at once: more cannot finish sooner,
 // and each analysis holds its working set while it runs, which the GC's
-// heap goal then doubles.
-func (s *Set) render(gzipped, small bool) exposition {
+// heap goal then grows by.
+func (s *Set) render(gzipped, plainIfSmall bool) exposition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -355,7 +356,7 @@ func (s *Set) render(gzipped, small bool) exposition {
 			x.meta = append(x.meta, f)
 		}
 	}
-	if gzipped && small {
+	if gzipped && plainIfSmall {
 		gzipped = worthGzip(s.outputs)
 	}
 	x.gzipped = gzipped
