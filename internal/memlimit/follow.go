@@ -3,7 +3,6 @@ package memlimit
 import (
 	"math"
 	"runtime/debug"
-	"runtime/metrics"
 )
 
 // LiveLimit keeps the runtime's soft memory limit at a multiple of the
@@ -42,11 +41,4 @@ func (l LiveLimit) Apply() int64 {
 }
 
 // liveHeap is the heap marked live by the last collection.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
-}
+func liveHeap() uint64 { return runtimeMetric("/gc/heap/live:bytes") }

@@ -65,9 +65,13 @@ func (r *Releaser) After() {
 func (r *Releaser) Released() uint64 { return r.released.Load() }
 
 // heapAllocated is the bytes allocated on the heap since the process
-// started (runtime/metrics: no stop of the world, unlike ReadMemStats).
-func heapAllocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+// started.
+func heapAllocated() uint64 { return runtimeMetric("/gc/heap/allocs:bytes") }
+
+// runtimeMetric reads one of the runtime's uint64 metrics (runtime/metrics:
+// no stop of the world, unlike ReadMemStats); 0 if this Go has no such one.
+func runtimeMetric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return 0

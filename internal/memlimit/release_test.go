@@ -1,7 +1,6 @@
 package memlimit
 
 import (
-	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -92,11 +91,7 @@ func TestReleaserReturnsMemory(t *testing.T) {
 }
 
 // released is the heap memory returned to the operating system.
-func released() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
+func released() uint64 { return runtimeMetric("/memory/classes/heap/released:bytes") }
 
 func TestNilReleaser(t *testing.T) {
 	var r *Releaser
