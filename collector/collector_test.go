@@ -50,9 +50,9 @@ func packedSnapshot() *cluster.Snapshot {
 	}
 	return &cluster.Snapshot{
 		Nodes: []*corev1.Node{node("node-1", "a"), node("node-2", "a"), node("node-3", "b")},
-		Deployments: []*appsv1.Deployment{{
+		Deployments: []*cluster.Deployment{{
 			ObjectMeta: metav1.ObjectMeta{Name: "checkout", Namespace: "shop", UID: "d1"},
-			Spec:       appsv1.DeploymentSpec{Replicas: &three},
+			Spec:       cluster.DeploymentSpec{Replicas: &three},
 		}},
 		ReplicaSets: []*appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "checkout-1", Namespace: "shop", UID: "rs1", OwnerReferences: ref("Deployment", "checkout", "d1")}}},
 		Pods: []*cluster.Pod{
@@ -522,7 +522,7 @@ func syntheticSnapshot(pods int) *cluster.Snapshot {
 	ten := int32(10)
 	for w := range pods / 10 {
 		name := fmt.Sprintf("app-%d", w)
-		s.Deployments = append(s.Deployments, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("d" + name)}, Spec: appsv1.DeploymentSpec{Replicas: &ten}})
+		s.Deployments = append(s.Deployments, &cluster.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("d" + name)}, Spec: cluster.DeploymentSpec{Replicas: &ten}})
 		s.ReplicaSets = append(s.ReplicaSets, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("rs" + name), OwnerReferences: ref("Deployment", name, "d"+name)}})
 		for r := range 10 {
 			s.Pods = append(s.Pods, readyPod(fmt.Sprintf("%s-%d", name, r), fmt.Sprintf("node-%d", (w*10+r)*7%nodes), ref("ReplicaSet", name, "rs"+name)))

@@ -41,7 +41,7 @@ func healthSnapshot() *cluster.Snapshot {
 		}
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name + "-1", UID: types.UID("rs-" + name),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: name, UID: d.UID, Controller: &yes}}}}
-		s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
+		s.Deployments, s.ReplicaSets = append(s.Deployments, cluster.DeploymentFrom(d)), append(s.ReplicaSets, rs)
 		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + "-0", Labels: map[string]string{"app": name},
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}},
 			Phase:           corev1.PodRunning, Ready: true, PodIP: "127.0.0.9"})

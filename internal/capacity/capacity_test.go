@@ -48,7 +48,7 @@ func deployment(s *cluster.Snapshot, name string, tmpl corev1.PodTemplateSpec, n
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name + "-1", UID: types.UID("rs-" + name),
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", UID: d.UID, Controller: &yes}}},
 		Spec: appsv1.ReplicaSetSpec{Replicas: &n, Template: tmpl}}
-	s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
+	s.Deployments, s.ReplicaSets = append(s.Deployments, cluster.DeploymentFrom(d)), append(s.ReplicaSets, rs)
 	for i, nd := range nodes {
 		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: &yes}},

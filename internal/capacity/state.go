@@ -320,7 +320,7 @@ func (b *builder) workload(w *cluster.Workload, vector func(corev1.ResourceList)
 	}
 	spec := &noSpec
 	if w.Template != nil {
-		spec = &w.Template.Spec
+		spec = w.Template.Spec
 	}
 	unknownVolumes := false
 	for _, p := range w.Pods {
@@ -553,7 +553,7 @@ func (st *state) workloadOf(w *cluster.Workload, s *cluster.Snapshot, vector fun
 	spec := &noSpec
 	var tmplLabels map[string]string
 	if w.Template != nil {
-		spec, tmplLabels = &w.Template.Spec, w.Template.Labels
+		spec, tmplLabels = w.Template.Spec, w.Template.Labels
 	}
 	out := workload{
 		name: w.Meta.Namespace + "/" + w.Kind + "/" + w.Meta.Name, ns: w.Meta.Namespace,

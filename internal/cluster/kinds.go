@@ -58,7 +58,8 @@ var Kinds = []*Kind{
 	typed(corev1.SchemeGroupVersion, "nodes", "Node", clusterScoped|core, func(s *Snapshot) *[]*corev1.Node { return &s.Nodes }).trim(trimNode),
 	// The pod cache holds Pod, not corev1.Pod; manifests give corev1.Pod.
 	podKind(),
-	typed(appsv1.SchemeGroupVersion, "deployments", "Deployment", core, func(s *Snapshot) *[]*appsv1.Deployment { return &s.Deployments }).trim(trimDeployment),
+	// The cache holds Deployment, not appsv1.Deployment.
+	deploymentKind(),
 	typed(appsv1.SchemeGroupVersion, "statefulsets", "StatefulSet", core, func(s *Snapshot) *[]*appsv1.StatefulSet { return &s.StatefulSets }).trim(trimStatefulSet),
 	// The cache holds OwnedReplicaSet for those with a controller.
 	replicaSetKind(),
@@ -145,6 +146,13 @@ func podKind() *Kind {
 		Trim: func(o any) any { return TrimPod(o.(*corev1.Pod)) },
 		add:  func(s *Snapshot, objs ...any) bool { return appendAll(&s.Pods, objs, asPod) }}
 	return k
+}
+
+func deploymentKind() *Kind {
+	return &Kind{Name: "Deployment", Resource: appsv1.SchemeGroupVersion.WithResource("deployments"), Namespaced: true, Core: true, Watched: true,
+		New:  func() runtime.Object { return &appsv1.Deployment{} },
+		Trim: trimDeployment,
+		add:  func(s *Snapshot, objs ...any) bool { return appendAll(&s.Deployments, objs, asDeployment) }}
 }
 
 func replicaSetKind() *Kind {

@@ -93,7 +93,7 @@ func (x *ServiceIndex) templates(namespace string) map[*Pod]*corev1.PodSpec {
 	for _, w := range Workloads(x.s) {
 		if w.Meta.Namespace == namespace {
 			for _, p := range w.Pods {
-				m[p] = &w.Template.Spec
+				m[p] = w.Template.Spec
 			}
 		}
 	}

@@ -34,7 +34,7 @@ func TestServiceBackends(t *testing.T) {
 	}
 	other := pod("elsewhere", "127.0.0.9", true, true)
 	other.Namespace = "q"
-	s := &Snapshot{Deployments: []*appsv1.Deployment{dep}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: []*Pod{
+	s := &Snapshot{Deployments: Deployments(dep), ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: []*Pod{
 		pod("a", "127.0.0.2", true, true), pod("b", "127.0.0.1", true, true), pod("c", "127.0.0.3", false, true),
 		pod("bare", "127.0.0.4", true, false), pod("noip", "", true, true), other,
 	}}

@@ -30,7 +30,7 @@ var (
 type Snapshot struct {
 	Nodes        []*corev1.Node
 	Pods         []*Pod
-	Deployments  []*appsv1.Deployment
+	Deployments  []*Deployment
 	StatefulSets []*appsv1.StatefulSet
 	ReplicaSets  []*appsv1.ReplicaSet
 	// OwnedReplicaSets are the informer cache's ReplicaSets that have a

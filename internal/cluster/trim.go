@@ -43,18 +43,21 @@ func trimReplicaSet(obj any) any {
 	return o
 }
 
-// trimDeployment keeps the strategy's type (loss reads whether it is
-// Recreate); its rolling-update parameters, the history limit and the
-// progress deadline are read by nothing (~130 bytes each).
+// trimDeployment makes the cache's Deployment: the strategy's type (loss
+// reads whether it is Recreate; its rolling-update parameters are read by
+// nothing), no history limit, progress deadline or status, and the
+// trimmed template's pod spec shared with every equal one.
 func trimDeployment(obj any) any {
 	o := obj.(*appsv1.Deployment)
 	trimMeta(&o.ObjectMeta)
 	trimTemplate(&o.Spec.Template)
 	internSelector(o.Spec.Selector)
-	o.Spec.Strategy = appsv1.DeploymentStrategy{Type: unique.Make(o.Spec.Strategy.Type).Value()}
-	o.Spec.RevisionHistoryLimit, o.Spec.ProgressDeadlineSeconds = nil, nil
-	o.Status = appsv1.DeploymentStatus{}
-	return o
+	t := &o.Spec.Template
+	return &Deployment{ObjectMeta: o.ObjectMeta, Spec: DeploymentSpec{
+		Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
+		Strategy: appsv1.DeploymentStrategy{Type: unique.Make(o.Spec.Strategy.Type).Value()},
+		Template: Template{Labels: t.Labels, Annotations: t.Annotations, Spec: interned.spec(&t.Spec)},
+	}}
 }
 
 func trimStatefulSet(obj any) any {
@@ -238,6 +241,9 @@ type internTable struct {
 	// Keyed by a hash of their encoding: the encoding itself would cost
 	// as much as a list.
 	conts map[[sha256.Size]byte][]corev1.Container
+	// specs are Deployments' trimmed pod specs (592 bytes before their
+	// containers): most Deployments of a chart differ in labels only.
+	specs map[[sha256.Size]byte]*corev1.PodSpec
 }
 
 // containers shares equal trimmed container lists.
@@ -264,6 +270,26 @@ func (t *internTable) containers(cs []corev1.Container) []corev1.Container {
 	}
 	t.conts[key] = cs
 	return cs
+}
+
+// spec shares equal trimmed pod specs (their containers already shared:
+// the hash is of the encoding, the equal lists encode alike).
+func (t *internTable) spec(s *corev1.PodSpec) *corev1.PodSpec {
+	b, err := s.Marshal()
+	if err != nil {
+		return s
+	}
+	key := sha256.Sum256(b)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.specs[key]; ok {
+		return c
+	}
+	if t.specs == nil || len(t.specs) >= maxInterned {
+		t.specs = map[[sha256.Size]byte]*corev1.PodSpec{}
+	}
+	t.specs[key] = s
+	return s
 }
 
 // resources shares equal resource lists (same names, same quantities).

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 )
@@ -140,11 +141,16 @@ func TestTransformKeepsAnnotationsAnalysisReads(t *testing.T) {
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
 		"health.kube-reliability.io/depends-on": "db", "kubectl.kubernetes.io/last-applied-configuration": "{…}"}},
 		Status: appsv1.DeploymentStatus{Replicas: 3}}
-	if _, err := Transform(d); err != nil {
+	got, err := Transform(d)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Annotations) != 1 || d.Annotations["health.kube-reliability.io/depends-on"] != "db" || d.Status.Replicas != 0 {
-		t.Errorf("deployment after trim: %v %+v", d.Annotations, d.Status)
+	td, ok := got.(*Deployment)
+	if !ok {
+		t.Fatalf("cached a %T, want the compact *Deployment", got)
+	}
+	if len(td.Annotations) != 1 || td.Annotations["health.kube-reliability.io/depends-on"] != "db" {
+		t.Errorf("deployment after trim: %v", td.Annotations)
 	}
 }
 
@@ -165,12 +171,14 @@ func TestTransformTrimsTemplates(t *testing.T) {
 			InitContainers: []corev1.Container{{Name: "init", Env: []corev1.EnvVar{{Name: "Y"}}}},
 		},
 	}}}
-	if _, err := Transform(d); err != nil {
+	got, err := Transform(d)
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := d.Spec.Template.Spec
+	td := got.(*Deployment)
+	s := td.Spec.Template.Spec
 	c := s.Containers[0]
-	if d.Spec.Template.Labels["app"] != "a" || s.NodeSelector["pool"] != "x" || s.Affinity == nil || len(s.Tolerations) != 1 ||
+	if td.Spec.Template.Labels["app"] != "a" || s.NodeSelector["pool"] != "x" || s.Affinity == nil || len(s.Tolerations) != 1 ||
 		len(s.TopologySpreadConstraints) != 1 || c.Name != "c" || len(c.Ports) != 1 || !reflect.DeepEqual(c.LivenessProbe, probe) ||
 		c.Resources.Requests.Cpu().String() != "1" || len(s.InitContainers) != 1 {
 		t.Errorf("lost a field analysis reads: %+v", s)
@@ -193,13 +201,15 @@ func TestTransformSharesEqualContainers(t *testing.T) {
 				Resources:      corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}},
 		}}}}
 	}
-	a, b, c := dep("a:1", 8080), dep("b:2", 8080), dep("a:1", 9090)
-	for _, d := range []*appsv1.Deployment{a, b, c} {
-		if _, err := Transform(d); err != nil {
+	var ds []*Deployment
+	for _, d := range []*appsv1.Deployment{dep("a:1", 8080), dep("b:2", 8080), dep("a:1", 9090)} {
+		got, err := Transform(d)
+		if err != nil {
 			t.Fatal(err)
 		}
+		ds = append(ds, got.(*Deployment))
 	}
-	ca, cb, cc := a.Spec.Template.Spec.Containers, b.Spec.Template.Spec.Containers, c.Spec.Template.Spec.Containers
+	ca, cb, cc := ds[0].Spec.Template.Spec.Containers, ds[1].Spec.Template.Spec.Containers, ds[2].Spec.Template.Spec.Containers
 	if &ca[0] != &cb[0] {
 		t.Errorf("equal trimmed containers are not shared")
 	}
@@ -216,14 +226,48 @@ func TestTransformTrimsDeploymentStrategy(t *testing.T) {
 	d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{RevisionHistoryLimit: &limit, ProgressDeadlineSeconds: &limit,
 		Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType,
 			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge}}}}
-	if _, err := Transform(d); err != nil {
+	got, err := Transform(d)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
-		t.Errorf("strategy type %q, want Recreate", d.Spec.Strategy.Type)
+	td := got.(*Deployment)
+	if td.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("strategy type %q, want Recreate", td.Spec.Strategy.Type)
 	}
-	if d.Spec.Strategy.RollingUpdate != nil || d.Spec.RevisionHistoryLimit != nil || d.Spec.ProgressDeadlineSeconds != nil {
-		t.Errorf("kept what nothing reads: %+v", d.Spec)
+	if td.Spec.Strategy.RollingUpdate != nil {
+		t.Errorf("kept what nothing reads: %+v", td.Spec)
+	}
+}
+
+// Deployments whose trimmed pod specs are equal share one, whatever their
+// names, labels and images; a difference analysis reads (a toleration)
+// keeps them apart. Each keeps its own template labels.
+func TestTransformSharesEqualPodSpecs(t *testing.T) {
+	t.Parallel()
+	dep := func(name, toleration string) *Deployment {
+		replicas := int32(2)
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID(name)},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+					Spec: corev1.PodSpec{Tolerations: []corev1.Toleration{{Key: toleration, Operator: corev1.TolerationOpExists}},
+						Containers: []corev1.Container{{Name: "shares-specs", Image: "registry/" + name + ":1",
+							Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}}}}}}}}
+		got, err := Transform(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.(*Deployment)
+	}
+	a, b, c := dep("spec-a", "shared"), dep("spec-b", "shared"), dep("spec-c", "other")
+	if a.Spec.Template.Spec != b.Spec.Template.Spec {
+		t.Errorf("equal trimmed pod specs are not shared")
+	}
+	if a.Spec.Template.Spec == c.Spec.Template.Spec || c.Spec.Template.Spec.Tolerations[0].Key != "other" {
+		t.Errorf("pod specs with different tolerations were shared: %+v", c.Spec.Template.Spec.Tolerations)
+	}
+	if a.Spec.Template.Labels["app"] != "spec-a" || b.Spec.Template.Labels["app"] != "spec-b" || a.Spec.Selector.MatchLabels["app"] != "spec-a" ||
+		*a.Spec.Replicas != 2 || a.Name != "spec-a" || a.UID != "spec-a" {
+		t.Errorf("lost its own identity, replicas or labels: %+v", a)
 	}
 }
 

@@ -29,7 +29,7 @@ type Workload struct {
 	// then at least its minimum (a manifest may leave replicas unset; the
 	// autoscaler never goes below its minimum).
 	Autoscaler *Autoscaler
-	Template   *corev1.PodTemplateSpec
+	Template   *Template
 	// Pods are the workload's pods, terminating ones included, attributed
 	// through controller owner references by UID (a Deployment's through
 	// its ReplicaSets), so a re-created workload of the same name never
@@ -67,7 +67,7 @@ func Workloads(s *Snapshot) []*Workload {
 func workloads(s *Snapshot) []*Workload {
 	var out []*Workload
 	byUID := map[types.UID]*Workload{}
-	add := func(kind string, meta *metav1.ObjectMeta, replicas *int32, tmpl *corev1.PodTemplateSpec) {
+	add := func(kind string, meta *metav1.ObjectMeta, replicas *int32, tmpl *Template) {
 		w := &Workload{Kind: kind, Meta: meta, Replicas: desired(replicas), Template: tmpl}
 		if kind == KindDaemonSet {
 			w.Replicas = 0
@@ -76,13 +76,17 @@ func workloads(s *Snapshot) []*Workload {
 		out = append(out, w)
 	}
 	for _, d := range s.Deployments {
-		add(KindDeployment, &d.ObjectMeta, d.Spec.Replicas, &d.Spec.Template)
+		t := &d.Spec.Template
+		if t.Spec == nil { // built by hand without one
+			t = &Template{Labels: t.Labels, Annotations: t.Annotations, Spec: &corev1.PodSpec{}}
+		}
+		add(KindDeployment, &d.ObjectMeta, d.Spec.Replicas, t)
 	}
 	for _, ss := range s.StatefulSets {
-		add(KindStatefulSet, &ss.ObjectMeta, ss.Spec.Replicas, &ss.Spec.Template)
+		add(KindStatefulSet, &ss.ObjectMeta, ss.Spec.Replicas, TemplateOf(&ss.Spec.Template))
 	}
 	for _, ds := range s.DaemonSets {
-		add(KindDaemonSet, &ds.ObjectMeta, nil, &ds.Spec.Template)
+		add(KindDaemonSet, &ds.ObjectMeta, nil, TemplateOf(&ds.Spec.Template))
 	}
 	rsOwner := map[types.UID]*Workload{}
 	for _, rs := range s.OwnedReplicaSets {
@@ -101,7 +105,7 @@ func workloads(s *Snapshot) []*Workload {
 			}
 			continue
 		}
-		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, &rs.Spec.Template)
+		add(KindReplicaSet, &rs.ObjectMeta, rs.Spec.Replicas, TemplateOf(&rs.Spec.Template))
 		rsOwner[rs.UID] = byUID[rs.UID]
 	}
 	if len(s.HorizontalPodAutoscalers)+len(s.ScaledObjects) > 0 {

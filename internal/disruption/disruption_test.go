@@ -74,7 +74,7 @@ func TestPDBVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
+			s := &cluster.Snapshot{Deployments: cluster.Deployments(d), ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
 				PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{tt.pdb}}
 			got := Analyze(s).PDBs[0]
 			tt.want.Namespace, tt.want.Name = "ns", "p"
@@ -97,7 +97,7 @@ func TestWorkloadCoverageAndOverlap(t *testing.T) {
 	lone, loneRS := deployment("lone", 2)
 	one := intstr.FromInt32(1)
 	s := &cluster.Snapshot{
-		Deployments: []*appsv1.Deployment{web, api, lone},
+		Deployments: cluster.Deployments(web, api, lone),
 		ReplicaSets: []*appsv1.ReplicaSet{webRS, apiRS, loneRS},
 		Pods:        append(append(pods(webRS, "web", 3), pods(apiRS, "api", 2)...), pods(loneRS, "lone", 2)...),
 		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
@@ -154,9 +154,9 @@ func TestTemplatePodsPerWorkload(t *testing.T) {
 	}
 	bare := cluster.PodFrom(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "elsewhere", UID: "bare"}})
 	inputs := map[string]*cluster.Snapshot{
-		"alone":               {Deployments: []*appsv1.Deployment{d}, PodDisruptionBudgets: pdbs()},
-		"with a bare pod":     {Deployments: []*appsv1.Deployment{d}, PodDisruptionBudgets: pdbs(), Pods: []*cluster.Pod{bare}},
-		"with another's pods": {Deployments: []*appsv1.Deployment{d, other}, ReplicaSets: []*appsv1.ReplicaSet{otherRS}, PodDisruptionBudgets: pdbs(), Pods: pods(otherRS, "api", 2)},
+		"alone":               {Deployments: cluster.Deployments(d), PodDisruptionBudgets: pdbs()},
+		"with a bare pod":     {Deployments: cluster.Deployments(d), PodDisruptionBudgets: pdbs(), Pods: []*cluster.Pod{bare}},
+		"with another's pods": {Deployments: cluster.Deployments(d, other), ReplicaSets: []*appsv1.ReplicaSet{otherRS}, PodDisruptionBudgets: pdbs(), Pods: pods(otherRS, "api", 2)},
 	}
 	for name, s := range inputs {
 		r := Analyze(cluster.WithTemplatePods(s))
@@ -198,7 +198,7 @@ func TestPDBThatAllowsEverythingIsNoCoverage(t *testing.T) {
 		"minAvailable 1": {&one, nil, false},
 	} {
 		d, rs := deployment("web", 3)
-		s := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
+		s := &cluster.Snapshot{Deployments: cluster.Deployments(d), ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: pods(rs, "web", 3),
 			PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{pdb("p", map[string]string{"app": "web"}, tt.min, tt.max)}}
 		r := Analyze(s)
 		if p := r.PDBs[0]; !p.ExpectedKnown || p.AllowsAll != tt.allowsAll {
@@ -233,7 +233,7 @@ func TestBudgetLoss(t *testing.T) {
 	oldPods[1].Ready = false
 	s := &cluster.Snapshot{
 		Nodes:       []*corev1.Node{zone("a1", "a"), zone("a2", "a"), zone("b1", "b"), zone("c1", "c")},
-		Deployments: []*appsv1.Deployment{web, api, old}, ReplicaSets: []*appsv1.ReplicaSet{webRS, apiRS, oldRS},
+		Deployments: cluster.Deployments(web, api, old), ReplicaSets: []*appsv1.ReplicaSet{webRS, apiRS, oldRS},
 		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
 			pdb("web", map[string]string{"app": "web"}, &int2, nil),
 			pdb("api", map[string]string{"app": "api"}, &int1, nil),
@@ -284,7 +284,7 @@ func TestDrainPreflightUnhealthyPods(t *testing.T) {
 	tolerantPDB := pdb("tolerant", map[string]string{"app": "tolerant"}, &one, nil)
 	tolerantPDB.Spec.UnhealthyPodEvictionPolicy = &always
 	s := &cluster.Snapshot{Nodes: nodes,
-		Deployments: []*appsv1.Deployment{flaky, tolerant, web, pending}, ReplicaSets: []*appsv1.ReplicaSet{flakyRS, tolerantRS, webRS, pendingRS},
+		Deployments: cluster.Deployments(flaky, tolerant, web, pending), ReplicaSets: []*appsv1.ReplicaSet{flakyRS, tolerantRS, webRS, pendingRS},
 		PodDisruptionBudgets: []*policyv1.PodDisruptionBudget{
 			pdb("flaky", map[string]string{"app": "flaky"}, &one, nil), tolerantPDB,
 			pdb("web", map[string]string{"app": "web"}, &two, nil), pdb("pending", map[string]string{"app": "pending"}, &one, nil),

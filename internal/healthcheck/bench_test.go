@@ -27,7 +27,7 @@ func BenchmarkAnalyze20k(b *testing.B) {
 				deps += fmt.Sprintf("svc-%d,", rng.IntN(perNS))
 			}
 			d.Annotations = map[string]string{DependsOnAnnotation: deps}
-			snap.Deployments = append(snap.Deployments, d)
+			snap.Deployments = append(snap.Deployments, cluster.DeploymentFrom(d))
 			snap.Services = append(snap.Services, service(ns, "svc-"+fmt.Sprint(i), name, ""))
 		}
 	}

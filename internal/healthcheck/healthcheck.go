@@ -153,7 +153,7 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 	for i, w := range ws {
 		k := Key{w.Meta.Namespace, w.Kind, w.Meta.Name}
 		index[k] = i
-		out[i] = Workload{Key: k, Containers: checkContainers(w.Template, cfg)}
+		out[i] = Workload{Key: k, Containers: checkContainers(w.Template.Spec.Containers, cfg)}
 	}
 	// With a fetcher, each workload's HTTP probes are expected to be read;
 	// until they are, its responses are unknown.
@@ -204,7 +204,7 @@ func Analyze(snap *cluster.Snapshot, cfg Config, fetched map[Endpoint]Fetched) R
 			continue
 		}
 		res.Workloads = append(res.Workloads, Workload{Key: Key{p.Namespace, cluster.KindPod, p.Name}, Complete: true,
-			Containers: checkContainers(&corev1.PodTemplateSpec{Spec: *p.BareSpec}, cfg)})
+			Containers: checkContainers(p.BareSpec.Containers, cfg)})
 	}
 	return res
 }

@@ -39,7 +39,7 @@ func execProbe(cmd ...string) *corev1.Probe {
 func TestNameForms(t *testing.T) {
 	t.Parallel()
 	snap := &cluster.Snapshot{
-		Deployments: []*appsv1.Deployment{deploy("shop", "b", nil), deploy("data", "db", nil)},
+		Deployments: cluster.Deployments(deploy("shop", "b", nil), deploy("data", "db", nil)),
 		Services:    []*corev1.Service{service("shop", "svc-b", "b", "10.96.0.10"), service("data", "db", "db", "10.96.0.20")},
 	}
 	cases := map[string]*appsv1.Deployment{
@@ -65,7 +65,7 @@ func TestNameForms(t *testing.T) {
 		"external host": {"", 1, true}, "unrelated words": {"", 0, false},
 	}
 	for _, d := range cases {
-		snap.Deployments = append(snap.Deployments, d)
+		snap.Deployments = append(snap.Deployments, cluster.DeploymentFrom(d))
 	}
 	r := Analyze(snap, Config{}, nil)
 	by := map[string]Workload{}
@@ -101,7 +101,7 @@ func TestProbeChecksAndEndpoints(t *testing.T) {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.1.2.3", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "a-1", Namespace: "shop", UID: "rs-a",
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "a", UID: d.UID, Controller: ptr(true)}}}}
-	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: cluster.Pods(pod)}
+	snap := &cluster.Snapshot{Deployments: cluster.Deployments(d), ReplicaSets: []*appsv1.ReplicaSet{rs}, Pods: cluster.Pods(pod)}
 	r := Analyze(snap, Config{LivenessRoutes: []string{"/health"}, ReadinessRoutes: []string{"/ping", "/healthz"}}, nil)
 	c := r.Workloads[0].Containers[0]
 	if !c.LivenessSameAsReadiness || c.StandardRoute[Liveness] || !c.StandardRoute[Readiness] || c.Present[Startup] {
@@ -133,12 +133,12 @@ func TestServiceBackends(t *testing.T) {
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "a", "tier": "web"}}}
 	caller := deploy("shop", "caller", func(c *corev1.Container) { c.ReadinessProbe = httpHost("web") })
-	snap := &cluster.Snapshot{Services: []*corev1.Service{svc}, Deployments: []*appsv1.Deployment{caller,
+	snap := &cluster.Snapshot{Services: []*corev1.Service{svc}, Deployments: cluster.Deployments(caller,
 		labelled("both", map[string]string{"app": "a", "tier": "web", "extra": "x"}),
 		labelled("app-only", map[string]string{"app": "a"}),
 		labelled("tier-only", map[string]string{"tier": "web"}),
 		labelled("other-ns", map[string]string{"app": "a", "tier": "web"}),
-	}}
+	)}
 	snap.Deployments[4].Namespace = "elsewhere"
 	for _, w := range Analyze(snap, Config{}, nil).Workloads {
 		if w.Key.Name != "caller" {
@@ -175,7 +175,7 @@ func TestGraphCompletenessFollowsWhatIsKnown(t *testing.T) {
 	b := deploy("shop", "b", func(c *corev1.Container) { c.LivenessProbe = liveness })
 	c := deploy("shop", "c", nil)
 	c.Annotations = map[string]string{DependsOnAnnotation: "db.example.com"}
-	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{a, b, c},
+	snap := &cluster.Snapshot{Deployments: cluster.Deployments(a, b, c),
 		Services: []*corev1.Service{service("shop", "b", "b", "10.96.0.2"), service("shop", "c", "c", "10.96.0.3")}}
 	withReadyPod(snap, b, "127.0.0.2")
 	complete := func(r Result) map[string]bool {
@@ -234,7 +234,7 @@ func TestProbePortsAndBarePods(t *testing.T) {
 	})
 	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "tools"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "sh", LivenessProbe: tcpOn(intstr.FromString("ssh"))}}}}
-	snap := &cluster.Snapshot{Deployments: []*appsv1.Deployment{d}, Pods: cluster.Pods(bare)}
+	snap := &cluster.Snapshot{Deployments: cluster.Deployments(d), Pods: cluster.Pods(bare)}
 	r := Analyze(snap, Config{}, nil)
 	if len(r.Workloads) != 2 {
 		t.Fatalf("workloads %+v, want the Deployment and the bare pod", r.Workloads)

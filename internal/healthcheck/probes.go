@@ -8,9 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-func checkContainers(t *corev1.PodTemplateSpec, cfg Config) []Container {
+func checkContainers(containers []corev1.Container, cfg Config) []Container {
 	var out []Container
-	for _, c := range t.Spec.Containers {
+	for _, c := range containers {
 		r := Container{Name: c.Name, Present: presence(c.LivenessProbe != nil, c.ReadinessProbe != nil, c.StartupProbe != nil)}
 		r.LivenessSameAsReadiness = c.LivenessProbe != nil && c.ReadinessProbe != nil &&
 			sameHandler(c.LivenessProbe.ProbeHandler, c.ReadinessProbe.ProbeHandler)

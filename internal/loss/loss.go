@@ -191,7 +191,7 @@ func (st *lossState) lose(kind, ns, name string, desired int32, pods []*cluster.
 // volume), and a Service whose every port is a metrics port carries no
 // user's traffic.
 func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
-	var recreate []*appsv1.Deployment
+	var recreate []*cluster.Deployment
 	for _, d := range s.Deployments {
 		if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && !singleWriter(s, d) {
 			recreate = append(recreate, d)
@@ -219,7 +219,7 @@ func recreateBehindService(s *cluster.Snapshot) map[types.UID]bool {
 // both hold: ReadWriteOnce or ReadWriteOncePod, or a claim the input does
 // not hold (most are ReadWriteOnce; only a shared one makes Recreate
 // avoidable).
-func singleWriter(s *cluster.Snapshot, d *appsv1.Deployment) bool {
+func singleWriter(s *cluster.Snapshot, d *cluster.Deployment) bool {
 	for _, v := range d.Spec.Template.Spec.Volumes {
 		if v.Ephemeral != nil {
 			continue // one per pod

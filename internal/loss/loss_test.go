@@ -27,7 +27,7 @@ func deployment(s *cluster.Snapshot, name string, replicas int32, nodes ...strin
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name + "-1", UID: types.UID("rs-" + name),
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", UID: d.UID, Controller: &yes}}}}
-	s.Deployments, s.ReplicaSets = append(s.Deployments, d), append(s.ReplicaSets, rs)
+	s.Deployments, s.ReplicaSets = append(s.Deployments, cluster.DeploymentFrom(d)), append(s.ReplicaSets, rs)
 	for i, n := range nodes {
 		s.Pods = append(s.Pods, &cluster.Pod{Namespace: "shop", Name: name + string(rune('a'+i)),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", UID: rs.UID, Controller: &yes}},

@@ -32,7 +32,7 @@ func TestReplacementDelay(t *testing.T) {
 		{"a NoSchedule toleration does not count", cluster.KindDeployment, []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}, 300, ""},
 		{"statefulset", cluster.KindStatefulSet, []corev1.Toleration{unreachable(secs(10))}, math.Inf(1), "statefulset"},
 	} {
-		w := &cluster.Workload{Kind: c.kind, Meta: &metav1.ObjectMeta{Name: "w"}, Template: &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Tolerations: c.tolerations}}}
+		w := &cluster.Workload{Kind: c.kind, Meta: &metav1.ObjectMeta{Name: "w"}, Template: &cluster.Template{Spec: &corev1.PodSpec{Tolerations: c.tolerations}}}
 		got, why := replacementDelay(w)
 		if got != c.want || why != c.why {
 			t.Errorf("%s: got %v (%q), want %v (%q)", c.name, got, why, c.want, c.why)

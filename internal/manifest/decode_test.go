@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/cluster"
 )
 
 func TestDecodePaths(t *testing.T) {
@@ -74,7 +75,7 @@ func TestSnapshotFillsNamespaceAndUID(t *testing.T) {
 	if d.Namespace != "default" || d.UID != "manifest:Deployment/default/web" {
 		t.Errorf("namespace %q uid %q", d.Namespace, d.UID)
 	}
-	var _ *appsv1.Deployment = d
+	var _ *cluster.Deployment = d
 	var _ *corev1.Node = s.Nodes[0]
 }
 

@@ -100,7 +100,7 @@ func PodReady(p *cluster.Pod) bool { return cluster.PodReady(p) }
 
 type workloadState struct {
 	w         Workload
-	template  *corev1.PodTemplateSpec
+	template  *cluster.Template
 	nodeCount map[string]int
 }
 
@@ -225,7 +225,7 @@ func finish(st *workloadState, nodes map[string]*corev1.Node, el *eligibleSet) {
 // policies returns the spread policies of a pod template: only terms whose
 // label selector selects the template's own pods spread them; an
 // anti-affinity against some other app does not.
-func policies(namespace string, t *corev1.PodTemplateSpec) Policy {
+func policies(namespace string, t *cluster.Template) Policy {
 	var p Policy
 	own := labels.Set(t.Labels)
 	selects := func(sel *metav1.LabelSelector) bool {
@@ -271,7 +271,7 @@ func newEligibility(nodes []*corev1.Node) *eligibility {
 	return &eligibility{nodes: nodes, cache: map[string]*eligibleSet{}}
 }
 
-func (e *eligibility) forTemplate(t *corev1.PodTemplateSpec) *eligibleSet {
+func (e *eligibility) forTemplate(t *cluster.Template) *eligibleSet {
 	var required *corev1.NodeSelector
 	if t.Spec.Affinity != nil && t.Spec.Affinity.NodeAffinity != nil {
 		required = t.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
@@ -317,7 +317,7 @@ var zoneKeys = []string{corev1.LabelTopologyZone, corev1.LabelFailureDomainBetaZ
 // pinnedZone returns the single zone t may run in, from its nodeSelector or
 // its required node affinity (every term must pin the same one zone: terms
 // are ORed), or "".
-func pinnedZone(t *corev1.PodTemplateSpec) string {
+func pinnedZone(t *cluster.Template) string {
 	if t == nil {
 		return ""
 	}

@@ -139,7 +139,7 @@ func TestAnalyzeDeployments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := &cluster.Snapshot{Nodes: tt.nodes, Deployments: []*appsv1.Deployment{tt.d}, ReplicaSets: []*appsv1.ReplicaSet{rsFor(tt.d)}, Pods: tt.pods}
+			s := &cluster.Snapshot{Nodes: tt.nodes, Deployments: cluster.Deployments(tt.d), ReplicaSets: []*appsv1.ReplicaSet{rsFor(tt.d)}, Pods: tt.pods}
 			r := Analyze(s)
 			if len(r.Workloads) != 1 {
 				t.Fatalf("want 1 workload, got %d", len(r.Workloads))
@@ -157,7 +157,7 @@ func TestAnalyzeOwnership(t *testing.T) {
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns", UID: "sts-db"}}
 	s := &cluster.Snapshot{
 		Nodes:        threeNodesTwoZones(),
-		Deployments:  []*appsv1.Deployment{d},
+		Deployments:  cluster.Deployments(d),
 		StatefulSets: []*appsv1.StatefulSet{sts},
 		ReplicaSets:  []*appsv1.ReplicaSet{rsFor(d), bare, rollout},
 		Pods: append(podsOf(d, "node-1", "node-2"),
@@ -216,7 +216,7 @@ func TestPolicies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tmpl := &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: tt.spec}
+			tmpl := &cluster.Template{Labels: map[string]string{"app": "web"}, Spec: &tt.spec}
 			p := policies("ns", tmpl)
 			var got []string
 			for _, n := range PolicyNames {
@@ -241,7 +241,7 @@ func TestNodeAffinityEligibility(t *testing.T) {
 		}}}
 	})
 	nodes := []*corev1.Node{node("g1", "a", false, "gpu", "true"), node("g2", "b", false, "gpu", "true"), node("c1", "a", false)}
-	r := Analyze(&cluster.Snapshot{Nodes: nodes, Deployments: []*appsv1.Deployment{d}, ReplicaSets: []*appsv1.ReplicaSet{rsFor(d)}, Pods: podsOf(d, "g1", "g1")})
+	r := Analyze(&cluster.Snapshot{Nodes: nodes, Deployments: cluster.Deployments(d), ReplicaSets: []*appsv1.ReplicaSet{rsFor(d)}, Pods: podsOf(d, "g1", "g1")})
 	check(t, r.Workloads[0], want{ready: 2, maxOnNode: 2, nodeSkew: 2, zoneSkew: 2, eligNodes: 2, eligZones: 2, nodeKnown: true, zoneKnown: true, singleNode: true, singleZone: true})
 }
 
@@ -273,7 +273,7 @@ func TestPinnedZone(t *testing.T) {
 		{"affinity, terms on different zones", corev1.PodSpec{Affinity: aff([]string{"a"}, []string{"b"})}, ""},
 		{"no constraint", corev1.PodSpec{}, ""},
 	} {
-		if got := pinnedZone(&corev1.PodTemplateSpec{Spec: tt.spec}); got != tt.want {
+		if got := pinnedZone(&cluster.Template{Spec: &tt.spec}); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -75,7 +75,7 @@ func Analyze(s *cluster.Snapshot, excluded []string) Result {
 		}
 	}
 	for _, w := range cluster.Workloads(s) {
-		t.count(w.Kind, w.Meta.Namespace, w.Meta.Name, &w.Template.Spec)
+		t.count(w.Kind, w.Meta.Namespace, w.Meta.Name, w.Template.Spec)
 	}
 	for _, p := range s.Pods {
 		if p.BareSpec != nil && cluster.ControllerOf(p.OwnerReferences) == nil {

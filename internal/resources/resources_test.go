@@ -35,7 +35,7 @@ func TestAnalyze(t *testing.T) {
 		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}}}
 	s := &cluster.Snapshot{
 		Namespaces:  []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "team"}}, {ObjectMeta: metav1.ObjectMeta{Name: "empty"}}, {ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}}},
-		Deployments: []*appsv1.Deployment{d, sys},
+		Deployments: cluster.Deployments(d, sys),
 		Pods: cluster.Pods(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: "team"},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{Requests: rl("memory", "1Gi")}}}}}),
 		ResourceQuotas: []*corev1.ResourceQuota{{ObjectMeta: metav1.ObjectMeta{Name: "q", Namespace: "team"},

@@ -53,7 +53,7 @@ func Cluster(pods int) *cluster.Snapshot {
 				Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: tmpl}}
 			rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name + "-rs", Namespace: "ns", UID: types.UID("rs-" + name),
 				OwnerReferences: ctrl("Deployment", name, d.UID)}}
-			s.Deployments = append(s.Deployments, d)
+			s.Deployments = append(s.Deployments, cluster.DeploymentFrom(d))
 			s.ReplicaSets = append(s.ReplicaSets, rs)
 			owner = ctrl("ReplicaSet", rs.Name, rs.UID)
 		} else {
@@ -79,12 +79,12 @@ func Cluster(pods int) *cluster.Snapshot {
 // host, all over the same pods.
 func Constrained(pods int) *cluster.Snapshot {
 	s := Cluster(pods)
-	templates := make([]*corev1.PodTemplateSpec, 0, len(s.Deployments)+len(s.StatefulSets))
+	templates := make([]*cluster.Template, 0, len(s.Deployments)+len(s.StatefulSets))
 	for _, d := range s.Deployments {
 		templates = append(templates, &d.Spec.Template)
 	}
 	for _, st := range s.StatefulSets {
-		templates = append(templates, &st.Spec.Template)
+		templates = append(templates, cluster.TemplateOf(&st.Spec.Template))
 	}
 	for i, t := range templates {
 		own := &metav1.LabelSelector{MatchLabels: t.Labels}
