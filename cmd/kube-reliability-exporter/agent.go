@@ -33,6 +33,7 @@ func runAgent(ctx context.Context, e *environment) error {
 	// counted and retried every interval.)
 	_ = tracker.Sample()
 	go tracker.Run(ctx, e.cfg.NginxSampleInterval)
+	go releaseExecutablePagesEvery(ctx, e.logger, agentPagesAfter, agentPagesEvery)
 	stub, err := targets.Parse("stub_status URL", e.cfg.NginxStubStatusUrls)
 	if err != nil {
 		return err // Validate has checked already

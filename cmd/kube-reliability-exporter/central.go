@@ -45,7 +45,10 @@ func runCentral(ctx context.Context, e *environment) error {
 	watches.Add(inf)
 	limit := liveLimit()
 	releaser := memlimit.NewReleaser(releaseAfterBytes)
-	releaser.Then = func() { limit.Apply() }
+	releaser.Then = func() {
+		limit.Apply()
+		releaseExecutablePages(e.logger)
+	}
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, Settings: settings(e),
 		AfterCollect: releaser.After}
 	// Sources that start informers end, informers included, before
@@ -93,6 +96,7 @@ func waitForSync(ctx context.Context, e *environment, inf *kube.Informers, limit
 			// minutes (at 150,000 pods, hundreds of MiB of RSS).
 			debug.FreeOSMemory()
 			e.logger.Debug("Go memory limit set from the live heap", "bytes", limit.Apply())
+			releaseExecutablePages(e.logger)
 			return
 		}
 		if ctx.Err() == nil {

@@ -1,5 +1,13 @@
 package main
 
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/exepages"
+)
+
 // How each mode keeps its memory near its live heap (internal/memlimit).
 
 // agentGCPercent is the agent's GOGC unless the environment sets one. Its
@@ -41,3 +49,38 @@ const (
 	liveLimitRatio = 2.0
 	liveLimitFloor = 96 << 20
 )
+
+// releaseExecutablePages drops the binary's pages that start-up or the
+// last burst of work touched (exepages): what runs again comes back from
+// the page cache on its next touch. Central calls it once synced and
+// after each release of the heap.
+func releaseExecutablePages(logger *slog.Logger) {
+	released, err := exepages.Release()
+	if err != nil {
+		logger.Warn("could not release the executable's pages", "err", err)
+		return
+	}
+	logger.Debug("released the executable's pages", "bytes", released)
+}
+
+// The agent releases the binary's pages agentPagesAfter its start (its
+// first samples and scrapes have run by then) and every agentPagesEvery
+// after: it has no bursts to follow.
+const (
+	agentPagesAfter = 30 * time.Second
+	agentPagesEvery = 10 * time.Minute
+)
+
+func releaseExecutablePagesEvery(ctx context.Context, logger *slog.Logger, after, every time.Duration) {
+	t := time.NewTimer(after)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			releaseExecutablePages(logger)
+			t.Reset(every)
+		}
+	}
+}

@@ -57,6 +57,11 @@ type Result struct {
 	SoakSeconds         float64 `json:"soak_seconds"`
 	HeapInuseAfter5     float64 `json:"heap_inuse_after_5_scrapes_bytes"`
 	HeapInuseEnd        float64 `json:"heap_inuse_end_bytes"`
+	// MemoryAfterSoak is where the RSS after the soak is: anonymous and
+	// file-backed (the binary) pages from /proc/<pid>/status, and the Go
+	// runtime's own classes (go_memstats_*_bytes: heap idle but not yet
+	// released, stacks, GC metadata...).
+	MemoryAfterSoak map[string]float64 `json:"memory_after_soak,omitempty"`
 
 	Scrapes       []Scrape `json:"scrapes"`
 	Series        int      `json:"series"`
@@ -245,6 +250,7 @@ func runSize(b *testing.B, bin string, s shape) Result {
 	}
 	r.HeapInuseEnd = last.heapInuse
 	r.PeakRSSSoak, r.RSSAfterSoak = c.memory(b)
+	r.MemoryAfterSoak = c.memoryClasses(b)
 	r.PeakRSSEnd = max(r.PeakRSSAtReady, r.PeakRSSFirstScrapes, r.PeakRSSChurn, r.PeakRSSRollout, r.PeakRSSSoak)
 	// Last, as it adds Prometheus' scrapes to central's load.
 	r.Alerts = measureAlerts(b, c)
@@ -574,6 +580,28 @@ func (c *central) memory(b *testing.B) (peak, rss uint64) {
 	return peak, rss
 }
 
+// memoryClasses is memoryAfterSoak's breakdown: RssAnon and RssFile, and
+// the runtime's memory statistics of the last scrape.
+func (c *central) memoryClasses(b *testing.B) map[string]float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			out[strings.ToLower(strings.TrimSuffix(f[0], ":"))] = v * 1024
+		}
+	}
+	for name, v := range c.last {
+		if strings.HasPrefix(name, "go_memstats_") && strings.HasSuffix(name, "_bytes") {
+			out[strings.TrimSuffix(strings.TrimPrefix(name, "go_memstats_"), "_bytes")] = v
+		}
+	}
+	return out
+}
+
 // resetPeak starts a new phase: VmHWM restarts from the current RSS
 // (proc(5), clear_refs "5").
 func (c *central) resetPeak(b *testing.B) {
@@ -645,7 +673,7 @@ func (c *central) scrape(b *testing.B, r *Result, record bool) scraped {
 		}
 		v, _ := strconv.ParseFloat(val, 64)
 		switch {
-		case name == "go_memstats_alloc_bytes_total", name == "go_memstats_heap_inuse_bytes":
+		case name == "go_memstats_alloc_bytes_total", strings.HasPrefix(name, "go_memstats_") && strings.HasSuffix(name, "_bytes"):
 			values[name] = v
 		case name == `kube_reliability_collector_updates_total{collector="placement"}`:
 			values["placement_updates"] = v
