@@ -46,6 +46,8 @@ var rows = []row{
 	{"RSS at ready", "MiB", "", func(r Result) float64 { return float64(r.RSSAtReady) / mib }},
 	{"RSS after 5 scrapes", "MiB", "≤ 200 MiB", func(r Result) float64 { return float64(r.RSSAfter5) / mib }},
 	{"RSS after the soak", "MiB", "≤ 200 MiB, flat", func(r Result) float64 { return float64(r.RSSAfterSoak) / mib }},
+	{"… of which its own memory (RssAnon)", "MiB", "", memoryClass("rssanon")},
+	{"… of which pages of its binary (RssFile)", "MiB", "", memoryClass("rssfile")},
 	{"peak RSS over the run (VmHWM)", "MiB", "≤ 300 MiB", func(r Result) float64 { return float64(r.PeakRSSEnd) / mib }},
 	{"peak RSS, first 5 scrapes", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSFirstScrapes })},
 	{"peak RSS, churn", "MiB", "≤ 300 MiB", phasePeak(func(r Result) uint64 { return r.PeakRSSChurn })},
@@ -92,6 +94,18 @@ func phasePeak(f func(Result) uint64) func(Result) float64 {
 			return math.NaN()
 		}
 		return float64(f(r)) / mib
+	}
+}
+
+// memoryClass reads one class of the memory after the soak, NaN where the
+// run did not record it.
+func memoryClass(name string) func(Result) float64 {
+	return func(r Result) float64 {
+		v, ok := r.MemoryAfterSoak[name]
+		if !ok {
+			return math.NaN()
+		}
+		return v / mib
 	}
 }
 
