@@ -721,3 +721,73 @@ func TestLargeOutputHeldCompressed(t *testing.T) {
 		t.Error("plain exposition lacks the small collector's sample")
 	}
 }
+
+// A scrape waits at most ScrapeWait for collectors catching up with a
+// change once each has an output, and is then served their last output;
+// the run goes on and the next scrape gets what it made. Scrapes during
+// one run share it.
+func TestScrapeWaitServesLastOutputWhileARunGoesOn(t *testing.T) {
+	t.Parallel()
+	c := &gatedCollector{release: make(chan struct{})}
+	c.version.Store(1)
+	c.value.Store(1)
+	spec := &Spec{Name: "gated", Metrics: []MetricSpec{{Name: "kube_reliability_gated", Type: Gauge, Help: "Test.", Bound: "one"}},
+		New: func(Deps) (Collector, error) { return c, nil }}
+	s, err := NewSet([]*Spec{spec}, Deps{Logger: discard(), Settings: Settings{ScrapeWait: 50 * time.Millisecond}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		var buf bytes.Buffer
+		if err := s.Scrape(&buf, false, func(bool) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	close(c.release) // the first run has nothing to serve meanwhile: it is waited for
+	if got := scrape(); !strings.Contains(got, "kube_reliability_gated 1\n") {
+		t.Fatalf("first scrape:\n%s", got)
+	}
+	c.release = make(chan struct{})
+	c.version.Store(2)
+	c.value.Store(2)
+	start := time.Now()
+	for range 3 {
+		if got := scrape(); !strings.Contains(got, "kube_reliability_gated 1\n") {
+			t.Fatalf("scrape during the run: want the last output, got\n%s", got)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("3 scrapes during a run that does not end took %s", d)
+	}
+	close(c.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(), "kube_reliability_gated 2\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("the run's output never served")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := c.updates.Load(); n != 2 {
+		t.Errorf("Update ran %d times, want 2: the scrapes during the run shared it", n)
+	}
+}
+
+type gatedCollector struct {
+	version, value, updates atomic.Int64
+	release                 chan struct{}
+}
+
+func (c *gatedCollector) Version() uint64 { return uint64(c.version.Load()) }
+
+func (c *gatedCollector) Update(ctx context.Context, e *Emitter) error {
+	c.updates.Add(1)
+	v := c.value.Load()
+	select {
+	case <-c.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	e.Gauge("kube_reliability_gated", float64(v))
+	return nil
+}

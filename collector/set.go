@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,14 +66,15 @@ type running struct {
 	spec   *Spec
 	c      Collector
 	logger *slog.Logger
-	// hints are the last output's bytes per family, to size buffers.
+	// hints are the last output's bytes per family, to size buffers
+	// (under Set.runMu).
 	hints map[string]int
-	// updates counts runs of Update (under Set.mu).
-	updates uint64
+	// updates counts runs of Update.
+	updates atomic.Uint64
 	// A collector failing on every scrape (its source down: the API
 	// server, etcd) is logged when it starts failing, then at most once
 	// per failureLogInterval with the failures left unlogged, and when it
-	// recovers (under Set.mu).
+	// recovers (under Set.runMu).
 	failing  bool
 	lastLog  time.Time
 	unlogged int
@@ -90,16 +92,16 @@ type shared struct {
 	analyses map[string]any
 	// hypotheses is the Set's evaluator, when that collector is enabled.
 	hypotheses *Hypotheses
-	// view reads the Set's families as last rendered; called only while
-	// the Set renders (it holds the Set's lock).
+	// view reads the Set's families as last rendered; called by the
+	// collectors that run last, during a refresh.
 	view familyView
 }
 
 // output is what one collector produced for a scrape. Its text is kept
 // until it is first compressed, then only its gzip member (a twentieth of
 // the size: 26 MiB of text at 150,000 pods is 0.7 MiB compressed); text
-// of minGzipBytes or more is compressed as soon as it is made. Both
-// change only under Set.mu.
+// of minGzipBytes or more is compressed as soon as it is made. Once in
+// Set.outputs, both change only under Set.mu.
 type output struct {
 	versioned bool
 	version   uint64
@@ -131,11 +133,19 @@ type Set struct {
 	success    *prometheus.Desc
 	descs      map[string]*prometheus.Desc
 
-	// mu serialises scrapes: a second scrape waits and then serves what
-	// the first produced, where nothing changed in between.
+	// runMu serialises refreshes: runs of the collectors whose source
+	// changed.
+	runMu sync.Mutex
+	// mu guards outputs and inflight.
 	mu      sync.Mutex
 	outputs []*output
-	shared  *shared
+	// inflight, while a refresh runs, is closed when it ends: scrapes
+	// meanwhile wait for it rather than start another.
+	inflight chan struct{}
+	// scrapeWait bounds how long a scrape waits for a refresh once every
+	// collector has an output (Settings.ScrapeWait; 0: until it ends).
+	scrapeWait time.Duration
+	shared     *shared
 	// owner maps each collector family to its collector's index.
 	owner map[string]int
 	// afterCollect is Deps.AfterCollect.
@@ -151,6 +161,7 @@ func (s *Set) Hypotheses() *Hypotheses { return s.shared.hypotheses }
 func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	s := &Set{
 		timeout:      timeout,
+		scrapeWait:   deps.Settings.ScrapeWait,
 		afterCollect: deps.AfterCollect,
 		logger:       deps.Logger,
 		duration:     desc(&scrapeDurationSpec),
@@ -188,7 +199,7 @@ func NewSet(specs []*Spec, deps Deps, timeout time.Duration) (*Set, error) {
 	s.outputs = make([]*output, len(s.collectors))
 	s.shared.view = s.view
 	if h := s.shared.hypotheses; h != nil {
-		h.refresh = func() { s.render(false, false) }
+		h.refresh = func() { s.render(false, false, 0) }
 		if h.user != nil {
 			h.user.Known = s.family
 			if err := h.user.Load(); err != nil {
@@ -214,12 +225,15 @@ func (s *Set) family(name string) ([]string, bool) {
 }
 
 // view hands out a family's samples as its collector last produced them.
-// Called by the collectors that run last, while render holds s.mu.
+// Called by the collectors that run last, during a refresh (the first
+// round's outputs are in place).
 func (s *Set) view(family string) ([]hypothesisfile.Sample, error) {
 	i, ok := s.owner[family]
 	if !ok {
 		return nil, fmt.Errorf("family %s is not served (its collector is disabled)", family)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	o, name := s.outputs[i], s.collectors[i].spec.Name
 	switch {
 	case o == nil:
@@ -281,25 +295,64 @@ type exposition struct {
 // 26 MiB.
 const minGzipBytes = 256 << 10
 
-// render brings every collector's output up to date: collectors whose
-// version is unchanged since their last success are served as they were,
-// the others run concurrently, each under its own deadline. An output of
-// minGzipBytes or more is compressed as soon as it is made. With gzipped,
-// every output gets its gzip member, unless plainIfSmall is true and the
-// whole text is under minGzipBytes (then the exposition is plain).
+// render brings every collector's output up to date (refresh) and returns
+// the exposition. With gzipped, every output gets its gzip member, unless
+// plainIfSmall is true and the whole text is under minGzipBytes (then the
+// exposition is plain).
+//
+// Every call starts a refresh unless one is under way, then waits for it:
+// until it ends while some collector has no output yet or wait is 0, else
+// at most wait. Past that the last outputs are served and the refresh
+// goes on for the next scrape: while a large cluster rolls out, a round
+// of analysis takes seconds with the API server on the other core, and a
+// scrape that waited for it would come seconds late or time out.
+func (s *Set) render(gzipped, plainIfSmall bool, wait time.Duration) exposition {
+	s.mu.Lock()
+	done := s.inflight
+	if done == nil {
+		done = make(chan struct{})
+		s.inflight = done
+		go func() {
+			s.refresh()
+			s.mu.Lock()
+			s.inflight = nil
+			s.mu.Unlock()
+			close(done)
+		}()
+	}
+	complete := !slices.Contains(s.outputs, nil)
+	s.mu.Unlock()
+	if complete && wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		t.Stop()
+	} else {
+		<-done
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expose(gzipped, plainIfSmall)
+}
+
+// refresh runs the collectors whose version changed since their last
+// success (or that have none), concurrently, each under its own deadline.
+// An output of minGzipBytes or more is compressed as soon as it is made.
 //
 // At most GOMAXPROCS collectors run at once: more cannot finish sooner,
 // and each analysis holds its working set while it runs, which the GC's
 // heap goal then grows by.
-func (s *Set) render(gzipped, plainIfSmall bool) exposition {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Set) refresh() {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	// Two rounds: the collectors that read the others' output run after.
 	for _, last := range []bool{false, true} {
 		var wg sync.WaitGroup
 		for i := range s.collectors {
-			r, prev := &s.collectors[i], s.outputs[i]
+			r := &s.collectors[i]
 			if r.spec.RunsLast != last {
 				continue
 			}
@@ -309,11 +362,14 @@ func (s *Set) render(gzipped, plainIfSmall bool) exposition {
 				// Read before Update: a change racing with it only causes
 				// one more run later, never a stale output kept.
 				version = v.Version()
+				s.mu.Lock()
+				prev := s.outputs[i]
+				s.mu.Unlock()
 				if prev != nil && prev.ok && prev.versioned && prev.version == version {
 					continue
 				}
 			}
-			r.updates++
+			r.updates.Add(1)
 			wg.Go(func() {
 				slots <- struct{}{}
 				defer func() { <-slots }()
@@ -326,7 +382,9 @@ func (s *Set) render(gzipped, plainIfSmall bool) exposition {
 					// plain scrape decompresses it.
 					o.gz, o.families = gzipFamilies(o.families), nil
 				}
+				s.mu.Lock()
 				s.outputs[i] = o
+				s.mu.Unlock()
 			})
 		}
 		wg.Wait()
@@ -334,13 +392,16 @@ func (s *Set) render(gzipped, plainIfSmall bool) exposition {
 	if s.afterCollect != nil {
 		s.afterCollect()
 	}
+}
 
+// expose builds the exposition from the outputs (under s.mu).
+func (s *Set) expose(gzipped, plainIfSmall bool) exposition {
 	duration, success := newFamilyText(&scrapeDurationSpec), newFamilyText(&scrapeSuccessSpec)
 	updates, noData := newFamilyText(&collectorUpdatesSpec), newFamilyText(&scrapeNoDataSpec)
 	for i, o := range s.outputs {
 		name := []string{s.collectors[i].spec.Name}
 		duration.appendSample(o.duration.Seconds(), name)
-		updates.appendSample(float64(s.collectors[i].updates), name)
+		updates.appendSample(float64(s.collectors[i].updates.Load()), name)
 		ok := 0.0
 		if o.ok {
 			ok = 1
@@ -373,14 +434,14 @@ func (s *Set) render(gzipped, plainIfSmall bool) exposition {
 // with gzipped, as a series of gzip members (RFC 1952 §2.2), the unchanged
 // collectors' members as they were compressed before.
 func (s *Set) Expose(w io.Writer, gzipped bool) error {
-	return s.render(gzipped, false).write(w)
+	return s.render(gzipped, false, 0).write(w)
 }
 
 // Scrape writes the exposition of one scrape as Expose does, gzipped only
 // when acceptGzip and it is worth it (minGzipBytes). It calls begin with
 // that choice before writing: the HTTP handler sets its headers then.
 func (s *Set) Scrape(w io.Writer, acceptGzip bool, begin func(gzipped bool) error) error {
-	x := s.render(acceptGzip, true)
+	x := s.render(acceptGzip, true, s.scrapeWait)
 	if err := begin(x.gzipped); err != nil {
 		return err
 	}

@@ -203,6 +203,10 @@ type Settings struct {
 	// AnalysisMinInterval is the least time between two analyses of a
 	// changing cluster (0: analyse on every change a scrape sees).
 	AnalysisMinInterval time.Duration
+	// ScrapeWait is the longest a scrape waits for the collectors to
+	// catch up with a change once each has an output; past it the last
+	// outputs are served (0: wait until they catch up).
+	ScrapeWait time.Duration
 }
 
 func (d Deps) now() time.Time {

@@ -52,6 +52,7 @@ var malformed = map[string]string{
 	"RELIABILITY_OWNER_LABELS":              "team,,owner",
 	"RELIABILITY_MAX_REQUESTS_IN_FLIGHT":    "0",
 	"RELIABILITY_ANALYSIS_MIN_INTERVAL":     "-1s",
+	"RELIABILITY_SCRAPE_WAIT":               "-1s",
 	"RELIABILITY_RESYNC_PERIOD":             "-1s",
 	"RELIABILITY_SYNC_TIMEOUT":              "0s",
 	"RELIABILITY_ETCD_TIMEOUT":              "0s",

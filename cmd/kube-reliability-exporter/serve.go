@@ -74,5 +74,5 @@ func settings(e *environment) collector.Settings {
 	return collector.Settings{ExcludedNamespaces: e.cfg.ExcludedNamespaces, HealthConfig: healthConfig(e),
 		StubStatusTimeout: e.cfg.NginxStubStatusTimeout, EtcdDataDir: e.cfg.EtcdDataDir,
 		HypothesesFile: e.cfg.HypothesesFile, OwnerLabels: e.cfg.OwnerLabels, ExemptionsFile: e.cfg.ExemptionsFile,
-		AnalysisMinInterval: e.cfg.AnalysisMinInterval}
+		AnalysisMinInterval: e.cfg.AnalysisMinInterval, ScrapeWait: e.cfg.ScrapeWait}
 }
