@@ -12,12 +12,12 @@ func TestKnownIssuesTableIsWellFormed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if table.Revision < 1 || len(table.Issues) < 7 {
+	if table.Revision < 2 || len(table.Issues) < 19 {
 		t.Errorf("table revision %d with %d issues", table.Revision, len(table.Issues))
 	}
 	for _, is := range table.Issues {
-		if !strings.HasPrefix(is.Link, "https://") {
-			t.Errorf("%s: link %q", is.ID, is.Link)
+		if !strings.HasPrefix(is.Source, "https://") {
+			t.Errorf("%s: source %q", is.ID, is.Source)
 		}
 	}
 }
@@ -25,11 +25,15 @@ func TestKnownIssuesTableIsWellFormed(t *testing.T) {
 func TestParseIssuesRejectsBadTables(t *testing.T) {
 	t.Parallel()
 	for name, y := range map[string]string{
-		"reversed range": "revision: 1\nissues: [{id: a, affected: [{from: 3.5.2, to: 3.5.0}], severity: warning, summary: s, link: l}]",
-		"bad version":    "revision: 1\nissues: [{id: a, affected: [{from: 3.5, to: 3.5.0}], severity: warning, summary: s, link: l}]",
-		"duplicate id":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, link: l}, {id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, link: l}]",
-		"bad severity":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], severity: meh, summary: s, link: l}]",
+		"reversed range": "revision: 1\nissues: [{id: a, affected: [{from: 3.5.2, to: 3.5.0}], kind: bug, severity: warning, summary: s, source: 'https://x.test/'}]",
+		"bad version":    "revision: 1\nissues: [{id: a, affected: [{from: 3.5, to: 3.5.0}], kind: bug, severity: warning, summary: s, source: 'https://x.test/'}]",
+		"duplicate id":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], kind: bug, severity: warning, summary: s, source: 'https://x.test/'}, {id: a, affected: [{from: 3.5.0, to: 3.5.0}], kind: bug, severity: warning, summary: s, source: 'https://x.test/'}]",
+		"bad severity":   "revision: 1\nissues: [{id: a, affected: [{from: 3.5.0, to: 3.5.0}], kind: bug, severity: meh, summary: s, source: 'https://x.test/'}]",
 		"unknown field":  "revision: 1\nissues: [{id: a, affected: [], sev: warning}]",
+		"no source":      "revision: 1\nissues: [{id: a, kind: bug, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s}]",
+		"http source":    "revision: 1\nissues: [{id: a, kind: bug, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, source: 'http://x.test/'}]",
+		"fixed affected": "revision: 1\nissues: [{id: a, kind: bug, affected: [{from: 3.5.0, to: 3.5.9}], fixed: [3.5.2], severity: warning, summary: s, source: 'https://x.test/'}]",
+		"bad kind":       "revision: 1\nissues: [{id: a, kind: meh, affected: [{from: 3.5.0, to: 3.5.0}], severity: warning, summary: s, source: 'https://x.test/'}]",
 	} {
 		if _, err := ParseIssues([]byte(y)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -74,10 +78,19 @@ func TestJudge(t *testing.T) {
 	}{
 		{"current 3.6", []string{"3.6.16", "3.6.16", "3.6.16"}, 0, false, ""},
 		{"mid-upgrade 3.6 to 3.7", []string{"3.6.16", "3.6.16", "3.7.3"}, 1, false, ""},
-		{"3.5.2 everything", []string{"3.5.2"}, 0, true, "data-inconsistency-3.5.0-3.5.2 defrag-crash-3.5.0-3.5.5 upgrade-3.6-too-many-learners upgrade-3.6-zombie-members"},
-		{"3.5.21 only the zombie issue", []string{"3.5.21"}, 0, false, "upgrade-3.6-zombie-members"},
-		{"debian 3.4.23 end of life", []string{"3.4.23"}, 0, true, "end-of-life-minor"},
-		{"3.4.21 auth issue", []string{"3.4.21", "3.5.26"}, 1, true, "auth-member-add-inconsistency end-of-life-minor"},
+		{"3.7.0: the July 2026 advisories", []string{"3.7.0"}, 0, false, "GHSA-6vch-q96h-7gc3-tls-handshake-dos GHSA-xg4h-6gfc-h4m8-watch-range-permission"},
+		{"3.6.5: zero quota and the 2026 advisories", []string{"3.6.5"}, 0, false,
+			"CVE-2026-33343-nested-txn-rbac-bypass CVE-2026-33413-auth-bypass GHSA-3wh4-j44w-pg92-crl-bypass GHSA-6vch-q96h-7gc3-tls-handshake-dos GHSA-xg4h-6gfc-h4m8-watch-range-permission member-add-fails-with-one-member-down member-update-promotes-learner nested-txn-prevkv-lease-rbac-bypass read-index-leader-change-race stale-reads-process-pause status-reports-zero-quota"},
+		{"3.5.33: every 3.5 fix in", []string{"3.5.33"}, 0, false, ""},
+		{"3.5.2 everything", []string{"3.5.2"}, 0, true,
+			"CVE-2026-33343-nested-txn-rbac-bypass CVE-2026-33413-auth-bypass GHSA-3wh4-j44w-pg92-crl-bypass GHSA-6vch-q96h-7gc3-tls-handshake-dos GHSA-xg4h-6gfc-h4m8-watch-range-permission data-inconsistency-3.5.0-3.5.2 defrag-crash-3.5.0-3.5.5 member-add-fails-with-one-member-down member-update-promotes-learner nested-txn-prevkv-lease-rbac-bypass read-index-leader-change-race snapshot-apply-defrag-corruption stale-reads-process-pause upgrade-3.6-too-many-learners upgrade-3.6-zombie-members"},
+		{"3.5.28: advisories of June and July left", []string{"3.5.28"}, 0, false,
+			"GHSA-3wh4-j44w-pg92-crl-bypass GHSA-6vch-q96h-7gc3-tls-handshake-dos GHSA-xg4h-6gfc-h4m8-watch-range-permission member-add-fails-with-one-member-down member-update-promotes-learner nested-txn-prevkv-lease-rbac-bypass"},
+		{"final 3.4.45: end of life only", []string{"3.4.45"}, 0, true, "end-of-life-minor"},
+		{"debian 3.4.23 end of life", []string{"3.4.23"}, 0, true,
+			"CVE-2026-33343-nested-txn-rbac-bypass CVE-2026-33413-auth-bypass end-of-life-minor nested-txn-prevkv-lease-rbac-bypass read-index-leader-change-race snapshot-apply-defrag-corruption stale-reads-process-pause"},
+		{"3.4.21 auth issue", []string{"3.4.21", "3.5.33"}, 1, true,
+			"CVE-2026-33343-nested-txn-rbac-bypass CVE-2026-33413-auth-bypass auth-member-add-inconsistency end-of-life-minor nested-txn-prevkv-lease-rbac-bypass read-index-leader-change-race snapshot-apply-defrag-corruption stale-reads-process-pause"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,8 +20,8 @@ type Minimum struct {
 // below minimum.
 func DefaultMinimum() Minimum {
 	return Minimum{
-		OldestMinor: Version{3, 5, 0},
-		Floors:      map[string]Version{"3.4": {3, 4, 22}, "3.5": {3, 5, 6}},
+		OldestMinor: Version{Major: 3, Minor: 5},
+		Floors:      map[string]Version{"3.4": {Major: 3, Minor: 4, Patch: 22}, "3.5": {Major: 3, Minor: 5, Patch: 6}},
 	}
 }
 
@@ -46,7 +46,7 @@ func ParseMinimum(oldestMinor string, floors []string) (Minimum, error) {
 
 // Below reports whether v is below the minimum.
 func (m Minimum) Below(v Version) bool {
-	if v.Compare(Version{m.OldestMinor.Major, m.OldestMinor.Minor, 0}) < 0 {
+	if v.Compare(Version{Major: m.OldestMinor.Major, Minor: m.OldestMinor.Minor}) < 0 {
 		return true
 	}
 	floor, ok := m.Floors[v.MinorString()]

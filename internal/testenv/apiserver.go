@@ -65,6 +65,18 @@ func Start(t testing.TB) *Env {
 // test ends.
 func StartOn(t testing.TB, etcd *Etcd) *Env {
 	t.Helper()
+	return startOn(t, etcd, nil)
+}
+
+// StartWithFlags starts etcd and kube-apiserver with extra flags, e.g.
+// --runtime-config to serve API versions a default server does not.
+func StartWithFlags(t testing.TB, flags ...string) *Env {
+	t.Helper()
+	return startOn(t, StartEtcd(t, 0), flags)
+}
+
+func startOn(t testing.TB, etcd *Etcd, flags []string) *Env {
+	t.Helper()
 	bin, err := Binary("kube-apiserver")
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
@@ -98,6 +110,7 @@ func StartOn(t testing.TB, etcd *Etcd) *Env {
 		"--etcd-db-metric-poll-interval=1s",
 		"--v=0",
 	}
+	args = append(args, flags...)
 	env.bin, env.args = bin, args
 	start := time.Now()
 	exited := env.launch()
