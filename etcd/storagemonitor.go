@@ -33,6 +33,7 @@ type StorageMonitor struct {
 
 	mu     sync.Mutex
 	latest []StorageSize
+	facts  APIServerFacts
 	err    error // why latest is unknown; nil when it is known
 }
 
@@ -48,7 +49,7 @@ func (m *StorageMonitor) Run(ctx context.Context) { poll.Every(ctx, m.interval, 
 // PollOnce reads the API server's /metrics now. A failure leaves the
 // sizes unknown (not zero) until the next success.
 func (m *StorageMonitor) PollOnce(ctx context.Context) {
-	sizes, err := m.read(ctx)
+	sizes, facts, err := m.read(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -56,24 +57,32 @@ func (m *StorageMonitor) PollOnce(ctx context.Context) {
 		// The rule for /metrics is optional (where etcd is polled
 		// directly, it is not needed): no data by design, not a failure.
 		m.logger.Debug("API server storage size read forbidden", "err", err)
-		m.latest, m.err = nil, err
+		m.latest, m.facts, m.err = nil, APIServerFacts{}, err
 	case err != nil:
 		m.logger.Debug("API server storage size read failed", "err", err)
-		m.latest, m.err = nil, err
+		m.latest, m.facts, m.err = nil, APIServerFacts{}, err
 	default:
-		m.latest, m.err = sizes, nil
+		m.latest, m.facts, m.err = sizes, facts, nil
 	}
 }
 
-func (m *StorageMonitor) read(ctx context.Context) ([]StorageSize, error) {
+func (m *StorageMonitor) read(ctx context.Context) ([]StorageSize, APIServerFacts, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.interval)
 	defer cancel()
 	body, err := m.get(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("GET /metrics: %w", err)
+		return nil, APIServerFacts{}, fmt.Errorf("GET /metrics: %w", err)
 	}
 	defer body.Close()
-	return ParseStorageSizes(io.LimitReader(body, maxAPIServerMetricsBytes))
+	return ParseAPIServerMetrics(io.LimitReader(body, maxAPIServerMetricsBytes))
+}
+
+// Facts returns the last read's version and deprecated APIs, or why
+// they are unknown (as Latest).
+func (m *StorageMonitor) Facts() (APIServerFacts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.facts, m.err
 }
 
 // Latest returns the last read's sizes, or why they are unknown:

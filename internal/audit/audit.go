@@ -182,13 +182,13 @@ func notAnalysed(skipped []manifest.Skipped) ([]NotAnalysed, []Finding) {
 				File: s.File, Line: s.Line, Message: "superseded by Deployments: no declarative rolling update or revision history (not analysed)"})
 		}
 		if rm, ok := manifest.Removed(s.APIVersion, s.Kind); ok {
-			use := "; the kind itself was removed"
+			use := ""
 			if rm.Use != "" {
 				use = "; use " + rm.Use
 			}
 			found = append(found, Finding{Rule: "api/removed-version", Severity: Warning, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
 				File: s.File, Line: s.Line,
-				Message: fmt.Sprintf("%s is not served since Kubernetes %s, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
+				Message: fmt.Sprintf("%s is not served from Kubernetes %s on, so applying it fails there%s (not analysed)", s.APIVersion, rm.RemovedIn, use)})
 		}
 	}
 	return out, found

@@ -243,8 +243,8 @@ metadata: {name: legacy, namespace: shop}
 		}
 	}
 	want := []string{
-		"app.yaml:1 PodDisruptionBudget/old policy/v1beta1 is not served since Kubernetes 1.25, so applying it fails there; use policy/v1 (not analysed)",
-		"app.yaml:11 Ingress/legacy extensions/v1beta1 is not served since Kubernetes 1.22, so applying it fails there; use networking.k8s.io/v1 (not analysed)",
+		"app.yaml:1 PodDisruptionBudget/old policy/v1beta1 is not served from Kubernetes 1.25 on, so applying it fails there; use policy/v1 (not analysed)",
+		"app.yaml:11 Ingress/legacy extensions/v1beta1 is not served from Kubernetes 1.22 on, so applying it fails there; use networking.k8s.io/v1 (not analysed)",
 	}
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed-version findings\n%s\nwant\n%s", strings.Join(removed, "\n"), strings.Join(want, "\n"))
