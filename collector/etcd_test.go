@@ -40,12 +40,23 @@ func TestEtcdCollector(t *testing.T) {
 	want := `
 # HELP kube_reliability_etcd_known_issue 1 for each known issue (etcd/known-issues.yaml) affecting a member's version, with the issue's severity.
 # TYPE kube_reliability_etcd_known_issue gauge
+kube_reliability_etcd_known_issue{id="CVE-2026-33343-nested-txn-rbac-bypass",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="CVE-2026-33413-auth-bypass",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="GHSA-3wh4-j44w-pg92-crl-bypass",severity="warning"} 1
+kube_reliability_etcd_known_issue{id="GHSA-6vch-q96h-7gc3-tls-handshake-dos",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="GHSA-xg4h-6gfc-h4m8-watch-range-permission",severity="critical"} 1
 kube_reliability_etcd_known_issue{id="data-inconsistency-3.5.0-3.5.2",severity="critical"} 1
 kube_reliability_etcd_known_issue{id="defrag-crash-3.5.0-3.5.5",severity="warning"} 1
+kube_reliability_etcd_known_issue{id="member-add-fails-with-one-member-down",severity="warning"} 1
+kube_reliability_etcd_known_issue{id="member-update-promotes-learner",severity="warning"} 1
+kube_reliability_etcd_known_issue{id="nested-txn-prevkv-lease-rbac-bypass",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="read-index-leader-change-race",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="snapshot-apply-defrag-corruption",severity="critical"} 1
+kube_reliability_etcd_known_issue{id="stale-reads-process-pause",severity="critical"} 1
 kube_reliability_etcd_known_issue{id="upgrade-3.6-too-many-learners",severity="warning"} 1
 # HELP kube_reliability_etcd_known_issues_table_revision Revision of the known-issues table (etcd/known-issues.yaml) the verdicts come from; it grows whenever an entry changes.
 # TYPE kube_reliability_etcd_known_issues_table_revision gauge
-kube_reliability_etcd_known_issues_table_revision 1
+kube_reliability_etcd_known_issues_table_revision 2
 kube_reliability_etcd_known_issue{id="upgrade-3.6-zombie-members",severity="warning"} 1
 # HELP kube_reliability_etcd_member_alarm_active 1 if the alarm (NOSPACE: quota exhausted, writes refused; CORRUPT: data corruption detected) is raised for the member, else 0.
 # TYPE kube_reliability_etcd_member_alarm_active gauge

@@ -46,6 +46,15 @@ type fakeStorage []etcd.StorageSize
 
 func (f fakeStorage) Latest() ([]etcd.StorageSize, error) { return f, nil }
 
+// Facts: a 1.37 API server whose clients still list DRA's v1beta1,
+// which 1.38 removes.
+func (f fakeStorage) Facts() (etcd.APIServerFacts, error) {
+	return etcd.APIServerFacts{GitVersion: "v1.37.2", Deprecated: []etcd.DeprecatedAPI{
+		{Group: "resource.k8s.io", Version: "v1beta1", Resource: "resourceclaims", RemovedRelease: "1.38"},
+		{Version: "v1", Resource: "endpoints"},
+	}}, nil
+}
+
 type fakeDisk struct{}
 
 func (fakeDisk) DeviceFor(string) (host.Device, error) {

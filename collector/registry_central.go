@@ -22,6 +22,8 @@ var All = []*Spec{
 	&helmSpec,
 	&etcdSpec,
 	&apiserverStorageSpec,
+	&versionsSpec,
+	&controllerVersionsSpec,
 	&etcdDiskSpec,
 	&healthSpec,
 	&healthFetchSpec,

@@ -18,6 +18,8 @@ def node(name, z=None, cordoned=False, extra=None):
                  "metadata": {"name": name, "uid": "node-" + name, "labels": labels},
                  "spec": {"unschedulable": True} if cordoned else {},
                  "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                            # node-x1 was left behind four upgrades: past the skew policy.
+                            "nodeInfo": {"kubeletVersion": "v1.33.4" if name == "node-x1" else "v1.37.2"},
                             "conditions": [{"type": "Ready", "status": "True"}]}})
 
 # Workloads that declare their requests and limits; the others declare none.
@@ -316,6 +318,15 @@ def ingress(ns, name, cls=None, service="web"):
         spec["ingressClassName"] = cls
     objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
                  "metadata": {"name": name, "namespace": ns, "uid": "ing-%s-%s" % (ns, name)}, "spec": spec})
+# The controllers themselves: ingress-nginx on a release below every 2026
+# CVE floor (and retired), Traefik on a tag that names no patch version.
+def controller(ns, name, image, nodes):
+    deployment(ns, name, len(nodes), nodes, spread="preferred")
+    for o in objs[-(len(nodes) + 2):]:
+        spec = o["spec"]["template"]["spec"] if o["kind"] != "Pod" else o["spec"]
+        spec["containers"][0]["image"] = image
+controller("ingress-nginx", "ingress-nginx-controller", "registry.k8s.io/ingress-nginx/controller:v1.11.4", ["node-a1", "node-b1"])
+controller("traefik", "traefik", "docker.io/library/traefik:v3.6", ["node-a2", "node-b2"])
 ingress_class("nginx", "k8s.io/ingress-nginx")
 ingress_class("traefik", "traefik.io/ingress-controller", default=True)
 ingress("shop", "storefront", "nginx", "frontend")

@@ -318,7 +318,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	// Watched resource kinds: 14 core, 2 webhook configurations (the
 	// certificates collector reads them), 3 Helm storages, 3 Gateway API,
 	// cert-manager's Certificates.
-	const workloads, zones, resources = 14, 3, 25
+	const workloads, zones, resources = 16, 3, 25
 	// Probe checks cover bare pods' containers too (the demo has one).
 	const owners = workloads + 1
 	budget := map[string]int{
@@ -332,8 +332,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		// One per rule that fires, whatever the cluster's size.
 		"kube_reliability_findings": 40,
 		// One per namespace and rule that fires there: at most a dozen
-		// rules in each of the demo's 6 namespaces (and cluster scope).
-		"kube_reliability_namespace_finding_objects": 7 * 12, "kube_reliability_namespace_finding_examples_info": 7 * 12,
+		// rules in each of the demo's 8 namespaces (and cluster scope).
+		"kube_reliability_namespace_finding_objects": 9 * 12, "kube_reliability_namespace_finding_examples_info": 9 * 12,
 	}
 	for name, n := range series {
 		limit, ok := budget[name]

@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/controllerversions"
 )
 
 // KeptAnnotations are the annotations analysis reads; all others (last
@@ -155,8 +157,14 @@ func trimNode(obj any) any {
 			Name: n.Name, UID: n.UID, ResourceVersion: n.ResourceVersion,
 			Labels: n.Labels, DeletionTimestamp: n.DeletionTimestamp,
 		},
-		Spec:   corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
-		Status: corev1.NodeStatus{Allocatable: interned.resources(n.Status.Allocatable)},
+		Spec: corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
+		Status: corev1.NodeStatus{Allocatable: interned.resources(n.Status.Allocatable),
+			// Versions: the skew policy is judged per node. Every node of a
+			// pool reports the same strings, so they are interned.
+			NodeInfo: corev1.NodeSystemInfo{
+				KubeletVersion:   unique.Make(n.Status.NodeInfo.KubeletVersion).Value(),
+				KubeProxyVersion: unique.Make(n.Status.NodeInfo.KubeProxyVersion).Value(),
+			}},
 	}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
@@ -210,6 +218,35 @@ func trimTemplate(t *corev1.PodTemplateSpec) {
 	}
 }
 
+// versionedImage keeps the images whose version is judged (ingress and
+// gateway controllers, kube-proxy) and drops every other: images differ
+// with each build, and would defeat interning equal container lists.
+func versionedImage(image string) string {
+	if IsKubeProxyImage(image) {
+		return image
+	}
+	if _, err := controllers.Identify(image); err == nil {
+		return image
+	}
+	return ""
+}
+
+// IsKubeProxyImage reports whether image is kube-proxy's, in any registry.
+func IsKubeProxyImage(image string) bool {
+	path, _ := controllerversions.Split(image)
+	return path == "kube-proxy" || strings.HasSuffix(path, "/kube-proxy")
+}
+
+// controllers is the shipped controller table; it is embedded and checked
+// by its tests, so a failure to load is a build defect.
+var controllers = func() *controllerversions.Table {
+	t, err := controllerversions.Load()
+	if err != nil {
+		panic(err)
+	}
+	return t
+}()
+
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	if len(cs) == 0 {
 		return nil
@@ -218,7 +255,7 @@ func trimContainers(cs []corev1.Container) []corev1.Container {
 	for _, c := range cs {
 		res := c.Resources
 		res.Requests, res.Limits = interned.resources(res.Requests), interned.resources(res.Limits)
-		out = append(out, corev1.Container{Name: c.Name, Resources: res, Ports: c.Ports,
+		out = append(out, corev1.Container{Name: c.Name, Resources: res, Ports: c.Ports, Image: versionedImage(c.Image),
 			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe})
 	}
 	return interned.containers(out)
