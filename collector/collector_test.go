@@ -388,7 +388,7 @@ func TestSelect(t *testing.T) {
 		want              []string
 		err               string
 	}{
-		{"defaults", Central, nil, nil, []string{"exporter", "placement", "loss", "disruption", "hypotheses", "score", "resources", "owners", "ingress", "gateway", "certificates", "webhooks", "apiservices", "helm", "etcd", "apiserver_storage", "versions", "controller_versions", "health", "health_fetch"}, ""},
+		{"defaults", Central, nil, nil, []string{"exporter", "placement", "loss", "disruption", "hypotheses", "score", "resources", "owners", "ingress", "gateway", "certificates", "webhooks", "apiservices", "helm", "etcd", "apiserver_storage", "versions", "deprecated_apis", "controller_versions", "health", "health_fetch"}, ""},
 		{"disable one", Demo, nil, []string{"placement"}, []string{"exporter", "loss", "disruption", "hypotheses", "score", "resources", "owners", "ingress", "gateway", "certificates", "helm", "etcd", "controller_versions", "etcd_disk", "health", "health_fetch", "nginx"}, ""},
 		{"unknown name", Central, []string{"nope"}, nil, nil, `unknown collector "nope"`},
 		{"wrong mode", Agent, []string{"placement"}, nil, nil, `does not run in agent mode`},

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -49,7 +50,7 @@ func (f fakeStorage) Latest() ([]etcd.StorageSize, error) { return f, nil }
 // Facts: a 1.37 API server whose clients still list DRA's v1beta1,
 // which 1.38 removes.
 func (f fakeStorage) Facts() (etcd.APIServerFacts, error) {
-	return etcd.APIServerFacts{GitVersion: "v1.37.2", Deprecated: []etcd.DeprecatedAPI{
+	return etcd.APIServerFacts{Deprecated: []etcd.DeprecatedAPI{
 		{Group: "resource.k8s.io", Version: "v1beta1", Resource: "resourceclaims", RemovedRelease: "1.38"},
 		{Version: "v1", Resource: "endpoints"},
 	}}, nil
@@ -118,9 +119,10 @@ func goldenDeps(t *testing.T) Deps {
 				QuotaBytes: 8 << 30, Alarms: map[string]bool{}, AlarmsKnown: true, CertNotAfter: goldenNow.Add(30 * 24 * time.Hour)},
 			{Member: etcd.Member{Name: "etcd-1"}, Up: false, Reason: "tls"},
 		}},
-		Storage: fakeStorage{{Cluster: "etcd-0", Bytes: 1 << 30}},
-		Disk:    fakeDisk{},
-		Health:  health,
+		Storage:          fakeStorage{{Cluster: "etcd-0", Bytes: 1 << 30}},
+		APIServerVersion: func(context.Context) (string, error) { return "v1.37.2", nil },
+		Disk:             fakeDisk{},
+		Health:           health,
 		Nginx: fakeNginx{
 			{Listen: "80,443", PodUID: "uid-a", Reloads: 4, LastReload: goldenNow.Add(-time.Minute), ShuttingDown: 1, HeldConnections: 150, Dropped: 800, ConnectionsKnown: true},
 			{Listen: "8080", Reloads: 1},

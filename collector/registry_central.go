@@ -23,6 +23,7 @@ var All = []*Spec{
 	&etcdSpec,
 	&apiserverStorageSpec,
 	&versionsSpec,
+	&deprecatedAPIsSpec,
 	&controllerVersionsSpec,
 	&etcdDiskSpec,
 	&healthSpec,

@@ -168,6 +168,9 @@ type Deps struct {
 	// CertManager hands out cert-manager's Certificates where its CRD is
 	// installed (central); nil: not watched.
 	CertManager CertManagerSource
+	// APIServerVersion returns the API server's version ("v1.37.2")
+	// (central); nil: unknown.
+	APIServerVersion func(context.Context) (string, error)
 	// Now is the clock for time-relative values; nil means time.Now.
 	Now func() time.Time
 	// AfterCollect is called when a scrape's collectors are done

@@ -4,7 +4,6 @@ package collector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/kube-reliability/kube-reliability-exporter/etcd"
@@ -26,7 +25,7 @@ type APIServerFactsSource interface {
 var versionsReads = []string{"nodes", "pods", "daemonsets", "deployments", "statefulsets", "replicasets", "horizontalpodautoscalers"}
 
 var versionsSpec = Spec{
-	Name: "versions", Modes: Central, DefaultEnabled: true, Reads: versionsReads, Uses: []Source{APIServerStorage},
+	Name: "versions", Modes: Central, DefaultEnabled: true, Reads: versionsReads,
 	Metrics: []MetricSpec{
 		{Name: "kube_reliability_apiserver_version_info", Type: Gauge, Stability: Experimental,
 			Help:   "1 with the API server's version (kubernetes_build_info on its /metrics) and minor.",
@@ -45,67 +44,42 @@ var versionsSpec = Spec{
 		{Name: "kube_reliability_node_version_skew_minors", Type: Gauge, Stability: Experimental,
 			Help:   "For each node component past the version skew policy (kubelet or kube-proxy more than 3 minors older than the API server, or newer): how many minors it is older (negative: newer). Absent for nodes within the policy.",
 			Labels: []string{"node", "component", "version"}, Bound: "one series per node component past the policy"},
-		{Name: "kube_reliability_apiserver_deprecated_api_requested", Type: Gauge, Stability: Experimental,
-			Help:   "1 for each deprecated API clients requested since the API server started (apiserver_requested_deprecated_apis), with the release that removes it (empty: none scheduled) and its replacement from internal/kubeversions (empty: not listed).",
-			Labels: []string{"group", "version", "resource", "subresource", "removed_release", "replacement"}, Bound: "one series per deprecated resource requested (at most 512)"},
-		{Name: "kube_reliability_apiserver_deprecated_api_minors_until_removal", Type: Gauge, Stability: Experimental,
-			Help:   "Minor releases between the API server's and the one that removes a deprecated API clients still request: 1 means the next upgrade breaks them. Absent when no removal is scheduled.",
-			Labels: []string{"group", "version", "resource", "subresource"}, Bound: "one series per deprecated resource requested with a removal release"},
 	},
 	New: func(d Deps) (Collector, error) {
 		tab, err := kubeversions.Load()
 		if err != nil {
 			return nil, fmt.Errorf("versions collector: %w", err)
 		}
-		var facts APIServerFactsSource
-		if f, ok := d.Storage.(APIServerFactsSource); ok {
-			facts = f
-		}
-		return &versionsCollector{table: tab, facts: facts,
+		return &versionsCollector{table: tab, version: d.APIServerVersion,
 			nodes: sharedAnalysis(d, "versions_nodes", d.Cluster, versioncheck.Nodes, versionsReads...)}, nil
 	},
 }
 
 type versionsCollector struct {
-	table *kubeversions.Table
-	facts APIServerFactsSource
-	nodes *analysis[[]versioncheck.NodeVersion]
+	table   *kubeversions.Table
+	version func(context.Context) (string, error)
+	nodes   *analysis[[]versioncheck.NodeVersion]
 }
 
 func (c *versionsCollector) Update(ctx context.Context, e *Emitter) error {
 	e.Gauge("kube_reliability_kubernetes_versions_table_revision", float64(c.table.Revision))
-	if c.facts == nil {
-		return fmt.Errorf("%w: the API server's /metrics is not read (collector apiserver_storage's source is off)", sourcestatus.ErrNoData)
+	if c.version == nil {
+		return fmt.Errorf("%w: the API server's version is not read here", sourcestatus.ErrNoData)
 	}
-	facts, err := c.facts.Facts()
+	git, err := c.version(ctx)
 	if err != nil {
-		return fmt.Errorf("API server version and deprecated APIs: %w", err)
+		return fmt.Errorf("API server version: %w", err)
 	}
-	api, err := versiontable.ParseVersion(facts.GitVersion)
+	api, err := versiontable.ParseVersion(git)
 	if err != nil {
-		// Without the server's version neither the skew nor the support
-		// window can be judged; the node counts still can.
-		err = fmt.Errorf("%w: the API server's /metrics has no usable kubernetes_build_info (%q): version skew and end of life unknown", sourcestatus.ErrNoData, facts.GitVersion)
+		return fmt.Errorf("API server version %q: %w: version skew and end of life unknown", git, err)
 	}
-	for _, d := range facts.Deprecated {
-		repl := ""
-		if a, ok := c.table.RemovedResource(d.Group, d.Version, d.Resource); ok {
-			repl = a.Use
-		}
-		e.Gauge("kube_reliability_apiserver_deprecated_api_requested", 1, d.Group, d.Version, d.Resource, d.Subresource, d.RemovedRelease, repl)
-		if removed, perr := kubeversions.ParseMinor(d.RemovedRelease); perr == nil && err == nil && removed.Major == api.Major {
-			e.Gauge("kube_reliability_apiserver_deprecated_api_minors_until_removal", float64(removed.Minor-api.Minor), d.Group, d.Version, d.Resource, d.Subresource)
-		}
-	}
-	nodes, nerr := c.nodes.get()
-	if nerr != nil {
-		return errors.Join(err, nerr)
-	}
+	nodes, err := c.nodes.get()
 	if err != nil {
 		return err
 	}
 	minor := api.MinorString()
-	e.Gauge("kube_reliability_apiserver_version_info", 1, facts.GitVersion, minor)
+	e.Gauge("kube_reliability_apiserver_version_info", 1, git, minor)
 	if eol, _, ok := c.table.EndOfLife(api); ok {
 		e.Gauge("kube_reliability_apiserver_end_of_life_timestamp_seconds", float64(eol.Unix()), minor)
 	}
@@ -121,6 +95,63 @@ func (c *versionsCollector) Update(ctx context.Context, e *Emitter) error {
 			return ctx.Err()
 		}
 		e.Gauge("kube_reliability_node_version_skew_minors", float64(v.Minors), v.Node, v.Component, v.Version)
+	}
+	return nil
+}
+
+var deprecatedAPIsSpec = Spec{
+	Name: "deprecated_apis", Modes: Central, DefaultEnabled: true, Uses: []Source{APIServerStorage},
+	Metrics: []MetricSpec{
+		{Name: "kube_reliability_apiserver_deprecated_api_requested", Type: Gauge, Stability: Experimental,
+			Help:   "1 for each deprecated API clients requested since the API server started (apiserver_requested_deprecated_apis), with the release that removes it (empty: none scheduled) and its replacement from internal/kubeversions (empty: not listed).",
+			Labels: []string{"group", "version", "resource", "subresource", "removed_release", "replacement"}, Bound: "one series per deprecated resource requested (at most 512)"},
+		{Name: "kube_reliability_apiserver_deprecated_api_minors_until_removal", Type: Gauge, Stability: Experimental,
+			Help:   "Minor releases between the API server's and the one that removes a deprecated API clients still request: 1 means the next upgrade breaks them. Absent when no removal is scheduled.",
+			Labels: []string{"group", "version", "resource", "subresource"}, Bound: "one series per deprecated resource requested with a removal release"},
+	},
+	New: func(d Deps) (Collector, error) {
+		tab, err := kubeversions.Load()
+		if err != nil {
+			return nil, fmt.Errorf("deprecated_apis collector: %w", err)
+		}
+		facts, _ := d.Storage.(APIServerFactsSource)
+		return &deprecatedAPIsCollector{table: tab, facts: facts, version: d.APIServerVersion}, nil
+	},
+}
+
+type deprecatedAPIsCollector struct {
+	table   *kubeversions.Table
+	facts   APIServerFactsSource
+	version func(context.Context) (string, error)
+}
+
+func (c *deprecatedAPIsCollector) Update(ctx context.Context, e *Emitter) error {
+	if c.facts == nil {
+		return fmt.Errorf("%w: the API server's /metrics is not read", sourcestatus.ErrNoData)
+	}
+	facts, err := c.facts.Facts()
+	if err != nil {
+		return fmt.Errorf("deprecated APIs requested: %w", err)
+	}
+	// The removal's distance needs the server's minor; without it the
+	// requests are still reported.
+	var api versiontable.Version
+	known := false
+	if c.version != nil {
+		if git, err := c.version(ctx); err == nil {
+			api, err = versiontable.ParseVersion(git)
+			known = err == nil
+		}
+	}
+	for _, d := range facts.Deprecated {
+		repl := ""
+		if a, ok := c.table.RemovedResource(d.Group, d.Version, d.Resource); ok {
+			repl = a.Use
+		}
+		e.Gauge("kube_reliability_apiserver_deprecated_api_requested", 1, d.Group, d.Version, d.Resource, d.Subresource, d.RemovedRelease, repl)
+		if removed, err := kubeversions.ParseMinor(d.RemovedRelease); err == nil && known && removed.Major == api.Major {
+			e.Gauge("kube_reliability_apiserver_deprecated_api_minors_until_removal", float64(removed.Minor-api.Minor), d.Group, d.Version, d.Resource, d.Subresource)
+		}
 	}
 	return nil
 }
@@ -177,4 +208,3 @@ func (c *controllerVersionsCollector) Update(_ context.Context, e *Emitter) erro
 	}
 	return nil
 }
-

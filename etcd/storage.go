@@ -39,9 +39,6 @@ type DeprecatedAPI struct {
 // APIServerFacts is what the same read of the API server's /metrics says
 // besides the database sizes.
 type APIServerFacts struct {
-	// GitVersion is kubernetes_build_info's git_version ("v1.37.2");
-	// empty when absent.
-	GitVersion string
 	Deprecated []DeprecatedAPI
 }
 
@@ -53,8 +50,8 @@ func ParseStorageSizes(r io.Reader) ([]StorageSize, error) {
 }
 
 // ParseAPIServerMetrics reads an API server's /metrics (callers bound r):
-// the database sizes under the newest metric name present, the server's
-// version and the deprecated APIs requested.
+// the database sizes under the newest metric name present and the
+// deprecated APIs requested.
 func ParseAPIServerMetrics(r io.Reader) ([]StorageSize, APIServerFacts, error) {
 	found := map[string][]StorageSize{}
 	var facts APIServerFacts
@@ -62,10 +59,6 @@ func ParseAPIServerMetrics(r io.Reader) ([]StorageSize, APIServerFacts, error) {
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
 	for sc.Scan() {
 		line := sc.Text()
-		if labels, ok := labelsOf(line, "kubernetes_build_info"); ok {
-			facts.GitVersion = labelValue(labels, "git_version")
-			continue
-		}
 		if labels, ok := labelsOf(line, "apiserver_requested_deprecated_apis"); ok {
 			if len(facts.Deprecated) < maxDeprecatedAPIs {
 				facts.Deprecated = append(facts.Deprecated, DeprecatedAPI{

@@ -77,8 +77,8 @@ func (m *StorageMonitor) read(ctx context.Context) ([]StorageSize, APIServerFact
 	return ParseAPIServerMetrics(io.LimitReader(body, maxAPIServerMetricsBytes))
 }
 
-// Facts returns the last read's version and deprecated APIs, or why
-// they are unknown (as Latest).
+// Facts returns the last read's deprecated APIs, or why they are
+// unknown (as Latest).
 func (m *StorageMonitor) Facts() (APIServerFacts, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

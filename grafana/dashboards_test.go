@@ -54,7 +54,14 @@ func load(t *testing.T) map[string]board {
 
 var (
 	metricName = regexp.MustCompile(`kube_reliability_[a-z_]+`)
-	legendVar  = regexp.MustCompile(`{{\s*(\w+)\s*}}`)
+	envoyName  = regexp.MustCompile(`\benvoy_[a-z_]+`)
+	// envoyFamilies are the Envoy statistics dashboards may read.
+	envoyFamilies = map[string][]string{
+		"envoy_http_downstream_cx_drain_close":                {"namespace", "pod", "envoy_http_conn_manager_prefix"},
+		"envoy_listener_manager_total_filter_chains_draining": {"namespace", "pod"},
+		"envoy_listener_manager_total_listeners_draining":     {"namespace", "pod"},
+	}
+	legendVar = regexp.MustCompile(`{{\s*(\w+)\s*}}`)
 )
 
 // Every query names declared metrics, and every legend a label they have
@@ -65,6 +72,12 @@ func TestQueriesUseDeclaredMetrics(t *testing.T) {
 		for _, m := range s.Metrics {
 			labels[m.Name] = m.Labels
 		}
+	}
+	// Envoy's own statistics, which the Envoy drain panels and rules read
+	// (alerts/envoy.rules.yml), with the labels Envoy Gateway's proxies
+	// carry once Prometheus scrapes them.
+	for name, l := range envoyFamilies {
+		labels[name] = l
 	}
 	for _, name := range []string{"kube_reliability_scrape_collector_success"} {
 		if _, ok := labels[name]; !ok {
@@ -99,6 +112,7 @@ func TestQueriesUseDeclaredMetrics(t *testing.T) {
 					}
 				}
 				names = append(names, metricName.FindAllString(expr, -1)...)
+				names = append(names, envoyName.FindAllString(expr, -1)...)
 				if len(names) == 0 {
 					t.Errorf("%s / %s: query %q names no exporter metric", f, p.Title, tg.Expr)
 				}

@@ -97,6 +97,18 @@ def panel(title, exprs, kind="timeseries", unit=None, w=12, h=8, desc=None, lege
         p["fieldConfig"]["defaults"]["noValue"] = "none"
     return p
 
+def envoy_panel(title, expr, desc, alert):
+    """A panel on Envoy's own statistics (not the exporter's): scoped by
+    hand, linked to the rule that reads the same series."""
+    sel = '{cluster=~"$cluster",namespace=~"$namespace"}'
+    p = panel(title, "kube_reliability_build_info", legend="{{namespace}}/{{pod}}", desc=desc + " What to do: the runbook of the alert on this signal (docs/runbooks.md).")
+    p["targets"][0]["expr"] = expr.replace("%s", sel)
+    p["fieldConfig"]["defaults"]["unit"] = "none"
+    p["links"] = [{"type": "link", "title": "Runbook: " + alert, "url": RUNBOOKS + alert.lower(), "targetBlank": True,
+                   "icon": "doc", "tooltip": "What the alert on this panel's signal means and what to do",
+                   "tags": [], "asDropdown": False, "includeVars": False, "keepTime": False}]
+    return p
+
 def variable(name, label, query):
     """A multi-value query variable whose All matches every value, and the
     absence of the label (single-cluster setups have no cluster label)."""
@@ -212,6 +224,18 @@ boards.append(dashboard("kre-ingress", "Kube reliability: ingress and nginx relo
     panel("Agent /proc read errors", "sum by (node, reason) (rate(kube_reliability_nginx_proc_read_errors_total[5m]))", legend="{{node}} {{reason}}"),
     panel("Ingresses per class", "kube_reliability_ingressclass_ingresses", "table"),
     panel("Ingresses on a retired controller", "kube_reliability_ingress_on_retired_controller == 1", "table"),
+    panel("Controller releases with known issues", "kube_reliability_ingress_controller_known_issue == 1", "table", w=24),
+    envoy_panel("Envoy: connections closed while draining, per 10 minutes",
+        "sum by (namespace, pod) (increase(envoy_http_downstream_cx_drain_close%s[10m]))",
+        "Downstream connections an Envoy closed because their listener or filter chain was draining after a configuration change"
+        " (Envoy's own envoy_http_downstream_cx_drain_close, as Envoy Gateway's proxies export it: Prometheus must scrape them)."
+        " nginx-based controllers drop connections on reload instead (the panels above); Traefik keeps them.",
+        "KubeReliabilityEnvoyDrainClosedConnections"),
+    envoy_panel("Envoy: listeners and filter chains draining",
+        "sum by (namespace, pod) (envoy_listener_manager_total_filter_chains_draining%s)"
+        " + on (namespace, pod) sum by (namespace, pod) (envoy_listener_manager_total_listeners_draining%s)",
+        "Listeners and filter chains an Envoy drains now: never 0 for long means configuration changes come faster than the drain timeout.",
+        "KubeReliabilityEnvoyListenersDrainingLong"),
 ]))
 boards.append(dashboard("kre-health", "Kube reliability: health checks",
     "Which health checks depend on which services: cycles, chains, liveness probes that restart healthy workloads.", [

@@ -50,7 +50,7 @@ func runCentral(ctx context.Context, e *environment) error {
 		releaseExecutablePages(e.logger)
 	}
 	deps := collector.Deps{Logger: e.logger, Cluster: inf, Status: watches, Settings: settings(e),
-		AfterCollect: releaser.After}
+		AfterCollect: releaser.After, APIServerVersion: kube.APIServerVersion(c.oneOff)}
 	// Sources that start informers end, informers included, before
 	// central returns.
 	var background sync.WaitGroup

@@ -162,7 +162,8 @@ func trimNode(obj any) any {
 			// Versions: the skew policy is judged per node. Every node of a
 			// pool reports the same strings, so they are interned.
 			NodeInfo: corev1.NodeSystemInfo{
-				KubeletVersion:   unique.Make(n.Status.NodeInfo.KubeletVersion).Value(),
+				KubeletVersion: unique.Make(n.Status.NodeInfo.KubeletVersion).Value(),
+				//lint:ignore SA1019 kubelets before 1.31 still report it, and it is their kube-proxy's version
 				KubeProxyVersion: unique.Make(n.Status.NodeInfo.KubeProxyVersion).Value(),
 			}},
 	}

@@ -119,7 +119,8 @@ func TestTransformTrimsNodes(t *testing.T) {
 			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")},
 			Conditions:  []corev1.NodeCondition{{Type: corev1.NodeMemoryPressure}, {Type: corev1.NodeReady, Status: corev1.ConditionTrue, Message: "m"}},
 			Images:      []corev1.ContainerImage{{Names: []string{"img"}}},
-			NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: "v1.34.2", KubeProxyVersion: "v1.34.2", OSImage: "Debian", MachineID: "m"},
+			//lint:ignore SA1019 kubelets before 1.31 still report it, and it is their kube-proxy's version
+			NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.34.2", KubeProxyVersion: "v1.34.2", OSImage: "Debian", MachineID: "m"},
 		},
 	}
 	got, err := Transform(n)
@@ -131,6 +132,7 @@ func TestTransformTrimsNodes(t *testing.T) {
 		tn.Status.Allocatable.Cpu().String() != "4" || len(tn.Status.Conditions) != 1 || tn.Status.Conditions[0].Status != corev1.ConditionTrue {
 		t.Errorf("lost a field analysis reads: %+v", tn)
 	}
+	//lint:ignore SA1019 kubelets before 1.31 still report it, and it is their kube-proxy's version
 	if tn.Status.NodeInfo.KubeletVersion != "v1.34.2" || tn.Status.NodeInfo.KubeProxyVersion != "v1.34.2" {
 		t.Errorf("lost the versions the skew policy judges: %+v", tn.Status.NodeInfo)
 	}

@@ -4,6 +4,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -23,5 +24,23 @@ func APIServerMetrics(client kubernetes.Interface) func(context.Context) (io.Rea
 			return nil, fmt.Errorf("%w: the API server's /metrics is forbidden: %v", cluster.ErrNoData, err)
 		}
 		return body, err
+	}
+}
+
+// APIServerVersion GETs /version (allowed to every client through
+// system:public-info-viewer) and returns its gitVersion ("v1.37.2").
+func APIServerVersion(client kubernetes.Interface) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		b, err := client.Discovery().RESTClient().Get().AbsPath("/version").DoRaw(ctx)
+		if err != nil {
+			return "", fmt.Errorf("GET /version: %w", err)
+		}
+		var v struct {
+			GitVersion string `json:"gitVersion"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			return "", fmt.Errorf("GET /version: %w", err)
+		}
+		return v.GitVersion, nil
 	}
 }

@@ -47,6 +47,7 @@ func Nodes(s *cluster.Snapshot) []NodeVersion {
 	}
 	out := make([]NodeVersion, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
+		//lint:ignore SA1019 kubelets before 1.31 still report it, and it is their kube-proxy's version
 		nv := NodeVersion{Node: n.Name, Kubelet: n.Status.NodeInfo.KubeletVersion, KubeProxy: n.Status.NodeInfo.KubeProxyVersion}
 		if v, err := versiontable.ParseVersion(nv.KubeProxy); err != nil || v == (versiontable.Version{}) {
 			nv.KubeProxy = proxy[n.Name] // "v0.0.0" or empty: not reported
