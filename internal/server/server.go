@@ -67,7 +67,7 @@ func Handler(o Options) (http.Handler, error) {
 	}
 	if o.Hypotheses != nil {
 		links = append(links, web.LandingLinks{Address: "/hypotheses", Text: "Steady-state hypotheses",
-			Description: "every hypothesis as JSON; /hypotheses/<name> answers 200 if it holds, 503 if not (for chaos tools)"})
+			Description: "every hypothesis as JSON; /hypotheses/<name> answers 200 if it holds, 503 if not (for chaos tools); /hypotheses?all (or ?require=a,b) 200 only when every one holds (go/no-go)"})
 	}
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "kube-reliability-exporter",

@@ -3,6 +3,7 @@ package server
 import (
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -270,6 +271,43 @@ func TestHypothesesEndpoint(t *testing.T) {
 		}
 		if path == "/hypotheses/unknown" && !strings.Contains(string(body), `"holds":null`) {
 			t.Errorf("unknown answer %s: want holds null", body)
+		}
+	}
+	// The go/no-go: 200 only when every hypothesis asked for holds.
+	for _, tt := range []struct {
+		query            string
+		code             int
+		failing, unknown string
+	}{
+		{"all", 503, "broken", "unknown"},
+		{"require=holds", 200, "", ""},
+		{"require=holds,broken", 503, "broken", ""},
+		{"require=holds&require=unknown", 503, "", "unknown"},
+		{"require=holds,nope", 404, "", ""},
+		{"require=", 503, "", ""}, // nothing asked for: no go
+	} {
+		resp, err := http.Get(srv.URL + "/hypotheses?" + tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("?%s = %d, want %d: %s", tt.query, resp.StatusCode, tt.code, body)
+			continue
+		}
+		if tt.code == 404 {
+			if !strings.Contains(string(body), "nope") {
+				t.Errorf("?%s: 404 body %q does not name the missing hypothesis", tt.query, body)
+			}
+			continue
+		}
+		var v Verdict
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("?%s: %v: %s", tt.query, err, body)
+		}
+		if v.Holds != (tt.code == 200) || strings.Join(v.Failing, ",") != tt.failing || strings.Join(v.Unknown, ",") != tt.unknown {
+			t.Errorf("?%s: %+v, want failing %q unknown %q", tt.query, v, tt.failing, tt.unknown)
 		}
 	}
 	// The landing page links every endpoint and the docs.

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -302,6 +303,18 @@ func TestAlertsReachOnCall(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// versions: an ingress-nginx controller on v1.11.4 (below every 2026
+	// CVE floor, retired).
+	ctrl := env.CreateDeployment("ingress", "ingress-nginx-controller", 1, func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Image = "registry.k8s.io/ingress-nginx/controller:v1.11.4"
+	})
+	ctrlRS := env.CreateReplicaSet("ingress", "ingress-nginx-controller-1", 1, ctrl, nil)
+	env.PodsOn("ingress", "ingress-nginx-controller-1", "ReplicaSet", &ctrlRS.ObjectMeta, ctrl.Spec.Template.Labels, "node-b")
+	// Envoy drains: Envoy is no real part here. A stats page in the format
+	// Envoy Gateway's proxies serve on /stats/prometheus, its drain counter
+	// rising as Envoy's does while a listener's filter chain drains.
+	envoy := serveHTTP(t, envoyStats())
+
 	central, centralLog := startExporter(t, "central",
 		"RELIABILITY_KUBECONFIG="+env.ServiceAccountKubeconfig(namespace, account),
 		"RELIABILITY_ETCD_ENDPOINTS=main="+etcd.ClientURL+",gone=http://"+gone+",secure="+secure.ClientURL+",old="+old.ClientURLs[0],
@@ -356,6 +369,8 @@ scrape_configs:
   - job_name: kube-reliability/kube-reliability-exporter
     honor_labels: true
     static_configs: [{targets: [%q]}]
+  - job_name: envoy
+    static_configs: [{targets: [%q], labels: {namespace: envoy-gateway-system, pod: envoy-default-eg-5f7}}]
   # As the chart's PodMonitor: node from the pod's node, the agent's own
   # namespace, pod and container dropped.
   - job_name: kube-reliability/kube-reliability-agent
@@ -364,7 +379,7 @@ scrape_configs:
     relabel_configs:
       - action: labeldrop
         regex: namespace|pod|container
-`, hostPort(am.URL), hostPort(central), hostPort(agent)), map[string]string{"rules.yml": rulesWithoutWaiting(t)})
+`, hostPort(am.URL), hostPort(central), hostPort(envoy), hostPort(agent)), map[string]string{"rules.yml": rulesWithoutWaiting(t)})
 
 	// Reload nginx once Prometheus has the agent's counters before the
 	// reloads (an increase needs the value it grew from).
@@ -395,6 +410,8 @@ scrape_configs:
 		"KubeReliabilityWorkloadSingleNode":          {"class": "debt", "namespace": "shop", "rule": "placement/single-node", "owner": "storefront"},
 		"KubeReliabilityNamespaceWithoutQuota":       {"class": "debt", "namespace": "shop", "owner": "storefront"},
 		"KubeReliabilityNginxReloadsDropConnections": {"severity": "warning", "node": "node-a"},
+		"KubeReliabilityIngressControllerVulnerable": {"severity": "critical", "class": "incident", "namespace": "ingress", "controller": "ingress-nginx", "version": "v1.11.4"},
+		"KubeReliabilityEnvoyDrainClosedConnections": {"severity": "warning", "namespace": "envoy-gateway-system", "pod": "envoy-default-eg-5f7"},
 	}
 	anchors := runbookAnchors(t)
 	testenv.Eventually(t, 90*time.Second, func() error {
@@ -465,6 +482,23 @@ scrape_configs:
 		}
 		return nil
 	})
+	// The Krkn profile fails this cluster on its hypotheses (web's three
+	// replicas on one node), and the go/no-go says no, naming it.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		failing := krknFailing(t, prom)
+		var broken []string
+		for _, s := range failing[krknProfile(t)[0].Expr] {
+			broken = append(broken, s.Metric["hypothesis"])
+		}
+		if !slices.Contains(broken, "no-single-node-workload") {
+			return fmt.Errorf("Krkn's hypothesis query returns %v, want no-single-node-workload among them", broken)
+		}
+		code, notHolding, err := goNoGo(central)
+		if err != nil || code != 503 || !slices.Contains(notHolding, "no-single-node-workload") {
+			return fmt.Errorf("GET /hypotheses?all = %d, not holding %v (%v); want 503 naming no-single-node-workload", code, notHolding, err)
+		}
+		return nil
+	})
 	// Every query of every dashboard panel answers with data from this
 	// Prometheus, the variables at All.
 	var empty []string
@@ -530,4 +564,21 @@ func dashboardQueries(t *testing.T) []panelQuery {
 		}
 	}
 	return out
+}
+
+// envoyStats serves Envoy's drain statistics as /stats/prometheus does,
+// 40 more connections closed by draining at every scrape.
+func envoyStats() http.Handler {
+	var closed atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := closed.Add(40)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, `# TYPE envoy_http_downstream_cx_drain_close counter
+envoy_http_downstream_cx_drain_close{envoy_http_conn_manager_prefix="http-10080"} %d
+# TYPE envoy_listener_manager_total_filter_chains_draining gauge
+envoy_listener_manager_total_filter_chains_draining 1
+# TYPE envoy_listener_manager_total_listeners_draining gauge
+envoy_listener_manager_total_listeners_draining 0
+`, n)
+	})
 }

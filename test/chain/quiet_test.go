@@ -176,6 +176,13 @@ scrape_configs:
 	if r, err := prom.Query(`kube_reliability_namespace_finding_objects`); err != nil || len(r) > 0 {
 		t.Errorf("findings on a well-configured cluster: %v %v", r, err)
 	}
+	// A Krkn run gated by the shipped profile and go/no-go passes here.
+	if failing := krknFailing(t, prom); len(failing) > 0 {
+		t.Errorf("the Krkn profile fails a well-configured cluster: %v", failing)
+	}
+	if code, failing, err := goNoGo(central); err != nil || code != 200 {
+		t.Errorf("GET /hypotheses?all = %d (not holding: %v, %v), want 200", code, failing, err)
+	}
 }
 
 // wellConfigured gives a template what the rules ask: requests and a
