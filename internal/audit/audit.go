@@ -238,6 +238,8 @@ func (r Report) WriteVersion(w io.Writer, format, version string) error {
 	switch format {
 	case "sarif":
 		return r.writeSARIF(w, version)
+	case "policyreport":
+		return r.writePolicyReports(w, time.Now())
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -177,5 +178,158 @@ spec:
 			loc.ArtifactLocation.URI != filepath.ToSlash(path) || loc.Region.StartLine != line || line == 0 {
 			t.Errorf("result %d: %+v for finding %+v", i, res, f)
 		}
+	}
+}
+
+// TestPolicyReportOutput: each finding is one result of its namespace's
+// PolicyReport (a Namespace's own findings in that namespace's), with the
+// rule, its category, the severity mapped to the report's scale, the
+// object, the file and line, and the summary counts them.
+func TestPolicyReportOutput(t *testing.T) {
+	t.Parallel()
+	r := Report{
+		Findings: []Finding{
+			{Rule: "placement/single-node", Severity: Warning, Kind: "Deployment", Namespace: "shop", Name: "web", File: "web.yaml", Line: 3, Message: "m1"},
+			{Rule: "health/probe-port-invalid", Severity: Critical, Kind: "Deployment", Namespace: "shop", Name: "web", Message: "m2"},
+			{Rule: "resources/no-resourcequota", Severity: Info, Kind: "Namespace", Name: "pay", Message: "m3"},
+			{Rule: "certificates/webhook-ca-expiring", Severity: Warning, Kind: "ValidatingWebhookConfiguration", Name: "policy", Message: "m4"},
+		},
+		Ignored: []Finding{{Rule: "disruption/no-pdb", Severity: Warning, Kind: "Deployment", Namespace: "shop", Name: "batch", Message: "m5", Ignored: "annotation: batch job"}},
+	}
+	var b bytes.Buffer
+	if err := r.writePolicyReports(&b, time.Unix(1764000000, 5)); err != nil {
+		t.Fatal(err)
+	}
+	want := `apiVersion: wgpolicyk8s.io/v1alpha2
+kind: ClusterPolicyReport
+metadata:
+  labels:
+    app.kubernetes.io/managed-by: kube-reliability-exporter
+  name: kube-reliability
+results:
+- category: certificates
+  message: m4
+  policy: kube-reliability-exporter
+  resources:
+  - apiVersion: admissionregistration.k8s.io/v1
+    kind: ValidatingWebhookConfiguration
+    name: policy
+  result: fail
+  rule: certificates/webhook-ca-expiring
+  scored: true
+  severity: medium
+  source: kube-reliability-exporter
+  timestamp:
+    nanos: 5
+    seconds: 1764000000
+summary:
+  error: 0
+  fail: 1
+  pass: 0
+  skip: 0
+  warn: 0
+---
+apiVersion: wgpolicyk8s.io/v1alpha2
+kind: PolicyReport
+metadata:
+  labels:
+    app.kubernetes.io/managed-by: kube-reliability-exporter
+  name: kube-reliability
+  namespace: pay
+results:
+- category: resources
+  message: m3
+  policy: kube-reliability-exporter
+  resources:
+  - apiVersion: v1
+    kind: Namespace
+    name: pay
+  result: fail
+  rule: resources/no-resourcequota
+  scored: true
+  severity: info
+  source: kube-reliability-exporter
+  timestamp:
+    nanos: 5
+    seconds: 1764000000
+summary:
+  error: 0
+  fail: 1
+  pass: 0
+  skip: 0
+  warn: 0
+---
+apiVersion: wgpolicyk8s.io/v1alpha2
+kind: PolicyReport
+metadata:
+  labels:
+    app.kubernetes.io/managed-by: kube-reliability-exporter
+  name: kube-reliability
+  namespace: shop
+results:
+- category: disruption
+  message: 'm5 (accepted: annotation: batch job)'
+  policy: kube-reliability-exporter
+  resources:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: batch
+    namespace: shop
+  result: skip
+  rule: disruption/no-pdb
+  scored: true
+  severity: medium
+  source: kube-reliability-exporter
+  timestamp:
+    nanos: 5
+    seconds: 1764000000
+- category: health
+  message: m2
+  policy: kube-reliability-exporter
+  resources:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: web
+    namespace: shop
+  result: fail
+  rule: health/probe-port-invalid
+  scored: true
+  severity: critical
+  source: kube-reliability-exporter
+  timestamp:
+    nanos: 5
+    seconds: 1764000000
+- category: placement
+  message: m1
+  policy: kube-reliability-exporter
+  properties:
+    file: web.yaml
+    line: "3"
+  resources:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: web
+    namespace: shop
+  result: fail
+  rule: placement/single-node
+  scored: true
+  severity: medium
+  source: kube-reliability-exporter
+  timestamp:
+    nanos: 5
+    seconds: 1764000000
+summary:
+  error: 0
+  fail: 2
+  pass: 0
+  skip: 1
+  warn: 0
+`
+	if b.String() != want {
+		t.Errorf("policy reports:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := (Report{}).writePolicyReports(&b, time.Unix(0, 0)); err != nil || b.Len() != 0 {
+		t.Errorf("no findings: %q %v, want nothing", b.String(), err)
 	}
 }

@@ -89,7 +89,7 @@ type Config struct {
 	NodeName               string        `split_words:"true" modes:"agent" desc:"this node's name (downward API spec.nodeName): the agent watches this node's Pods, read-only, to name the pod each nginx runs in; empty: instances carry no pod"`
 	EtcdDataDir            string        `split_words:"true" default:"/var/lib/etcd" modes:"agent" desc:"etcd's data directory on the host; nodes without it export no etcd disk series"`
 
-	AuditFormat        string   `split_words:"true" default:"text" modes:"audit" desc:"report format: text, json or sarif (SARIF 2.1.0, for code scanning)"`
+	AuditFormat        string   `split_words:"true" default:"text" modes:"audit" desc:"report format: text, json, sarif (SARIF 2.1.0, for code scanning) or policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports per namespace and a ClusterPolicyReport, for Kyverno's Policy Reporter: kubectl apply -f -)"`
 	AuditFailOn        string   `split_words:"true" default:"warning" modes:"audit" desc:"exit 1 when a finding is at or above this severity: info, warning, critical, or never"`
 	AuditHelmValues    []string `split_words:"true" modes:"audit" desc:"comma-separated values files a Helm chart directory is rendered with (as helm template -f, later files win)"`
 	AuditHelmRelease   string   `split_words:"true" default:"release" modes:"audit" desc:"release name a Helm chart directory is rendered as"`
@@ -188,7 +188,7 @@ func editDistance(a, b string) int {
 var Enums = map[string][]string{
 	Key("LOG_LEVEL"):     {"debug", "info", "warn", "error"},
 	Key("LOG_FORMAT"):    {"", "json", "text"},
-	Key("AUDIT_FORMAT"):  {"text", "json", "sarif"},
+	Key("AUDIT_FORMAT"):  {"text", "json", "sarif", "policyreport"},
 	Key("AUDIT_FAIL_ON"): {"info", "warning", "critical", "never"},
 }
 

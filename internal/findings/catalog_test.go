@@ -50,13 +50,13 @@ func TestCatalogComplete(t *testing.T) {
 func TestFindingsDoc(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# Findings\n\n<!-- Generated from internal/findings/catalog.go by go test ./internal/findings -run TestFindingsDoc -update; do not edit. -->\n\n")
-	b.WriteString("What audit (`kube-reliability-exporter audit`, text, JSON or SARIF for code scanning) and the live\n" +
-		"reliability score report, by rule id. Each SARIF rule's `helpUri` links to its section here.\n\n" +
+	b.WriteString("What audit (`kube-reliability-exporter audit`, text, JSON, SARIF for code scanning or PolicyReports\n" +
+		"for Kyverno's Policy Reporter) and the live reliability score report, by rule id. Each SARIF rule's `helpUri` links to its section here.\n\n" +
 		"## Accepting a finding\n\n" +
 		"Where a finding is known and accepted, say so on the object or in one file; either way the finding no\n" +
 		"longer fails an audit, lowers the audit's or the live score, or counts in `kube_reliability_findings`:\n" +
-		"audit lists it under `ignored` (JSON) and as a suppressed result (SARIF: `inSource` for the annotation,\n" +
-		"`external` for the file), and central counts it in `kube_reliability_findings_ignored{rule}`, so accepted\n" +
+		"audit lists it under `ignored` (JSON), as a suppressed result (SARIF: `inSource` for the annotation,\n" +
+		"`external` for the file) and as a `skip` result (PolicyReport), and central counts it in `kube_reliability_findings_ignored{rule}`, so accepted\n" +
 		"debt stays visible. The measurements themselves (`kube_reliability_workload_single_node` and the\n" +
 		"other per-object series) are still exported: they say what is, and dashboards and hypotheses read them;\n" +
 		"alerts built on them are silenced in Alertmanager (docs/runbooks.md, each section's Silence).\n\n" +

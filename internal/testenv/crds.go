@@ -42,6 +42,31 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 // KEDAVersion is the KEDA release whose ScaledObject CRD the tests install.
 const KEDAVersion = "v2.21.0"
 
+// KyvernoVersion is the Kyverno release whose wgpolicyk8s.io PolicyReport
+// and ClusterPolicyReport CRDs (what Kyverno's Policy Reporter reads) the
+// tests install.
+const KyvernoVersion = "v1.19.1"
+
+// ChaosMeshVersion is the Chaos Mesh commit whose CRDs (StatusCheck,
+// Workflow) the tests install: its module has no tagged Go version.
+const ChaosMeshVersion = "v0.9.1-0.20260902003049-47411975a8cb"
+
+// InstallPolicyReportCRDs installs the PolicyReport and ClusterPolicyReport
+// CRDs from Kyverno's Go module and waits until the API server serves them.
+func (e *Env) InstallPolicyReportCRDs() {
+	e.t.Helper()
+	dir := filepath.Join(ModuleDir(e.t, "github.com/kyverno/kyverno", KyvernoVersion), "config", "crds", "policyreport")
+	e.installCRDs([]string{filepath.Join(dir, "wgpolicyk8s.io_policyreports.yaml"), filepath.Join(dir, "wgpolicyk8s.io_clusterpolicyreports.yaml")})
+}
+
+// InstallChaosMeshCRDs installs Chaos Mesh's StatusCheck and Workflow CRDs
+// from its Go module and waits until the API server serves them.
+func (e *Env) InstallChaosMeshCRDs() {
+	e.t.Helper()
+	dir := filepath.Join(ModuleDir(e.t, "github.com/chaos-mesh/chaos-mesh", ChaosMeshVersion), "config", "crd", "bases")
+	e.installCRDs([]string{filepath.Join(dir, "chaos-mesh.org_statuschecks.yaml"), filepath.Join(dir, "chaos-mesh.org_workflows.yaml")})
+}
+
 // InstallPrometheusOperatorCRDs installs prometheus-operator's CRDs and
 // waits until the API server serves them.
 func (e *Env) InstallPrometheusOperatorCRDs() {
