@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
 )
 
@@ -95,8 +97,51 @@ func TestDebianEtcd34(t *testing.T) {
 		t.Errorf("quota %d from /metrics, want the 2 GiB default", st[0].QuotaBytes)
 	}
 	v := judge(t, st)
-	if v.Drift != 0 || !v.BelowMinimum || strings.Join(v.KnownIssues, ",") != "end-of-life-minor" {
-		t.Errorf("verdict %+v, want below minimum with known issue end-of-life-minor", v)
+	// 3.4.23: end of life, and below the 2026 fixes 3.4 got before it ended.
+	want := "CVE-2026-33343-nested-txn-rbac-bypass,CVE-2026-33413-auth-bypass,end-of-life-minor,nested-txn-prevkv-lease-rbac-bypass,read-index-leader-change-race,snapshot-apply-defrag-corruption,stale-reads-process-pause"
+	if v.Drift != 0 || !v.BelowMinimum || strings.Join(v.KnownIssues, ",") != want {
+		t.Errorf("verdict %+v, want below minimum with known issues %s", v, want)
+	}
+}
+
+// TestEtcd365ZeroQuota: etcd 3.6.5, built from its Go module, reports
+// dbSizeQuota 0 in its endpoint status when no quota is configured (fixed
+// in 3.6.6). The poller reads the quota from the member's /metrics
+// instead (the 2 GiB default), and the verdict names the issue.
+func TestEtcd365ZeroQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd 3.6.5")
+	}
+	bin, version, err := testenv.EtcdRelease("etcdbuild-3.6.5", "")
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if version != "v3.6.5" {
+		t.Fatalf("test/etcdbuild-3.6.5 builds %s", version)
+	}
+	c := testenv.StartEtcdMixed(t, []testenv.EtcdMemberSpec{{Binary: bin}})
+	// The situation is real: the member's own Status says 0.
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.ClientURLs, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := cli.Status(ctx, c.ClientURLs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Version != "3.6.5" || raw.DbSizeQuota != 0 {
+		t.Fatalf("etcd %s reports dbSizeQuota %d, want 3.6.5 reporting 0", raw.Version, raw.DbSizeQuota)
+	}
+	st := pollCluster(t, c)
+	if st[0].QuotaBytes != 2<<30 || st[0].MetricsFailed {
+		t.Errorf("quota %d (metrics failed %t), want the 2 GiB default from /metrics", st[0].QuotaBytes, st[0].MetricsFailed)
+	}
+	v := judge(t, st)
+	if !strings.Contains(strings.Join(v.KnownIssues, ","), "status-reports-zero-quota") {
+		t.Errorf("known issues %v, want status-reports-zero-quota among them", v.KnownIssues)
 	}
 }
 

@@ -35,15 +35,20 @@ for bin in kube-apiserver kube-controller-manager kube-scheduler; do
   mv "$out/$bin.tmp" "$out/$bin"
   echo "test-binaries: built $bin in $(( $(date +%s) - start ))s" >&2
 done
-# An older etcd release for real mixed-version clusters (etcd tests).
-etcdmod="$here/test/etcdbuild"
-etcdversion=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit} $1 == "require" && $2 == "go.etcd.io/etcd/server/v3" {print $3; exit}' "$etcdmod/go.mod")
-[ -n "$etcdversion" ] || { echo "test-binaries: no go.etcd.io/etcd/server/v3 version in $etcdmod/go.mod" >&2; exit 1; }
-etcdout=${KRE_TEST_ETCD_DIR:-$cache/etcd-$etcdversion}
-mkdir -p "$etcdout"
-if [ ! -x "$etcdout/etcd" ]; then
-  echo "test-binaries: building etcd $etcdversion into $etcdout (first run only)" >&2
-  (cd "$etcdmod" && CGO_ENABLED=0 go build -trimpath -o "$etcdout/etcd.tmp" .)
-  mv "$etcdout/etcd.tmp" "$etcdout/etcd"
-fi
+# Older etcd releases, each built from its module test/etcdbuild*: 3.6.16
+# for real mixed-version clusters, 3.6.5 whose Status reports a zero quota.
+for etcdmod in "$here"/test/etcdbuild*; do
+  etcdversion=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit} $1 == "require" && $2 == "go.etcd.io/etcd/server/v3" {print $3; exit}' "$etcdmod/go.mod")
+  [ -n "$etcdversion" ] || { echo "test-binaries: no go.etcd.io/etcd/server/v3 version in $etcdmod/go.mod" >&2; exit 1; }
+  etcdout=$cache/etcd-$etcdversion
+  if [ "$etcdmod" = "$here/test/etcdbuild" ] && [ -n "${KRE_TEST_ETCD_DIR:-}" ]; then
+    etcdout=$KRE_TEST_ETCD_DIR
+  fi
+  mkdir -p "$etcdout"
+  if [ ! -x "$etcdout/etcd" ]; then
+    echo "test-binaries: building etcd $etcdversion into $etcdout (first run only)" >&2
+    (cd "$etcdmod" && CGO_ENABLED=0 go build -trimpath -o "$etcdout/etcd.tmp" .)
+    mv "$etcdout/etcd.tmp" "$etcdout/etcd"
+  fi
+done
 echo "$out"

@@ -15,15 +15,20 @@ const BinDirEnv = "KRE_TEST_BIN_DIR"
 // OldEtcdBinary returns the older etcd release hack/test-binaries.sh
 // builds from test/etcdbuild, and its version ("v3.6.16").
 func OldEtcdBinary() (path, version string, err error) {
+	return EtcdRelease("etcdbuild", os.Getenv("KRE_TEST_ETCD_DIR"))
+}
+
+// EtcdRelease returns the etcd hack/test-binaries.sh builds from
+// test/<module>, and its version; dir overrides where it is looked up.
+func EtcdRelease(module, dir string) (path, version string, err error) {
 	root, err := repoRoot()
 	if err != nil {
 		return "", "", err
 	}
-	version, err = requiredVersion(filepath.Join(root, "test", "etcdbuild", "go.mod"), "go.etcd.io/etcd/server/v3")
+	version, err = requiredVersion(filepath.Join(root, "test", module, "go.mod"), "go.etcd.io/etcd/server/v3")
 	if err != nil {
 		return "", "", err
 	}
-	dir := os.Getenv("KRE_TEST_ETCD_DIR")
 	if dir == "" {
 		dir = filepath.Join(cacheDir(), "etcd-"+version)
 	}

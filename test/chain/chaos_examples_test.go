@@ -1,0 +1,97 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/kube-reliability/kube-reliability-exporter/internal/testenv"
+)
+
+// TestChaosMeshExamples: examples/chaos-mesh's StatusCheck and Workflow
+// are accepted, with strict field validation, by Chaos Mesh's CRDs on a
+// real API server, and every URL they check answers on a running
+// exporter (demo mode) with 200 or 503 - a hypothesis that exists.
+func TestChaosMeshExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real kube-apiserver")
+	}
+	env := testenv.Start(t)
+	env.InstallChaosMeshCRDs()
+	env.EnsureNamespace("chaos-mesh")
+	dyn := dynamic.NewForConfigOrDie(env.Config)
+	demo, _ := startExporter(t, "demo")
+	ctx := context.Background()
+	resources := map[string]string{"StatusCheck": "statuschecks", "Workflow": "workflows"}
+	var urls []string
+	for _, f := range []string{"statuscheck.yaml", "workflow.yaml"} {
+		b, err := os.ReadFile("../../examples/chaos-mesh/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+		for {
+			var obj unstructured.Unstructured
+			if err := dec.Decode(&obj.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			gvr := schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: resources[obj.GetKind()]}
+			if _, err := dyn.Resource(gvr).Namespace(obj.GetNamespace()).Create(ctx, &obj, metav1.CreateOptions{FieldValidation: "Strict"}); err != nil {
+				t.Errorf("%s: the API server refuses %s %s: %v", f, obj.GetKind(), obj.GetName(), err)
+			}
+			urls = append(urls, httpURLs(obj.Object)...)
+		}
+	}
+	if len(urls) != 2 {
+		t.Fatalf("URLs checked by the examples: %v, want 2", urls)
+	}
+	for _, u := range urls {
+		p, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(demo + p.RequestURI())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 && resp.StatusCode != 503 {
+			t.Errorf("%s on the exporter: %d, want 200 or 503", p.RequestURI(), resp.StatusCode)
+		}
+	}
+}
+
+// httpURLs finds every http.url in an object.
+func httpURLs(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if h, ok := x["http"].(map[string]any); ok {
+			if u, ok := h["url"].(string); ok && strings.HasPrefix(u, "http") {
+				out = append(out, u)
+			}
+		}
+		for _, c := range x {
+			out = append(out, httpURLs(c)...)
+		}
+	case []any:
+		for _, c := range x {
+			out = append(out, httpURLs(c)...)
+		}
+	}
+	return out
+}
