@@ -76,6 +76,8 @@ fuzz:
 	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME)
 	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseQuota -fuzztime $(FUZZTIME)
 	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseStorageSizes -fuzztime $(FUZZTIME)
+	$(GO) test ./etcd -run '^$$' -fuzz FuzzParseAPIServerMetrics -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/controllerversions -run '^$$' -fuzz FuzzIdentify -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseMountInfo -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/host -run '^$$' -fuzz FuzzParseDiskStats -fuzztime $(FUZZTIME)
 	$(GO) test ./ingress -run '^$$' -fuzz FuzzParseTCP -fuzztime $(FUZZTIME)

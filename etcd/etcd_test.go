@@ -173,3 +173,17 @@ func FuzzParseStorageSizes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAPIServerMetrics: deprecated-API lines of any shape never
+// crash the parse, and never grow what it keeps past its bound.
+func FuzzParseAPIServerMetrics(f *testing.F) {
+	f.Add([]byte("apiserver_requested_deprecated_apis{group=\"resource.k8s.io\",removed_release=\"1.38\",resource=\"deviceclasses\",subresource=\"\",version=\"v1beta1\"} 1\n"))
+	f.Add([]byte("apiserver_requested_deprecated_apis{group=\"\",removed_release=\"\",resource=\"endpoints\",subresource=\"\",version=\"v1\"} 1\napiserver_storage_size_bytes{storage_cluster_id=\"0\"} 5\n"))
+	f.Add([]byte("apiserver_requested_deprecated_apis{group=\"a\\\"b\",version=} 1\napiserver_requested_deprecated_apis{\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, facts, _ := ParseAPIServerMetrics(strings.NewReader(string(b)))
+		if len(facts.Deprecated) > maxDeprecatedAPIs {
+			t.Errorf("%d deprecated APIs kept, bound %d", len(facts.Deprecated), maxDeprecatedAPIs)
+		}
+	})
+}

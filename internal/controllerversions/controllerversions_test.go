@@ -88,3 +88,27 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIdentify: any image reference (pod specs are anyone's input) is
+// identified or not without a crash, and a judged version parses.
+func FuzzIdentify(f *testing.F) {
+	tab, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"registry.k8s.io/ingress-nginx/controller:v1.11.4@sha256:abc", "traefik:latest", "localhost:5000/envoyproxy/gateway:v1.9.1", "@:/", "a/b/c:d:e@f@g", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, image string) {
+		im, err := tab.Identify(image)
+		if err != nil {
+			return
+		}
+		if im.Controller == "" {
+			t.Errorf("%q identified with no controller", image)
+		}
+		if im.Unknown == "" {
+			_ = tab.Issues(im.Controller, im.Parsed)
+		}
+	})
+}
