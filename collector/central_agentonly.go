@@ -26,6 +26,7 @@ type (
 	CertSource        = centralOnly
 	APIServiceSource  = centralOnly
 	CertManagerSource = centralOnly
+	FindingsSink      = centralOnly
 )
 
 // HealthConfig: health checks are recognised by central's collectors only.

@@ -51,6 +51,7 @@ func newScore(d Deps) (Collector, error) {
 		ingress:    sharedAnalysis(d, "ingress", d.Cluster, ingressclass.Analyze, ingressReads...),
 		health:     healthAnalysis(d),
 		now:        d.now,
+		sink:       d.FindingsSink,
 	}, nil
 }
 
@@ -65,6 +66,7 @@ type scoreCollector struct {
 	ingress    *analysis[ingressclass.Result]
 	health     *analysis[healthcheck.Result]
 	now        func() time.Time
+	sink       func(active, ignored []findings.Finding)
 }
 
 // Version changes with the cluster and the fetched health responses (the
@@ -100,6 +102,9 @@ func (c *scoreCollector) Update(_ context.Context, e *Emitter) error {
 	// Accepted findings (annotation or exemption) weigh nothing and are
 	// counted apart, so an accepted debt stays visible.
 	fs, ignored := findings.Ignores{Exemptions: c.exemptions, Annotations: findings.AnnotationsOf(snap)}.Split(fs)
+	if c.sink != nil {
+		c.sink(fs, ignored)
+	}
 	res := score.Compute(score.Workloads(snap), fs)
 	e.Gauge("kube_reliability_cluster_score", res.Cluster.Score)
 	for _, n := range res.Namespaces {

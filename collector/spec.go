@@ -168,6 +168,10 @@ type Deps struct {
 	// CertManager hands out cert-manager's Certificates where its CRD is
 	// installed (central); nil: not watched.
 	CertManager CertManagerSource
+	// FindingsSink, when set, is handed the live findings (and the
+	// accepted ones) each time the score collector computes them
+	// (central's PolicyReport writer).
+	FindingsSink FindingsSink
 	// APIServerVersion returns the API server's version ("v1.37.2")
 	// (central); nil: unknown.
 	APIServerVersion func(context.Context) (string, error)

@@ -280,7 +280,7 @@ func valuesSchema(t *testing.T) []byte {
 				"rule": map[string]any{"type": "string", "minLength": 1}, "kind": str, "namespace": str, "name": str,
 				"reason": map[string]any{"type": "string", "minLength": 1}}))}}),
 			"agent":          component("agent", nil),
-			"rbac":           obj(map[string]any{"helmHistory": boolean}),
+			"rbac":           obj(map[string]any{"helmHistory": boolean, "policyReports": boolean}),
 			"service":        obj(map[string]any{"port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}}),
 			"serviceMonitor": monitor,
 			"podMonitor":     monitor,

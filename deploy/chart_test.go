@@ -162,9 +162,31 @@ func asSlice(v any) []any {
 // labels and the image tag, and the base's Namespace (Helm needs the
 // release namespace before it installs anything: docs/install.md).
 func TestChartMatchesKustomize(t *testing.T) {
-	chart := mustRender(t, map[string]any{"rbac": map[string]any{"helmHistory": true}})
+	matchesKustomize(t, map[string]any{"rbac": map[string]any{"helmHistory": true}}, "kustomize/helm-history")
+}
+
+// The chart with rbac.policyReports renders the policy-reports overlay:
+// its role, its binding, and central's RELIABILITY_POLICY_REPORTS.
+func TestChartMatchesKustomizePolicyReports(t *testing.T) {
+	matchesKustomize(t, map[string]any{"rbac": map[string]any{"policyReports": true}}, "kustomize/policy-reports")
+}
+
+func matchesKustomize(t *testing.T, values map[string]any, overlay string) {
+	t.Helper()
+	chart := mustRender(t, values)
 	var kust []*unstructured.Unstructured
-	for _, o := range append(build(t, base), build(t, "kustomize/helm-history")...) {
+	// An overlay holds the base: its objects win over the base's.
+	seen := map[string]bool{}
+	for _, o := range build(t, overlay) {
+		seen[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = true
+	}
+	all := build(t, overlay)
+	for _, o := range build(t, base) {
+		if !seen[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] {
+			all = append(all, o)
+		}
+	}
+	for _, o := range all {
 		if o.GetKind() != "Namespace" {
 			kust = append(kust, o)
 		}

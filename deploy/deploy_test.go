@@ -78,6 +78,13 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
+	// The one write role: the exporter's own reports, nothing else.
+	var reports rbacv1.ClusterRole
+	read(t, "../policy-reports/clusterrole.yaml", &reports)
+	if len(reports.Rules) != 1 || !slices.Equal(reports.Rules[0].APIGroups, []string{"wgpolicyk8s.io"}) ||
+		!slices.Equal(reports.Rules[0].Resources, []string{"policyreports", "clusterpolicyreports"}) {
+		t.Errorf("policy-reports ClusterRole grants %+v, want wgpolicyk8s.io policyreports and clusterpolicyreports only", reports.Rules)
+	}
 	var agentRole rbacv1.ClusterRole
 	read(t, "agent-clusterrole.yaml", &agentRole)
 	if len(agentRole.Rules) != 1 || !slices.Equal(agentRole.Rules[0].Resources, []string{"pods"}) || !slices.Equal(agentRole.Rules[0].Verbs, []string{"list", "watch"}) {
@@ -158,6 +165,13 @@ func TestManifestsValidateOnAPIServer(t *testing.T) {
 	read(t, "daemonset.yaml", &ds)
 	var agentSA corev1.ServiceAccount
 	read(t, "agent-serviceaccount.yaml", &agentSA)
+	// The one write role: the exporter's own reports, nothing else.
+	var reports rbacv1.ClusterRole
+	read(t, "../policy-reports/clusterrole.yaml", &reports)
+	if len(reports.Rules) != 1 || !slices.Equal(reports.Rules[0].APIGroups, []string{"wgpolicyk8s.io"}) ||
+		!slices.Equal(reports.Rules[0].Resources, []string{"policyreports", "clusterpolicyreports"}) {
+		t.Errorf("policy-reports ClusterRole grants %+v, want wgpolicyk8s.io policyreports and clusterpolicyreports only", reports.Rules)
+	}
 	var agentRole rbacv1.ClusterRole
 	read(t, "agent-clusterrole.yaml", &agentRole)
 	var agentBinding rbacv1.ClusterRoleBinding

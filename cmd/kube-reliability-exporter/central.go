@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/kube-reliability/kube-reliability-exporter/collector"
@@ -57,6 +58,16 @@ func runCentral(ctx context.Context, e *environment) error {
 	defer background.Wait()
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground() // first: central may return early, on an error
+	if e.cfg.PolicyReports {
+		// Fed by the score collector: its findings, as often as the
+		// cluster changes, written at most every interval.
+		w := kube.NewPolicyReportWriter(c.dyn, e.cfg.PolicyReportsInterval, e.logger.With("component", "policyreports"))
+		deps.FindingsSink = w.Offer
+		background.Go(func() { w.Run(bgCtx) })
+		if !slices.ContainsFunc(specs, func(s *collector.Spec) bool { return s.Name == "score" }) {
+			e.logger.Warn("RELIABILITY_POLICY_REPORTS is set but the score collector, which computes the findings, is disabled: no report is written")
+		}
+	}
 	r := &centralRun{ctx: ctx, bgCtx: bgCtx, background: &background, e: e, clients: c, inf: inf, watches: watches, deps: &deps}
 	defer r.stopAll()
 	for _, src := range centralSources {

@@ -32,16 +32,18 @@ type Config struct {
 	LogLevel  string `split_words:"true" default:"info" desc:"log level: debug, info, warn or error"`
 	LogFormat string `split_words:"true" desc:"log format: json or text (default: json for central, text for audit and demo)"`
 
-	CollectorsEnabled   []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
-	CollectorsDisabled  []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to disable"`
-	CollectorTimeout    time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
-	ExemptionsFile      string        `split_words:"true" modes:"central,demo,audit" desc:"YAML file of accepted findings (exemptions: [{rule, kind, namespace, name, reason}], patterns as path.Match; docs/findings.md): they neither fail an audit nor lower a score, and are counted apart; read at start-up, an error names the entry"`
-	HypothesesFile      string        `split_words:"true" modes:"central,demo" desc:"YAML file of user-defined steady-state hypotheses over the exporter's own metric families (docs/hypotheses.md), served on /hypotheses with the built-ins; validated at start-up (an error names the file and line) and re-read when it changes"`
-	AnalysisMinInterval time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"least time between two analyses of a changing cluster: during a rollout, scrapes within it are served the last result, so analysis costs at most one run per interval whatever the churn and however many Prometheus servers scrape (0: on every change)"`
-	ScrapeWait          time.Duration `split_words:"true" default:"500ms" modes:"central,agent,demo" desc:"longest a scrape waits for the collectors to catch up with a change once each has an output: past it the scrape is served their last output and they go on for the next one (a round of analysis at 150,000 pods takes seconds while Deployments roll out; 0: wait until they catch up)"`
-	MaxRequestsInFlight int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
-	ExporterMetrics     bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
-	DebugPprof          bool          `split_words:"true" default:"false" modes:"central,agent,demo" desc:"serve Go's /debug/pprof profiles on the metrics port (heap and CPU profiles for cost investigations; leave off otherwise)"`
+	CollectorsEnabled     []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to enable in addition to the defaults"`
+	CollectorsDisabled    []string      `split_words:"true" modes:"central,agent,demo" desc:"comma-separated collectors to disable"`
+	CollectorTimeout      time.Duration `split_words:"true" default:"10s" modes:"central,agent,demo" desc:"deadline of one collector in one scrape; a collector past it exports nothing and success 0"`
+	ExemptionsFile        string        `split_words:"true" modes:"central,demo,audit" desc:"YAML file of accepted findings (exemptions: [{rule, kind, namespace, name, reason}], patterns as path.Match; docs/findings.md): they neither fail an audit nor lower a score, and are counted apart; read at start-up, an error names the entry"`
+	HypothesesFile        string        `split_words:"true" modes:"central,demo" desc:"YAML file of user-defined steady-state hypotheses over the exporter's own metric families (docs/hypotheses.md), served on /hypotheses with the built-ins; validated at start-up (an error names the file and line) and re-read when it changes"`
+	AnalysisMinInterval   time.Duration `split_words:"true" default:"10s" modes:"central,demo" desc:"least time between two analyses of a changing cluster: during a rollout, scrapes within it are served the last result, so analysis costs at most one run per interval whatever the churn and however many Prometheus servers scrape (0: on every change)"`
+	PolicyReports         bool          `split_words:"true" default:"false" modes:"central" desc:"keep wgpolicyk8s.io/v1alpha2 PolicyReports (per namespace) and a ClusterPolicyReport of the live findings in the cluster, for Kyverno's Policy Reporter; needs the PolicyReport CRDs and the optional write role of deploy/kustomize/policy-reports (docs/privileges.md)"`
+	PolicyReportsInterval time.Duration `split_words:"true" default:"1m" modes:"central" desc:"least time between two writes of the PolicyReports (written only when the findings changed)"`
+	ScrapeWait            time.Duration `split_words:"true" default:"500ms" modes:"central,agent,demo" desc:"longest a scrape waits for the collectors to catch up with a change once each has an output: past it the scrape is served their last output and they go on for the next one (a round of analysis at 150,000 pods takes seconds while Deployments roll out; 0: wait until they catch up)"`
+	MaxRequestsInFlight   int           `split_words:"true" default:"4" modes:"central,agent,demo" desc:"concurrent /metrics requests served; more get HTTP 503"`
+	ExporterMetrics       bool          `split_words:"true" default:"true" modes:"central,agent,demo" desc:"export the Go runtime, process and promhttp metrics of the exporter itself"`
+	DebugPprof            bool          `split_words:"true" default:"false" modes:"central,agent,demo" desc:"serve Go's /debug/pprof profiles on the metrics port (heap and CPU profiles for cost investigations; leave off otherwise)"`
 
 	Kubeconfig string `modes:"central,agent" desc:"path of a kubeconfig file; empty: $KUBECONFIG (a list), then ~/.kube/config, then the in-cluster service account, as kubectl finds it"`
 	// Spelt Api/Qps so split_words yields KUBE_API_QPS: an envconfig:"NAME"
@@ -239,6 +241,9 @@ func (c *Config) validateServing() error {
 	}
 	if c.KubeApiBurst < 1 {
 		return &Error{Key("KUBE_API_BURST"), strconv.Itoa(c.KubeApiBurst), errors.New("must be at least 1")}
+	}
+	if c.PolicyReportsInterval <= 0 {
+		return &Error{Key("POLICY_REPORTS_INTERVAL"), c.PolicyReportsInterval.String(), errors.New("must be positive")}
 	}
 	if c.ScrapeWait < 0 {
 		return &Error{Key("SCRAPE_WAIT"), c.ScrapeWait.String(), errors.New("must not be negative")}
