@@ -76,10 +76,11 @@ func TestDecodeKustomization(t *testing.T) {
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %v", r.Errors)
 	}
-	// base, and the kube-prometheus-stack, without-prometheus-operator and
-	// helm-history overlays (base again each; the second leaves the
-	// monitors out).
-	if k["Deployment/kube-reliability-exporter"] != 4 || k["ServiceMonitor/kube-reliability-exporter"] != 3 || k["ClusterRole/kube-reliability-exporter-helm-history"] != 1 {
+	// base, and the kube-prometheus-stack, without-prometheus-operator,
+	// helm-history and policy-reports overlays (base again each; the
+	// second leaves the monitors out).
+	if k["Deployment/kube-reliability-exporter"] != 5 || k["ServiceMonitor/kube-reliability-exporter"] != 4 ||
+		k["ClusterRole/kube-reliability-exporter-helm-history"] != 1 || k["ClusterRole/kube-reliability-exporter-policy-reports"] != 1 {
 		t.Errorf("kustomize tree: %v", k)
 	}
 }
