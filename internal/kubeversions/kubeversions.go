@@ -133,20 +133,7 @@ func compareMinor(a, b versiontable.Version) int {
 // Removed returns the row of apiVersion's kind (or of its whole group
 // version) when Kubernetes removed or will remove it.
 func (t *Table) Removed(apiVersion, kind string) (API, bool) {
-	var wild API
-	found := false
-	for _, a := range t.APIs {
-		if a.GroupVersion != apiVersion {
-			continue
-		}
-		if a.Kind == kind {
-			return a, true
-		}
-		if a.Kind == "*" {
-			wild, found = a, true
-		}
-	}
-	return wild, found
+	return t.find(apiVersion, kind, func(a API) string { return a.Kind })
 }
 
 // RemovedResource is Removed by the resource's plural name, as the API
@@ -156,16 +143,22 @@ func (t *Table) RemovedResource(group, version, resource string) (API, bool) {
 	if group != "" {
 		gv = group + "/" + version
 	}
+	return t.find(gv, resource, func(a API) string { return a.Resource })
+}
+
+// find returns the row of groupVersion whose key (kind or resource) is
+// name, else its "*" row.
+func (t *Table) find(groupVersion, name string, key func(API) string) (API, bool) {
 	var wild API
 	found := false
 	for _, a := range t.APIs {
-		if a.GroupVersion != gv {
+		if a.GroupVersion != groupVersion {
 			continue
 		}
-		if a.Resource == resource {
+		switch key(a) {
+		case name:
 			return a, true
-		}
-		if a.Resource == "*" {
+		case "*":
 			wild, found = a, true
 		}
 	}

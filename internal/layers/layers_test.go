@@ -19,7 +19,8 @@ var analysis = []string{
 	"internal/capacity", "internal/cluster", "internal/disruption", "internal/findings", "internal/gateway",
 	"internal/healthcheck", "internal/healthgraph", "internal/healthresp", "internal/helmhistory",
 	"internal/hypothesisfile", "internal/hypotheses", "internal/hypotheses/builtin", "internal/ingressclass", "internal/loss", "internal/placement",
-	"internal/resources", "internal/score", "internal/certs",
+	"internal/resources", "internal/score", "internal/certs", "internal/versioncheck", "internal/policyreport",
+	"internal/versiontable", "internal/kubeversions", "internal/controllerversions",
 }
 
 // sources read the world (API server, etcd, /proc, endpoints); they never
